@@ -1,0 +1,319 @@
+//! The command line: `serve`, `submit`, `config`.
+
+pub mod submit;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::{ApiError, DocumentType, FptClient, Lang};
+use crate::config::{Backend, Config, LoadedConfig, KEYS};
+use crate::engine::{self, Script};
+use submit::{BackendInfo, Outcome, ReportError, Step, SubmitFiles, SubmitReport};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ekyc-kiosk",
+    version,
+    about = "Identity verification for bank branch kiosks"
+)]
+pub struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/ekyc-kiosk/config.toml, or $EKYC_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Override one configuration key, e.g. `--set network.retries=5` (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub sets: Vec<(String, String)>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the local engine: the FPT.AI and Krypton v3 contracts on this machine.
+    Serve(ServeArgs),
+    /// Run one verification without a window and print the result.
+    Submit(SubmitArgs),
+    /// Print the configuration in force, where it came from, and every key's variable.
+    Config,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: engine.addr, 127.0.0.1:8480).
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// An accepted API key (repeatable). Default: EKYC_API_KEY or api_key_file; with none,
+    /// a random key is made and printed once.
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
+    /// Scripted mode, for tests and staff training: canned answers and faults from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Image of the document's front side (JPEG or PNG).
+    #[arg(long, value_name = "FILE")]
+    pub front: PathBuf,
+    /// Image of the back side (not for a passport).
+    #[arg(long, value_name = "FILE")]
+    pub back: Option<PathBuf>,
+    /// The customer's selfie.
+    #[arg(long, value_name = "FILE")]
+    pub selfie: PathBuf,
+    #[arg(long, value_enum, default_value = "idr")]
+    pub document: DocumentType,
+    /// Language of the back end's messages (default: the `lang` key).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// An FPT.AI-contract back end at this address (key from EKYC_API_KEY or api_key_file),
+    /// instead of the configured back end.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Print one JSON object (schema `ekyc-kiosk/submit/1`, see README) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    Ok((key.trim().to_owned(), value.to_owned()))
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        // The kiosk window comes in a later version; until then, say what there is.
+        eprintln!("{}", <Cli as clap::CommandFactory>::command().render_help());
+        return ExitCode::from(2);
+    };
+    init_logging(matches!(command, Command::Serve(_)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ekyc-runtime")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut sets = cli.sets;
+    if let Command::Submit(args) = &command {
+        if let Some(lang) = args.lang {
+            sets.push(("lang".into(), lang.as_str().into()));
+        }
+        if let Some(base_url) = &args.base_url {
+            sets.push(("backend".into(), "fpt".into()));
+            sets.push(("fpt.base_url".into(), base_url.clone()));
+        }
+    }
+    let loaded = match Config::load(cli.config.as_deref(), &sets) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Serve(args) => runtime.block_on(serve(args, loaded)),
+        Command::Submit(args) => runtime.block_on(submit(args, loaded)),
+        Command::Config => print_config(&loaded),
+    }
+}
+
+/// Logs go to stderr; `EKYC_LOG` (tracing's filter syntax) sets the level.
+fn init_logging(verbose: bool) {
+    let default = if verbose { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
+    let mut settings = match loaded.engine_settings(&args.api_keys) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = &args.script {
+        match Script::from_file(path) {
+            Ok(script) => settings.script = Some(script),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+        println!(
+            "SCRIPTED MODE: answers come from {}, not from the images",
+            path.display()
+        );
+    }
+    let addr = args.addr.unwrap_or(loaded.config.engine.addr);
+    let handle = match engine::start(addr, settings).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(4);
+        }
+    };
+    println!("local engine listening on {}", handle.base_url());
+    if handle.key_was_generated() {
+        println!(
+            "API key for this run (none was configured): {}",
+            handle.api_key().expose()
+        );
+    }
+    if !handle.address().ip().is_loopback() {
+        tracing::warn!(
+            "the engine is reachable from the network at {}",
+            handle.address()
+        );
+    }
+    wait_for_stop_signal().await;
+    println!("stopping");
+    handle.stop().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
+    let report = submit_report(&args, &loaded).await;
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => eprintln!("error: cannot write the report: {error}"),
+        }
+    } else {
+        print!("{}", submit::render_table(&report));
+    }
+    ExitCode::from(report.exit_code)
+}
+
+async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport {
+    let files = SubmitFiles {
+        document: args.document,
+        front: args.front.clone(),
+        back: args.back.clone(),
+        selfie: args.selfie.clone(),
+    };
+    let fail = |step, outcome, error: &ApiError| {
+        SubmitReport::failed(args.document, outcome, ReportError::from_api(step, error))
+    };
+    let fail_with = |outcome: Outcome, message: String| {
+        SubmitReport::failed(
+            args.document,
+            outcome,
+            ReportError {
+                step: Step::Connect,
+                kind: None,
+                code: None,
+                message,
+                raw_body: None,
+            },
+        )
+    };
+    let submission = match files.prepare(&loaded.image_limits()) {
+        Ok(submission) => submission,
+        Err(error) => return fail(Step::PrepareImages, Outcome::BadInput, &error),
+    };
+    // Keeps the in-process engine alive until the submission is done.
+    let mut _engine = None;
+    let (backend, api_key) = match loaded.config.backend {
+        Backend::Local => {
+            let settings = match loaded.engine_settings(&[]) {
+                Ok(settings) => settings,
+                Err(error) => return fail_with(Outcome::BadInput, error.to_string()),
+            };
+            let handle = match engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
+                Ok(handle) => handle,
+                Err(error) => return fail_with(Outcome::BackendFailure, error.to_string()),
+            };
+            let backend = BackendInfo { kind: "local", base_url: handle.base_url().to_owned() };
+            let key = handle.api_key().clone();
+            _engine = Some(handle);
+            (backend, key)
+        }
+        Backend::Fpt => {
+            let key = match loaded.api_key() {
+                Ok(Some(key)) => key,
+                Ok(None) => {
+                    return fail_with(
+                        Outcome::BadInput,
+                        "no API key: set EKYC_API_KEY or api_key_file in the configuration".into(),
+                    )
+                }
+                Err(error) => return fail_with(Outcome::BadInput, error.to_string()),
+            };
+            (BackendInfo { kind: "fpt", base_url: loaded.config.fpt.base_url.clone() }, key)
+        }
+        Backend::Krypton => {
+            return fail_with(
+                Outcome::BadInput,
+                "submit speaks the FPT.AI contract; with backend = \"krypton\" pass --base-url, or set backend to local or fpt".into(),
+            )
+        }
+    };
+    let client = match FptClient::new(loaded.fpt_settings(&backend.base_url, api_key)) {
+        Ok(client) => client,
+        Err(error) => return fail(Step::Connect, Outcome::BackendFailure, &error),
+    };
+    submit::run_submission(client, backend, submission).await
+}
+
+fn print_config(loaded: &LoadedConfig) -> ExitCode {
+    match &loaded.path {
+        Some(path) => println!("# read from {}", path.display()),
+        None => println!("# no configuration file; defaults"),
+    }
+    match toml::to_string_pretty(&loaded.config) {
+        Ok(text) => println!("{text}"),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    println!(
+        "# API key: {}",
+        match loaded.api_key() {
+            Ok(Some(_)) => "set".to_string(),
+            Ok(None) => "not set (EKYC_API_KEY or api_key_file)".to_string(),
+            Err(error) => format!("unusable: {error}"),
+        }
+    );
+    println!("# Every key can be overridden by its environment variable or --set KEY=VALUE:");
+    for (key, variable) in KEYS {
+        println!("#   {key:<32} {variable}");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,343 @@
+//! `ekyc-kiosk submit`: one whole verification without a window (init → OCR → face), as a
+//! readable table or a stable JSON object.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::api::{
+    prepare_image_file, ApiError, DocumentType, ErrorKind, FaceMatch, FptClient, FptSession,
+    ImageLimits, Liveness, OcrField, OcrRequest, PreparedImage,
+};
+
+/// Version of the JSON object `submit --json` prints. Bumped on any incompatible change.
+pub const REPORT_SCHEMA: &str = "ekyc-kiosk/submit/1";
+
+/// How a submission ended, and the process's exit code for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Exit 0: the back end accepted every step. Checks it did not evaluate are listed in
+    /// `not_evaluated`, never counted as passed.
+    Accepted,
+    /// Exit 3: the back end rejected the customer's images (no document, face mismatch,
+    /// two faces, not live, another API code).
+    Rejected,
+    /// Exit 4: the back end is unreachable or broken.
+    BackendFailure,
+    /// Exit 2: bad usage, an unreadable image, or a configuration the back end refuses
+    /// (wrong API key).
+    BadInput,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Accepted => 0,
+            Self::BadInput => 2,
+            Self::Rejected => 3,
+            Self::BackendFailure => 4,
+        }
+    }
+
+    fn of_error(error: &ApiError) -> Self {
+        match error.kind() {
+            ErrorKind::DocumentNotFound
+            | ErrorKind::FaceMismatch
+            | ErrorKind::MultipleFaces
+            | ErrorKind::ApiError => Self::Rejected,
+            ErrorKind::Unauthorized | ErrorKind::InvalidImage | ErrorKind::InvalidRequest => {
+                Self::BadInput
+            }
+            ErrorKind::SessionExpired
+            | ErrorKind::HttpError
+            | ErrorKind::MalformedResponse
+            | ErrorKind::Timeout
+            | ErrorKind::Unreachable
+            | ErrorKind::ConnectionDropped => Self::BackendFailure,
+        }
+    }
+}
+
+/// The step a failure happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Reading and preparing the image files.
+    PrepareImages,
+    /// Reaching or starting the back end.
+    Connect,
+    /// `/session/init` and `/ocr`.
+    Document,
+    /// `/face/liveness`.
+    Face,
+}
+
+/// The failure in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportError {
+    pub step: Step,
+    pub kind: Option<ErrorKind>,
+    /// The contract's code, when the back end gave one.
+    pub code: Option<String>,
+    pub message: String,
+    /// The back end's body as received (cut to 4 KiB), for staff diagnostics.
+    pub raw_body: Option<String>,
+}
+
+impl ReportError {
+    pub fn from_api(step: Step, error: &ApiError) -> Self {
+        Self {
+            step,
+            kind: Some(error.kind()),
+            code: error.code().map(str::to_owned),
+            message: error.to_string(),
+            raw_body: error
+                .raw_body()
+                .filter(|raw| !raw.is_empty())
+                .map(|raw| raw.text()),
+        }
+    }
+}
+
+/// Where the submission went.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendInfo {
+    /// `local` (an engine started in-process) or `fpt`.
+    pub kind: &'static str,
+    pub base_url: String,
+}
+
+/// Everything `submit` found out, as printed by `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmitReport {
+    pub schema: &'static str,
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub backend: Option<BackendInfo>,
+    pub document_type: DocumentType,
+    /// OCR fields in the server's order; `score` is null where the server said "N/A".
+    pub fields: Vec<OcrField>,
+    pub liveness: Option<Liveness>,
+    pub face_match: Option<FaceMatch>,
+    pub is_complete_session: Option<bool>,
+    /// Checks the back end answered without evaluating ("N/A"): `liveness`, `face_match`.
+    pub not_evaluated: Vec<&'static str>,
+    /// How many times an expired session was silently replaced.
+    pub session_reinitialisations: u32,
+    pub error: Option<ReportError>,
+}
+
+impl SubmitReport {
+    /// A report with nothing found yet.
+    pub fn new(document_type: DocumentType, backend: Option<BackendInfo>) -> Self {
+        Self {
+            schema: REPORT_SCHEMA,
+            outcome: Outcome::Accepted,
+            exit_code: Outcome::Accepted.exit_code(),
+            backend,
+            document_type,
+            fields: Vec::new(),
+            liveness: None,
+            face_match: None,
+            is_complete_session: None,
+            not_evaluated: Vec::new(),
+            session_reinitialisations: 0,
+            error: None,
+        }
+    }
+
+    /// A report of a submission that failed before reaching the back end.
+    pub fn failed(document_type: DocumentType, outcome: Outcome, error: ReportError) -> Self {
+        Self {
+            outcome,
+            exit_code: outcome.exit_code(),
+            error: Some(error),
+            ..Self::new(document_type, None)
+        }
+    }
+}
+
+/// The image files of one submission.
+#[derive(Debug, Clone)]
+pub struct SubmitFiles {
+    pub document: DocumentType,
+    pub front: PathBuf,
+    pub back: Option<PathBuf>,
+    pub selfie: PathBuf,
+}
+
+/// The prepared images of one submission.
+#[derive(Debug)]
+pub struct PreparedSubmission {
+    pub document: DocumentType,
+    pub front: PreparedImage,
+    pub back: Option<PreparedImage>,
+    pub selfie: PreparedImage,
+}
+
+impl SubmitFiles {
+    /// Reads and prepares every image before any request is made.
+    pub fn prepare(&self, limits: &ImageLimits) -> Result<PreparedSubmission, ApiError> {
+        if self.back.is_some() && !self.document.has_back() {
+            return Err(ApiError::InvalidRequest(
+                "a passport has one page: leave out --back".into(),
+            ));
+        }
+        Ok(PreparedSubmission {
+            document: self.document,
+            front: prepare_image_file(&self.front, limits)?,
+            back: self
+                .back
+                .as_deref()
+                .map(|back| prepare_image_file(back, limits))
+                .transpose()?,
+            selfie: prepare_image_file(&self.selfie, limits)?,
+        })
+    }
+}
+
+/// Runs init → OCR → face against `client` and reports what came back.
+pub async fn run_submission(
+    client: FptClient,
+    backend: BackendInfo,
+    submission: PreparedSubmission,
+) -> SubmitReport {
+    let PreparedSubmission {
+        document,
+        front,
+        back,
+        selfie,
+    } = submission;
+    let mut session = FptSession::new(client);
+    let mut report = SubmitReport::new(document, Some(backend));
+
+    let finish =
+        |mut report: SubmitReport, session: &FptSession, step: Step, error: Option<&ApiError>| {
+            report.session_reinitialisations = session.reinitialisations();
+            if let Some(error) = error {
+                report.outcome = Outcome::of_error(error);
+                report.is_complete_session = error.is_complete_session();
+                if let ApiError::FaceMismatch { result, .. }
+                | ApiError::MultipleFaces { result, .. } = error
+                {
+                    report.liveness = result.liveness.clone();
+                    report.face_match = result.face_match.clone();
+                }
+                report.error = Some(ReportError::from_api(step, error));
+            }
+            report.exit_code = report.outcome.exit_code();
+            report
+        };
+
+    match session
+        .ocr(OcrRequest::both_sides(document, front, back))
+        .await
+    {
+        Ok(result) => report.fields = result.fields,
+        Err(error) => return finish(report, &session, Step::Document, Some(&error)),
+    }
+    match session.face_liveness(&selfie).await {
+        Ok(result) => {
+            report.is_complete_session = Some(result.is_complete_session);
+            let is_live = result
+                .liveness
+                .as_ref()
+                .and_then(|liveness| liveness.is_live);
+            let is_match = result
+                .face_match
+                .as_ref()
+                .and_then(|face_match| face_match.is_match);
+            if is_live.is_none() {
+                report.not_evaluated.push("liveness");
+            }
+            if is_match.is_none() {
+                report.not_evaluated.push("face_match");
+            }
+            if is_live == Some(false) || is_match == Some(false) {
+                report.outcome = Outcome::Rejected;
+            }
+            report.liveness = result.liveness;
+            report.face_match = result.face_match;
+            finish(report, &session, Step::Face, None)
+        }
+        Err(error) => finish(report, &session, Step::Face, Some(&error)),
+    }
+}
+
+/// The report as a person reads it.
+pub fn render_table(report: &SubmitReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if let Some(backend) = &report.backend {
+        let _ = writeln!(out, "Back end: {} ({})", backend.kind, backend.base_url);
+    }
+    let _ = writeln!(out, "Document: {}", report.document_type.as_str());
+    if !report.fields.is_empty() {
+        let label_width = report
+            .fields
+            .iter()
+            .map(|field| field.key.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        let _ = writeln!(out, "\n  {:<label_width$}  {:>7}  Value", "Field", "Score");
+        for field in &report.fields {
+            let score = field
+                .score
+                .map(|score| format!("{score:.2}"))
+                .unwrap_or_else(|| "N/A".into());
+            let _ = writeln!(
+                out,
+                "  {:<label_width$}  {:>7}  {}",
+                field.key, score, field.value
+            );
+        }
+        out.push('\n');
+    }
+    let verdict = |value: Option<bool>, yes: &str, no: &str| match value {
+        Some(true) => yes.to_owned(),
+        Some(false) => no.to_owned(),
+        None => "not evaluated".to_owned(),
+    };
+    if let Some(liveness) = &report.liveness {
+        let _ = write!(
+            out,
+            "Liveness:   {}",
+            verdict(liveness.is_live, "live", "NOT live")
+        );
+        if let Some(warning) = &liveness.warning {
+            let _ = write!(out, " ({warning})");
+        }
+        out.push('\n');
+    }
+    if let Some(face_match) = &report.face_match {
+        let _ = write!(
+            out,
+            "Face match: {}",
+            verdict(face_match.is_match, "match", "NO match")
+        );
+        if let Some(similarity) = face_match.similarity {
+            let _ = write!(out, ", similarity {similarity:.2}");
+        }
+        if let Some(warning) = &face_match.warning {
+            let _ = write!(out, " ({warning})");
+        }
+        out.push('\n');
+    }
+    if let Some(error) = &report.error {
+        let _ = writeln!(out, "Error ({:?} step): {}", error.step, error.message);
+    }
+    let outcome = match report.outcome {
+        Outcome::Accepted if report.not_evaluated.is_empty() => "ACCEPTED".to_owned(),
+        Outcome::Accepted => format!(
+            "ACCEPTED by the back end; not evaluated: {}",
+            report.not_evaluated.join(", ")
+        ),
+        Outcome::Rejected => "REJECTED".to_owned(),
+        Outcome::BackendFailure => "FAILED: the back end is unreachable or broken".to_owned(),
+        Outcome::BadInput => "FAILED: bad input or configuration".to_owned(),
+    };
+    let _ = writeln!(out, "Outcome: {outcome} (exit {})", report.exit_code);
+    out
+}

@@ -1,0 +1,649 @@
+//! `config.toml` (XDG config dir, or `--config`/`EKYC_CONFIG`), then `EKYC_…` environment
+//! variables, then flags (`--set key=value` and the named ones). Every key is listed once,
+//! in [`KEYS`], with its environment variable.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{FptSettings, ImageLimits, Lang, RetryPolicy, Secret};
+use crate::engine::EngineSettings;
+
+/// Which back end the app talks to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The local engine, started in-process on a free loopback port.
+    #[default]
+    Local,
+    /// An FPT.AI-contract back end at `fpt.base_url`.
+    Fpt,
+    /// A Krypton v3 back end at `krypton.url`.
+    Krypton,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub backend: Backend,
+    pub lang: Lang,
+    /// Sent as `device-type`; the back end binds the session to it.
+    pub device_type: String,
+    /// Sent as `client_uuid`: this kiosk's stable id. Not sent when unset.
+    pub client_uuid: Option<String>,
+    /// A file holding the API key, readable only by its owner. `EKYC_API_KEY` wins.
+    pub api_key_file: Option<PathBuf>,
+    pub fpt: FptConfig,
+    pub krypton: KryptonConfig,
+    pub network: NetworkConfig,
+    pub images: ImagesConfig,
+    pub engine: EngineConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FptConfig {
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KryptonConfig {
+    /// The Krypton server, or the bank's gateway in front of it.
+    pub url: Option<String>,
+    /// A file holding the company id (a credential), readable only by its owner.
+    pub company_id_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    pub connect_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    /// Tries in all for a transient failure (connect error, timeout, 429, 5xx).
+    pub retries: u32,
+    pub retry_backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImagesConfig {
+    pub max_side: u32,
+    pub jpeg_quality: u8,
+    pub max_file_mb: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    pub session_ttl_secs: u64,
+    pub max_upload_mb: u32,
+    pub selfie_attempts: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Local,
+            lang: Lang::En,
+            device_type: "web-sdk".into(),
+            client_uuid: None,
+            api_key_file: None,
+            fpt: FptConfig::default(),
+            krypton: KryptonConfig::default(),
+            network: NetworkConfig::default(),
+            images: ImagesConfig::default(),
+            engine: EngineConfig::default(),
+        }
+    }
+}
+
+impl Default for FptConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://ekyc.fpt.ai".into(),
+        }
+    }
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_secs: 5,
+            request_timeout_secs: 30,
+            retries: 3,
+            retry_backoff_ms: 500,
+        }
+    }
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        let limits = ImageLimits::default();
+        Self {
+            max_side: limits.max_side,
+            jpeg_quality: limits.jpeg_quality,
+            max_file_mb: (limits.max_file_bytes / 1_048_576) as u32,
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8480)),
+            session_ttl_secs: 600,
+            max_upload_mb: 15,
+            selfie_attempts: 3,
+        }
+    }
+}
+
+/// The type of a key's value, for overrides given as text.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Kept as text.
+    Text,
+    /// A whole number.
+    Integer,
+}
+
+/// Every configuration key, its environment variable and its kind.
+pub const KEYS: &[(&str, &str)] = &[
+    ("backend", "EKYC_BACKEND"),
+    ("lang", "EKYC_LANG"),
+    ("device_type", "EKYC_DEVICE_TYPE"),
+    ("client_uuid", "EKYC_CLIENT_UUID"),
+    ("api_key_file", "EKYC_API_KEY_FILE"),
+    ("fpt.base_url", "EKYC_BASE_URL"),
+    ("krypton.url", "EKYC_KRYPTON_URL"),
+    ("krypton.company_id_file", "EKYC_KRYPTON_COMPANY_ID_FILE"),
+    ("network.connect_timeout_secs", "EKYC_CONNECT_TIMEOUT_SECS"),
+    ("network.request_timeout_secs", "EKYC_REQUEST_TIMEOUT_SECS"),
+    ("network.retries", "EKYC_RETRIES"),
+    ("network.retry_backoff_ms", "EKYC_RETRY_BACKOFF_MS"),
+    ("images.max_side", "EKYC_IMAGE_MAX_SIDE"),
+    ("images.jpeg_quality", "EKYC_JPEG_QUALITY"),
+    ("images.max_file_mb", "EKYC_IMAGE_MAX_FILE_MB"),
+    ("engine.addr", "EKYC_ENGINE_ADDR"),
+    ("engine.session_ttl_secs", "EKYC_ENGINE_SESSION_TTL_SECS"),
+    ("engine.max_upload_mb", "EKYC_ENGINE_MAX_UPLOAD_MB"),
+    ("engine.selfie_attempts", "EKYC_ENGINE_SELFIE_ATTEMPTS"),
+];
+
+/// The API key itself comes from the environment or a file, never from config.toml.
+pub const API_KEY_ENV: &str = "EKYC_API_KEY";
+/// A config file other than the default one.
+pub const CONFIG_PATH_ENV: &str = "EKYC_CONFIG";
+
+fn kind_of(key: &str) -> Kind {
+    let integer = key.ends_with("_secs")
+        || key.ends_with("_ms")
+        || key.ends_with("_mb")
+        || matches!(
+            key,
+            "network.retries"
+                | "images.max_side"
+                | "images.jpeg_quality"
+                | "engine.selfie_attempts"
+        );
+    if integer {
+        Kind::Integer
+    } else {
+        Kind::Text
+    }
+}
+
+/// A configuration problem, naming the file, line or key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Bad TOML, an unknown key or a value of the wrong type; toml's message gives line,
+    /// column and key.
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// An environment variable or flag that cannot be applied.
+    #[error("{origin}: {message}")]
+    Override { origin: String, message: String },
+    /// A value of the right type but out of range.
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    /// A credential file that is missing, empty or readable by others.
+    #[error("{path}: {message}")]
+    SecretFile { path: PathBuf, message: String },
+}
+
+/// Where the configuration came from, for `config` output and error messages.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// The file read, if one was.
+    pub path: Option<PathBuf>,
+    api_key_from_env: Option<Secret>,
+}
+
+/// The default file: `$XDG_CONFIG_HOME/ekyc-kiosk/config.toml`, or under `~/.config`.
+pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = env("XDG_CONFIG_HOME")
+        .filter(|dir| Path::new(dir).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")))?;
+    Some(base.join("ekyc-kiosk").join("config.toml"))
+}
+
+impl Config {
+    /// Loads from the process environment. `path` is `--config`; `sets` are
+    /// `--set key=value` and the named flags, applied last.
+    pub fn load(
+        path: Option<&Path>,
+        sets: &[(String, String)],
+    ) -> Result<LoadedConfig, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::load_with(path, &|name| vars.get(name).cloned(), sets)
+    }
+
+    /// [`Config::load`] with the environment given as a function, for tests.
+    pub fn load_with(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        sets: &[(String, String)],
+    ) -> Result<LoadedConfig, ConfigError> {
+        let explicit = path.map(Path::to_path_buf).or_else(|| {
+            env(CONFIG_PATH_ENV)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        let (mut table, path) = match explicit {
+            Some(path) => (read_table(&path)?, Some(path)),
+            None => match default_config_path(env).filter(|path| path.exists()) {
+                Some(path) => (read_table(&path)?, Some(path)),
+                None => (toml::Table::new(), None),
+            },
+        };
+        let mut config: Config =
+            Config::deserialize(table.clone()).map_err(|error| ConfigError::Parse {
+                path: path.clone().unwrap_or_default(),
+                message: error.to_string(),
+            })?;
+        let env_overrides = KEYS.iter().filter_map(|(key, variable)| {
+            env(variable).map(|value| (*key, value, variable.to_string()))
+        });
+        let flag_overrides = sets
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.clone(), format!("--set {key}")));
+        for (key, value, origin) in env_overrides
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(flag_overrides)
+        {
+            config = apply_override(&mut table, key, &value).map_err(|message| {
+                ConfigError::Override {
+                    origin: format!("{origin}={value}"),
+                    message,
+                }
+            })?;
+        }
+        config.validate()?;
+        Ok(LoadedConfig {
+            config,
+            path,
+            api_key_from_env: env(API_KEY_ENV)
+                .filter(|key| !key.trim().is_empty())
+                .map(|key| Secret::new(key.trim())),
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if self.device_type.trim().is_empty() {
+            return invalid("device_type", "must not be empty");
+        }
+        if !is_http_url(&self.fpt.base_url) {
+            return invalid("fpt.base_url", "must start with http:// or https://");
+        }
+        if self
+            .krypton
+            .url
+            .as_deref()
+            .is_some_and(|url| !is_http_url(url))
+        {
+            return invalid("krypton.url", "must start with http:// or https://");
+        }
+        if self.backend == Backend::Krypton && self.krypton.url.is_none() {
+            return invalid("krypton.url", "is required when backend = \"krypton\"");
+        }
+        if !(1..=10).contains(&self.network.retries) {
+            return invalid("network.retries", "must be between 1 and 10 (tries in all)");
+        }
+        if self.network.connect_timeout_secs == 0 || self.network.request_timeout_secs == 0 {
+            return invalid(
+                "network.request_timeout_secs",
+                "timeouts must be at least 1 second",
+            );
+        }
+        if !(1..=100).contains(&self.images.jpeg_quality) {
+            return invalid("images.jpeg_quality", "must be between 1 and 100");
+        }
+        if self.images.max_side < 320 {
+            return invalid("images.max_side", "must be at least 320 pixels");
+        }
+        if self.images.max_file_mb == 0 || self.engine.max_upload_mb == 0 {
+            return invalid("images.max_file_mb", "size limits must be at least 1 MB");
+        }
+        Ok(())
+    }
+}
+
+impl LoadedConfig {
+    /// The API key: `EKYC_API_KEY`, else `api_key_file`. `None` when neither is set.
+    pub fn api_key(&self) -> Result<Option<Secret>, ConfigError> {
+        if let Some(key) = &self.api_key_from_env {
+            return Ok(Some(key.clone()));
+        }
+        self.config
+            .api_key_file
+            .as_deref()
+            .map(read_secret_file)
+            .transpose()
+    }
+
+    pub fn image_limits(&self) -> ImageLimits {
+        let images = &self.config.images;
+        ImageLimits {
+            max_side: images.max_side,
+            jpeg_quality: images.jpeg_quality,
+            max_file_bytes: u64::from(images.max_file_mb) * 1_048_576,
+        }
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            attempts: self.config.network.retries,
+            initial_backoff: Duration::from_millis(self.config.network.retry_backoff_ms),
+            max_backoff: Duration::from_millis(
+                self.config.network.retry_backoff_ms.saturating_mul(8),
+            ),
+        }
+    }
+
+    /// Client settings for an FPT.AI-contract back end at `base_url` with `api_key`.
+    pub fn fpt_settings(&self, base_url: &str, api_key: Secret) -> FptSettings {
+        let config = &self.config;
+        FptSettings {
+            base_url: base_url.to_owned(),
+            api_key,
+            device_type: config.device_type.clone(),
+            client_uuid: config.client_uuid.clone(),
+            lang: config.lang,
+            connect_timeout: Duration::from_secs(config.network.connect_timeout_secs),
+            request_timeout: Duration::from_secs(config.network.request_timeout_secs),
+            retry: self.retry_policy(),
+        }
+    }
+
+    /// Engine settings; accepted keys are `extra_keys` (from `--api-key`) or this
+    /// configuration's API key.
+    pub fn engine_settings(&self, extra_keys: &[String]) -> Result<EngineSettings, ConfigError> {
+        let mut api_keys: Vec<Secret> = extra_keys
+            .iter()
+            .map(|key| Secret::new(key.trim()))
+            .collect();
+        if api_keys.is_empty() {
+            api_keys.extend(self.api_key()?);
+        }
+        let engine = &self.config.engine;
+        Ok(EngineSettings {
+            api_keys,
+            session_ttl: Duration::from_secs(engine.session_ttl_secs),
+            max_file_bytes: u64::from(engine.max_upload_mb) * 1_048_576,
+            selfie_attempts: engine.selfie_attempts,
+            ..EngineSettings::default()
+        })
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len()
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // Parsed as `Config` first so unknown keys and wrong types are reported with their line.
+    toml::from_str::<Config>(&text).map_err(|error| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    toml::from_str::<toml::Table>(&text).map_err(|error| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })
+}
+
+/// Sets `key` (dotted) to `value` in `table` and returns the configuration it makes.
+fn apply_override(table: &mut toml::Table, key: &str, value: &str) -> Result<Config, String> {
+    if !KEYS.iter().any(|(known, _)| *known == key) {
+        let known: Vec<_> = KEYS.iter().map(|(known, _)| *known).collect();
+        return Err(format!(
+            "unknown key `{key}`; known keys: {}",
+            known.join(", ")
+        ));
+    }
+    let typed = match kind_of(key) {
+        Kind::Integer => toml::Value::Integer(
+            value
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("`{key}` takes a whole number"))?,
+        ),
+        Kind::Text => toml::Value::String(value.to_owned()),
+    };
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let leaf = parts.pop().unwrap_or(key);
+    let mut section = &mut *table;
+    for part in parts {
+        let entry = section
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        section = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{part}` is not a section in the config file"))?;
+    }
+    section.insert(leaf.to_owned(), typed);
+    Config::deserialize(table.clone()).map_err(|error| error.to_string())
+}
+
+/// Reads a credential file, refusing one that other users can read.
+pub fn read_secret_file(path: &Path) -> Result<Secret, ConfigError> {
+    let problem = |message: String| ConfigError::SecretFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let metadata =
+        std::fs::metadata(path).map_err(|error| problem(format!("cannot read it: {error}")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(problem(format!(
+                "other users can read it (mode {mode:o}); run `chmod 600 {}`",
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| problem(format!("cannot read it: {error}")))?;
+    let secret = Secret::new(text.trim());
+    if secret.is_empty() {
+        return Err(problem("it is empty".into()));
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn write_config(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let env = |name: &str| (name == "HOME").then(|| "/nonexistent-home".to_string());
+        let loaded = Config::load_with(None, &env, &[]).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(loaded.config.backend, Backend::Local);
+        assert!(loaded.path.is_none());
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let file = write_config("backend = \"fpt\"\nlang = \"vi\"\n[network]\nretries = 2\n[fpt]\nbase_url = \"https://file.example\"\n");
+        let env = |name: &str| match name {
+            "EKYC_BASE_URL" => Some("https://env.example".to_string()),
+            "EKYC_RETRIES" => Some("5".to_string()),
+            _ => None,
+        };
+        let sets = [("network.retries".to_string(), "4".to_string())];
+        let loaded = Config::load_with(Some(file.path()), &env, &sets).unwrap();
+        assert_eq!(loaded.config.backend, Backend::Fpt);
+        assert_eq!(loaded.config.lang, Lang::Vi);
+        assert_eq!(loaded.config.fpt.base_url, "https://env.example");
+        assert_eq!(
+            loaded.config.network.retries, 4,
+            "flags win over the environment"
+        );
+    }
+
+    #[test]
+    fn config_file_from_the_environment_and_xdg() {
+        let file = write_config("lang = \"vi\"\n");
+        let path = file.path().to_string_lossy().into_owned();
+        let env = |name: &str| (name == CONFIG_PATH_ENV).then(|| path.clone());
+        assert_eq!(
+            Config::load_with(None, &env, &[]).unwrap().config.lang,
+            Lang::Vi
+        );
+
+        let xdg = |name: &str| (name == "XDG_CONFIG_HOME").then(|| "/etc/xdg-test".to_string());
+        assert_eq!(
+            default_config_path(&xdg).unwrap(),
+            Path::new("/etc/xdg-test/ekyc-kiosk/config.toml")
+        );
+    }
+
+    #[test]
+    fn malformed_files_name_the_key_and_line() {
+        let file = write_config("lang = \"en\"\n\n[network]\nretries = \"three\"\n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 4") && error.contains("retries"),
+            "{error}"
+        );
+
+        let file = write_config("backend = \"local\"\nbase_urll = \"x\"\n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 2") && error.contains("base_urll"),
+            "{error}"
+        );
+
+        let file = write_config("backend = \n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn bad_overrides_name_their_origin() {
+        let env = |name: &str| (name == "EKYC_RETRIES").then(|| "lots".to_string());
+        let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
+        assert!(error.starts_with("EKYC_RETRIES=lots"), "{error}");
+
+        let env = |name: &str| (name == "EKYC_BACKEND").then(|| "cloud".to_string());
+        let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("EKYC_BACKEND") && error.contains("cloud"),
+            "{error}"
+        );
+
+        let sets = [("network.retriez".to_string(), "2".to_string())];
+        let error = Config::load_with(None, &no_env, &sets)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown key `network.retriez`"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key() {
+        let sets = [("images.jpeg_quality".to_string(), "0".to_string())];
+        let error = Config::load_with(None, &no_env, &sets)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("images.jpeg_quality"), "{error}");
+        let sets = [("backend".to_string(), "krypton".to_string())];
+        let error = Config::load_with(None, &no_env, &sets)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("krypton.url"), "{error}");
+    }
+
+    #[test]
+    fn api_key_from_environment_or_a_private_file() {
+        let env = |name: &str| (name == API_KEY_ENV).then(|| " key-from-env \n".to_string());
+        let loaded = Config::load_with(None, &env, &[]).unwrap();
+        assert_eq!(loaded.api_key().unwrap().unwrap().expose(), "key-from-env");
+
+        let key_file = write_config("key-from-file\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(key_file.path(), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            let config = write_config(&format!("api_key_file = {:?}\n", key_file.path()));
+            let loaded = Config::load_with(Some(config.path()), &no_env, &[]).unwrap();
+            let error = loaded.api_key().unwrap_err().to_string();
+            assert!(error.contains("chmod 600"), "{error}");
+            assert!(
+                !error.contains("key-from-file"),
+                "the key must not be printed: {error}"
+            );
+            std::fs::set_permissions(key_file.path(), std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+            assert_eq!(loaded.api_key().unwrap().unwrap().expose(), "key-from-file");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The local engine: a server that speaks the FPT.AI and Krypton v3 contracts on loopback.
+//! It is the app's default back end and the target of every integration test, and it
+//! reports only what it measured: what it cannot evaluate is "N/A".
+
+mod reading;
+mod routes;
+pub mod script;
+pub mod sessions;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::api::Secret;
+pub use reading::{find_cccd_qr, read_document, ReadField};
+pub use script::{Script, ScriptedEndpoint};
+
+/// How the engine behaves.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Accepted API keys. Empty: a random key is made at start-up.
+    pub api_keys: Vec<Secret>,
+    /// A session unused for this long answers errorCode "403".
+    pub session_ttl: Duration,
+    /// Largest accepted upload, per file.
+    pub max_file_bytes: u64,
+    /// Most sessions open at once (bounds memory).
+    pub max_sessions: usize,
+    /// Selfies a session accepts before it is complete (`is_complete_session: true`).
+    pub selfie_attempts: u32,
+    /// Canned answers and faults, for tests and staff training.
+    pub script: Option<Script>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            api_keys: Vec::new(),
+            session_ttl: Duration::from_secs(600),
+            max_file_bytes: 15 * 1024 * 1024,
+            max_sessions: 10_000,
+            selfie_attempts: 3,
+            script: None,
+        }
+    }
+}
+
+/// The engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The OS gave no randomness for the generated API key.
+    #[error("cannot make an API key: {0}")]
+    KeyGeneration(String),
+}
+
+/// How many requests each endpoint received (scripted ones included).
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    session_init: AtomicUsize,
+    ocr: AtomicUsize,
+    face_liveness: AtomicUsize,
+    krypton: AtomicUsize,
+}
+
+impl RequestCounts {
+    fn counter(&self, endpoint: ScriptedEndpoint) -> &AtomicUsize {
+        match endpoint {
+            ScriptedEndpoint::SessionInit => &self.session_init,
+            ScriptedEndpoint::Ocr => &self.ocr,
+            ScriptedEndpoint::FaceLiveness => &self.face_liveness,
+            ScriptedEndpoint::Krypton => &self.krypton,
+        }
+    }
+
+    fn record(&self, endpoint: ScriptedEndpoint) {
+        self.counter(endpoint).fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, endpoint: ScriptedEndpoint) -> usize {
+        self.counter(endpoint).load(Ordering::Relaxed)
+    }
+}
+
+/// A running engine. Dropping it stops the server.
+#[derive(Debug)]
+pub struct EngineHandle {
+    base_url: String,
+    address: SocketAddr,
+    api_key: Secret,
+    key_was_generated: bool,
+    counts: Arc<RequestCounts>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// A key the engine accepts (the generated one when none was configured).
+    pub fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+
+    pub fn key_was_generated(&self) -> bool {
+        self.key_was_generated
+    }
+
+    pub fn requests(&self, endpoint: ScriptedEndpoint) -> usize {
+        self.counts.get(endpoint)
+    }
+
+    /// Stops accepting requests and waits for the ones in flight.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    /// Runs until the server ends by itself (it does not, short of an I/O failure).
+    pub async fn wait(mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts the engine on `addr` (port 0: any free port) on the current tokio runtime.
+pub async fn start(
+    addr: SocketAddr,
+    mut settings: EngineSettings,
+) -> Result<EngineHandle, EngineError> {
+    settings.api_keys.retain(|key| !key.is_empty());
+    let key_was_generated = settings.api_keys.is_empty();
+    if key_was_generated {
+        let key =
+            Secret::random().map_err(|error| EngineError::KeyGeneration(error.to_string()))?;
+        settings.api_keys.push(key);
+    }
+    let api_key = settings.api_keys[0].clone();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| EngineError::Bind { addr, source })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| EngineError::Bind { addr, source })?;
+    let counts = Arc::new(RequestCounts::default());
+    let router = routes::router(settings, counts.clone());
+    let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = shutdown_signal.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!("local engine stopped: {error}");
+        }
+    });
+    tracing::info!(%address, "local engine listening");
+    Ok(EngineHandle {
+        base_url: format!("http://{address}"),
+        address,
+        api_key,
+        key_was_generated,
+        counts,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    })
+}

@@ -1,0 +1,217 @@
+//! Scripted mode (`serve --script FILE`), for tests and staff training: canned answers
+//! and faults per endpoint, used in order, one per request. When an endpoint's list runs
+//! out, the engine answers for real again.
+//!
+//! ```toml
+//! [[ocr]]                   # the first /ocr call gets an HTML 502 page
+//! status = 502
+//! content_type = "text/html"
+//! body = "<html><body>Bad Gateway</body></html>"
+//!
+//! [[ocr]]                   # the second one waits 3 s, then the connection is dropped
+//! delay_ms = 3000
+//! drop_connection = true
+//!
+//! [[face_liveness]]         # the first two selfies are answered with a face mismatch
+//! times = 2
+//! body = '{"code": "303", "message": "face is not matching with document"}'
+//! ```
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// The endpoints a script can answer for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptedEndpoint {
+    /// `POST /session/init`.
+    SessionInit,
+    /// `POST /ocr`.
+    Ocr,
+    /// `POST /face/liveness`.
+    FaceLiveness,
+    /// `POST /api/v3/ekyc`.
+    Krypton,
+}
+
+/// One canned answer or fault.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptStep {
+    /// Wait this long before answering (or dropping).
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// HTTP status of the answer.
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// The body as text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The body as bytes, for answers that are not UTF-8.
+    #[serde(default)]
+    pub body_bytes: Option<Vec<u8>>,
+    /// `Content-Type` of the answer; `application/json` unless said.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Close the connection without a complete answer.
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// Use this step for this many requests in a row.
+    #[serde(default = "default_times")]
+    pub times: u32,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn default_times() -> u32 {
+    1
+}
+
+/// A whole script, as read from its TOML file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    #[serde(default)]
+    pub session_init: Vec<ScriptStep>,
+    #[serde(default)]
+    pub ocr: Vec<ScriptStep>,
+    #[serde(default)]
+    pub face_liveness: Vec<ScriptStep>,
+    #[serde(default)]
+    pub krypton: Vec<ScriptStep>,
+}
+
+impl Script {
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read the script {}: {error}", path.display()))?;
+        Self::from_toml(&text).map_err(|error| format!("script {}: {error}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let script: Self = toml::from_str(text).map_err(|error| error.to_string())?;
+        for step in script.all_steps() {
+            if StatusCode::from_u16(step.status).is_err() {
+                return Err(format!("status {} is not an HTTP status", step.status));
+            }
+            if step.body.is_some() && step.body_bytes.is_some() {
+                return Err("a step has either body or body_bytes, not both".into());
+            }
+        }
+        Ok(script)
+    }
+
+    fn all_steps(&self) -> impl Iterator<Item = &ScriptStep> {
+        self.session_init
+            .iter()
+            .chain(&self.ocr)
+            .chain(&self.face_liveness)
+            .chain(&self.krypton)
+    }
+}
+
+/// The steps not used yet.
+#[derive(Debug, Default)]
+pub struct ScriptPlayer {
+    queues: Mutex<[VecDeque<ScriptStep>; 4]>,
+}
+
+impl ScriptPlayer {
+    pub fn new(script: Script) -> Self {
+        Self {
+            queues: Mutex::new([
+                script.session_init.into(),
+                script.ocr.into(),
+                script.face_liveness.into(),
+                script.krypton.into(),
+            ]),
+        }
+    }
+
+    /// The next step for this endpoint, if the script has one left.
+    pub fn next(&self, endpoint: ScriptedEndpoint) -> Option<ScriptStep> {
+        let index = match endpoint {
+            ScriptedEndpoint::SessionInit => 0,
+            ScriptedEndpoint::Ocr => 1,
+            ScriptedEndpoint::FaceLiveness => 2,
+            ScriptedEndpoint::Krypton => 3,
+        };
+        // A poisoned lock only means another request panicked; the queue is still sound.
+        let mut queues = self
+            .queues
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let queue = &mut queues[index];
+        let step = queue.front_mut()?;
+        if step.times > 1 {
+            step.times -= 1;
+            return Some(step.clone());
+        }
+        queue.pop_front()
+    }
+}
+
+/// Plays one step: waits, then answers or breaks the connection.
+pub async fn play(step: ScriptStep) -> Response {
+    tokio::time::sleep(Duration::from_millis(step.delay_ms)).await;
+    if step.drop_connection {
+        // A body that fails before its first byte makes the server abort the connection:
+        // the client sees it close without a complete answer.
+        let failing = futures_util::stream::once(async {
+            Err::<axum::body::Bytes, _>(std::io::Error::other("scripted connection drop"))
+        });
+        return Response::new(Body::from_stream(failing));
+    }
+    let status = StatusCode::from_u16(step.status).unwrap_or(StatusCode::OK);
+    let body = match (step.body, step.body_bytes) {
+        (_, Some(bytes)) => Body::from(bytes),
+        (Some(text), None) => Body::from(text),
+        (None, None) => Body::empty(),
+    };
+    let content_type = step
+        .content_type
+        .unwrap_or_else(|| "application/json".to_owned());
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_used_in_order_and_repeated_as_asked() {
+        let script = Script::from_toml(
+            "[[ocr]]\nstatus = 502\ntimes = 2\n[[ocr]]\nstatus = 429\n[[session_init]]\nstatus = 500\n",
+        )
+        .unwrap();
+        let player = ScriptPlayer::new(script);
+        let statuses: Vec<_> = std::iter::from_fn(|| player.next(ScriptedEndpoint::Ocr))
+            .map(|step| step.status)
+            .collect();
+        assert_eq!(statuses, [502, 502, 429]);
+        assert!(player.next(ScriptedEndpoint::FaceLiveness).is_none());
+        assert_eq!(
+            player.next(ScriptedEndpoint::SessionInit).unwrap().status,
+            500
+        );
+    }
+
+    #[test]
+    fn bad_scripts_are_refused_with_the_place() {
+        let error = Script::from_toml("[[ocr]]\nstatuss = 502\n").unwrap_err();
+        assert!(
+            error.contains("statuss") && error.contains("line 2"),
+            "{error}"
+        );
+        assert!(Script::from_toml("[[ocr]]\nstatus = 1000\n").is_err());
+        assert!(Script::from_toml("[[nope]]\n").is_err());
+    }
+}

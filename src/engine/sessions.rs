@@ -1,0 +1,148 @@
+//! The engine's sessions: bound to a device type, expiring after a time without use.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What the engine remembers of one session. Nothing personal: the images and what was
+/// read from them are not kept.
+#[derive(Debug, Clone)]
+pub struct EngineSession {
+    pub device_type: String,
+    pub only_engine: bool,
+    last_used: Instant,
+    /// The front side was read with `side-type: front`.
+    pub front_read: bool,
+    /// A document was read in this session, so a selfie can be checked against it.
+    pub document_read: bool,
+    pub selfie_attempts: u32,
+}
+
+/// Why a session cannot be used; the contract answers all three with errorCode "403".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionProblem {
+    /// No session with that id (never made, or forgotten).
+    Unknown,
+    /// Unused for longer than the TTL.
+    Expired,
+    /// Made for another `device-type`.
+    DeviceMismatch,
+}
+
+/// All open sessions.
+#[derive(Debug)]
+pub struct SessionStore {
+    sessions: Mutex<HashMap<String, EngineSession>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl SessionStore {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            sessions: Mutex::new(HashMap::new()),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, EngineSession>> {
+        // A poisoned lock only means a request panicked mid-update of one entry.
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Opens a session; `None` when the store is full even after forgetting expired ones.
+    pub fn create(&self, device_type: &str, only_engine: bool) -> Option<String> {
+        let mut sessions = self.lock();
+        if sessions.len() >= self.capacity {
+            let ttl = self.ttl;
+            sessions.retain(|_, session| session.last_used.elapsed() <= ttl);
+            if sessions.len() >= self.capacity {
+                return None;
+            }
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        sessions.insert(
+            id.clone(),
+            EngineSession {
+                device_type: device_type.to_owned(),
+                only_engine,
+                last_used: Instant::now(),
+                front_read: false,
+                document_read: false,
+                selfie_attempts: 0,
+            },
+        );
+        Some(id)
+    }
+
+    /// Looks a session up for `device_type` and lends it to `use_session`.
+    pub fn with_session<T>(
+        &self,
+        id: &str,
+        device_type: &str,
+        use_session: impl FnOnce(&mut EngineSession) -> T,
+    ) -> Result<T, SessionProblem> {
+        let mut sessions = self.lock();
+        let session = sessions.get_mut(id).ok_or(SessionProblem::Unknown)?;
+        if session.last_used.elapsed() > self.ttl {
+            sessions.remove(id);
+            return Err(SessionProblem::Expired);
+        }
+        if session.device_type != device_type {
+            return Err(SessionProblem::DeviceMismatch);
+        }
+        session.last_used = Instant::now();
+        Ok(use_session(session))
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_bound_to_their_device_type_and_expire() {
+        let store = SessionStore::new(Duration::from_millis(50), 10);
+        let id = store.create("web-sdk", false).unwrap();
+        assert!(store.with_session(&id, "web-sdk", |_| ()).is_ok());
+        assert_eq!(
+            store.with_session(&id, "android", |_| ()),
+            Err(SessionProblem::DeviceMismatch)
+        );
+        assert_eq!(
+            store.with_session("nope", "web-sdk", |_| ()),
+            Err(SessionProblem::Unknown)
+        );
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(
+            store.with_session(&id, "web-sdk", |_| ()),
+            Err(SessionProblem::Expired)
+        );
+        assert_eq!(
+            store.with_session(&id, "web-sdk", |_| ()),
+            Err(SessionProblem::Unknown)
+        );
+    }
+
+    #[test]
+    fn a_full_store_forgets_expired_sessions_before_refusing() {
+        let store = SessionStore::new(Duration::from_millis(30), 2);
+        store.create("a", false).unwrap();
+        store.create("a", false).unwrap();
+        assert!(store.create("a", false).is_none());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(store.create("a", false).is_some());
+        assert_eq!(store.len(), 1);
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    ekyc_kiosk::cli::main()
+}
