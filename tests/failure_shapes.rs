@@ -6,11 +6,19 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ekyc_kiosk::api::{ApiError, DocumentType, FptClient, FptSession, OcrRequest, RetryPolicy, Secret};
+use ekyc_kiosk::api::{
+    ApiError, DocumentType, FptClient, FptSession, OcrRequest, RetryPolicy, Secret,
+};
 use ekyc_kiosk::engine::ScriptedEndpoint::{FaceLiveness, Ocr, SessionInit};
 
 async fn read_card(session: &mut FptSession) -> Result<ekyc_kiosk::api::OcrResult, ApiError> {
-    session.ocr(OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()))).await
+    session
+        .ocr(OcrRequest::both_sides(
+            DocumentType::Idr,
+            front(),
+            Some(back()),
+        ))
+        .await
 }
 
 #[tokio::test]
@@ -21,7 +29,10 @@ async fn an_html_502_page_is_retried_then_reported_with_its_body() {
     .await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::Http { status: 502, .. }), "{error}");
+    assert!(
+        matches!(&error, ApiError::Http { status: 502, .. }),
+        "{error}"
+    );
     assert!(error.raw_body().unwrap().text().contains("502 Bad Gateway"));
     assert_eq!(engine.requests(Ocr), 3, "three tries in all");
 }
@@ -30,10 +41,16 @@ async fn an_html_502_page_is_retried_then_reported_with_its_body() {
 async fn the_number_of_tries_is_configurable() {
     let engine = scripted_engine("[[ocr]]\ntimes = 9\nstatus = 503\n").await;
     let mut settings = settings_for(engine.base_url(), engine.api_key().clone());
-    settings.retry = RetryPolicy { attempts: 5, ..fast_retry() };
+    settings.retry = RetryPolicy {
+        attempts: 5,
+        ..fast_retry()
+    };
     let mut session = FptSession::new(FptClient::new(settings).unwrap());
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(error, ApiError::Http { status: 503, .. }), "{error}");
+    assert!(
+        matches!(error, ApiError::Http { status: 503, .. }),
+        "{error}"
+    );
     assert_eq!(engine.requests(Ocr), 5);
 }
 
@@ -42,14 +59,19 @@ async fn an_empty_500_is_an_http_error() {
     let engine = scripted_engine("[[ocr]]\ntimes = 3\nstatus = 500\n").await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::Http { status: 500, raw } if raw.is_empty()), "{error}");
+    assert!(
+        matches!(&error, ApiError::Http { status: 500, raw } if raw.is_empty()),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_transient_failure_followed_by_success_succeeds() {
     let engine = scripted_engine("[[ocr]]\nstatus = 429\nbody = '{\"message\": \"slow down\"}'\n[[session_init]]\nstatus = 503\n").await;
     let mut session = FptSession::new(client_for(&engine));
-    let result = read_card(&mut session).await.expect("the retries get through");
+    let result = read_card(&mut session)
+        .await
+        .expect("the retries get through");
     assert_eq!(result.field("ID").unwrap().value, CARD_ID);
     assert_eq!(engine.requests(SessionInit), 2);
     assert_eq!(engine.requests(Ocr), 2);
@@ -60,26 +82,43 @@ async fn a_body_that_is_not_utf8_is_malformed_and_not_retried() {
     let engine = scripted_engine("[[ocr]]\nbody_bytes = [255, 254, 0, 123, 200]\n").await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("UTF-8")), "{error}");
+    assert!(
+        matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("UTF-8")),
+        "{error}"
+    );
     assert_eq!(error.raw_body().unwrap().len(), 5);
     assert_eq!(engine.requests(Ocr), 1);
 }
 
 #[tokio::test]
 async fn malformed_json_is_reported_with_the_raw_body() {
-    let engine = scripted_engine("[[ocr]]\nbody = '{\"errorCode\": \"0\", \"data\": [{\"key\": '\n").await;
+    let engine =
+        scripted_engine("[[ocr]]\nbody = '{\"errorCode\": \"0\", \"data\": [{\"key\": '\n").await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("not JSON")), "{error}");
-    assert!(error.raw_body().unwrap().text().starts_with("{\"errorCode\""));
+    assert!(
+        matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("not JSON")),
+        "{error}"
+    );
+    assert!(error
+        .raw_body()
+        .unwrap()
+        .text()
+        .starts_with("{\"errorCode\""));
     assert_eq!(engine.requests(Ocr), 1);
 }
 
 #[tokio::test]
 async fn an_answer_without_a_session_id_is_malformed() {
-    let engine = scripted_engine("[[session_init]]\nbody = '{\"code\": \"200\", \"message\": \"success\"}'\n").await;
+    let engine = scripted_engine(
+        "[[session_init]]\nbody = '{\"code\": \"200\", \"message\": \"success\"}'\n",
+    )
+    .await;
     let error = client_for(&engine).init_session(false).await.unwrap_err();
-    assert!(matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("session-id")), "{error}");
+    assert!(
+        matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("session-id")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -89,18 +128,28 @@ async fn a_slow_back_end_times_out_after_every_try() {
     settings.request_timeout = Duration::from_millis(300);
     let mut session = FptSession::new(FptClient::new(settings).unwrap());
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(error, ApiError::Timeout(limit) if limit == Duration::from_millis(300)), "{error}");
+    assert!(
+        matches!(error, ApiError::Timeout(limit) if limit == Duration::from_millis(300)),
+        "{error}"
+    );
     assert_eq!(engine.requests(Ocr), 3);
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_unreachable() {
     // A port that was free a moment ago and has no listener now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base_url = format!("http://127.0.0.1:{port}");
     let client = FptClient::new(settings_for(&base_url, Secret::new("k"))).unwrap();
     let error = client.init_session(false).await.unwrap_err();
-    assert!(matches!(&error, ApiError::Unreachable { url, .. } if *url == base_url), "{error}");
+    assert!(
+        matches!(&error, ApiError::Unreachable { url, .. } if *url == base_url),
+        "{error}"
+    );
     assert!(error.is_backend_failure());
 }
 
@@ -109,7 +158,10 @@ async fn a_dropped_connection_is_reported_and_not_resent() {
     let engine = scripted_engine("[[ocr]]\ndrop_connection = true\n").await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(error, ApiError::ConnectionDropped { .. }), "{error}");
+    assert!(
+        matches!(error, ApiError::ConnectionDropped { .. }),
+        "{error}"
+    );
     assert_eq!(engine.requests(Ocr), 1);
 }
 
@@ -121,16 +173,25 @@ async fn document_not_found_is_never_retried() {
     .await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::DocumentNotFound { message, .. } if message.contains("Không tìm thấy")), "{error}");
+    assert!(
+        matches!(&error, ApiError::DocumentNotFound { message, .. } if message.contains("Không tìm thấy")),
+        "{error}"
+    );
     assert_eq!(engine.requests(Ocr), 1);
 }
 
 #[tokio::test]
 async fn other_api_codes_carry_the_back_ends_message() {
-    let engine = scripted_engine("[[ocr]]\nbody = '{\"errorCode\": \"12\", \"errorMessage\": \"Giấy tờ đã hết hạn\"}'\n").await;
+    let engine = scripted_engine(
+        "[[ocr]]\nbody = '{\"errorCode\": \"12\", \"errorMessage\": \"Giấy tờ đã hết hạn\"}'\n",
+    )
+    .await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::Api { code, message, .. } if code == "12" && message == "Giấy tờ đã hết hạn"), "{error}");
+    assert!(
+        matches!(&error, ApiError::Api { code, message, .. } if code == "12" && message == "Giấy tờ đã hết hạn"),
+        "{error}"
+    );
     assert_eq!(engine.requests(Ocr), 1);
 }
 
@@ -149,11 +210,17 @@ async fn a_face_mismatch_carries_its_similarity_and_allows_a_selfie_retry() {
     let mut session = FptSession::new(client_for(&engine));
     read_card(&mut session).await.unwrap();
     let error = session.face_liveness(&selfie()).await.unwrap_err();
-    let ApiError::FaceMismatch { result, .. } = &error else { panic!("expected a mismatch, got {error}") };
+    let ApiError::FaceMismatch { result, .. } = &error else {
+        panic!("expected a mismatch, got {error}")
+    };
     assert_eq!(result.face_match.as_ref().unwrap().similarity, Some(5.84));
     assert_eq!(result.face_match.as_ref().unwrap().is_match, Some(false));
     assert_eq!(error.is_complete_session(), Some(false));
-    assert_eq!(engine.requests(FaceLiveness), 1, "a mismatch is not retried by itself");
+    assert_eq!(
+        engine.requests(FaceLiveness),
+        1,
+        "a mismatch is not retried by itself"
+    );
 
     // The caller may retry the selfie: the script is used up, the engine answers for real.
     assert_eq!(session.face_liveness(&selfie()).await.unwrap().code, "200");
@@ -168,8 +235,14 @@ async fn two_faces_is_its_own_error() {
     let mut session = FptSession::new(client_for(&engine));
     read_card(&mut session).await.unwrap();
     let error = session.face_liveness(&selfie()).await.unwrap_err();
-    let ApiError::MultipleFaces { result, .. } = &error else { panic!("expected two faces, got {error}") };
-    assert_eq!(result.face_match.as_ref().unwrap().similarity, None, "N/A is not a number");
+    let ApiError::MultipleFaces { result, .. } = &error else {
+        panic!("expected two faces, got {error}")
+    };
+    assert_eq!(
+        result.face_match.as_ref().unwrap().similarity,
+        None,
+        "N/A is not a number"
+    );
     assert_eq!(error.is_complete_session(), Some(true));
     assert_eq!(engine.requests(FaceLiveness), 1);
 }
@@ -180,7 +253,9 @@ const EXPIRED: &str = "[[ocr]]\nstatus = 403\nbody = '{\"errorCode\": \"403\", \
 async fn an_expired_session_is_replaced_once_without_the_customer_noticing() {
     let engine = scripted_engine(EXPIRED).await;
     let mut session = FptSession::new(client_for(&engine));
-    let result = read_card(&mut session).await.expect("the resend in a new session succeeds");
+    let result = read_card(&mut session)
+        .await
+        .expect("the resend in a new session succeeds");
     assert_eq!(result.field("ID").unwrap().value, CARD_ID);
     assert_eq!(session.reinitialisations(), 1);
     assert_eq!(engine.requests(SessionInit), 2);
@@ -193,7 +268,10 @@ async fn a_session_that_expires_twice_is_reported_not_retried_forever() {
     let engine = scripted_engine(&script).await;
     let mut session = FptSession::new(client_for(&engine));
     let error = read_card(&mut session).await.unwrap_err();
-    assert!(matches!(&error, ApiError::SessionExpired { message, .. } if message.contains("hết hạn")), "{error}");
+    assert!(
+        matches!(&error, ApiError::SessionExpired { message, .. } if message.contains("hết hạn")),
+        "{error}"
+    );
     assert_eq!(session.reinitialisations(), 1);
     assert_eq!(engine.requests(SessionInit), 2);
     assert_eq!(engine.requests(Ocr), 2);
@@ -204,20 +282,31 @@ async fn an_expired_session_at_the_selfie_sends_the_document_again_first() {
     let engine = scripted_engine("[[face_liveness]]\nbody = '{\"code\": \"403\", \"message\": \"Phiên làm việc đã hết hạn\"}'\n").await;
     let mut session = FptSession::new(client_for(&engine));
     read_card(&mut session).await.unwrap();
-    let result = session.face_liveness(&selfie()).await.expect("new session, document, then selfie");
+    let result = session
+        .face_liveness(&selfie())
+        .await
+        .expect("new session, document, then selfie");
     assert_eq!(result.code, "200");
     assert_eq!(session.reinitialisations(), 1);
     assert_eq!(engine.requests(SessionInit), 2);
-    assert_eq!(engine.requests(Ocr), 2, "the document was read again in the new session");
+    assert_eq!(
+        engine.requests(Ocr),
+        2,
+        "the document was read again in the new session"
+    );
     assert_eq!(engine.requests(FaceLiveness), 2);
 }
 
 #[tokio::test]
 async fn a_wrong_api_key_is_unauthorized_and_not_retried() {
     let engine = start_engine(Default::default()).await;
-    let client = FptClient::new(settings_for(engine.base_url(), Secret::new("not-the-key"))).unwrap();
+    let client =
+        FptClient::new(settings_for(engine.base_url(), Secret::new("not-the-key"))).unwrap();
     let error = client.init_session(false).await.unwrap_err();
-    assert!(matches!(error, ApiError::Unauthorized { status: 401, .. }), "{error}");
+    assert!(
+        matches!(error, ApiError::Unauthorized { status: 401, .. }),
+        "{error}"
+    );
     assert!(!error.to_string().contains("not-the-key"));
     assert_eq!(engine.requests(SessionInit), 1);
 }

@@ -11,11 +11,19 @@ async fn card_qr_fields_come_back_in_contract_order_with_their_values() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
     let result = session
-        .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), Some(back())))
+        .ocr(OcrRequest::both_sides(
+            DocumentType::Idr,
+            front(),
+            Some(back()),
+        ))
         .await
         .expect("the card's QR code is read");
 
-    let fields: Vec<(&str, &str)> = result.fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+    let fields: Vec<(&str, &str)> = result
+        .fields
+        .iter()
+        .map(|f| (f.key.as_str(), f.value.as_str()))
+        .collect();
     assert_eq!(
         fields,
         [
@@ -23,7 +31,10 @@ async fn card_qr_fields_come_back_in_contract_order_with_their_values() {
             ("Name", CARD_NAME),
             ("Date of birth", "05/11/1993"),
             ("Sex", "Nữ"),
-            ("Address", "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh"),
+            (
+                "Address",
+                "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh"
+            ),
             ("Issue Date", "14/08/2021"),
         ]
     );
@@ -37,29 +48,69 @@ async fn card_qr_fields_come_back_in_contract_order_with_their_values() {
 async fn the_selfie_step_reports_not_evaluated_instead_of_numbers() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
-    session.ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None)).await.unwrap();
-    let result = session.face_liveness(&selfie()).await.expect("the selfie is accepted");
+    session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
+        .await
+        .unwrap();
+    let result = session
+        .face_liveness(&selfie())
+        .await
+        .expect("the selfie is accepted");
 
     assert_eq!(result.code, "200");
     let liveness = result.liveness.expect("liveness block");
-    assert_eq!((liveness.is_live, liveness.spoof_prob, liveness.is_deepfake), (None, None, None));
-    assert!(liveness.warning.unwrap().contains("does not evaluate liveness"));
+    assert_eq!(
+        (liveness.is_live, liveness.spoof_prob, liveness.is_deepfake),
+        (None, None, None)
+    );
+    assert!(liveness
+        .warning
+        .unwrap()
+        .contains("does not evaluate liveness"));
     let face_match = result.face_match.expect("face_match block");
     assert_eq!((face_match.is_match, face_match.similarity), (None, None));
-    assert!(face_match.warning.unwrap().contains("does not compare faces"));
-    assert!(!result.is_complete_session, "a first selfie leaves room for a retry");
+    assert!(face_match
+        .warning
+        .unwrap()
+        .contains("does not compare faces"));
+    assert!(
+        !result.is_complete_session,
+        "a first selfie leaves room for a retry"
+    );
     assert_eq!(session.reinitialisations(), 0);
 }
 
 #[tokio::test]
 async fn the_session_completes_after_the_configured_number_of_selfies() {
-    let engine = start_engine(EngineSettings { selfie_attempts: 2, ..EngineSettings::default() }).await;
+    let engine = start_engine(EngineSettings {
+        selfie_attempts: 2,
+        ..EngineSettings::default()
+    })
+    .await;
     let mut session = FptSession::new(client_for(&engine));
-    session.ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None)).await.unwrap();
-    assert!(!session.face_liveness(&selfie()).await.unwrap().is_complete_session);
-    assert!(session.face_liveness(&selfie()).await.unwrap().is_complete_session);
+    session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
+        .await
+        .unwrap();
+    assert!(
+        !session
+            .face_liveness(&selfie())
+            .await
+            .unwrap()
+            .is_complete_session
+    );
+    assert!(
+        session
+            .face_liveness(&selfie())
+            .await
+            .unwrap()
+            .is_complete_session
+    );
     let error = session.face_liveness(&selfie()).await.unwrap_err();
-    assert!(matches!(&error, ApiError::Api { code, .. } if code == "400"), "{error}");
+    assert!(
+        matches!(&error, ApiError::Api { code, .. } if code == "400"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +121,10 @@ async fn a_card_without_a_readable_code_is_document_not_found_and_not_retried() 
         .ocr(OcrRequest::both_sides(DocumentType::Idr, back(), None))
         .await
         .unwrap_err();
-    assert!(matches!(error, ApiError::DocumentNotFound { .. }), "{error}");
+    assert!(
+        matches!(error, ApiError::DocumentNotFound { .. }),
+        "{error}"
+    );
     assert_eq!(error.code(), Some("3"));
     assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 1);
 }
@@ -80,27 +134,57 @@ async fn a_qr_code_that_is_not_a_card_is_not_a_document() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
     let other_qr = prepared(&png(&card_with_qr("https://example.com/menu")), "menu.png");
-    let error = session.ocr(OcrRequest::both_sides(DocumentType::Idr, other_qr, None)).await.unwrap_err();
-    assert!(matches!(error, ApiError::DocumentNotFound { .. }), "{error}");
+    let error = session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, other_qr, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ApiError::DocumentNotFound { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn the_engine_reads_no_passport_yet_and_says_so_with_code_3() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
-    let error = session.ocr(OcrRequest::both_sides(DocumentType::Passport, front(), None)).await.unwrap_err();
-    assert!(matches!(error, ApiError::DocumentNotFound { .. }), "{error}");
+    let error = session
+        .ocr(OcrRequest::both_sides(
+            DocumentType::Passport,
+            front(),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ApiError::DocumentNotFound { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn sides_sent_one_by_one_must_start_with_the_front() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
-    let error = session.ocr(OcrRequest::one_side(DocumentType::Idr, Side::Back, back())).await.unwrap_err();
+    let error = session
+        .ocr(OcrRequest::one_side(DocumentType::Idr, Side::Back, back()))
+        .await
+        .unwrap_err();
     assert!(matches!(error, ApiError::InvalidRequest(_)), "{error}");
-    assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 0, "refused before any request");
+    assert_eq!(
+        engine.requests(ScriptedEndpoint::Ocr),
+        0,
+        "refused before any request"
+    );
 
-    let front_result = session.ocr(OcrRequest::one_side(DocumentType::Idr, Side::Front, front())).await.unwrap();
+    let front_result = session
+        .ocr(OcrRequest::one_side(
+            DocumentType::Idr,
+            Side::Front,
+            front(),
+        ))
+        .await
+        .unwrap();
     assert_eq!(front_result.field("ID").unwrap().value, CARD_ID);
 }
 
@@ -110,6 +194,12 @@ async fn vietnamese_messages_when_asked_for() {
     let mut settings = settings_for(engine.base_url(), engine.api_key().clone());
     settings.lang = ekyc_kiosk::api::Lang::Vi;
     let mut session = FptSession::new(ekyc_kiosk::api::FptClient::new(settings).unwrap());
-    let error = session.ocr(OcrRequest::both_sides(DocumentType::Idr, back(), None)).await.unwrap_err();
-    assert!(error.to_string().contains("Không tìm thấy tài liệu"), "{error}");
+    let error = session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, back(), None))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("Không tìm thấy tài liệu"),
+        "{error}"
+    );
 }

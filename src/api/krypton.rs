@@ -75,7 +75,8 @@ pub struct KryptonExtra {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KryptonRequest {
-    pub company_id: String,
+    /// A credential: redacted in `Debug`.
+    pub company_id: Secret,
     pub session_types: Vec<SessionType>,
     pub extra: KryptonExtra,
 }
@@ -84,7 +85,7 @@ impl KryptonRequest {
     /// Checks what the contract requires beyond the allowed values (which the types
     /// already enforce). The message names the field.
     pub fn validate(&self) -> Result<(), String> {
-        if self.company_id.trim().is_empty() {
+        if self.company_id.is_empty() {
             return Err("companyId is required".into());
         }
         if self.session_types.is_empty() {
@@ -145,7 +146,7 @@ impl KryptonClient {
     /// Builds the documented request for this client's company.
     pub fn request(&self, session_types: Vec<SessionType>, extra: KryptonExtra) -> KryptonRequest {
         KryptonRequest {
-            company_id: self.company_id.expose().to_owned(),
+            company_id: self.company_id.clone(),
             session_types,
             extra,
         }
@@ -200,7 +201,7 @@ mod tests {
 
     fn enrol(flow: Option<KryptonFlow>) -> KryptonRequest {
         KryptonRequest {
-            company_id: "bank-42".into(),
+            company_id: Secret::new("bank-42"),
             session_types: vec![SessionType::Enroll, SessionType::Ocr],
             extra: KryptonExtra {
                 action: KryptonAction::Enroll,
@@ -249,7 +250,11 @@ mod tests {
         let mut request = enrol(Some(KryptonFlow::CardFirst));
         request.extra.user_id = " ".into();
         assert!(request.validate().unwrap_err().contains("userId"));
-        request.company_id.clear();
+        request.company_id = Secret::new("");
         assert!(request.validate().unwrap_err().contains("companyId"));
+        assert!(
+            !format!("{request:?}").contains("bank-42"),
+            "the company id never prints"
+        );
     }
 }

@@ -37,6 +37,14 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// For request bodies that must carry the credential (Krypton's `companyId`); `Debug`,
+/// the way into logs, stays redacted.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Secret)

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::{ApiError, DocumentType, FptClient, Lang};
+use crate::api::krypton::{
+    KryptonAction, KryptonClient, KryptonExtra, KryptonFlow, LivenessModel, SessionType,
+};
+use crate::api::{ApiError, DocumentType, FptClient, Lang, Secret};
 use crate::config::{Backend, Config, LoadedConfig, KEYS};
 use crate::engine::{self, Script};
 use submit::{BackendInfo, Outcome, ReportError, Step, SubmitFiles, SubmitReport};
@@ -38,8 +41,32 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run one verification without a window and print the result.
     Submit(SubmitArgs),
+    /// Open a Krypton v3 eKYC session (`POST /api/v3/ekyc`) and print the answer as received.
+    KryptonSession(KryptonArgs),
     /// Print the configuration in force, where it came from, and every key's variable.
     Config,
+}
+
+#[derive(Debug, Args)]
+pub struct KryptonArgs {
+    #[arg(long, value_enum)]
+    pub action: KryptonAction,
+    /// Session types (repeatable), e.g. `--session-type enroll --session-type ocr`.
+    #[arg(long = "session-type", value_enum, required = true)]
+    pub session_types: Vec<SessionType>,
+    /// Required when ENROLL includes OCR.
+    #[arg(long, value_enum)]
+    pub flow: Option<KryptonFlow>,
+    #[arg(long, value_enum)]
+    pub model: LivenessModel,
+    #[arg(long)]
+    pub user_id: String,
+    /// `extra.krPath`: the Krypton server path for the eKYC data exchange.
+    #[arg(long)]
+    pub kr_path: Option<String>,
+    /// The Krypton server (default: `krypton.url`; without one, a local engine in-process).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +156,7 @@ pub fn main() -> ExitCode {
     match command {
         Command::Serve(args) => runtime.block_on(serve(args, loaded)),
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
+        Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
     }
 }
@@ -290,6 +318,82 @@ async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport
     };
     submit::run_submission(client, backend, submission).await
 }
+
+async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
+    let fail = |code: u8, message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(code)
+    };
+    let company_id = match (
+        &loaded.config.krypton.company_id_file,
+        std::env::var(KRYPTON_COMPANY_ENV),
+    ) {
+        (_, Ok(company_id)) if !company_id.trim().is_empty() => Secret::new(company_id.trim()),
+        (Some(path), _) => match crate::config::read_secret_file(path) {
+            Ok(company_id) => company_id,
+            Err(error) => return fail(2, error.to_string()),
+        },
+        (None, _) => Secret::new("local"),
+    };
+    // Keeps the in-process engine alive until the answer is in.
+    let mut _engine = None;
+    let url = match args
+        .url
+        .clone()
+        .or_else(|| loaded.config.krypton.url.clone())
+    {
+        Some(url) => url,
+        None => {
+            let settings = match loaded.engine_settings(&[]) {
+                Ok(settings) => settings,
+                Err(error) => return fail(2, error.to_string()),
+            };
+            match engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
+                Ok(handle) => _engine.insert(handle).base_url().to_owned(),
+                Err(error) => return fail(4, error.to_string()),
+            }
+        }
+    };
+    let network = &loaded.config.network;
+    let client = match KryptonClient::new(
+        url,
+        company_id,
+        std::time::Duration::from_secs(network.connect_timeout_secs),
+        std::time::Duration::from_secs(network.request_timeout_secs),
+        loaded.retry_policy(),
+    ) {
+        Ok(client) => client,
+        Err(error) => return fail(4, error.to_string()),
+    };
+    let extra = KryptonExtra {
+        action: args.action,
+        flow: args.flow,
+        model: args.model,
+        user_id: args.user_id,
+        kr_path: args.kr_path,
+    };
+    let request = client.request(args.session_types, extra);
+    match client.create_session(&request).await {
+        Ok(body) => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Err(error @ ApiError::InvalidRequest(_)) => fail(2, error.to_string()),
+        Err(error) => {
+            let body = error
+                .raw_body()
+                .map(|raw| format!("\n{}", raw.text()))
+                .unwrap_or_default();
+            fail(
+                if error.is_backend_failure() { 4 } else { 3 },
+                format!("{error}{body}"),
+            )
+        }
+    }
+}
+
+/// The Krypton company id from the environment (it wins over `krypton.company_id_file`).
+pub const KRYPTON_COMPANY_ENV: &str = "EKYC_KRYPTON_COMPANY_ID";
 
 fn print_config(loaded: &LoadedConfig) -> ExitCode {
     match &loaded.path {

@@ -34,8 +34,13 @@ pub fn card_with_qr(payload: &str) -> RgbImage {
                 && my >= 0
                 && (mx as usize) < modules * module_px
                 && (my as usize) < modules * module_px
-                && colors[(my as usize / module_px) * modules + mx as usize / module_px] == qrcode::Color::Dark;
-            let value = if dark { Rgb([20, 20, 30]) } else { Rgb([250, 250, 250]) };
+                && colors[(my as usize / module_px) * modules + mx as usize / module_px]
+                    == qrcode::Color::Dark;
+            let value = if dark {
+                Rgb([20, 20, 30])
+            } else {
+                Rgb([250, 250, 250])
+            };
             card.put_pixel((left + x) as u32, (top + y) as u32, value);
         }
     }
@@ -56,7 +61,9 @@ pub fn plain_card() -> RgbImage {
 
 pub fn png(image: &RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).expect("PNG encodes");
+    image
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("PNG encodes");
     bytes
 }
 
@@ -73,7 +80,8 @@ pub fn selfie_path() -> PathBuf {
 }
 
 pub fn prepared(bytes: &[u8], name: &str) -> PreparedImage {
-    ekyc_kiosk::api::prepare_image(bytes, name, &ImageLimits::default()).expect("test image prepares")
+    ekyc_kiosk::api::prepare_image(bytes, name, &ImageLimits::default())
+        .expect("test image prepares")
 }
 
 pub fn front() -> PreparedImage {
@@ -85,7 +93,10 @@ pub fn back() -> PreparedImage {
 }
 
 pub fn selfie() -> PreparedImage {
-    prepared(&std::fs::read(selfie_path()).expect("selfie asset"), "selfie.jpg")
+    prepared(
+        &std::fs::read(selfie_path()).expect("selfie asset"),
+        "selfie.jpg",
+    )
 }
 
 pub async fn start_engine(settings: EngineSettings) -> EngineHandle {
@@ -96,20 +107,33 @@ pub async fn start_engine(settings: EngineSettings) -> EngineHandle {
 
 pub async fn scripted_engine(script: &str) -> EngineHandle {
     let script = Script::from_toml(script).expect("test script parses");
-    start_engine(EngineSettings { script: Some(script), ..EngineSettings::default() }).await
+    start_engine(EngineSettings {
+        script: Some(script),
+        ..EngineSettings::default()
+    })
+    .await
 }
 
 /// Quick retries so failure tests take milliseconds.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy { attempts: 3, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(40) }
+    RetryPolicy {
+        attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+    }
 }
 
 pub fn settings_for(base_url: &str, api_key: Secret) -> FptSettings {
-    FptSettings { retry: fast_retry(), request_timeout: Duration::from_secs(10), ..FptSettings::new(base_url, api_key) }
+    FptSettings {
+        retry: fast_retry(),
+        request_timeout: Duration::from_secs(10),
+        ..FptSettings::new(base_url, api_key)
+    }
 }
 
 pub fn client_for(engine: &EngineHandle) -> FptClient {
-    FptClient::new(settings_for(engine.base_url(), engine.api_key().clone())).expect("client builds")
+    FptClient::new(settings_for(engine.base_url(), engine.api_key().clone()))
+        .expect("client builds")
 }
 
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

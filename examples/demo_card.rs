@@ -1,0 +1,30 @@
+//! Writes a made-up CCCD front (a real QR code carrying fake data) and a plain back, for
+//! demos and staff training: `cargo run --example demo_card -- DIR`.
+//! The images come from the same generator the integration tests use.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+fn main() -> std::process::ExitCode {
+    let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));
+    let front = dir.join("demo-card-front.png");
+    let back = dir.join("demo-card-back.png");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            std::fs::write(
+                &front,
+                common::png(&common::card_with_qr(common::CARD_PAYLOAD)),
+            )
+        })
+        .and_then(|()| std::fs::write(&back, common::png(&common::plain_card())));
+    match written {
+        Ok(()) => {
+            println!("{}\n{}", front.display(), back.display());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write to {}: {error}", dir.display());
+            std::process::ExitCode::from(2)
+        }
+    }
+}

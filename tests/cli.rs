@@ -1,0 +1,398 @@
+//! The `ekyc-kiosk` binary as an operator uses it: `submit`, `serve`, `config`, exit codes.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");
+
+/// The binary with a clean environment: no EKYC_* from the developer's shell, and a
+/// HOME without a config file.
+fn command(home: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+struct Images {
+    dir: tempfile::TempDir,
+    front: PathBuf,
+    back: PathBuf,
+}
+
+fn images() -> Images {
+    let dir = tempfile::tempdir().unwrap();
+    let front = write_file(dir.path(), "front.jpg", &jpeg(&card_with_qr(CARD_PAYLOAD)));
+    let back = write_file(dir.path(), "back.png", &png(&plain_card()));
+    Images { dir, front, back }
+}
+
+fn submit(home: &Path, images: &Images, extra: &[&str]) -> Command {
+    let mut command = command(home);
+    command
+        .arg("submit")
+        .arg("--front")
+        .arg(&images.front)
+        .arg("--back")
+        .arg(&images.back);
+    command.arg("--selfie").arg(selfie_path()).args(extra);
+    command
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "stdout is not JSON ({error}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn submit_json_runs_a_whole_verification_on_the_in_process_engine() {
+    let images = images();
+    let output = submit(images.dir.path(), &images, &["--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    assert_eq!(report["schema"], "ekyc-kiosk/submit/1");
+    assert_eq!(report["outcome"], "accepted");
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["backend"]["kind"], "local");
+    assert_eq!(report["document_type"], "idr");
+    assert_eq!(report["fields"][0]["key"], "ID");
+    assert_eq!(report["fields"][0]["value"], CARD_ID);
+    assert_eq!(report["fields"][0]["score"], Value::Null);
+    assert_eq!(report["fields"][1]["value"], CARD_NAME);
+    assert_eq!(report["liveness"]["is_live"], Value::Null);
+    assert_eq!(report["face_match"]["similarity"], Value::Null);
+    assert_eq!(
+        report["not_evaluated"],
+        serde_json::json!(["liveness", "face_match"])
+    );
+    assert_eq!(report["error"], Value::Null);
+}
+
+#[test]
+fn submit_prints_a_readable_table_by_default() {
+    let images = images();
+    let output = submit(images.dir.path(), &images, &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("Date of birth") && table.contains("05/11/1993"),
+        "{table}"
+    );
+    assert!(table.contains("Liveness:   not evaluated"), "{table}");
+    assert!(
+        table.contains("ACCEPTED by the back end; not evaluated: liveness, face_match"),
+        "{table}"
+    );
+}
+
+#[test]
+fn unreadable_images_are_bad_input_before_any_request() {
+    let images = images();
+    let pdf = write_file(images.dir.path(), "scan.pdf", b"%PDF-1.7\n");
+    let output = command(images.dir.path())
+        .args(["submit", "--json", "--front"])
+        .arg(&pdf)
+        .arg("--selfie")
+        .arg(selfie_path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output);
+    assert_eq!(report["outcome"], "bad_input");
+    assert_eq!(report["error"]["kind"], "invalid_image");
+    assert_eq!(report["error"]["step"], "prepare_images");
+
+    let missing = command(images.dir.path())
+        .args(["submit", "--front", "/nonexistent/front.jpg", "--selfie"])
+        .arg(selfie_path())
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("/nonexistent/front.jpg"));
+}
+
+#[test]
+fn a_passport_has_no_back_side() {
+    let images = images();
+    let output = submit(
+        images.dir.path(),
+        &images,
+        &["--document", "passport", "--json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(json_of(&output)["error"]["kind"], "invalid_request");
+}
+
+#[test]
+fn a_card_the_back_end_cannot_find_is_rejected_with_exit_3() {
+    let images = images();
+    let blank = write_file(images.dir.path(), "blank.png", &png(&plain_card()));
+    let output = command(images.dir.path())
+        .args(["submit", "--json", "--front"])
+        .arg(&blank)
+        .arg("--selfie")
+        .arg(selfie_path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report = json_of(&output);
+    assert_eq!(report["outcome"], "rejected");
+    assert_eq!(report["error"]["code"], "3");
+    assert_eq!(report["error"]["kind"], "document_not_found");
+    assert_eq!(report["error"]["step"], "document");
+}
+
+#[test]
+fn an_unreachable_back_end_is_exit_4() {
+    let images = images();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = submit(
+        images.dir.path(),
+        &images,
+        &["--json", "--set", "network.retry_backoff_ms=10"],
+    )
+    .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+    .env("EKYC_API_KEY", "k")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let report = json_of(&output);
+    assert_eq!(report["outcome"], "backend_failure");
+    assert_eq!(report["error"]["kind"], "unreachable");
+    assert_eq!(report["backend"]["kind"], "fpt");
+}
+
+#[test]
+fn a_remote_back_end_without_an_api_key_is_bad_input() {
+    let images = images();
+    let output = submit(
+        images.dir.path(),
+        &images,
+        &["--json", "--base-url", "http://127.0.0.1:9"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(json_of(&output)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("EKYC_API_KEY"));
+}
+
+/// `serve` in the background; killed when dropped.
+struct Server {
+    child: Child,
+    base_url: String,
+    api_key: Option<String>,
+    stderr_path: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(home: &Path, extra: &[&str]) -> Server {
+    let stderr_path = home.join("serve.log");
+    let mut child = command(home)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .env("EKYC_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base_url = None;
+    let mut api_key = None;
+    for line in lines.by_ref().take(3) {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("local engine listening on ") {
+            base_url = Some(url.to_owned());
+        }
+        if let Some(key) = line.strip_prefix("API key for this run (none was configured): ") {
+            api_key = Some(key.to_owned());
+            break;
+        }
+        if base_url.is_some() && extra.contains(&"--api-key") {
+            break;
+        }
+    }
+    Server {
+        child,
+        base_url: base_url.expect("serve prints its address"),
+        api_key,
+        stderr_path,
+    }
+}
+
+#[test]
+fn serve_prints_its_generated_key_once_and_submit_uses_it() {
+    let images = images();
+    let server = serve(images.dir.path(), &[]);
+    let key = server.api_key.clone().expect("a generated key is printed");
+    assert_eq!(key.len(), 64);
+
+    let output = submit(
+        images.dir.path(),
+        &images,
+        &["--json", "--base-url", &server.base_url],
+    )
+    .env("EKYC_API_KEY", &key)
+    .env("EKYC_LOG", "debug")
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_of(&output)["fields"][0]["value"], CARD_ID);
+
+    // Personal data and the key stay out of both logs, even at debug level.
+    let client_log = String::from_utf8_lossy(&output.stderr).into_owned();
+    let server_log = std::fs::read_to_string(&server.stderr_path).unwrap();
+    assert!(
+        server_log.contains("/ocr"),
+        "the server logs its requests: {server_log}"
+    );
+    for log in [&client_log, &server_log] {
+        for secret in [CARD_ID, CARD_NAME, "Phạm", "05/11/1993", key.as_str()] {
+            assert!(
+                !log.contains(secret),
+                "{secret:?} leaked into a log:\n{log}"
+            );
+        }
+    }
+
+    let wrong_key = submit(
+        images.dir.path(),
+        &images,
+        &["--json", "--base-url", &server.base_url],
+    )
+    .env("EKYC_API_KEY", "wrong")
+    .output()
+    .unwrap();
+    assert_eq!(wrong_key.status.code(), Some(2));
+    assert_eq!(json_of(&wrong_key)["error"]["kind"], "unauthorized");
+}
+
+#[test]
+fn a_scripted_engine_produces_failures_on_demand() {
+    let images = images();
+    let script = write_file(
+        images.dir.path(),
+        "script.toml",
+        b"[[face_liveness]]\nbody = '{\"code\": \"407\", \"message\": \"2 faces exist\", \"is_complete_session\": false}'\n",
+    );
+    let server = serve(
+        images.dir.path(),
+        &[
+            "--api-key",
+            "desk-key",
+            "--script",
+            script.to_str().unwrap(),
+        ],
+    );
+    assert!(server.api_key.is_none(), "a configured key is not printed");
+    let output = submit(
+        images.dir.path(),
+        &images,
+        &["--json", "--base-url", &server.base_url],
+    )
+    .env("EKYC_API_KEY", "desk-key")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report = json_of(&output);
+    assert_eq!(report["error"]["kind"], "multiple_faces");
+    assert_eq!(report["error"]["step"], "face");
+    assert_eq!(report["is_complete_session"], false);
+    assert_eq!(
+        report["fields"][0]["value"], CARD_ID,
+        "the document step still reports what it read"
+    );
+}
+
+#[test]
+fn a_malformed_config_names_the_key_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let config = write_file(
+        home.path(),
+        "config.toml",
+        b"backend = \"local\"\n[network]\nretries = \"many\"\n",
+    );
+    let output = command(home.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("config")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("line 3") && message.contains("retries"),
+        "{message}"
+    );
+
+    let bad_script = write_file(home.path(), "script.toml", b"[[ocr]]\nstatus = \"bad\"\n");
+    let output = command(home.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--script"])
+        .arg(&bad_script)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
+}
+
+#[test]
+fn config_shows_what_is_in_force_without_the_key() {
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join(".config/ekyc-kiosk");
+    std::fs::create_dir_all(&xdg).unwrap();
+    std::fs::write(xdg.join("config.toml"), "lang = \"vi\"\n").unwrap();
+    let output = command(home.path())
+        .arg("config")
+        .env("EKYC_API_KEY", "top-secret-key")
+        .env("EKYC_RETRIES", "5")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("lang = \"vi\""), "{text}");
+    assert!(text.contains("retries = 5"), "{text}");
+    assert!(text.contains("EKYC_BASE_URL"), "{text}");
+    assert!(
+        text.contains("# API key: set") && !text.contains("top-secret-key"),
+        "{text}"
+    );
+}

@@ -1,0 +1,432 @@
+//! The local engine's side of the contract, driven with raw HTTP requests.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ekyc_kiosk::engine::{EngineHandle, EngineSettings};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+struct Raw {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Raw {
+    fn new(engine: &EngineHandle) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: engine.base_url().to_owned(),
+            key: engine.api_key().expose().to_owned(),
+        }
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base))
+    }
+
+    async fn init(&self, device_type: &str) -> String {
+        let body = send(
+            self.post("/session/init")
+                .header("api-key", &self.key)
+                .header("device-type", device_type),
+        )
+        .await
+        .1;
+        body["session-id"]
+            .as_str()
+            .expect("a session id")
+            .to_owned()
+    }
+
+    fn ocr(&self, session: &str, document: &str) -> reqwest::RequestBuilder {
+        self.post("/ocr")
+            .header("api-key", &self.key)
+            .header("device-type", "web-sdk")
+            .header("session-id", session)
+            .header("document-type", document)
+    }
+}
+
+/// Status and JSON body; every engine answer must be JSON.
+async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("the engine answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
+    (status, body)
+}
+
+fn files(parts: &[(&str, Vec<u8>)]) -> Form {
+    parts.iter().fold(Form::new(), |form, (name, bytes)| {
+        form.part(
+            name.to_string(),
+            Part::bytes(bytes.clone())
+                .file_name("f.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+    })
+}
+
+fn card() -> Vec<u8> {
+    jpeg(&card_with_qr(CARD_PAYLOAD))
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_api_key_is_refused_and_either_header_spelling_works() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let (status, body) = send(raw.post("/session/init").header("device-type", "web-sdk")).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("401")));
+    let (status, _) = send(
+        raw.post("/session/init")
+            .header("api-key", "guess")
+            .header("device-type", "web-sdk"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = send(
+        raw.post("/session/init")
+            .header("api_key", &raw.key)
+            .header("device-type", "ios"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["code"], "200");
+    assert_eq!(body["message"], "success");
+    assert!(uuid::Uuid::parse_str(body["session-id"].as_str().unwrap()).is_ok());
+}
+
+#[tokio::test]
+async fn configured_keys_replace_the_generated_one() {
+    let keys = vec![
+        ekyc_kiosk::api::Secret::new("branch-key-1"),
+        ekyc_kiosk::api::Secret::new("branch-key-2"),
+    ];
+    let engine = start_engine(EngineSettings {
+        api_keys: keys,
+        ..EngineSettings::default()
+    })
+    .await;
+    assert!(!engine.key_was_generated());
+    let raw = Raw::new(&engine);
+    for key in ["branch-key-1", "branch-key-2"] {
+        let (status, _) = send(
+            raw.post("/session/init")
+                .header("api-key", key)
+                .header("device-type", "web-sdk"),
+        )
+        .await;
+        assert_eq!(status, 200, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_bound_to_its_device_type() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("android").await;
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (403, Some("403")),
+        "web-sdk is not android"
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_expired_sessions_are_403() {
+    let engine = start_engine(EngineSettings {
+        session_ttl: Duration::from_millis(200),
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let (status, body) = send(
+        raw.ocr("no-such-session", "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (403, Some("403")));
+
+    let session = raw.init("web-sdk").await;
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .header("lang", "vi")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (403, Some("403")));
+    assert_eq!(body["errorMessage"], "Phiên làm việc đã hết hạn");
+}
+
+#[tokio::test]
+async fn the_back_side_needs_the_front_first() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("web-sdk").await;
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .header("side-type", "back")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (400, Some("400")));
+    assert!(body["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("front side before the back"));
+
+    let (status, _) = send(
+        raw.ocr(&session, "idr")
+            .header("side-type", "front")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The back of a CCCD carries no QR code, and the engine reads nothing else yet.
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .header("side-type", "back")
+            .multipart(files(&[("files", jpeg(&plain_card()))])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (200, Some("3")));
+}
+
+#[tokio::test]
+async fn multipart_bodies_are_validated() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("web-sdk").await;
+    let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
+        (
+            "wrong field",
+            raw.ocr(&session, "idr")
+                .multipart(files(&[("file", card())])),
+            "unexpected part `file`",
+        ),
+        (
+            "three files",
+            raw.ocr(&session, "idr").multipart(files(&[
+                ("files", card()),
+                ("files", card()),
+                ("files", card()),
+            ])),
+            "at most 2",
+        ),
+        (
+            "two with side",
+            raw.ocr(&session, "idr")
+                .header("side-type", "front")
+                .multipart(files(&[("files", card()), ("files", card())])),
+            "at most 1",
+        ),
+        (
+            "passport pair",
+            raw.ocr(&session, "passport")
+                .multipart(files(&[("files", card()), ("files", card())])),
+            "at most 1",
+        ),
+        (
+            "no files",
+            raw.ocr(&session, "idr")
+                .multipart(Form::new().text("note", "hi")),
+            "unexpected part `note`",
+        ),
+        (
+            "empty file",
+            raw.ocr(&session, "idr")
+                .multipart(files(&[("files", Vec::new())])),
+            "empty file",
+        ),
+        (
+            "not multipart",
+            raw.ocr(&session, "idr").body("{}"),
+            "multipart/form-data",
+        ),
+        (
+            "bad document type",
+            raw.ocr(&session, "visa")
+                .multipart(files(&[("files", card())])),
+            "idr, passport or dlr",
+        ),
+        (
+            "bad side",
+            raw.ocr(&session, "idr")
+                .header("side-type", "top")
+                .multipart(files(&[("files", card())])),
+            "front or back",
+        ),
+        (
+            "not an image",
+            raw.ocr(&session, "idr")
+                .multipart(files(&[("files", b"%PDF-1.7".to_vec())])),
+            "File 1 is not a readable image",
+        ),
+    ];
+    for (case, request, expected) in cases {
+        let (status, body) = send(request).await;
+        assert_eq!(status, 400, "{case}");
+        assert_eq!(body["errorCode"], "400", "{case}");
+        let message = body["errorMessage"].as_str().unwrap();
+        assert!(message.contains(expected), "{case}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn files_over_the_size_limit_are_refused_with_413() {
+    let engine = start_engine(EngineSettings {
+        max_file_bytes: 50_000,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("web-sdk").await;
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", vec![0xAB; 80_000])])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (413, Some("413")));
+    // Over the whole body's limit too (two files' worth), still JSON.
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", vec![0xAB; 200_000])])),
+    )
+    .await;
+    assert_eq!((status, body["errorCode"].as_str()), (413, Some("413")));
+}
+
+#[tokio::test]
+async fn the_face_step_needs_auto_a_document_and_a_full_session() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let selfie = std::fs::read(selfie_path()).unwrap();
+    let face = |session: &str| {
+        raw.post("/face/liveness")
+            .header("api-key", &raw.key)
+            .header("device-type", "web-sdk")
+            .header("session-id", session)
+    };
+    let session = raw.init("web-sdk").await;
+    let (status, body) =
+        send(face(&session).multipart(files(&[("selfies", selfie.clone())]))).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("auto"), "{body}");
+
+    let (status, body) = send(
+        face(&session)
+            .header("auto", "False")
+            .multipart(files(&[("selfies", selfie.clone())])),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("/ocr"), "{body}");
+
+    let only_ocr = send(
+        raw.post("/session/init")
+            .header("api-key", &raw.key)
+            .header("device-type", "web-sdk")
+            .header("only-engine", "1"),
+    )
+    .await
+    .1;
+    let only_ocr = only_ocr["session-id"].as_str().unwrap().to_owned();
+    let (status, _) = send(
+        raw.ocr(&only_ocr, "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(
+        face(&only_ocr)
+            .header("auto", "False")
+            .multipart(files(&[("selfies", selfie.clone())])),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("OCR only"),
+        "{body}"
+    );
+
+    let (status, _) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(
+        face(&session)
+            .header("auto", "False")
+            .multipart(files(&[("selfies", b"not a photo".to_vec())])),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("400")));
+    let (status, body) = send(
+        face(&session)
+            .header("auto", "False")
+            .multipart(files(&[("selfies", selfie)])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["liveness"]["is_live"], "N/A");
+    assert_eq!(body["face_match"]["similarity"], "N/A");
+    assert_eq!(body["is_complete_session"], false);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_still_answer_json() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let (status, body) = send(raw.post("/nope")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("404")));
+    let (status, body) = send(raw.http.get(format!("{}/ocr", raw.base))).await;
+    assert_eq!((status, body["code"].as_str()), (405, Some("405")));
+    let (status, body) = send(raw.http.get(format!("{}/health", raw.base))).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+}
+
+#[tokio::test]
+async fn krypton_sessions_are_validated_field_by_field() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let enrol = json!({"companyId": "bank", "sessionTypes": ["ENROLL", "OCR"],
+                       "extra": {"action": "ENROLL", "flow": "card_first", "model": "gaze", "userId": "u-1"}});
+    let (status, body) = send(raw.post("/api/v3/ekyc").json(&enrol)).await;
+    assert_eq!(status, 200);
+    assert!(uuid::Uuid::parse_str(body["sessionId"].as_str().unwrap()).is_ok());
+    assert_eq!(body["action"], "ENROLL");
+
+    let mut no_flow = enrol.clone();
+    no_flow["extra"].as_object_mut().unwrap().remove("flow");
+    let (status, body) = send(raw.post("/api/v3/ekyc").json(&no_flow)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("extra.flow"),
+        "{body}"
+    );
+
+    let mut bad_model = enrol.clone();
+    bad_model["extra"]["model"] = json!("blink");
+    let (status, body) = send(raw.post("/api/v3/ekyc").json(&bad_model)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("blink"),
+        "{body}"
+    );
+
+    let (status, _) = send(raw.post("/api/v3/ekyc").body("not json")).await;
+    assert_eq!(status, 400);
+}
