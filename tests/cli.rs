@@ -47,6 +47,17 @@ fn submit(home: &Path, images: &Images, extra: &[&str]) -> Command {
     command
 }
 
+/// `submit` with only a front side and the demo selfie.
+fn submit_front(home: &Path, front: &Path) -> Command {
+    let mut command = command(home);
+    command
+        .args(["submit", "--json", "--front"])
+        .arg(front)
+        .arg("--selfie")
+        .arg(selfie_path());
+    command
+}
+
 fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
@@ -109,26 +120,21 @@ fn submit_prints_a_readable_table_by_default() {
 fn unreadable_images_are_bad_input_before_any_request() {
     let images = images();
     let pdf = write_file(images.dir.path(), "scan.pdf", b"%PDF-1.7\n");
-    let output = command(images.dir.path())
-        .args(["submit", "--json", "--front"])
-        .arg(&pdf)
-        .arg("--selfie")
-        .arg(selfie_path())
-        .output()
-        .unwrap();
+    let output = submit_front(images.dir.path(), &pdf).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let report = json_of(&output);
     assert_eq!(report["outcome"], "bad_input");
     assert_eq!(report["error"]["kind"], "invalid_image");
     assert_eq!(report["error"]["step"], "prepare_images");
 
-    let missing = command(images.dir.path())
-        .args(["submit", "--front", "/nonexistent/front.jpg", "--selfie"])
-        .arg(selfie_path())
+    let missing = submit_front(images.dir.path(), Path::new("/nonexistent/front.jpg"))
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stdout).contains("/nonexistent/front.jpg"));
+    assert!(json_of(&missing)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/front.jpg"));
 }
 
 #[test]
@@ -149,13 +155,7 @@ fn a_passport_has_no_back_side() {
 fn a_card_the_back_end_cannot_find_is_rejected_with_exit_3() {
     let images = images();
     let blank = write_file(images.dir.path(), "blank.png", &png(&plain_card()));
-    let output = command(images.dir.path())
-        .args(["submit", "--json", "--front"])
-        .arg(&blank)
-        .arg("--selfie")
-        .arg(selfie_path())
-        .output()
-        .unwrap();
+    let output = submit_front(images.dir.path(), &blank).output().unwrap();
     assert_eq!(output.status.code(), Some(3));
     let report = json_of(&output);
     assert_eq!(report["outcome"], "rejected");

@@ -430,3 +430,15 @@ async fn krypton_sessions_are_validated_field_by_field() {
     let (status, _) = send(raw.post("/api/v3/ekyc").body("not json")).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn an_oversized_krypton_body_is_refused_in_json() {
+    let engine = start_engine(EngineSettings {
+        max_file_bytes: 10_000,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let (status, body) = send(raw.post("/api/v3/ekyc").body(vec![b' '; 200_000])).await;
+    assert_eq!((status, body["code"].as_str()), (413, Some("413")));
+}

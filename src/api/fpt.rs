@@ -478,10 +478,14 @@ fn check_code(
 }
 
 fn jpeg_part(image: &PreparedImage) -> Part {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("image/jpeg"),
+    );
     Part::bytes(image.jpeg.clone())
         .file_name(image.file_name.clone())
-        .mime_str("image/jpeg")
-        .expect("image/jpeg is a valid MIME type")
+        .headers(headers)
 }
 
 /// One customer's verification against an FPT.AI-contract back end.

@@ -158,12 +158,15 @@ pub async fn start(
 ) -> Result<EngineHandle, EngineError> {
     settings.api_keys.retain(|key| !key.is_empty());
     let key_was_generated = settings.api_keys.is_empty();
-    if key_was_generated {
-        let key =
-            Secret::random().map_err(|error| EngineError::KeyGeneration(error.to_string()))?;
-        settings.api_keys.push(key);
-    }
-    let api_key = settings.api_keys[0].clone();
+    let api_key = match settings.api_keys.first() {
+        Some(key) => key.clone(),
+        None => {
+            let key =
+                Secret::random().map_err(|error| EngineError::KeyGeneration(error.to_string()))?;
+            settings.api_keys.push(key.clone());
+            key
+        }
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| EngineError::Bind { addr, source })?;

@@ -169,28 +169,26 @@ impl EngineState {
         ))
     }
 
-    /// The session named by `session-id`, for the request's `device-type`.
-    fn check_session(
+    /// What `/ocr` and `/face/liveness` check first, in order: the script, the API key,
+    /// the session named by `session-id` for the request's `device-type`. `Err` is the
+    /// answer to send instead.
+    async fn admit(
         &self,
+        endpoint: ScriptedEndpoint,
         headers: &HeaderMap,
         style: Style,
-        lang: Lang,
-    ) -> Result<(String, String), Response> {
+    ) -> Result<Admitted, Response> {
+        if let Some(response) = self.scripted(endpoint).await {
+            return Err(response);
+        }
+        let lang = lang_of(headers);
+        self.check_api_key(headers, style, lang)?;
         let expired = |problem: SessionProblem| {
             tracing::info!(?problem, "session refused");
-            reply(
-                style,
-                StatusCode::FORBIDDEN,
-                "403",
-                &say(
-                    lang,
-                    "The session has expired or is not valid",
-                    "Phiên làm việc đã hết hạn",
-                ),
-            )
+            session_refused(style, lang)
         };
         let session_id = header(headers, &["session-id", "session_id"])
-            .ok_or(expired(SessionProblem::Unknown))?;
+            .ok_or_else(|| expired(SessionProblem::Unknown))?;
         let device_type = header(headers, &["device-type", "device_type"]).ok_or_else(|| {
             bad_request(
                 style,
@@ -202,8 +200,33 @@ impl EngineState {
         self.sessions
             .with_session(session_id, device_type, |_| ())
             .map_err(expired)?;
-        Ok((session_id.to_owned(), device_type.to_owned()))
+        Ok(Admitted {
+            lang,
+            session_id: session_id.to_owned(),
+            device_type: device_type.to_owned(),
+        })
     }
+}
+
+/// A request that passed [`EngineState::admit`].
+struct Admitted {
+    lang: Lang,
+    session_id: String,
+    device_type: String,
+}
+
+/// errorCode "403": unknown, expired, or bound to another device type.
+fn session_refused(style: Style, lang: Lang) -> Response {
+    reply(
+        style,
+        StatusCode::FORBIDDEN,
+        "403",
+        &say(
+            lang,
+            "The session has expired or is not valid",
+            "Phiên làm việc đã hết hạn",
+        ),
+    )
 }
 
 fn bad_request(style: Style, lang: Lang, english: &str, vietnamese: &str) -> Response {
@@ -378,16 +401,13 @@ async fn ocr(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    if let Some(response) = state.scripted(ScriptedEndpoint::Ocr).await {
-        return response;
-    }
     let style = Style::ErrorCode;
-    let lang = lang_of(&headers);
-    if let Err(response) = state.check_api_key(&headers, style, lang) {
-        return response;
-    }
-    let (session_id, device_type) = match state.check_session(&headers, style, lang) {
-        Ok(session) => session,
+    let Admitted {
+        lang,
+        session_id,
+        device_type,
+    } = match state.admit(ScriptedEndpoint::Ocr, &headers, style).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     let Some(document) =
@@ -482,16 +502,7 @@ async fn ocr(
         });
     if recorded.is_err() {
         // The session expired while the images were being read.
-        return reply(
-            style,
-            StatusCode::FORBIDDEN,
-            "403",
-            &say(
-                lang,
-                "The session has expired or is not valid",
-                "Phiên làm việc đã hết hạn",
-            ),
-        );
+        return session_refused(style, lang);
     }
     let data: Vec<Value> = fields
         .iter()
@@ -514,16 +525,16 @@ async fn face_liveness(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    if let Some(response) = state.scripted(ScriptedEndpoint::FaceLiveness).await {
-        return response;
-    }
     let style = Style::Code;
-    let lang = lang_of(&headers);
-    if let Err(response) = state.check_api_key(&headers, style, lang) {
-        return response;
-    }
-    let (session_id, device_type) = match state.check_session(&headers, style, lang) {
-        Ok(session) => session,
+    let Admitted {
+        lang,
+        session_id,
+        device_type,
+    } = match state
+        .admit(ScriptedEndpoint::FaceLiveness, &headers, style)
+        .await
+    {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     if header(&headers, &["auto"]).is_none() {
@@ -569,18 +580,7 @@ async fn face_liveness(
             )
         }
         Ok(_) => {}
-        Err(_) => {
-            return reply(
-                style,
-                StatusCode::FORBIDDEN,
-                "403",
-                &say(
-                    lang,
-                    "The session has expired or is not valid",
-                    "Phiên làm việc đã hết hạn",
-                ),
-            )
-        }
+        Err(_) => return session_refused(style, lang),
     }
     let uploads =
         match read_uploads(multipart, "selfies", 1, state.max_file_bytes, style, lang).await {
@@ -622,11 +622,22 @@ async fn face_liveness(
 
 async fn krypton_session(
     State(state): State<Arc<EngineState>>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     if let Some(response) = state.scripted(ScriptedEndpoint::Krypton).await {
         return response;
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return reply(
+                Style::Code,
+                rejection.status(),
+                &rejection.status().as_u16().to_string(),
+                &rejection.body_text(),
+            )
+        }
+    };
     let request: KryptonRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(error) => {

@@ -1,8 +1,9 @@
 //! Writes a made-up CCCD front (a real QR code carrying fake data) and a plain back, for
-//! demos and staff training: `cargo run --example demo_card -- DIR`.
+//! demos and staff training: `cargo run --example demo_card -- DIR`
+//! (kept under tests/ because it is built from the tests' own generator).
 //! The images come from the same generator the integration tests use.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 fn main() -> std::process::ExitCode {
