@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use ekyc_kiosk::api::{
-    ApiError, DocumentType, FptClient, FptSession, OcrRequest, RetryPolicy, Secret,
+    ApiError, DocumentType, FptClient, FptSession, OcrRequest, RetryPolicy, Secret, Side,
 };
 use ekyc_kiosk::engine::ScriptedEndpoint::{FaceLiveness, Ocr, SessionInit};
 
@@ -309,4 +309,30 @@ async fn a_wrong_api_key_is_unauthorized_and_not_retried() {
     );
     assert!(!error.to_string().contains("not-the-key"));
     assert_eq!(engine.requests(SessionInit), 1);
+}
+
+#[tokio::test]
+async fn a_retaken_side_is_sent_once_when_the_session_is_replaced() {
+    let ocr_ok = "[[ocr]]\ntimes = 6\nbody = '{\"errorCode\": \"0\", \"data\": []}'\n";
+    let face = "[[face_liveness]]\nbody = '{\"code\": \"403\", \"message\": \"expired\"}'\n[[face_liveness]]\nbody = '{\"code\": \"200\", \"message\": \"ok\"}'\n";
+    let engine = scripted_engine(&format!("{ocr_ok}{face}")).await;
+    let mut session = FptSession::new(client_for(&engine));
+    for side in [Side::Front, Side::Back, Side::Front] {
+        let image = if side == Side::Front { front() } else { back() };
+        session
+            .ocr(OcrRequest::one_side(DocumentType::Idr, side, image))
+            .await
+            .unwrap();
+    }
+    assert_eq!(engine.requests(Ocr), 3);
+    session
+        .face_liveness(&selfie())
+        .await
+        .expect("new session, both sides, selfie");
+    assert_eq!(session.reinitialisations(), 1);
+    assert_eq!(
+        engine.requests(Ocr),
+        5,
+        "the new session gets the front (retaken) and the back, once each"
+    );
 }

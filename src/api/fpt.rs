@@ -574,12 +574,20 @@ impl FptSession {
             }
             result => result,
         }?;
-        if request.side.is_none() {
-            // A whole document replaces whatever was read before.
-            self.documents_sent.clear();
-        }
-        self.documents_sent.push(request);
+        self.remember_document(request);
         Ok(result)
+    }
+
+    /// Keeps what a new session would need to be sent again: a whole document replaces
+    /// everything before it, a side replaces an earlier copy of that side (a retake), and
+    /// the front stays ahead of the back.
+    fn remember_document(&mut self, request: OcrRequest) {
+        let side = request.side;
+        self.documents_sent
+            .retain(|sent| side.is_some() && sent.side.is_some() && sent.side != side);
+        self.documents_sent.push(request);
+        self.documents_sent
+            .sort_by_key(|sent| sent.side == Some(Side::Back));
     }
 
     /// Liveness and face match of a selfie against this session's document.
