@@ -41,6 +41,49 @@ pub struct Config {
     pub network: NetworkConfig,
     pub images: ImagesConfig,
     pub engine: EngineConfig,
+    pub ui: UiConfig,
+    pub camera: CameraConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Fullscreen, no window decorations, close refused outside staff mode. The packaged
+    /// app's config turns it on; `--windowed` turns it off for one run.
+    pub kiosk_mode: bool,
+    /// No touch for this long after Welcome: "are you still there?", then a wipe.
+    pub idle_timeout_secs: u64,
+    /// OCR scores below this (percent) are flagged on the result screen.
+    pub score_threshold: u32,
+    /// Face-match similarity threshold (percent) shown with the similarity.
+    pub face_match_threshold: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            kiosk_mode: false,
+            idle_timeout_secs: 60,
+            score_threshold: 80,
+            face_match_threshold: 80,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraConfig {
+    /// `auto` (the first camera, else the demo camera), `demo`, an index (`0`) or part
+    /// of a camera's name.
+    pub device: String,
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        Self {
+            device: "auto".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +142,8 @@ impl Default for Config {
             network: NetworkConfig::default(),
             images: ImagesConfig::default(),
             engine: EngineConfig::default(),
+            ui: UiConfig::default(),
+            camera: CameraConfig::default(),
         }
     }
 }
@@ -151,6 +196,8 @@ enum Kind {
     Text,
     /// A whole number.
     Integer,
+    /// `true` or `false`.
+    Boolean,
 }
 
 /// Every configuration key, its environment variable and its kind.
@@ -174,6 +221,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("engine.session_ttl_secs", "EKYC_ENGINE_SESSION_TTL_SECS"),
     ("engine.max_upload_mb", "EKYC_ENGINE_MAX_UPLOAD_MB"),
     ("engine.selfie_attempts", "EKYC_ENGINE_SELFIE_ATTEMPTS"),
+    ("ui.kiosk_mode", "EKYC_KIOSK_MODE"),
+    ("ui.idle_timeout_secs", "EKYC_IDLE_TIMEOUT_SECS"),
+    ("ui.score_threshold", "EKYC_SCORE_THRESHOLD"),
+    ("ui.face_match_threshold", "EKYC_FACE_MATCH_THRESHOLD"),
+    ("camera.device", "EKYC_CAMERA"),
 ];
 
 /// The API key itself comes from the environment or a file, never from config.toml.
@@ -185,6 +237,7 @@ fn kind_of(key: &str) -> Kind {
     let integer = key.ends_with("_secs")
         || key.ends_with("_ms")
         || key.ends_with("_mb")
+        || key.ends_with("_threshold")
         || matches!(
             key,
             "network.retries"
@@ -192,7 +245,9 @@ fn kind_of(key: &str) -> Kind {
                 | "images.jpeg_quality"
                 | "engine.selfie_attempts"
         );
-    if integer {
+    if key == "ui.kiosk_mode" {
+        Kind::Boolean
+    } else if integer {
         Kind::Integer
     } else {
         Kind::Text
@@ -342,6 +397,12 @@ impl Config {
         if self.images.max_side < 320 {
             return invalid("images.max_side", "must be at least 320 pixels");
         }
+        if self.ui.score_threshold > 100 || self.ui.face_match_threshold > 100 {
+            return invalid("ui.score_threshold", "thresholds are percentages, 0 to 100");
+        }
+        if self.ui.idle_timeout_secs < 10 {
+            return invalid("ui.idle_timeout_secs", "must be at least 10 seconds");
+        }
         if self.images.max_file_mb == 0 || self.engine.max_upload_mb == 0 {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
@@ -453,6 +514,11 @@ fn apply_override(table: &mut toml::Table, key: &str, value: &str) -> Result<Con
                 .parse::<i64>()
                 .map_err(|_| format!("`{key}` takes a whole number"))?,
         ),
+        Kind::Boolean => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+            "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+            _ => return Err(format!("`{key}` takes true or false")),
+        },
         Kind::Text => toml::Value::String(value.to_owned()),
     };
     let mut parts: Vec<&str> = key.split('.').collect();
@@ -605,6 +671,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("unknown key `network.retriez`"), "{error}");
+    }
+
+    #[test]
+    fn kiosk_mode_and_camera_come_from_the_environment() {
+        let env = |name: &str| match name {
+            "EKYC_KIOSK_MODE" => Some("true".to_string()),
+            "EKYC_CAMERA" => Some("demo".to_string()),
+            _ => None,
+        };
+        let loaded = Config::load_with(None, &env, &[]).unwrap();
+        assert!(loaded.config.ui.kiosk_mode);
+        assert_eq!(loaded.config.camera.device, "demo");
+        let env = |name: &str| (name == "EKYC_KIOSK_MODE").then(|| "maybe".to_string());
+        let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
+        assert!(error.contains("true or false"), "{error}");
     }
 
     #[test]

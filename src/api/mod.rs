@@ -10,6 +10,6 @@ pub mod types;
 pub use error::{ApiError, ErrorKind, RawBody};
 pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, RetryPolicy, SessionId};
 pub use krypton::{KryptonClient, KryptonRequest};
-pub use prepare::{prepare_image, prepare_image_file, ImageLimits, PreparedImage};
+pub use prepare::{prepare_decoded, prepare_image, prepare_image_file, ImageLimits, PreparedImage};
 pub use secret::Secret;
 pub use types::{DocumentType, FaceMatch, FaceResult, Lang, Liveness, OcrField, OcrResult, Side};

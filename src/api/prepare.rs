@@ -100,9 +100,22 @@ pub fn prepare_image(
         return Err(refuse(too_large(bytes.len() as u64, limits)));
     }
     let image = decode_upright(bytes).map_err(refuse)?;
+    prepare_decoded(image, name, limits)
+}
+
+/// Prepares an image already in memory (a camera frame): longest side capped, JPEG.
+pub fn prepare_decoded(
+    image: DynamicImage,
+    name: &str,
+    limits: &ImageLimits,
+) -> Result<PreparedImage, ApiError> {
     let image = cap_longest_side(image, limits.max_side);
     let (width, height) = (image.width(), image.height());
-    let jpeg = encode_jpeg(&image, limits.jpeg_quality).map_err(refuse)?;
+    let jpeg =
+        encode_jpeg(&image, limits.jpeg_quality).map_err(|reason| ApiError::InvalidImage {
+            name: name.to_owned(),
+            reason,
+        })?;
     Ok(PreparedImage {
         file_name: jpeg_name(name),
         jpeg,

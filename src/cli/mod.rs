@@ -1,5 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
+mod kiosk;
 pub mod submit;
 
 use std::net::SocketAddr;
@@ -31,6 +32,15 @@ pub struct Cli {
     #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub sets: Vec<(String, String)>,
 
+    /// Kiosk window only: a normal window instead of kiosk mode (fullscreen, close refused).
+    #[arg(long)]
+    pub windowed: bool,
+
+    /// Kiosk window only: `demo`, `auto`, a camera index or part of its name (default:
+    /// the `camera.device` key).
+    #[arg(long, value_name = "CAMERA")]
+    pub camera: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -45,6 +55,8 @@ pub enum Command {
     KryptonSession(KryptonArgs),
     /// Print the configuration in force, where it came from, and every key's variable.
     Config,
+    /// List the cameras the system offers, with their formats.
+    Cameras,
 }
 
 #[derive(Debug, Args)]
@@ -118,12 +130,7 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        // The kiosk window comes in a later version; until then, say what there is.
-        eprintln!("{}", <Cli as clap::CommandFactory>::command().render_help());
-        return ExitCode::from(2);
-    };
-    init_logging(matches!(command, Command::Serve(_)));
+    init_logging(matches!(cli.command, None | Some(Command::Serve(_))));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("ekyc-runtime")
@@ -137,7 +144,13 @@ pub fn main() -> ExitCode {
         }
     };
     let mut sets = cli.sets;
-    if let Command::Submit(args) = &command {
+    if let Some(camera) = &cli.camera {
+        sets.push(("camera.device".into(), camera.clone()));
+    }
+    if cli.windowed {
+        sets.push(("ui.kiosk_mode".into(), "false".into()));
+    }
+    if let Some(Command::Submit(args)) = &cli.command {
         if let Some(lang) = args.lang {
             sets.push(("lang".into(), lang.as_str().into()));
         }
@@ -153,7 +166,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Some(command) = cli.command else {
+        return kiosk::run(&runtime, &loaded);
+    };
     match command {
+        Command::Cameras => list_cameras(),
         Command::Serve(args) => runtime.block_on(serve(args, loaded)),
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
@@ -397,6 +414,32 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
 
 /// The Krypton company id from the environment (it wins over `krypton.company_id_file`).
 pub const KRYPTON_COMPANY_ENV: &str = "EKYC_KRYPTON_COMPANY_ID";
+
+fn list_cameras() -> ExitCode {
+    match crate::camera::list_cameras() {
+        Ok(cameras) if cameras.is_empty() => {
+            println!("no camera found (the kiosk will use the demo camera with camera.device = \"auto\")");
+            ExitCode::SUCCESS
+        }
+        Ok(cameras) => {
+            for camera in cameras {
+                println!("{}: {} ({})", camera.index, camera.name, camera.description);
+                match camera.formats {
+                    Ok(formats) => formats.iter().for_each(|format| println!("    {format}")),
+                    Err(error) => println!("    formats cannot be read: {error}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            eprintln!(
+                "the kiosk still runs with the demo camera (--camera demo) or \"Load from file\""
+            );
+            ExitCode::from(4)
+        }
+    }
+}
 
 fn print_config(loaded: &LoadedConfig) -> ExitCode {
     match &loaded.path {

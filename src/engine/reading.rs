@@ -30,8 +30,24 @@ pub fn read_document(document: DocumentType, images: &[DynamicImage]) -> Vec<Rea
         .unwrap_or_default()
 }
 
-/// Every QR code in the image, decoded; the first that is a CCCD payload wins.
+/// The first CCCD payload among the image's QR codes. rqrr misses codes whose modules
+/// are a fractional 3–4 pixels (a card photographed from a little further away), and a
+/// resampled copy often reads: the image is tried as it is, then at twice and at 0.6 of
+/// its size.
 pub fn find_cccd_qr(image: &DynamicImage) -> Option<CccdQr> {
+    read_qr(image).or_else(|| {
+        [2.0f32, 0.6]
+            .into_iter()
+            .filter(|scale| image.width().max(image.height()) as f32 * scale <= 4096.0)
+            .find_map(|scale| {
+                let width = (image.width() as f32 * scale) as u32;
+                let height = (image.height() as f32 * scale) as u32;
+                read_qr(&image.resize(width, height, image::imageops::FilterType::CatmullRom))
+            })
+    })
+}
+
+fn read_qr(image: &DynamicImage) -> Option<CccdQr> {
     let mut prepared = rqrr::PreparedImage::prepare(image.to_luma8());
     prepared.detect_grids().into_iter().find_map(|grid| {
         let mut payload = Vec::new();

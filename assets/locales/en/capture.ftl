@@ -1,0 +1,15 @@
+capture-front-title = Front of the document
+capture-back-title = Back of the document
+capture-selfie-title = Your face
+capture-card-hint = Hold the document inside the frame, flat and still.
+capture-face-hint = Look at the camera and keep your face inside the oval.
+capture-button = Take picture
+capture-load-file = Load from file
+capture-use = Use this picture
+capture-retake = Retake
+capture-check-still = Is everything sharp and readable?
+camera-starting = Starting the camera…
+camera-unavailable-title = Camera not available
+camera-unavailable-body = The camera is missing or in use. It will be found again by itself when it comes back. Staff can also load a scanned picture from a file.
+camera-retry = Try again
+file-not-image = That file is not a picture this kiosk can read.

@@ -1,0 +1,10 @@
+app-name = Identity verification
+badge-local-engine = Local engine
+badge-demo-camera = Demo camera
+badge-staff-mode = Staff mode
+staff-quit = Quit the kiosk
+language-en = English
+language-vi = Tiếng Việt
+idle-title = Are you still there?
+idle-body = For your privacy, this session ends in { $seconds } seconds.
+idle-still-here = I'm still here

@@ -1,0 +1,13 @@
+guidance-card-not-found = We could not find the card in the picture. Hold the whole card inside the frame, in good light, and take it again.
+guidance-face-mismatch = The face does not match the document's photo. Take the face picture again: look straight at the camera, without glasses or a hat.
+guidance-restart = The face could not be confirmed. Let's start again from the document.
+guidance-one-person = Only one person in the picture, please. Ask anyone beside you to step aside and take it again.
+guidance-rejected = The document was not accepted: { $message }
+guidance-kiosk-not-set-up = This kiosk is not set up correctly. Please ask a member of staff for help.
+guidance-retake = Take it again
+guidance-restart-button = Start again
+guidance-ok = OK
+backend-unavailable-title = The verification service is not answering
+backend-unavailable-body = Your pictures are still here. Try again in a moment, or ask a member of staff.
+backend-retry = Try again
+backend-cancel = Back to my pictures

@@ -1,0 +1,15 @@
+capture-front-title = Mặt trước giấy tờ
+capture-back-title = Mặt sau giấy tờ
+capture-selfie-title = Khuôn mặt của quý khách
+capture-card-hint = Giữ giấy tờ nằm trong khung, phẳng và không rung.
+capture-face-hint = Nhìn vào camera và giữ khuôn mặt trong khung hình bầu dục.
+capture-button = Chụp ảnh
+capture-load-file = Tải ảnh từ tệp
+capture-use = Dùng ảnh này
+capture-retake = Chụp lại
+capture-check-still = Ảnh có rõ nét và đọc được không?
+camera-starting = Đang khởi động camera…
+camera-unavailable-title = Không có camera
+camera-unavailable-body = Camera bị thiếu hoặc đang được sử dụng. Kiosk sẽ tự kết nối lại khi camera sẵn sàng. Nhân viên cũng có thể tải ảnh đã quét từ tệp.
+camera-retry = Thử lại
+file-not-image = Tệp này không phải là ảnh mà kiosk đọc được.

@@ -1,0 +1,10 @@
+app-name = Xác thực danh tính
+badge-local-engine = Máy chủ cục bộ
+badge-demo-camera = Camera mô phỏng
+badge-staff-mode = Chế độ nhân viên
+staff-quit = Thoát kiosk
+language-en = English
+language-vi = Tiếng Việt
+idle-title = Quý khách còn ở đây không?
+idle-body = Để bảo vệ thông tin của quý khách, phiên làm việc sẽ kết thúc sau { $seconds } giây.
+idle-still-here = Tôi vẫn ở đây

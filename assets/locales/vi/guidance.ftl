@@ -1,0 +1,13 @@
+guidance-card-not-found = Không tìm thấy giấy tờ trong ảnh. Vui lòng đặt toàn bộ giấy tờ trong khung, đủ ánh sáng, và chụp lại.
+guidance-face-mismatch = Khuôn mặt không khớp với ảnh trên giấy tờ. Vui lòng chụp lại khuôn mặt: nhìn thẳng vào camera, không đeo kính hay đội mũ.
+guidance-restart = Không xác nhận được khuôn mặt. Vui lòng bắt đầu lại từ giấy tờ.
+guidance-one-person = Chỉ một người trong ảnh. Vui lòng nhờ người bên cạnh tránh ra và chụp lại.
+guidance-rejected = Giấy tờ không được chấp nhận: { $message }
+guidance-kiosk-not-set-up = Kiosk chưa được cài đặt đúng. Vui lòng nhờ nhân viên hỗ trợ.
+guidance-retake = Chụp lại
+guidance-restart-button = Bắt đầu lại
+guidance-ok = Đồng ý
+backend-unavailable-title = Dịch vụ xác thực không phản hồi
+backend-unavailable-body = Ảnh của quý khách vẫn còn đây. Vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.
+backend-retry = Thử lại
+backend-cancel = Quay lại ảnh của tôi

@@ -1,0 +1,277 @@
+//! The camera: a [`FrameSource`] (a real webcam through nokhwa, or the demo source)
+//! read on a named thread that hands over only the newest frame. A source that fails
+//! (missing, busy, unplugged) is reopened by the thread itself, once a second, until it
+//! works again.
+
+mod demo;
+mod device;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+
+pub use demo::{demo_image, DemoSource};
+pub use device::{decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource};
+
+use crate::flow::CaptureTarget;
+
+/// One decoded camera frame.
+pub struct Frame {
+    pub image: RgbImage,
+    /// Counts up with every frame: the UI uploads a texture only when it changes.
+    pub sequence: u64,
+    pub taken_at: Instant,
+}
+
+/// Why a camera cannot give frames; each is a sentence for staff.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CameraError {
+    /// No camera with that index or name.
+    #[error("no camera found: {0}")]
+    NotFound(String),
+    /// The camera exists but could not be opened (in use by another program, no
+    /// permission, no usable format).
+    #[error("the camera could not be opened: {0}")]
+    CannotOpen(String),
+    /// A frame could not be read: the camera was unplugged or stopped.
+    #[error("the camera stopped giving pictures: {0}")]
+    Stopped(String),
+    /// A frame arrived in a format this app cannot decode.
+    #[error("a camera picture could not be decoded: {0}")]
+    Decode(String),
+}
+
+/// Where frames come from. `next_frame` blocks until the next frame (a real camera paces
+/// itself; the demo source sleeps), so the camera thread never spins. A source lives on
+/// the camera thread (nokhwa's camera cannot move between threads): it is made there, by a
+/// [`SourceFactory`].
+pub trait FrameSource {
+    /// What the screen calls it ("Demo camera", a device name).
+    fn name(&self) -> String;
+    /// The demo source is labelled as such on screen.
+    fn is_demo(&self) -> bool {
+        false
+    }
+    fn open(&mut self) -> Result<(), CameraError>;
+    fn next_frame(&mut self) -> Result<RgbImage, CameraError>;
+    /// Releases the device (before a reopen).
+    fn close(&mut self) {}
+}
+
+/// Makes the source, on the camera thread.
+pub type SourceFactory = Box<dyn FnOnce() -> Box<dyn FrameSource> + Send>;
+
+/// The source for the `camera.device` setting: `demo`, an index, part of a name, or
+/// `auto` (the first camera the system lists; the demo camera when there is none).
+pub fn camera_source(device: &str, hint: Arc<SceneHint>) -> SourceFactory {
+    let device = device.trim().to_owned();
+    Box::new(move || make_source(&device, hint))
+}
+
+fn make_source(device: &str, hint: Arc<SceneHint>) -> Box<dyn FrameSource> {
+    match device {
+        "demo" => Box::new(DemoSource::new(hint)),
+        "" | "auto" => match list_cameras() {
+            Ok(cameras) if !cameras.is_empty() => {
+                Box::new(DeviceSource::new(CameraSelector::Index(0)))
+            }
+            Ok(_) => {
+                tracing::info!("no camera found: using the demo camera");
+                Box::new(DemoSource::new(hint))
+            }
+            Err(error) => {
+                tracing::info!("cameras cannot be listed ({error}): using the demo camera");
+                Box::new(DemoSource::new(hint))
+            }
+        },
+        _ => match device.parse::<u32>() {
+            Ok(index) => Box::new(DeviceSource::new(CameraSelector::Index(index))),
+            Err(_) => Box::new(DeviceSource::new(CameraSelector::Name(device.to_owned()))),
+        },
+    }
+}
+
+/// What the camera thread is doing, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraStatus {
+    /// Opening the source.
+    Starting,
+    /// Frames are arriving.
+    Running {
+        /// The source's name.
+        name: String,
+        /// The demo source, not a real camera.
+        demo: bool,
+    },
+    /// No frames; the thread retries by itself.
+    Unavailable(CameraError),
+}
+
+/// What the customer is presenting, as a hint to the demo source (a real camera ignores
+/// it).
+#[derive(Debug, Default)]
+pub struct SceneHint(AtomicU8);
+
+impl SceneHint {
+    pub fn set(&self, target: CaptureTarget) {
+        let value = match target {
+            CaptureTarget::Front => 0,
+            CaptureTarget::Back => 1,
+            CaptureTarget::Selfie => 2,
+        };
+        self.0.store(value, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> CaptureTarget {
+        match self.0.load(Ordering::Relaxed) {
+            0 => CaptureTarget::Front,
+            1 => CaptureTarget::Back,
+            _ => CaptureTarget::Selfie,
+        }
+    }
+}
+
+struct Shared {
+    latest: Mutex<Option<Arc<Frame>>>,
+    status: Mutex<CameraStatus>,
+    stop: AtomicBool,
+}
+
+/// Pause before reopening a failed source.
+const REOPEN_AFTER: Duration = Duration::from_secs(1);
+
+/// The camera thread. Dropping it stops and joins the thread.
+pub struct Camera {
+    shared: Arc<Shared>,
+    hint: Arc<SceneHint>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Camera {
+    /// Starts reading `source` on a thread named `camera`. `on_frame` is called after each
+    /// new frame (the UI asks for a repaint there), so repaints follow the camera's rate.
+    pub fn start(
+        make_source: SourceFactory,
+        hint: Arc<SceneHint>,
+        on_frame: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            latest: Mutex::new(None),
+            status: Mutex::new(CameraStatus::Starting),
+            stop: AtomicBool::new(false),
+        });
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("camera".into())
+            .spawn(move || {
+                let mut source = make_source();
+                run(source.as_mut(), &thread_shared, &on_frame);
+            })?;
+        Ok(Self {
+            shared,
+            hint,
+            thread: Some(thread),
+        })
+    }
+
+    /// The newest frame, if any arrived yet.
+    pub fn latest(&self) -> Option<Arc<Frame>> {
+        lock(&self.shared.latest).clone()
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        lock(&self.shared.status).clone()
+    }
+
+    pub fn hint(&self) -> &SceneHint {
+        &self.hint
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
+    let mut sequence = 0u64;
+    let mut open = false;
+    while !shared.stop.load(Ordering::Relaxed) {
+        if !open {
+            match source.open() {
+                Ok(()) => {
+                    open = true;
+                    *lock(&shared.status) = CameraStatus::Running {
+                        name: source.name(),
+                        demo: source.is_demo(),
+                    };
+                    tracing::info!(camera = %source.name(), "camera open");
+                }
+                Err(error) => {
+                    fail(shared, error, on_frame);
+                    sleep_unless_stopped(shared, REOPEN_AFTER);
+                    continue;
+                }
+            }
+        }
+        match source.next_frame() {
+            Ok(image) => {
+                sequence += 1;
+                *lock(&shared.latest) = Some(Arc::new(Frame {
+                    image,
+                    sequence,
+                    taken_at: Instant::now(),
+                }));
+                if !matches!(*lock(&shared.status), CameraStatus::Running { .. }) {
+                    *lock(&shared.status) = CameraStatus::Running {
+                        name: source.name(),
+                        demo: source.is_demo(),
+                    };
+                }
+                on_frame();
+            }
+            Err(CameraError::Decode(reason)) => {
+                // One bad frame is no reason to close the camera.
+                tracing::debug!("camera frame skipped: {reason}");
+            }
+            Err(error) => {
+                source.close();
+                open = false;
+                *lock(&shared.latest) = None;
+                fail(shared, error, on_frame);
+                sleep_unless_stopped(shared, REOPEN_AFTER);
+            }
+        }
+    }
+    source.close();
+}
+
+fn fail(shared: &Shared, error: CameraError, on_frame: &dyn Fn()) {
+    let mut status = lock(&shared.status);
+    if *status != CameraStatus::Unavailable(error.clone()) {
+        tracing::warn!("{error}");
+        *status = CameraStatus::Unavailable(error);
+        drop(status);
+        on_frame();
+    }
+}
+
+fn sleep_unless_stopped(shared: &Shared, pause: Duration) {
+    let step = Duration::from_millis(50);
+    let mut slept = Duration::ZERO;
+    while slept < pause && !shared.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(step);
+        slept += step;
+    }
+}

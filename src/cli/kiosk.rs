@@ -1,0 +1,101 @@
+//! `ekyc-kiosk` without a subcommand: the kiosk window.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::FptClient;
+use crate::app::{KioskApp, KioskSetup};
+use crate::camera::{camera_source, SceneHint};
+use crate::config::{Backend, LoadedConfig};
+use crate::engine;
+
+/// Opens the window and runs until it closes.
+pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode {
+    let setup = match runtime.block_on(setup(runtime.handle().clone(), loaded)) {
+        Ok(setup) => setup,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let kiosk_mode = setup.kiosk_mode;
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("ekyc-kiosk")
+        .with_app_id("vn.ekyc.kiosk")
+        .with_inner_size([1280.0, 860.0])
+        .with_min_inner_size([1024.0, 700.0]);
+    if kiosk_mode {
+        viewport = viewport.with_fullscreen(true).with_decorations(false);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
+    };
+    let result = eframe::run_native(
+        "ekyc-kiosk",
+        options,
+        Box::new(move |cc| Ok(Box::new(KioskApp::new(cc, setup)?))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: the window could not be opened: {error}");
+            eprintln!("(a display is needed: run it in a desktop session, or under Xvfb)");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The back end (an in-process engine unless an FPT.AI-contract one is configured), the
+/// camera and the settings.
+pub async fn setup(
+    runtime: tokio::runtime::Handle,
+    loaded: &LoadedConfig,
+) -> Result<KioskSetup, String> {
+    let config = &loaded.config;
+    let (engine, base_url, api_key) = match config.backend {
+        Backend::Local => {
+            let settings = loaded
+                .engine_settings(&[])
+                .map_err(|error| error.to_string())?;
+            let handle = engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
+                .await
+                .map_err(|error| error.to_string())?;
+            let (base_url, key) = (handle.base_url().to_owned(), handle.api_key().clone());
+            (Some(handle), base_url, key)
+        }
+        Backend::Fpt => {
+            let key = loaded
+                .api_key()
+                .map_err(|error| error.to_string())?
+                .ok_or("no API key for the FPT.AI back end: set EKYC_API_KEY or api_key_file")?;
+            (None, config.fpt.base_url.clone(), key)
+        }
+        Backend::Krypton => {
+            return Err(
+                "the kiosk's capture flow speaks the FPT.AI contract (OCR and face); \
+                        Krypton v3 only opens sessions (see `ekyc-kiosk krypton-session`). \
+                        Set backend to \"local\" or \"fpt\"."
+                    .into(),
+            )
+        }
+    };
+    let client = FptClient::new(loaded.fpt_settings(&base_url, api_key))
+        .map_err(|error| error.to_string())?;
+    let hint = Arc::new(SceneHint::default());
+    Ok(KioskSetup {
+        lang: config.lang,
+        kiosk_mode: config.ui.kiosk_mode,
+        idle_timeout: Duration::from_secs(config.ui.idle_timeout_secs),
+        score_threshold: config.ui.score_threshold as f32,
+        face_match_threshold: config.ui.face_match_threshold as f32,
+        image_limits: loaded.image_limits(),
+        client,
+        engine,
+        runtime,
+        camera: camera_source(&config.camera.device, hint.clone()),
+        hint,
+    })
+}

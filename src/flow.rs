@@ -1,0 +1,572 @@
+//! The kiosk wizard as a state machine, without egui: which screen is showing, what has
+//! been captured, and what each event leads to. The UI draws [`Flow::screen`] and sends
+//! [`Event`]s; the app carries out the [`Effect`]s that come back. Time is passed in, so
+//! idle handling is tested without waiting.
+
+use std::time::{Duration, Instant};
+
+use image::RgbaImage;
+use zeroize::Zeroize;
+
+use crate::api::{ApiError, DocumentType, FaceMatch, Lang, Liveness, OcrField, PreparedImage};
+
+/// What a capture screen is taking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaptureTarget {
+    /// The document's front side (the side with the photo and the QR code).
+    Front,
+    /// The document's back side (not for a passport).
+    Back,
+    /// The customer's face.
+    Selfie,
+}
+
+/// The steps of a submission, shown with their progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SubmitStep {
+    /// `/session/init`.
+    Session,
+    /// `/ocr`.
+    Document,
+    /// `/face/liveness`.
+    Face,
+}
+
+/// Why the customer is being asked to do something again: an error turned into guidance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guidance {
+    /// Code 3: the card was not found in the picture; retake that side.
+    CardNotFound,
+    /// Code 303 with the session still open: retake the selfie.
+    FaceMismatchRetakeSelfie,
+    /// Code 303 or 407 with the session complete: start again from the document.
+    RestartFromDocument,
+    /// Code 407: only one person in the picture.
+    OnlyOnePerson,
+    /// Another code from the back end, with its own message (already in the UI language).
+    Rejected { message: String },
+    /// The back end refused this kiosk's key: staff must fix the configuration.
+    KioskNotSetUp,
+}
+
+/// What is on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// Product name, language switch, Start.
+    Welcome,
+    /// What is captured, why, how long it is kept; Accept / Decline.
+    Consent,
+    /// CCCD, passport or driver licence.
+    DocumentChoice,
+    /// A live preview with an outline, Capture and "Load from file".
+    Capture(CaptureTarget),
+    /// The captured still, with Use / Retake.
+    Still(CaptureTarget),
+    /// The three thumbnails; any one can be retaken.
+    Review,
+    /// The submission's steps with progress and Cancel.
+    Submitting(SubmitStep),
+    /// The verification's result.
+    Result,
+    /// An error turned into an instruction, with the way forward.
+    Guidance(Guidance),
+    /// The back end cannot be reached or is broken: Retry, or Cancel to the review.
+    BackendUnavailable,
+}
+
+/// One captured image: what is uploaded, and a small preview for the screen.
+#[derive(Clone)]
+pub struct Capture {
+    pub upload: PreparedImage,
+    /// At most [`PREVIEW_SIDE`] pixels on its longest side.
+    pub preview: RgbaImage,
+    /// Unique per capture: the screen re-uploads a texture only when this changes.
+    pub serial: u64,
+}
+
+impl Capture {
+    /// A capture of `image` (already cropped) with its upload prepared.
+    pub fn new(upload: PreparedImage, image: &image::DynamicImage) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self {
+            upload,
+            preview: image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgba8(),
+            serial: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
+/// Longest side of a capture's on-screen preview.
+pub const PREVIEW_SIDE: u32 = 640;
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "Capture({:?})", self.upload)
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // The upload zeroes itself; the preview is the customer's face or card too.
+        let pixels: &mut [u8] = &mut self.preview;
+        pixels.zeroize();
+    }
+}
+
+/// What the back end said, as the result screen shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerificationResult {
+    pub document: Option<DocumentType>,
+    pub fields: Vec<OcrField>,
+    pub liveness: Option<Liveness>,
+    pub face_match: Option<FaceMatch>,
+}
+
+/// The overall verdict the result screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Live, and the face matches the document.
+    Verified,
+    /// Not live, or the face does not match.
+    Rejected,
+    /// Nothing negative, but some checks were not evaluated ("N/A"): never shown as a pass.
+    NotEvaluated {
+        /// Liveness was not evaluated.
+        liveness: bool,
+        /// Face match was not evaluated.
+        face_match: bool,
+    },
+}
+
+impl VerificationResult {
+    pub fn verdict(&self) -> Verdict {
+        let is_live = self.liveness.as_ref().and_then(|liveness| liveness.is_live);
+        let is_match = self
+            .face_match
+            .as_ref()
+            .and_then(|face_match| face_match.is_match);
+        match (is_live, is_match) {
+            (Some(false), _) | (_, Some(false)) => Verdict::Rejected,
+            (Some(true), Some(true)) => Verdict::Verified,
+            _ => Verdict::NotEvaluated {
+                liveness: is_live.is_none(),
+                face_match: is_match.is_none(),
+            },
+        }
+    }
+
+    /// Zeroes every value a customer could be recognised by.
+    fn wipe(&mut self) {
+        for field in &mut self.fields {
+            field.value.zeroize();
+            field.label.zeroize();
+            field.key.zeroize();
+        }
+        self.fields.clear();
+        self.liveness = None;
+        self.face_match = None;
+    }
+}
+
+/// Everything a customer can do, and what the app reports back.
+#[derive(Debug)]
+pub enum Event {
+    /// Welcome → Start.
+    Start,
+    /// The language switch.
+    SetLanguage(Lang),
+    /// Consent accepted.
+    Accept,
+    /// Consent declined: back to Welcome.
+    Decline,
+    /// A document type picked.
+    ChooseDocument(DocumentType),
+    /// A still was taken (camera or file) for the current capture screen.
+    Captured(Capture),
+    /// Keep the still.
+    UseCapture,
+    /// Take the still again.
+    Retake,
+    /// From the review: retake one image, then come back to the review.
+    RetakeFromReview(CaptureTarget),
+    /// Review → send everything.
+    Submit,
+    /// The submission moved on to a step.
+    Progress(SubmitStep),
+    /// The submission ended.
+    Finished(Result<VerificationResult, ApiError>),
+    /// Cancel the submission (or leave the retry screen).
+    Cancel,
+    /// Try the back end again from the retry screen.
+    RetrySubmission,
+    /// From a guidance screen: do what it says.
+    FollowGuidance,
+    /// Result → Finish: back to Welcome, session wiped.
+    Finish,
+    /// "Are you still there?" → yes.
+    StillHere,
+}
+
+/// What the app must do after an event. Applied once, at the end of the frame.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing beyond redrawing.
+    None,
+    /// Start a submission of every capture in a new back-end session.
+    StartSubmission,
+    /// Send only the selfie again, in the same back-end session.
+    ResubmitSelfie,
+    /// Stop the submission in flight; its answer is to be ignored.
+    CancelSubmission,
+    /// The customer is gone: drop the back-end session and everything of theirs.
+    WipeSession,
+}
+
+/// The idle countdown: "are you still there?" shown this long before the session is wiped.
+pub const IDLE_COUNTDOWN: Duration = Duration::from_secs(10);
+
+/// The wizard's state.
+pub struct Flow {
+    screen: Screen,
+    lang: Lang,
+    document: Option<DocumentType>,
+    front: Option<Capture>,
+    back: Option<Capture>,
+    selfie: Option<Capture>,
+    /// A capture taken and not yet confirmed with Use.
+    pending: Option<Capture>,
+    /// Retaking from the review: Use goes back to the review.
+    retaking_from_review: bool,
+    /// The back-end session read the document; a selfie retry may reuse it.
+    document_accepted: bool,
+    result: VerificationResult,
+    idle_timeout: Duration,
+    last_activity: Instant,
+    /// When the "are you still there?" countdown ends, while it is showing.
+    idle_deadline: Option<Instant>,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Flow")
+            .field("screen", &self.screen)
+            .field("lang", &self.lang)
+            .field("document", &self.document)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Flow {
+    pub fn new(lang: Lang, idle_timeout: Duration, now: Instant) -> Self {
+        Self {
+            screen: Screen::Welcome,
+            lang,
+            document: None,
+            front: None,
+            back: None,
+            selfie: None,
+            pending: None,
+            retaking_from_review: false,
+            document_accepted: false,
+            result: VerificationResult::default(),
+            idle_timeout,
+            last_activity: now,
+            idle_deadline: None,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn document(&self) -> Option<DocumentType> {
+        self.document
+    }
+
+    pub fn result(&self) -> &VerificationResult {
+        &self.result
+    }
+
+    /// The confirmed capture for a target.
+    pub fn capture(&self, target: CaptureTarget) -> Option<&Capture> {
+        match target {
+            CaptureTarget::Front => self.front.as_ref(),
+            CaptureTarget::Back => self.back.as_ref(),
+            CaptureTarget::Selfie => self.selfie.as_ref(),
+        }
+    }
+
+    /// The still waiting for Use / Retake.
+    pub fn pending_capture(&self) -> Option<&Capture> {
+        self.pending.as_ref()
+    }
+
+    /// What the review shows and a submission sends, in order.
+    pub fn targets(&self) -> Vec<CaptureTarget> {
+        let mut targets = vec![CaptureTarget::Front];
+        if self.document.is_none_or(DocumentType::has_back) {
+            targets.push(CaptureTarget::Back);
+        }
+        targets.push(CaptureTarget::Selfie);
+        targets
+    }
+
+    /// Seconds left in the "are you still there?" countdown, while it shows.
+    pub fn idle_countdown(&self, now: Instant) -> Option<Duration> {
+        self.idle_deadline
+            .map(|deadline| deadline.saturating_duration_since(now))
+    }
+
+    /// Any touch, click or key: the customer is there.
+    pub fn touch(&mut self, now: Instant) {
+        self.last_activity = now;
+        self.idle_deadline = None;
+    }
+
+    /// Called every frame: starts the idle countdown, and wipes the session when it ends.
+    pub fn tick(&mut self, now: Instant) -> Effect {
+        // Welcome holds nothing of anyone; while submitting, the app is the one working.
+        if matches!(self.screen, Screen::Welcome | Screen::Submitting(_)) {
+            self.idle_deadline = None;
+            return Effect::None;
+        }
+        match self.idle_deadline {
+            None if now.saturating_duration_since(self.last_activity) >= self.idle_timeout => {
+                self.idle_deadline = Some(now + IDLE_COUNTDOWN);
+                Effect::None
+            }
+            Some(deadline) if now >= deadline => {
+                tracing::info!("idle: session wiped");
+                self.reset()
+            }
+            _ => Effect::None,
+        }
+    }
+
+    /// Handles one event at `now` (which also counts as activity).
+    pub fn handle(&mut self, event: Event, now: Instant) -> Effect {
+        self.touch(now);
+        match (self.screen.clone(), event) {
+            (_, Event::SetLanguage(lang)) => {
+                self.lang = lang;
+                Effect::None
+            }
+            (_, Event::StillHere) => Effect::None,
+            (Screen::Welcome, Event::Start) => self.show(Screen::Consent),
+            (Screen::Consent, Event::Accept) => self.show(Screen::DocumentChoice),
+            (Screen::Consent, Event::Decline) => self.reset(),
+            (Screen::DocumentChoice, Event::ChooseDocument(document)) => {
+                self.document = Some(document);
+                if !document.has_back() {
+                    self.back = None;
+                }
+                self.show(Screen::Capture(CaptureTarget::Front))
+            }
+            (Screen::Capture(target), Event::Captured(capture)) => {
+                self.pending = Some(capture);
+                self.show(Screen::Still(target))
+            }
+            (Screen::Still(target), Event::Retake) => {
+                self.pending = None;
+                self.show(Screen::Capture(target))
+            }
+            (Screen::Still(target), Event::UseCapture) => {
+                let Some(capture) = self.pending.take() else {
+                    return self.show(Screen::Capture(target));
+                };
+                self.store(target, capture);
+                let next = if self.retaking_from_review {
+                    Screen::Review
+                } else {
+                    self.next_after(target)
+                };
+                self.retaking_from_review = false;
+                self.show(next)
+            }
+            (Screen::Review, Event::RetakeFromReview(target))
+                if self.targets().contains(&target) =>
+            {
+                self.retaking_from_review = true;
+                self.show(Screen::Capture(target))
+            }
+            (Screen::Review, Event::Submit) if self.ready_to_submit() => self.submit(),
+            (Screen::Submitting(_), Event::Progress(step)) => {
+                if step > SubmitStep::Document {
+                    self.document_accepted = true;
+                }
+                self.show(Screen::Submitting(step))
+            }
+            (Screen::Submitting(_), Event::Cancel) => {
+                self.screen = Screen::Review;
+                Effect::CancelSubmission
+            }
+            (Screen::Submitting(_), Event::Finished(outcome)) => self.finished(outcome),
+            (Screen::BackendUnavailable, Event::RetrySubmission) => self.submit(),
+            (Screen::BackendUnavailable, Event::Cancel) => self.show(Screen::Review),
+            (Screen::Guidance(guidance), Event::FollowGuidance) => self.follow(guidance),
+            (Screen::Result, Event::Finish) => self.reset(),
+            (screen, event) => {
+                // A late or doubled click (two taps on Capture): nothing to do.
+                tracing::debug!(
+                    ?screen,
+                    event = event_name(&event),
+                    "event ignored on this screen"
+                );
+                Effect::None
+            }
+        }
+    }
+
+    fn show(&mut self, screen: Screen) -> Effect {
+        self.screen = screen;
+        Effect::None
+    }
+
+    fn store(&mut self, target: CaptureTarget, capture: Capture) {
+        let slot = match target {
+            CaptureTarget::Front => &mut self.front,
+            CaptureTarget::Back => &mut self.back,
+            CaptureTarget::Selfie => &mut self.selfie,
+        };
+        *slot = Some(capture);
+        if target != CaptureTarget::Selfie {
+            // A new document image needs a new back-end session.
+            self.document_accepted = false;
+        }
+    }
+
+    fn next_after(&self, target: CaptureTarget) -> Screen {
+        let targets = self.targets();
+        let next = targets
+            .iter()
+            .skip_while(|candidate| **candidate != target)
+            .nth(1)
+            .copied();
+        match next {
+            Some(next) => Screen::Capture(next),
+            None => Screen::Review,
+        }
+    }
+
+    /// Sends everything in a new back-end session, or only the selfie when the open
+    /// session already read the document (a selfie retake after a mismatch).
+    fn submit(&mut self) -> Effect {
+        if self.document_accepted {
+            self.screen = Screen::Submitting(SubmitStep::Face);
+            Effect::ResubmitSelfie
+        } else {
+            self.screen = Screen::Submitting(SubmitStep::Session);
+            Effect::StartSubmission
+        }
+    }
+
+    fn ready_to_submit(&self) -> bool {
+        self.targets()
+            .iter()
+            .all(|target| self.capture(*target).is_some())
+    }
+
+    fn finished(&mut self, outcome: Result<VerificationResult, ApiError>) -> Effect {
+        let error = match outcome {
+            Ok(mut result) => {
+                result.document = self.document;
+                self.result = result;
+                return self.show(Screen::Result);
+            }
+            Err(error) => error,
+        };
+        tracing::info!(kind = ?error.kind(), "submission failed");
+        let complete = error.is_complete_session() == Some(true);
+        let guidance = match &error {
+            ApiError::DocumentNotFound { .. } => Guidance::CardNotFound,
+            ApiError::FaceMismatch { .. } | ApiError::MultipleFaces { .. } if complete => {
+                Guidance::RestartFromDocument
+            }
+            ApiError::FaceMismatch { .. } => Guidance::FaceMismatchRetakeSelfie,
+            ApiError::MultipleFaces { .. } => Guidance::OnlyOnePerson,
+            ApiError::Api { message, .. } => Guidance::Rejected {
+                message: message.clone(),
+            },
+            ApiError::Unauthorized { .. } => Guidance::KioskNotSetUp,
+            ApiError::InvalidImage { .. } | ApiError::InvalidRequest(_) => Guidance::Rejected {
+                message: error.to_string(),
+            },
+            _ => return self.show(Screen::BackendUnavailable),
+        };
+        self.show(Screen::Guidance(guidance))
+    }
+
+    fn follow(&mut self, guidance: Guidance) -> Effect {
+        match guidance {
+            Guidance::CardNotFound | Guidance::Rejected { .. } => {
+                self.retaking_from_review = true;
+                self.show(Screen::Capture(CaptureTarget::Front))
+            }
+            Guidance::FaceMismatchRetakeSelfie | Guidance::OnlyOnePerson => {
+                self.retaking_from_review = true;
+                self.selfie = None;
+                self.show(Screen::Capture(CaptureTarget::Selfie))
+            }
+            Guidance::RestartFromDocument => {
+                self.front = None;
+                self.back = None;
+                self.selfie = None;
+                self.retaking_from_review = false;
+                self.document_accepted = false;
+                self.show(Screen::Capture(CaptureTarget::Front))
+            }
+            Guidance::KioskNotSetUp => self.reset(),
+        }
+    }
+
+    /// Whether the next submission may send only the selfie (the back-end session read
+    /// the document and is still open).
+    pub fn selfie_only_resubmission(&self) -> bool {
+        self.document_accepted
+    }
+
+    /// Back to Welcome with nothing of the customer left. The language stays.
+    fn reset(&mut self) -> Effect {
+        self.front = None;
+        self.back = None;
+        self.selfie = None;
+        self.pending = None;
+        self.document = None;
+        self.retaking_from_review = false;
+        self.document_accepted = false;
+        self.result.wipe();
+        self.result = VerificationResult::default();
+        self.idle_deadline = None;
+        self.screen = Screen::Welcome;
+        Effect::WipeSession
+    }
+}
+
+/// An event's name without its data (captures and results are personal).
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::Start => "Start",
+        Event::SetLanguage(_) => "SetLanguage",
+        Event::Accept => "Accept",
+        Event::Decline => "Decline",
+        Event::ChooseDocument(_) => "ChooseDocument",
+        Event::Captured(_) => "Captured",
+        Event::UseCapture => "UseCapture",
+        Event::Retake => "Retake",
+        Event::RetakeFromReview(_) => "RetakeFromReview",
+        Event::Submit => "Submit",
+        Event::Progress(_) => "Progress",
+        Event::Finished(_) => "Finished",
+        Event::Cancel => "Cancel",
+        Event::RetrySubmission => "RetrySubmission",
+        Event::FollowGuidance => "FollowGuidance",
+        Event::Finish => "Finish",
+        Event::StillHere => "StillHere",
+    }
+}

@@ -1,0 +1,24 @@
+//! Document choice: chip ID card (CCCD), passport, driver licence.
+
+use super::{primary_button, title, Action, View};
+use crate::api::DocumentType;
+use crate::flow::Event;
+
+pub fn document_choice_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
+    let mut action = None;
+    ui.vertical_centered(|ui| {
+        title(ui, &view.text("document-title"));
+        ui.add_space(24.0);
+        for (document, id) in [
+            (DocumentType::Idr, "document-idr"),
+            (DocumentType::Passport, "document-passport"),
+            (DocumentType::Dlr, "document-dlr"),
+        ] {
+            if primary_button(ui, &view.text(id)).clicked() {
+                action = Some(Action::Flow(Event::ChooseDocument(document)));
+            }
+            ui.add_space(8.0);
+        }
+    });
+    action
+}

@@ -1,0 +1,57 @@
+//! Errors as guidance: what to do, never a code. Also the retry screen for a back end
+//! that does not answer.
+
+use egui::RichText;
+
+use super::{paragraph, primary_button, secondary_button, text_with, title, Action, View};
+use crate::flow::{Event, Guidance};
+
+pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Option<Action> {
+    let (message, button) = match guidance {
+        Guidance::CardNotFound => (view.text("guidance-card-not-found"), "guidance-retake"),
+        Guidance::FaceMismatchRetakeSelfie => {
+            (view.text("guidance-face-mismatch"), "guidance-retake")
+        }
+        Guidance::RestartFromDocument => (view.text("guidance-restart"), "guidance-restart-button"),
+        Guidance::OnlyOnePerson => (view.text("guidance-one-person"), "guidance-retake"),
+        Guidance::Rejected { message } => (
+            text_with(
+                view.lang,
+                "guidance-rejected",
+                &[("message", message.clone())],
+            ),
+            "guidance-retake",
+        ),
+        Guidance::KioskNotSetUp => (view.text("guidance-kiosk-not-set-up"), "guidance-ok"),
+    };
+    let mut action = None;
+    ui.vertical_centered(|ui| {
+        ui.set_max_width(900.0);
+        ui.add_space(ui.available_height() * 0.2);
+        ui.label(RichText::new("⚠").size(64.0));
+        paragraph(ui, &message);
+        ui.add_space(32.0);
+        if primary_button(ui, &view.text(button)).clicked() {
+            action = Some(Action::Flow(Event::FollowGuidance));
+        }
+    });
+    action
+}
+
+pub fn backend_unavailable_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
+    let mut action = None;
+    ui.vertical_centered(|ui| {
+        ui.set_max_width(900.0);
+        ui.add_space(ui.available_height() * 0.2);
+        title(ui, &view.text("backend-unavailable-title"));
+        paragraph(ui, &view.text("backend-unavailable-body"));
+        ui.add_space(32.0);
+        if primary_button(ui, &view.text("backend-retry")).clicked() {
+            action = Some(Action::Flow(Event::RetrySubmission));
+        }
+        if secondary_button(ui, &view.text("backend-cancel")).clicked() {
+            action = Some(Action::Flow(Event::Cancel));
+        }
+    });
+    action
+}

@@ -1,0 +1,163 @@
+//! Result: the OCR fields in the server's order (label in the UI language, value, score
+//! as a number and a bar, low scores flagged), liveness, face match against its threshold,
+//! and an overall verdict. "N/A" is shown as "not evaluated", never as 0.
+
+use egui::{Color32, RichText};
+
+use super::text::try_text;
+use super::{primary_button, text_with, title, Action, View};
+use crate::api::OcrField;
+use crate::flow::{Event, Verdict};
+
+const GOOD: Color32 = Color32::from_rgb(20, 130, 60);
+const BAD: Color32 = Color32::from_rgb(190, 40, 30);
+const NEUTRAL: Color32 = Color32::from_rgb(150, 100, 0);
+
+/// The field's label in the UI language, or the card's own label for keys this kiosk
+/// has no translation for.
+fn field_label(view: &View, field: &OcrField) -> String {
+    try_text(view.lang, &format!("field-{}", field.key.replace(' ', "-")))
+        .unwrap_or_else(|| field.label.clone())
+}
+
+pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
+    let mut action = None;
+    let result = view.flow.result();
+    ui.vertical_centered(|ui| {
+        title(ui, &view.text("result-title"));
+        verdict_ui(ui, view, result.verdict());
+        ui.add_space(12.0);
+    });
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() - super::BUTTON_HEIGHT - 150.0)
+        .show(ui, |ui| {
+            // Rows of read-only text need no touch-sized height; the buttons keep theirs.
+            ui.spacing_mut().interact_size.y = 32.0;
+            egui::Grid::new("ocr-fields")
+                .num_columns(3)
+                .spacing([32.0, 12.0])
+                .striped(true)
+                .show(ui, |ui| {
+                    for id in ["result-field", "result-value", "result-score"] {
+                        ui.label(RichText::new(view.text(id)).strong());
+                    }
+                    ui.end_row();
+                    for field in &result.fields {
+                        ui.label(field_label(view, field));
+                        ui.label(RichText::new(&field.value).size(25.0));
+                        score_ui(ui, view, field.score);
+                        ui.end_row();
+                    }
+                });
+        });
+    ui.add_space(8.0);
+    let not_evaluated = view.text("result-not-evaluated");
+    let liveness = match result
+        .liveness
+        .as_ref()
+        .and_then(|liveness| liveness.is_live)
+    {
+        Some(true) => (view.text("result-live"), GOOD),
+        Some(false) => (view.text("result-not-live"), BAD),
+        None => (not_evaluated.clone(), NEUTRAL),
+    };
+    check_line(ui, &view.text("result-liveness"), &liveness.0, liveness.1);
+    let face_match = result.face_match.as_ref();
+    let threshold = format!("{:.0}", view.face_match_threshold);
+    let similarity = face_match.and_then(|face_match| face_match.similarity);
+    let (verdict, colour) = match face_match.and_then(|face_match| face_match.is_match) {
+        Some(true) => (view.text("result-match"), GOOD),
+        Some(false) => (view.text("result-no-match"), BAD),
+        None => (not_evaluated.clone(), NEUTRAL),
+    };
+    let detail = match similarity {
+        Some(similarity) => format!(
+            "{verdict}, {}",
+            text_with(
+                view.lang,
+                "result-similarity",
+                &[
+                    ("similarity", format!("{similarity:.2}")),
+                    ("threshold", threshold)
+                ]
+            )
+        ),
+        None => verdict,
+    };
+    check_line(ui, &view.text("result-face-match"), &detail, colour);
+    ui.add_space(8.0);
+    ui.vertical_centered(|ui| {
+        if primary_button(ui, &view.text("result-finish")).clicked() {
+            action = Some(Action::Flow(Event::Finish));
+        }
+    });
+    action
+}
+
+fn verdict_ui(ui: &mut egui::Ui, view: &View, verdict: Verdict) {
+    let (label, colour) = match verdict {
+        Verdict::Verified => (view.text("verdict-verified"), GOOD),
+        Verdict::Rejected => (view.text("verdict-rejected"), BAD),
+        Verdict::NotEvaluated {
+            liveness,
+            face_match,
+        } => {
+            let checks = match (liveness, face_match) {
+                (true, true) => "verdict-checks-both",
+                (true, false) => "verdict-checks-liveness",
+                _ => "verdict-checks-face",
+            };
+            (
+                text_with(
+                    view.lang,
+                    "verdict-incomplete",
+                    &[("checks", view.text(checks))],
+                ),
+                NEUTRAL,
+            )
+        }
+    };
+    egui::Frame::new()
+        .fill(colour)
+        .corner_radius(12.0)
+        .inner_margin(16.0)
+        .show(ui, |ui| {
+            ui.label(
+                RichText::new(label)
+                    .size(30.0)
+                    .family(super::bold_family())
+                    .color(Color32::WHITE),
+            );
+        });
+}
+
+fn score_ui(ui: &mut egui::Ui, view: &View, score: Option<f32>) {
+    let Some(score) = score else {
+        ui.label(
+            RichText::new(view.text("result-not-evaluated"))
+                .italics()
+                .color(NEUTRAL),
+        );
+        return;
+    };
+    ui.horizontal(|ui| {
+        let low = score < view.score_threshold;
+        let colour = if low { BAD } else { GOOD };
+        ui.add(
+            egui::ProgressBar::new((score / 100.0).clamp(0.0, 1.0))
+                .desired_width(160.0)
+                .fill(colour),
+        );
+        ui.label(RichText::new(format!("{score:.2}")).color(colour));
+        if low {
+            ui.label(RichText::new(view.text("result-low-score")).color(BAD));
+        }
+    });
+}
+
+fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("{name}:")).size(26.0).strong());
+        ui.label(RichText::new(verdict).size(26.0).color(colour));
+    });
+}

@@ -1,0 +1,396 @@
+//! The wizard without a window: every transition, the error routes and idle handling.
+
+use std::time::{Duration, Instant};
+
+use ekyc_kiosk::api::{ApiError, DocumentType, FaceResult, Lang, OcrField, RawBody};
+use ekyc_kiosk::flow::{
+    Capture, CaptureTarget, Effect, Event, Flow, Guidance, Screen, SubmitStep, VerificationResult,
+};
+use CaptureTarget::{Back, Front, Selfie};
+
+const IDLE: Duration = Duration::from_secs(60);
+
+fn capture() -> Capture {
+    let image = image::RgbImage::from_pixel(64, 40, image::Rgb([90, 120, 150]));
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let upload = ekyc_kiosk::api::prepare_image(&png, "capture.png", &Default::default()).unwrap();
+    Capture::new(upload, &image::DynamicImage::ImageRgb8(image))
+}
+
+struct Kiosk {
+    flow: Flow,
+    now: Instant,
+}
+
+impl Kiosk {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            flow: Flow::new(Lang::En, IDLE, now),
+            now,
+        }
+    }
+
+    fn send(&mut self, event: Event) -> Effect {
+        self.now += Duration::from_millis(500);
+        self.flow.handle(event, self.now)
+    }
+
+    fn screen(&self) -> Screen {
+        self.flow.screen().clone()
+    }
+
+    fn take(&mut self) {
+        assert!(
+            matches!(self.screen(), Screen::Capture(_)),
+            "on {:?}",
+            self.screen()
+        );
+        assert_eq!(self.send(Event::Captured(capture())), Effect::None);
+        assert_eq!(self.send(Event::UseCapture), Effect::None);
+    }
+
+    /// Welcome to Review with every capture taken.
+    fn to_review(document: DocumentType) -> Self {
+        let mut kiosk = Self::new();
+        let _ = kiosk.send(Event::Start);
+        let _ = kiosk.send(Event::Accept);
+        let _ = kiosk.send(Event::ChooseDocument(document));
+        while kiosk.screen() != Screen::Review {
+            kiosk.take();
+        }
+        kiosk
+    }
+
+    fn submit_and_fail(&mut self, error: ApiError) {
+        assert_eq!(self.send(Event::Submit), Effect::StartSubmission);
+        let _ = self.send(Event::Progress(SubmitStep::Document));
+        let _ = self.send(Event::Progress(SubmitStep::Face));
+        assert_eq!(self.send(Event::Finished(Err(error))), Effect::None);
+    }
+}
+
+fn face_error(code: &str, complete: bool) -> ApiError {
+    let result = Box::new(FaceResult {
+        code: code.into(),
+        is_complete_session: complete,
+        ..FaceResult::default()
+    });
+    match code {
+        "303" => ApiError::FaceMismatch {
+            result,
+            raw: RawBody::default(),
+        },
+        _ => ApiError::MultipleFaces {
+            result,
+            raw: RawBody::default(),
+        },
+    }
+}
+
+fn field(key: &str, value: &str) -> OcrField {
+    OcrField {
+        key: key.into(),
+        label: key.into(),
+        value: value.into(),
+        score: None,
+        locale: None,
+    }
+}
+
+#[test]
+fn declining_consent_returns_to_welcome() {
+    let mut kiosk = Kiosk::new();
+    assert_eq!(kiosk.send(Event::Start), Effect::None);
+    assert_eq!(kiosk.screen(), Screen::Consent);
+    assert_eq!(kiosk.send(Event::Decline), Effect::WipeSession);
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn an_identity_card_goes_front_back_selfie_review_submit_result_and_finish_wipes() {
+    let mut kiosk = Kiosk::new();
+    let _ = kiosk.send(Event::Start);
+    let _ = kiosk.send(Event::Accept);
+    assert_eq!(kiosk.screen(), Screen::DocumentChoice);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+
+    let _ = kiosk.send(Event::Captured(capture()));
+    assert_eq!(kiosk.screen(), Screen::Still(Front));
+    assert!(kiosk.flow.pending_capture().is_some());
+    let _ = kiosk.send(Event::Retake);
+    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+    assert!(kiosk.flow.pending_capture().is_none() && kiosk.flow.capture(Front).is_none());
+
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Capture(Back));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.flow.targets(), [Front, Back, Selfie]);
+
+    assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    assert_eq!(kiosk.screen(), Screen::Submitting(SubmitStep::Session));
+    let _ = kiosk.send(Event::Progress(SubmitStep::Document));
+    assert_eq!(kiosk.screen(), Screen::Submitting(SubmitStep::Document));
+    let _ = kiosk.send(Event::Progress(SubmitStep::Face));
+    let result = VerificationResult {
+        fields: vec![field("ID", "079203004512")],
+        ..Default::default()
+    };
+    let _ = kiosk.send(Event::Finished(Ok(result)));
+    assert_eq!(kiosk.screen(), Screen::Result);
+    assert_eq!(kiosk.flow.result().fields[0].value, "079203004512");
+    assert_eq!(kiosk.flow.result().document, Some(DocumentType::Idr));
+
+    assert_eq!(kiosk.send(Event::Finish), Effect::WipeSession);
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    assert!(kiosk.flow.result().fields.is_empty());
+    assert!([Front, Back, Selfie]
+        .iter()
+        .all(|target| kiosk.flow.capture(*target).is_none()));
+    assert_eq!(kiosk.flow.document(), None);
+}
+
+#[test]
+fn a_passport_has_no_back_side_to_capture() {
+    let mut kiosk = Kiosk::new();
+    let _ = kiosk.send(Event::Start);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Passport));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.flow.targets(), [Front, Selfie]);
+    assert_eq!(kiosk.send(Event::RetakeFromReview(Back)), Effect::None);
+    assert_eq!(kiosk.screen(), Screen::Review, "there is no back to retake");
+}
+
+#[test]
+fn a_retake_from_the_review_comes_back_to_the_review() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Dlr);
+    let _ = kiosk.send(Event::RetakeFromReview(Back));
+    assert_eq!(kiosk.screen(), Screen::Capture(Back));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn doubled_or_late_clicks_change_nothing() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    assert_eq!(kiosk.send(Event::UseCapture), Effect::None);
+    assert_eq!(kiosk.send(Event::Finish), Effect::None);
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn card_not_found_sends_the_customer_back_to_the_front() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(ApiError::DocumentNotFound {
+        message: "x".into(),
+        raw: RawBody::default(),
+    });
+    assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::CardNotFound));
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(
+        kiosk.send(Event::Submit),
+        Effect::StartSubmission,
+        "a new card image needs a new session"
+    );
+}
+
+#[test]
+fn a_face_mismatch_in_an_open_session_retakes_only_the_selfie() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(face_error("303", false));
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::FaceMismatchRetakeSelfie)
+    );
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    assert!(kiosk.flow.capture(Selfie).is_none() && kiosk.flow.capture(Front).is_some());
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.send(Event::Submit), Effect::ResubmitSelfie);
+    assert_eq!(kiosk.screen(), Screen::Submitting(SubmitStep::Face));
+}
+
+#[test]
+fn a_face_error_in_a_completed_session_restarts_from_the_document() {
+    for code in ["303", "407"] {
+        let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+        kiosk.submit_and_fail(face_error(code, true));
+        assert_eq!(
+            kiosk.screen(),
+            Screen::Guidance(Guidance::RestartFromDocument),
+            "{code}"
+        );
+        let _ = kiosk.send(Event::FollowGuidance);
+        assert_eq!(kiosk.screen(), Screen::Capture(Front));
+        assert!([Front, Back, Selfie]
+            .iter()
+            .all(|target| kiosk.flow.capture(*target).is_none()));
+        assert_eq!(
+            kiosk.flow.document(),
+            Some(DocumentType::Idr),
+            "the document type is kept"
+        );
+        for _ in 0..3 {
+            kiosk.take();
+        }
+        assert_eq!(kiosk.screen(), Screen::Review);
+        assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    }
+}
+
+#[test]
+fn two_faces_asks_for_one_person() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(face_error("407", false));
+    assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::OnlyOnePerson));
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+}
+
+#[test]
+fn other_codes_show_the_back_ends_message_and_offer_a_recapture() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(ApiError::Api {
+        code: "12".into(),
+        message: "Giấy tờ hết hạn".into(),
+        raw: RawBody::default(),
+    });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::Rejected {
+            message: "Giấy tờ hết hạn".into()
+        })
+    );
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+}
+
+#[test]
+fn an_unreachable_back_end_offers_a_retry() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    let _ = kiosk.send(Event::Finished(Err(ApiError::Timeout(
+        Duration::from_secs(30),
+    ))));
+    assert_eq!(kiosk.screen(), Screen::BackendUnavailable);
+    assert_eq!(kiosk.send(Event::RetrySubmission), Effect::StartSubmission);
+    let _ = kiosk.send(Event::Finished(Err(ApiError::Unreachable {
+        url: "x".into(),
+        reason: "refused".into(),
+    })));
+    assert_eq!(kiosk.screen(), Screen::BackendUnavailable);
+    assert_eq!(kiosk.send(Event::Cancel), Effect::None);
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn a_refused_kiosk_key_is_for_staff_and_ends_the_session() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(ApiError::Unauthorized {
+        status: 401,
+        raw: RawBody::default(),
+    });
+    assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::KioskNotSetUp));
+    assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn cancel_returns_to_the_review_and_a_late_answer_is_ignored() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    assert_eq!(kiosk.send(Event::Cancel), Effect::CancelSubmission);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    let late = VerificationResult {
+        fields: vec![field("ID", "1")],
+        ..Default::default()
+    };
+    assert_eq!(kiosk.send(Event::Finished(Ok(late))), Effect::None);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert!(kiosk.flow.result().fields.is_empty());
+}
+
+#[test]
+fn the_language_can_change_on_any_screen() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    let _ = kiosk.send(Event::SetLanguage(Lang::Vi));
+    assert_eq!(
+        (kiosk.flow.lang(), kiosk.screen()),
+        (Lang::Vi, Screen::Review)
+    );
+    let _ = kiosk.send(Event::Submit);
+    let _ = kiosk.send(Event::Finished(Ok(VerificationResult::default())));
+    assert_eq!(kiosk.send(Event::Finish), Effect::WipeSession);
+    assert_eq!(
+        kiosk.flow.lang(),
+        Lang::Vi,
+        "the next customer keeps the language until they change it"
+    );
+}
+
+#[test]
+fn idle_customers_get_a_countdown_then_the_session_is_wiped() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    let start = kiosk.now;
+    assert_eq!(
+        kiosk.flow.tick(start + IDLE - Duration::from_secs(1)),
+        Effect::None
+    );
+    assert_eq!(kiosk.flow.idle_countdown(start + IDLE), None);
+    assert_eq!(kiosk.flow.tick(start + IDLE), Effect::None);
+    assert_eq!(
+        kiosk.flow.idle_countdown(start + IDLE),
+        Some(Duration::from_secs(10))
+    );
+
+    // A touch during the countdown keeps the session.
+    kiosk.flow.touch(start + IDLE + Duration::from_secs(4));
+    assert_eq!(
+        kiosk
+            .flow
+            .idle_countdown(start + IDLE + Duration::from_secs(4)),
+        None
+    );
+    assert_eq!(
+        kiosk.flow.tick(start + IDLE + Duration::from_secs(20)),
+        Effect::None
+    );
+    assert_eq!(kiosk.screen(), Screen::Review);
+
+    // Nobody touches: after the timeout and the 10-second countdown, everything is gone.
+    let later = start + IDLE * 2 + Duration::from_secs(4);
+    let _ = kiosk.flow.tick(later);
+    assert!(kiosk.flow.idle_countdown(later).is_some());
+    assert_eq!(
+        kiosk.flow.tick(later + Duration::from_secs(10)),
+        Effect::WipeSession
+    );
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    assert!(kiosk.flow.capture(Front).is_none());
+}
+
+#[test]
+fn no_countdown_on_welcome_or_while_submitting() {
+    let mut kiosk = Kiosk::new();
+    assert_eq!(kiosk.flow.tick(kiosk.now + IDLE * 5), Effect::None);
+    assert_eq!(kiosk.flow.idle_countdown(kiosk.now + IDLE * 5), None);
+
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    let _ = kiosk.send(Event::Submit);
+    assert_eq!(kiosk.flow.tick(kiosk.now + IDLE * 5), Effect::None);
+    assert_eq!(kiosk.flow.idle_countdown(kiosk.now + IDLE * 5), None);
+}

@@ -1,0 +1,285 @@
+//! The real kiosk app, driven like a customer would: demo camera, in-process engine
+//! (scripted for the error paths), queried by role and label. A few snapshots are kept
+//! in `tests/snapshots/` and compared (rendered headless; `UPDATE_SNAPSHOTS=1` renews).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
+use ekyc_kiosk::app::{KioskApp, KioskSetup};
+use ekyc_kiosk::camera::{camera_source, SceneHint};
+use ekyc_kiosk::engine::{self, EngineSettings, Script};
+use ekyc_kiosk::flow::{CaptureTarget, Screen};
+
+const DEMO_ID: &str = "079203004512";
+
+/// The app and what it runs on.
+struct Kiosk {
+    harness: Harness<'static, KioskApp>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn kiosk(script: Option<&str>, api_key: Option<&str>) -> Kiosk {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let settings = EngineSettings {
+        script: script.map(|text| Script::from_toml(text).unwrap()),
+        ..EngineSettings::default()
+    };
+    let engine = runtime
+        .block_on(engine::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            settings,
+        ))
+        .unwrap();
+    let key = api_key
+        .map(Secret::new)
+        .unwrap_or_else(|| engine.api_key().clone());
+    let client_settings = FptSettings {
+        retry: RetryPolicy {
+            attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(20),
+        },
+        ..FptSettings::new(engine.base_url(), key)
+    };
+    let hint = Arc::new(SceneHint::default());
+    let setup = KioskSetup {
+        lang: Lang::En,
+        kiosk_mode: false,
+        idle_timeout: Duration::from_secs(600),
+        score_threshold: 80.0,
+        face_match_threshold: 80.0,
+        image_limits: Default::default(),
+        client: FptClient::new(client_settings).unwrap(),
+        engine: Some(engine),
+        runtime: runtime.handle().clone(),
+        camera: camera_source("demo", hint.clone()),
+        hint,
+    };
+    let harness = Harness::builder()
+        .with_size([1280.0, 860.0])
+        .with_theme(egui::Theme::Light)
+        .build_eframe(move |cc| KioskApp::new(cc, setup).expect("the camera thread starts"));
+    Kiosk {
+        harness,
+        _runtime: runtime,
+    }
+}
+
+impl Kiosk {
+    fn screen(&self) -> Screen {
+        self.harness.state().flow().screen().clone()
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness
+            .get_by_role_and_label(Role::Button, label)
+            .click();
+        self.harness.run_steps(3);
+    }
+
+    /// Steps the app until `done` holds: camera frames and HTTP answers arrive from other
+    /// threads. The bound is generous; it only stops a broken test from hanging.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Screen) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(&self.screen()) {
+            assert!(
+                Instant::now() < deadline,
+                "waited too long for {what}; on {:?}",
+                self.screen()
+            );
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.harness.run_steps(2);
+    }
+
+    /// Until the capture button (`label` in the UI language) is enabled: a frame arrived.
+    fn wait_for_camera(&mut self, label: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self
+            .harness
+            .query_by_role_and_label(Role::Button, label)
+            .is_none_or(|button| button.accesskit_node().is_disabled())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the demo camera never gave a frame"
+            );
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn take(&mut self, target: CaptureTarget) {
+        self.wait_for_camera("Take picture");
+        self.click("Take picture");
+        self.wait_for("the still", |screen| *screen == Screen::Still(target));
+        self.click("Use this picture");
+    }
+
+    /// Welcome to Review for a CCCD, every picture from the demo camera.
+    fn walk_to_review(&mut self) {
+        self.harness.run_steps(2);
+        self.click("Start");
+        self.click("I agree");
+        self.click("Chip ID card (CCCD)");
+        for target in [
+            CaptureTarget::Front,
+            CaptureTarget::Back,
+            CaptureTarget::Selfie,
+        ] {
+            assert_eq!(self.screen(), Screen::Capture(target));
+            self.take(target);
+        }
+        assert_eq!(self.screen(), Screen::Review);
+    }
+
+    fn submit_and_wait(&mut self) {
+        self.click("Send for verification");
+        self.wait_for("the end of the submission", |screen| {
+            !matches!(screen, Screen::Submitting(_))
+        });
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.harness.query_by_label_contains(text).is_some()
+    }
+}
+
+#[test]
+fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    kiosk.harness.get_by_label(DEMO_ID);
+    kiosk.harness.get_by_label("Phạm Thị Hồng Nhung");
+    assert!(
+        kiosk.shows("liveness and face match not evaluated"),
+        "the verdict says what was not evaluated"
+    );
+    // Six fields, liveness and face match: every "N/A" reads "not evaluated", never 0.
+    assert_eq!(kiosk.harness.query_all_by_label("not evaluated").count(), 8);
+    kiosk.harness.snapshot("result-en");
+
+    kiosk.click("Finish");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    assert!(kiosk.harness.state().flow().result().fields.is_empty());
+    assert!(
+        kiosk.harness.query_by_label(DEMO_ID).is_none(),
+        "nothing of the customer stays on screen"
+    );
+}
+
+#[test]
+fn the_language_switch_changes_every_screen() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.harness.run_steps(2);
+    kiosk.harness.snapshot("welcome-en");
+    kiosk.click("Tiếng Việt");
+    kiosk.harness.get_by_role_and_label(Role::Button, "Bắt đầu");
+    kiosk.harness.snapshot("welcome-vi");
+    kiosk.click("Bắt đầu");
+    kiosk.click("Tôi đồng ý");
+    kiosk.click("Căn cước công dân gắn chip (CCCD)");
+    kiosk.harness.get_by_label("Mặt trước giấy tờ");
+    kiosk.wait_for_camera("Chụp ảnh");
+    kiosk.harness.snapshot("capture-vi");
+    kiosk.click("English");
+    kiosk.harness.get_by_label("Front of the document");
+    kiosk.harness.snapshot("capture-en");
+}
+
+#[test]
+fn a_card_the_engine_cannot_find_sends_the_customer_back_to_the_front() {
+    let mut kiosk = kiosk(
+        Some("[[ocr]]\nbody = '{\"errorCode\": \"3\", \"errorMessage\": \"not found\"}'\n"),
+        None,
+    );
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert!(kiosk.shows("We could not find the card in the picture"));
+    kiosk.click("Take it again");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Front));
+}
+
+#[test]
+fn a_face_mismatch_retakes_the_selfie_and_resends_only_it() {
+    let mut kiosk = kiosk(Some("[[face_liveness]]\nbody = '{\"code\": \"303\", \"message\": \"mismatch\", \"face_match\": {\"isMatch\": \"false\", \"similarity\": \"5.84\"}, \"is_complete_session\": false}'\n"), None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert!(kiosk.shows("The face does not match the document's photo"));
+    kiosk.click("Take it again");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.take(CaptureTarget::Selfie);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    kiosk.submit_and_wait();
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Result,
+        "the same session took the new selfie"
+    );
+    kiosk.harness.get_by_label(DEMO_ID);
+}
+
+#[test]
+fn a_completed_session_restarts_from_the_document() {
+    let mut kiosk = kiosk(Some("[[face_liveness]]\nbody = '{\"code\": \"303\", \"message\": \"mismatch\", \"is_complete_session\": true}'\n"), None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert!(kiosk.shows("Let's start again from the document"));
+    kiosk.click("Start again");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Front));
+}
+
+#[test]
+fn two_faces_asks_for_one_person() {
+    let mut kiosk = kiosk(Some("[[face_liveness]]\nbody = '{\"code\": \"407\", \"message\": \"2 faces exist\", \"is_complete_session\": false}'\n"), None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert!(kiosk.shows("Only one person in the picture"));
+    kiosk.click("Take it again");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+}
+
+#[test]
+fn a_back_end_that_does_not_answer_offers_a_retry_that_works_once_it_is_back() {
+    let mut kiosk = kiosk(Some("[[session_init]]\ntimes = 3\nstatus = 502\ncontent_type = 'text/html'\nbody = '<html>Bad Gateway</html>'\n"), None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::BackendUnavailable);
+    assert!(kiosk.shows("The verification service is not answering"));
+    kiosk.click("Try again");
+    kiosk.wait_for("the retry", |screen| {
+        !matches!(screen, Screen::Submitting(_))
+    });
+    assert_eq!(kiosk.screen(), Screen::Result);
+}
+
+#[test]
+fn a_refused_key_asks_for_staff() {
+    let mut kiosk = kiosk(None, Some("not-the-key"));
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert!(kiosk.shows("This kiosk is not set up correctly"));
+    kiosk.click("OK");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn declining_consent_returns_to_welcome() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    kiosk.click("No, thank you");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
