@@ -130,6 +130,7 @@ impl KioskApp {
             }
             Action::TakePicture => self.take_picture(),
             Action::LoadFromFile => self.load_from_file(ctx),
+            Action::RetryCamera => self.camera.retry_now(),
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }

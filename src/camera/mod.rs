@@ -138,6 +138,8 @@ struct Shared {
     latest: Mutex<Option<Arc<Frame>>>,
     status: Mutex<CameraStatus>,
     stop: AtomicBool,
+    /// Cuts the pause before the next reopen short ("Try again" on screen).
+    retry_now: AtomicBool,
 }
 
 /// Pause before reopening a failed source.
@@ -162,6 +164,7 @@ impl Camera {
             latest: Mutex::new(None),
             status: Mutex::new(CameraStatus::Starting),
             stop: AtomicBool::new(false),
+            retry_now: AtomicBool::new(false),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -188,6 +191,11 @@ impl Camera {
 
     pub fn hint(&self) -> &SceneHint {
         &self.hint
+    }
+
+    /// Tries to reopen a failed camera now rather than at the next once-a-second attempt.
+    pub fn retry_now(&self) {
+        self.shared.retry_now.store(true, Ordering::Relaxed);
     }
 }
 
@@ -271,6 +279,9 @@ fn sleep_unless_stopped(shared: &Shared, pause: Duration) {
     let step = Duration::from_millis(50);
     let mut slept = Duration::ZERO;
     while slept < pause && !shared.stop.load(Ordering::Relaxed) {
+        if shared.retry_now.swap(false, Ordering::Relaxed) {
+            return;
+        }
         std::thread::sleep(step);
         slept += step;
     }

@@ -48,7 +48,11 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
         ui.label(RichText::new(view.text(hint)).size(24.0));
         let preview_height = (ui.available_height() - super::BUTTON_HEIGHT - 70.0).max(200.0);
         match (view.camera_status, view.camera_texture) {
-            (CameraStatus::Unavailable(_), _) => camera_unavailable_ui(ui, view, preview_height),
+            (CameraStatus::Unavailable(_), _) => {
+                if camera_unavailable_ui(ui, view, preview_height) {
+                    action = Some(Action::RetryCamera);
+                }
+            }
             (_, Some(texture)) => preview_ui(ui, texture, preview_height, Some(target)),
             (_, None) => {
                 ui.add_space(preview_height / 2.0);
@@ -87,7 +91,8 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
     action
 }
 
-fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) {
+/// Says the camera is missing; true when "Try again" was pressed.
+fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> bool {
     ui.allocate_ui(Vec2::new(ui.available_width(), height), |ui| {
         ui.vertical_centered(|ui| {
             ui.add_space(height * 0.2);
@@ -104,9 +109,15 @@ fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) {
                 ui.label(RichText::new(error.to_string()).small().weak());
             }
             ui.add_space(12.0);
-            ui.spinner();
-        });
-    });
+            ui.add(
+                super::secondary(&view.text("camera-retry"))
+                    .min_size(Vec2::new(320.0, super::BUTTON_HEIGHT)),
+            )
+            .clicked()
+        })
+        .inner
+    })
+    .inner
 }
 
 /// The picture, scaled to fit `height`, with the card outline or face oval over it.

@@ -36,6 +36,8 @@ pub enum Action {
     TakePicture,
     /// Open the file dialog ("Load from file").
     LoadFromFile,
+    /// Try to reopen the camera now.
+    RetryCamera,
     /// Leave the kiosk (staff mode only).
     Quit,
 }

@@ -1,0 +1,129 @@
+//! The camera thread with a source that fails, works, and is unplugged: the screen's
+//! status follows, and the thread reopens the source by itself.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ekyc_kiosk::camera::{Camera, CameraError, CameraStatus, FrameSource, SceneHint};
+use image::RgbImage;
+
+/// Refuses to open `failed_opens` times, then gives `frames` frames, then "unplugs".
+struct FlakySource {
+    opens: Arc<AtomicUsize>,
+    failed_opens: usize,
+    frames_left: usize,
+}
+
+impl FrameSource for FlakySource {
+    fn name(&self) -> String {
+        "flaky".into()
+    }
+
+    fn open(&mut self) -> Result<(), CameraError> {
+        let attempt = self.opens.fetch_add(1, Ordering::SeqCst);
+        if attempt < self.failed_opens {
+            return Err(CameraError::CannotOpen("busy".into()));
+        }
+        self.frames_left = 3;
+        Ok(())
+    }
+
+    fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
+        std::thread::sleep(Duration::from_millis(20));
+        if self.frames_left == 0 {
+            return Err(CameraError::Stopped("unplugged".into()));
+        }
+        self.frames_left -= 1;
+        Ok(RgbImage::new(8, 8))
+    }
+}
+
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !condition() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_failing_camera_is_reported_and_reopened_by_itself() {
+    let opens = Arc::new(AtomicUsize::new(0));
+    let frames = Arc::new(AtomicUsize::new(0));
+    let source_opens = opens.clone();
+    let counted = frames.clone();
+    let camera = Camera::start(
+        Box::new(move || {
+            Box::new(FlakySource {
+                opens: source_opens,
+                failed_opens: 1,
+                frames_left: 0,
+            })
+        }),
+        Arc::new(SceneHint::default()),
+        move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        },
+    )
+    .unwrap();
+
+    wait_until("the first open fails", || {
+        matches!(
+            camera.status(),
+            CameraStatus::Unavailable(CameraError::CannotOpen(_))
+        )
+    });
+    assert!(camera.latest().is_none());
+    camera.retry_now();
+    wait_until("frames arrive after a reopen", || camera.latest().is_some());
+    assert_eq!(
+        camera.status(),
+        CameraStatus::Running {
+            name: "flaky".into(),
+            demo: false
+        }
+    );
+
+    // The source "unplugs" after three frames; the thread reports it and opens it again.
+    wait_until("the unplug is reported or already recovered", || {
+        opens.load(Ordering::SeqCst) >= 3
+    });
+    wait_until("frames again", || camera.latest().is_some());
+    assert!(
+        frames.load(Ordering::SeqCst) >= 4,
+        "each frame asked for a repaint"
+    );
+    let newest = camera.latest().unwrap().sequence;
+    assert!(
+        newest >= 4,
+        "sequence numbers keep counting across reopens: {newest}"
+    );
+}
+
+#[test]
+fn dropping_the_camera_stops_its_thread() {
+    let opens = Arc::new(AtomicUsize::new(0));
+    let source_opens = opens.clone();
+    let camera = Camera::start(
+        Box::new(move || {
+            Box::new(FlakySource {
+                opens: source_opens,
+                failed_opens: usize::MAX,
+                frames_left: 0,
+            })
+        }),
+        Arc::new(SceneHint::default()),
+        || {},
+    )
+    .unwrap();
+    wait_until("the thread runs", || opens.load(Ordering::SeqCst) >= 1);
+    drop(camera);
+    let after = opens.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        opens.load(Ordering::SeqCst),
+        after,
+        "no reopen after the drop"
+    );
+}
