@@ -155,13 +155,8 @@ impl VerificationResult {
         }
     }
 
-    /// Zeroes every value a customer could be recognised by.
+    /// Drops every value a customer could be recognised by (each field zeroes itself).
     fn wipe(&mut self) {
-        for field in &mut self.fields {
-            field.value.zeroize();
-            field.label.zeroize();
-            field.key.zeroize();
-        }
         self.fields.clear();
         self.liveness = None;
         self.face_match = None;

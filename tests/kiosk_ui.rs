@@ -170,6 +170,11 @@ fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
     // Six fields, liveness and face match: every "N/A" reads "not evaluated", never 0.
     assert_eq!(kiosk.harness.query_all_by_label("not evaluated").count(), 8);
     kiosk.harness.snapshot("result-en");
+    kiosk.click("Tiếng Việt");
+    kiosk.harness.get_by_label("Họ và tên");
+    kiosk.harness.get_by_label("Nơi thường trú");
+    kiosk.harness.snapshot("result-vi");
+    kiosk.click("English");
 
     kiosk.click("Finish");
     assert_eq!(kiosk.screen(), Screen::Welcome);

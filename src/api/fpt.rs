@@ -89,6 +89,12 @@ impl SessionId {
     }
 }
 
+impl Drop for SessionId {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl std::fmt::Debug for SessionId {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("SessionId(<hidden>)")

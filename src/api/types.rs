@@ -111,6 +111,16 @@ pub struct OcrField {
     pub locale: Option<String>,
 }
 
+/// OCR values are a customer's personal data: zeroed when dropped, wherever a copy was.
+impl Drop for OcrField {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.value.zeroize();
+        self.label.zeroize();
+        self.key.zeroize();
+    }
+}
+
 /// A successful `/ocr` answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OcrResult {
