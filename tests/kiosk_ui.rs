@@ -11,7 +11,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
 use ekyc_kiosk::app::{KioskApp, KioskSetup};
-use ekyc_kiosk::camera::{camera_source, SceneHint};
+use ekyc_kiosk::camera::{camera_source, CameraStatus, SceneHint};
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
 use ekyc_kiosk::flow::{CaptureTarget, Screen};
 
@@ -119,6 +119,20 @@ impl Kiosk {
         }
     }
 
+    /// Until the camera thread has opened its source: the "Demo camera" badge shows from
+    /// then on, so a snapshot taken earlier would depend on the thread's timing.
+    fn wait_for_running_camera(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(
+            self.harness.state().camera_status(),
+            CameraStatus::Running { .. }
+        ) {
+            assert!(Instant::now() < deadline, "the demo camera never opened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.harness.run_steps(2);
+    }
+
     fn take(&mut self, target: CaptureTarget) {
         self.wait_for_camera("Take picture");
         self.click("Take picture");
@@ -188,7 +202,7 @@ fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
 #[test]
 fn the_language_switch_changes_every_screen() {
     let mut kiosk = kiosk(None, None);
-    kiosk.harness.run_steps(2);
+    kiosk.wait_for_running_camera();
     kiosk.harness.snapshot("welcome-en");
     kiosk.click("Tiếng Việt");
     kiosk.harness.get_by_role_and_label(Role::Button, "Bắt đầu");

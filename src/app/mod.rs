@@ -120,6 +120,11 @@ impl KioskApp {
         &self.flow
     }
 
+    /// What the camera thread is doing (the badges depend on it).
+    pub fn camera_status(&self) -> CameraStatus {
+        self.camera.status()
+    }
+
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let now = Instant::now();
         match action {
