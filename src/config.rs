@@ -1,4 +1,5 @@
-//! `config.toml` (XDG config dir, or `--config`/`EKYC_CONFIG`), then `EKYC_…` environment
+//! `config.toml` (`--config`/`EKYC_CONFIG`, else the first of the XDG config dir and
+//! `/etc/ekyc-kiosk/config.toml` that exists), then `EKYC_…` environment
 //! variables, then flags (`--set key=value` and the named ones). Every key is listed once,
 //! in [`KEYS`], with its environment variable.
 
@@ -287,7 +288,19 @@ pub struct LoadedConfig {
     api_key_from_env: Option<Secret>,
 }
 
-/// The default file: `$XDG_CONFIG_HOME/ekyc-kiosk/config.toml`, or under `~/.config`.
+/// The system-wide file, installed by the Debian package and managed by IT.
+pub const SYSTEM_CONFIG_PATH: &str = "/etc/ekyc-kiosk/config.toml";
+
+/// Where a configuration file is looked for without `--config`/`EKYC_CONFIG`: the
+/// user's own file first, then the system's. The first that exists is read, alone.
+pub fn config_search_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    default_config_path(env)
+        .into_iter()
+        .chain([PathBuf::from(SYSTEM_CONFIG_PATH)])
+        .collect()
+}
+
+/// The user's file: `$XDG_CONFIG_HOME/ekyc-kiosk/config.toml`, or under `~/.config`.
 pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let base = env("XDG_CONFIG_HOME")
         .filter(|dir| Path::new(dir).is_absolute())
@@ -313,6 +326,17 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         sets: &[(String, String)],
     ) -> Result<LoadedConfig, ConfigError> {
+        Self::load_searching(path, &config_search_path(env), env, sets)
+    }
+
+    /// [`Config::load_with`] with the files to look for given, for tests that must not
+    /// depend on this machine's `/etc`.
+    pub fn load_searching(
+        path: Option<&Path>,
+        search: &[PathBuf],
+        env: &dyn Fn(&str) -> Option<String>,
+        sets: &[(String, String)],
+    ) -> Result<LoadedConfig, ConfigError> {
         let explicit = path.map(Path::to_path_buf).or_else(|| {
             env(CONFIG_PATH_ENV)
                 .filter(|path| !path.is_empty())
@@ -320,8 +344,8 @@ impl Config {
         });
         let (mut table, path) = match explicit {
             Some(path) => (read_table(&path)?, Some(path)),
-            None => match default_config_path(env).filter(|path| path.exists()) {
-                Some(path) => (read_table(&path)?, Some(path)),
+            None => match search.iter().find(|path| path.exists()) {
+                Some(path) => (read_table(path)?, Some(path.clone())),
                 None => (toml::Table::new(), None),
             },
         };
@@ -584,7 +608,8 @@ mod tests {
     #[test]
     fn defaults_without_a_file() {
         let env = |name: &str| (name == "HOME").then(|| "/nonexistent-home".to_string());
-        let loaded = Config::load_with(None, &env, &[]).unwrap();
+        let search = [default_config_path(&env).unwrap()];
+        let loaded = Config::load_searching(None, &search, &env, &[]).unwrap();
         assert_eq!(loaded.config, Config::default());
         assert_eq!(loaded.config.backend, Backend::Local);
         assert!(loaded.path.is_none());
@@ -624,6 +649,32 @@ mod tests {
             default_config_path(&xdg).unwrap(),
             Path::new("/etc/xdg-test/ekyc-kiosk/config.toml")
         );
+    }
+
+    #[test]
+    fn the_users_file_comes_before_the_systems_and_only_one_is_read() {
+        let env = |name: &str| (name == "HOME").then(|| "/home/clerk".to_string());
+        assert_eq!(
+            config_search_path(&env),
+            [
+                PathBuf::from("/home/clerk/.config/ekyc-kiosk/config.toml"),
+                PathBuf::from(SYSTEM_CONFIG_PATH)
+            ]
+        );
+
+        let user = write_config("lang = \"vi\"\n");
+        let system = write_config("lang = \"en\"\ndevice_type = \"kiosk-7\"\n");
+        let missing = PathBuf::from("/nonexistent-home/.config/ekyc-kiosk/config.toml");
+        let both = [user.path().to_path_buf(), system.path().to_path_buf()];
+        let loaded = Config::load_searching(None, &both, &no_env, &[]).unwrap();
+        assert_eq!(loaded.path.as_deref(), Some(user.path()));
+        assert_eq!(loaded.config.lang, Lang::Vi);
+        assert_eq!(loaded.config.device_type, Config::default().device_type);
+
+        let system_only = [missing, system.path().to_path_buf()];
+        let loaded = Config::load_searching(None, &system_only, &no_env, &[]).unwrap();
+        assert_eq!(loaded.path.as_deref(), Some(system.path()));
+        assert_eq!(loaded.config.device_type, "kiosk-7");
     }
 
     #[test]

@@ -471,6 +471,13 @@ impl Flow {
         let error = match outcome {
             Ok(mut result) => {
                 result.document = self.document;
+                // For the branch's operations staff: counts and verdicts, never a value.
+                tracing::info!(
+                    document = ?result.document,
+                    fields = result.fields.len(),
+                    verdict = ?result.verdict(),
+                    "verification finished"
+                );
                 self.result = result;
                 return self.show(Screen::Result);
             }

@@ -10,6 +10,8 @@ use common::*;
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");
+/// The configuration the Debian package installs as /etc/ekyc-kiosk/config.toml.
+const PACKAGED_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/config.toml");
 
 /// The binary with a clean environment: no EKYC_* from the developer's shell, and a
 /// HOME without a config file.
@@ -225,7 +227,7 @@ fn serve(home: &Path, extra: &[&str]) -> Server {
     let mut child = command(home)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(extra)
-        .env("EKYC_LOG", "debug")
+        .env("EKYC_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -257,17 +259,24 @@ fn serve(home: &Path, extra: &[&str]) -> Server {
 #[test]
 fn serve_prints_its_generated_key_once_and_submit_uses_it() {
     let images = images();
-    let server = serve(images.dir.path(), &[]);
+    // As installed: the package's /etc/ekyc-kiosk/config.toml, every crate at trace level.
+    let server = serve(images.dir.path(), &["--config", PACKAGED_CONFIG]);
     let key = server.api_key.clone().expect("a generated key is printed");
     assert_eq!(key.len(), 64);
 
     let output = submit(
         images.dir.path(),
         &images,
-        &["--json", "--base-url", &server.base_url],
+        &[
+            "--json",
+            "--base-url",
+            &server.base_url,
+            "--config",
+            PACKAGED_CONFIG,
+        ],
     )
     .env("EKYC_API_KEY", &key)
-    .env("EKYC_LOG", "debug")
+    .env("EKYC_LOG", "trace")
     .output()
     .unwrap();
     assert_eq!(
@@ -278,7 +287,7 @@ fn serve_prints_its_generated_key_once_and_submit_uses_it() {
     );
     assert_eq!(json_of(&output)["fields"][0]["value"], CARD_ID);
 
-    // Personal data and the key stay out of both logs, even at debug level.
+    // Personal data and the key stay out of both logs, even at trace level.
     let client_log = String::from_utf8_lossy(&output.stderr).into_owned();
     let server_log = std::fs::read_to_string(&server.stderr_path).unwrap();
     assert!(
@@ -286,7 +295,17 @@ fn serve_prints_its_generated_key_once_and_submit_uses_it() {
         "the server logs its requests: {server_log}"
     );
     for log in [&client_log, &server_log] {
-        for secret in [CARD_ID, CARD_NAME, "Phạm", "05/11/1993", key.as_str()] {
+        for secret in [
+            CARD_ID,
+            CARD_NAME,
+            "Phạm",
+            "PHAM THI",
+            "05/11/1993",
+            "05111993",
+            "272345678",
+            "Lê Lợi",
+            key.as_str(),
+        ] {
             assert!(
                 !log.contains(secret),
                 "{secret:?} leaked into a log:\n{log}"
@@ -304,6 +323,40 @@ fn serve_prints_its_generated_key_once_and_submit_uses_it() {
     .unwrap();
     assert_eq!(wrong_key.status.code(), Some(2));
     assert_eq!(json_of(&wrong_key)["error"]["kind"], "unauthorized");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    // `ekyc-kiosk config | head -n 1`: the pipe closes before the output is written.
+    let mut child = command(home.path())
+        .arg("config")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_the_network_without_a_key_file() {
+    let home = tempfile::tempdir().unwrap();
+    let output = command(home.path())
+        .args(["serve", "--addr", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("api_key_file"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "no key is made up and printed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]

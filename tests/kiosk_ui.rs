@@ -302,3 +302,58 @@ fn declining_consent_returns_to_welcome() {
     kiosk.click("No, thank you");
     assert_eq!(kiosk.screen(), Screen::Welcome);
 }
+
+/// Everything logged, at every level, by every crate, while a customer goes through.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_whole_session_logs_nothing_of_the_customer_even_at_trace_level() {
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    // Global: the submission worker and the engine log from the runtime's threads.
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    )
+    .expect("no other test in this process sets a global subscriber");
+
+    let mut kiosk = kiosk(None, None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    kiosk.harness.get_by_label(DEMO_ID);
+    kiosk.click("Finish");
+
+    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("verification finished") && text.contains("/face/liveness"),
+        "the session was logged: {text}"
+    );
+    for personal in [
+        DEMO_ID,
+        "272345678",
+        "Phạm Thị Hồng Nhung",
+        "PHAM THI HONG NHUNG",
+        "05/11/1993",
+        "05111993",
+        "Lê Lợi",
+    ] {
+        assert!(
+            !text.contains(personal),
+            "{personal:?} is in the log:\n{text}"
+        );
+    }
+}

@@ -20,6 +20,10 @@ use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
 use crate::ui::{self, Action, View};
 use submission::Submission;
 
+/// The Wayland app id and X11 class: the desktop file and the icons carry the same name
+/// (`packaging/vn.ekyc.kiosk.desktop`, `assets/icons/`).
+pub const APP_ID: &str = "vn.ekyc.kiosk";
+
 /// What the kiosk needs to run, made before the window opens.
 pub struct KioskSetup {
     pub lang: Lang,

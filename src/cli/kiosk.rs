@@ -6,10 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::FptClient;
-use crate::app::{KioskApp, KioskSetup};
+use crate::app::{KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
 use crate::config::{Backend, LoadedConfig};
 use crate::engine;
+
+/// The application icon, bundled; `None` only if the PNG were broken.
+fn window_icon() -> Option<egui::IconData> {
+    let png = include_bytes!("../../assets/icons/vn.ekyc.kiosk-256.png");
+    let image = image::load_from_memory(png).ok()?.into_rgba8();
+    Some(egui::IconData {
+        width: image.width(),
+        height: image.height(),
+        rgba: image.into_raw(),
+    })
+}
 
 /// Opens the window and runs until it closes.
 pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode {
@@ -23,9 +34,12 @@ pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode
     let kiosk_mode = setup.kiosk_mode;
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("ekyc-kiosk")
-        .with_app_id("vn.ekyc.kiosk")
+        .with_app_id(APP_ID)
         .with_inner_size([1280.0, 860.0])
         .with_min_inner_size([1024.0, 700.0]);
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
     if kiosk_mode {
         viewport = viewport.with_fullscreen(true).with_decorations(false);
     }

@@ -130,6 +130,9 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, None | Some(Command::Serve(_))) {
+        die_quietly_on_a_closed_pipe();
+    }
     init_logging(matches!(cli.command, None | Some(Command::Serve(_))));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -178,18 +181,63 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `EKYC_LOG` (tracing's filter syntax) sets the level.
+/// One-shot commands end quietly when their reader goes away (`ekyc-kiosk config | head`),
+/// as Unix tools do, instead of panicking in `println!` on the broken pipe. The kiosk and
+/// `serve` keep Rust's default (the signal ignored): a closed log pipe must not stop them.
+fn die_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called at the start of `main`, before any thread exists; restores the
+    // signal's default disposition and installs no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Logs go to the systemd journal when systemd connected stderr to it (each event with its
+/// priority), else to stderr. `EKYC_LOG` (tracing's filter syntax) sets the level. No event
+/// carries personal data: see `tests/logs.rs`.
 fn init_logging(verbose: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let default = if verbose { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colour only on a terminal: escape codes are noise in the journal or a log file.
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    if stderr_is_the_journal() {
+        if let Ok(journal) = tracing_journald::layer() {
+            let _ = tracing_subscriber::registry()
+                .with(filter())
+                .with(journal.with_syslog_identifier("ekyc-kiosk".into()))
+                .try_init();
+            return;
+        }
+    }
+    // Colour only on a terminal: escape codes are noise in a log file.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// systemd sets `JOURNAL_STREAM=device:inode` for a service whose stderr is the journal;
+/// the variable alone may have been inherited by a child whose stderr went elsewhere.
+fn stderr_is_the_journal() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+            return false;
+        };
+        std::fs::metadata("/proc/self/fd/2").is_ok_and(|stderr| {
+            stream.to_string_lossy() == format!("{}:{}", stderr.dev(), stderr.ino())
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
 async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
@@ -214,6 +262,14 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
         );
     }
     let addr = args.addr.unwrap_or(loaded.config.engine.addr);
+    if settings.api_keys.is_empty() && !addr.ip().is_loopback() {
+        eprintln!(
+            "error: the engine would listen on {addr}, reachable from the network, with a \
+             key made up for this run and printed to the log; give it a key file: \
+             api_key_file in the configuration (or EKYC_API_KEY, --api-key)"
+        );
+        return ExitCode::from(2);
+    }
     let handle = match engine::start(addr, settings).await {
         Ok(handle) => handle,
         Err(error) => {
@@ -221,6 +277,7 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
             return ExitCode::from(4);
         }
     };
+    // stdout, for the operator and for scripts that wait for it; the log has it too.
     println!("local engine listening on {}", handle.base_url());
     if handle.key_was_generated() {
         println!(

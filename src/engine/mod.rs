@@ -186,7 +186,7 @@ pub async fn start(
             tracing::error!("local engine stopped: {error}");
         }
     });
-    tracing::info!(%address, "local engine listening");
+    tracing::info!("local engine listening on {address}");
     Ok(EngineHandle {
         base_url: format!("http://{address}"),
         address,

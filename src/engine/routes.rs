@@ -78,7 +78,10 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    // All in the message: the journal's short view shows only the message.
+    tracing::info!("{method} {path} {status} {elapsed_ms} ms");
     response
 }
 

@@ -1,0 +1,137 @@
+//! What the Debian package installs (`[package.metadata.deb]` in Cargo.toml, `packaging/`)
+//! fits together: the files exist, the shipped configuration loads and is a kiosk's, the
+//! units run the installed binary with the installed config, the desktop file names the
+//! icons and the window's app id. The install itself: `packaging/prove-install`.
+
+use std::path::{Path, PathBuf};
+
+use ekyc_kiosk::config::{Backend, Config, SYSTEM_CONFIG_PATH};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo(path)).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+fn deb_metadata() -> toml::Table {
+    let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
+    manifest["package"]["metadata"]["deb"]
+        .as_table()
+        .expect("[package.metadata.deb]")
+        .clone()
+}
+
+/// `(source, destination)` of every asset, destinations made absolute and completed with
+/// the file name when they end in `/`, as cargo-deb does.
+fn assets() -> Vec<(String, String)> {
+    deb_metadata()["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|asset| {
+            let asset = asset.as_array().unwrap();
+            let source = asset[0].as_str().unwrap().to_owned();
+            let mut target = format!("/{}", asset[1].as_str().unwrap());
+            if target.ends_with('/') {
+                target.push_str(Path::new(&source).file_name().unwrap().to_str().unwrap());
+            }
+            (source, target)
+        })
+        .collect()
+}
+
+#[test]
+fn every_asset_but_the_release_binary_is_in_the_repository() {
+    let assets = assets();
+    assert!(assets.len() >= 8, "{assets:?}");
+    for (source, _) in &assets {
+        if source != "target/release/ekyc-kiosk" {
+            assert!(repo(source).is_file(), "{source} is missing");
+        }
+    }
+    let targets: Vec<&str> = assets.iter().map(|(_, target)| target.as_str()).collect();
+    assert!(targets.contains(&"/usr/bin/ekyc-kiosk"));
+    assert!(targets.contains(&SYSTEM_CONFIG_PATH));
+}
+
+#[test]
+fn the_system_config_is_a_conffile_so_upgrades_keep_local_edits() {
+    let conffiles = deb_metadata()["conf-files"].clone();
+    assert_eq!(conffiles, toml::Value::from(vec![SYSTEM_CONFIG_PATH]));
+}
+
+#[test]
+fn the_packaged_config_loads_and_is_a_kiosks() {
+    let loaded =
+        Config::load_searching(Some(&repo("packaging/config.toml")), &[], &|_| None, &[]).unwrap();
+    let config = loaded.config;
+    assert!(config.ui.kiosk_mode, "full screen, close refused");
+    assert_eq!(config.backend, Backend::Local, "works with no account");
+    assert!(
+        config.engine.addr.ip().is_loopback(),
+        "serve stays local until IT opens it"
+    );
+    assert!(
+        config.api_key_file.is_none(),
+        "no key file that does not exist yet"
+    );
+}
+
+#[test]
+fn both_units_run_the_installed_binary_with_the_installed_config() {
+    for unit in [
+        "packaging/debian/ekyc-kiosk.service",
+        "packaging/debian/ekyc-kiosk-serve.service",
+    ] {
+        let text = read(unit);
+        let exec = text
+            .lines()
+            .find_map(|line| line.strip_prefix("ExecStart="))
+            .unwrap_or_else(|| panic!("{unit} has no ExecStart"));
+        assert!(exec.contains("/usr/bin/ekyc-kiosk"), "{unit}: {exec}");
+        assert!(
+            text.contains(&format!("EKYC_CONFIG={SYSTEM_CONFIG_PATH}")),
+            "{unit} names the config"
+        );
+        assert!(text.contains("User=ekyc-kiosk"), "{unit} runs unprivileged");
+        assert!(text.contains("Restart="), "{unit} restarts");
+    }
+    let kiosk = read("packaging/debian/ekyc-kiosk.service");
+    assert!(kiosk.contains("ExecStart=/usr/bin/cage "));
+    let serve = read("packaging/debian/ekyc-kiosk-serve.service");
+    assert!(serve.contains("ExecStart=/usr/bin/ekyc-kiosk serve"));
+    // The user the units run as is the one the package creates.
+    let sysusers = read("packaging/debian/ekyc-kiosk.sysusers");
+    assert!(sysusers
+        .lines()
+        .any(|line| line.starts_with("u ekyc-kiosk ")));
+}
+
+#[test]
+fn the_desktop_file_names_the_installed_icons_and_the_windows_app_id() {
+    let app_id = ekyc_kiosk::app::APP_ID;
+    let desktop = read(&format!("packaging/{app_id}.desktop"));
+    assert!(desktop.contains(&format!("\nIcon={app_id}\n")));
+    assert!(desktop.contains(&format!("\nStartupWMClass={app_id}\n")));
+    let targets: Vec<String> = assets().into_iter().map(|(_, target)| target).collect();
+    for size in ["48x48", "128x128", "256x256"] {
+        let icon = format!("/usr/share/icons/hicolor/{size}/apps/{app_id}.png");
+        assert!(targets.contains(&icon), "{icon} is not installed");
+    }
+    for (source, target) in assets() {
+        if let Some(size) = target
+            .strip_prefix("/usr/share/icons/hicolor/")
+            .and_then(|rest| rest.split_once('x'))
+            .and_then(|(width, _)| width.parse::<u32>().ok())
+        {
+            let (width, height) = image::image_dimensions(repo(&source)).unwrap();
+            assert_eq!(
+                (width, height),
+                (size, size),
+                "{source} installed as {target}"
+            );
+        }
+    }
+}
