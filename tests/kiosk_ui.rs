@@ -357,3 +357,30 @@ fn a_whole_session_logs_nothing_of_the_customer_even_at_trace_level() {
         );
     }
 }
+
+#[test]
+fn a_kiosk_that_cannot_start_says_out_of_service_and_shows_staff_the_problem() {
+    // A real configuration error, as `ekyc-kiosk` would meet it at start.
+    let problem = ekyc_kiosk::config::Config::load_searching(
+        None,
+        &[],
+        &|_| None,
+        &[("network.retries".into(), "lots".into())],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(problem.contains("network.retries"), "{problem}");
+
+    let shown = problem.clone();
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 860.0])
+        .with_theme(egui::Theme::Light)
+        .build_eframe(move |cc| {
+            ekyc_kiosk::app::out_of_service::OutOfService::new(cc, shown, true)
+        });
+    harness.run();
+    harness.get_by_label("This kiosk is out of service");
+    harness.get_by_label("Kiosk này tạm ngừng phục vụ");
+    harness.get_by_label(&problem);
+    harness.snapshot("out-of-service");
+}

@@ -2,6 +2,7 @@
 //! tied together. Screens return [`Action`]s; they are applied once, at the end of the
 //! frame, and the flow's [`Effect`]s after them.
 
+pub mod out_of_service;
 pub mod submission;
 
 use std::collections::HashMap;

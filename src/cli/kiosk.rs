@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::FptClient;
+use crate::app::out_of_service::OutOfService;
 use crate::app::{KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
 use crate::config::{Backend, LoadedConfig};
@@ -26,27 +27,10 @@ fn window_icon() -> Option<egui::IconData> {
 pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode {
     let setup = match runtime.block_on(setup(runtime.handle().clone(), loaded)) {
         Ok(setup) => setup,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(message) => return out_of_service(&message, loaded.config.ui.kiosk_mode),
     };
     let kiosk_mode = setup.kiosk_mode;
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_title("ekyc-kiosk")
-        .with_app_id(APP_ID)
-        .with_inner_size([1280.0, 860.0])
-        .with_min_inner_size([1024.0, 700.0]);
-    if let Some(icon) = window_icon() {
-        viewport = viewport.with_icon(Arc::new(icon));
-    }
-    if kiosk_mode {
-        viewport = viewport.with_fullscreen(true).with_decorations(false);
-    }
-    let options = eframe::NativeOptions {
-        viewport,
-        ..eframe::NativeOptions::default()
-    };
+    let options = window_options(kiosk_mode);
     let result = eframe::run_native(
         "ekyc-kiosk",
         options,
@@ -59,6 +43,42 @@ pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode
             eprintln!("(a display is needed: run it in a desktop session, or under Xvfb)");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The kiosk cannot start (`problem`: a configuration error, a missing key file): says so
+/// on stderr (the journal) and, where there is a display, in an "out of service" window
+/// that stays up until it is closed (refused in kiosk mode), so a customer never faces a
+/// blank screen and systemd does not restart it in a loop. Exit 2 afterwards.
+pub fn out_of_service(problem: &str, kiosk_mode: bool) -> ExitCode {
+    eprintln!("error: {problem}");
+    let problem = problem.to_owned();
+    let shown = eframe::run_native(
+        "ekyc-kiosk",
+        window_options(kiosk_mode),
+        Box::new(move |cc| Ok(Box::new(OutOfService::new(cc, problem, kiosk_mode)))),
+    );
+    if let Err(error) = shown {
+        eprintln!("(the out-of-service window could not be opened either: {error})");
+    }
+    ExitCode::from(2)
+}
+
+fn window_options(kiosk_mode: bool) -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("ekyc-kiosk")
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 860.0])
+        .with_min_inner_size([1024.0, 700.0]);
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
+    if kiosk_mode {
+        viewport = viewport.with_fullscreen(true).with_decorations(false);
+    }
+    eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
     }
 }
 

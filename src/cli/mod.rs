@@ -164,6 +164,11 @@ pub fn main() -> ExitCode {
     }
     let loaded = match Config::load(cli.config.as_deref(), &sets) {
         Ok(loaded) => loaded,
+        // The kiosk says so on screen: its configuration is unknown, so kiosk mode holds
+        // unless --windowed.
+        Err(error) if cli.command.is_none() => {
+            return kiosk::out_of_service(&error.to_string(), !cli.windowed)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
@@ -200,7 +205,13 @@ fn init_logging(verbose: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let default = if verbose { "info" } else { "warn" };
+    // Ours at info for the kiosk and the engine; the libraries' chatter (winit, wgpu) only
+    // from warnings up.
+    let default = if verbose {
+        "warn,ekyc_kiosk=info"
+    } else {
+        "warn"
+    };
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
