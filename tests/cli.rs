@@ -449,3 +449,77 @@ fn config_shows_what_is_in_force_without_the_key() {
         "{text}"
     );
 }
+
+/// `ekyc-kiosk mrz` with `input` on standard input.
+fn mrz(input: &[u8], extra: &[&str]) -> Output {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = command(home.path())
+        .arg("mrz")
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const SPECIMEN_TD3: &str =
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n";
+
+#[test]
+fn mrz_reads_standard_input_and_prints_every_check() {
+    let output = mrz(SPECIMEN_TD3.as_bytes(), &["--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report = json_of(&output);
+    assert_eq!(report["schema"], "ekyc-kiosk/mrz/1");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["mrz"]["format"], "TD3");
+    assert_eq!(report["mrz"]["surname"], "ERIKSSON");
+    assert_eq!(report["mrz"]["date_of_birth"], "12/08/1974");
+    assert_eq!(report["mrz"]["checks"].as_array().unwrap().len(), 5);
+
+    let table = mrz(SPECIMEN_TD3.as_bytes(), &[]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("15/04/2012 (expired)"), "{text}");
+    assert!(
+        text.contains("composite") && text.contains("every check holds"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_misread_mrz_exits_3_and_names_the_check() {
+    // One digit of the birth date changed: its check digit and the composite fail.
+    let misread = SPECIMEN_TD3.replacen("7408122", "7409122", 1);
+    let output = mrz(misread.as_bytes(), &["--json"]);
+    assert_eq!(output.status.code(), Some(3));
+    let report = json_of(&output);
+    assert_eq!(report["valid"], false);
+    let failed: Vec<&str> = report["mrz"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["ok"] == false)
+        .map(|check| check["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["date_of_birth", "composite"]);
+}
+
+#[test]
+fn text_that_is_no_mrz_is_exit_2_with_a_reason() {
+    for (input, reason) in [
+        (&b""[..], "no MRZ lines"),
+        (&b"hello\nworld\n"[..], "not an MRZ character"),
+        (&b"P<UTO<<\nL898902C3\n"[..], "3 lines of 30"),
+        (&b"\xff\xfe\x00binary"[..], "not text"),
+    ] {
+        let output = mrz(input, &[]);
+        assert_eq!(output.status.code(), Some(2), "{input:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{input:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

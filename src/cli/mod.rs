@@ -1,6 +1,7 @@
 //! The command line: `serve`, `submit`, `config`.
 
 mod kiosk;
+mod mrz;
 pub mod submit;
 
 use std::net::SocketAddr;
@@ -57,6 +58,13 @@ pub enum Command {
     Config,
     /// List the cameras the system offers, with their formats.
     Cameras,
+    /// Read MRZ lines (ID card or passport) on standard input; print the fields and every
+    /// check digit's verdict. Exit 0 if all hold, 3 if one fails, 2 if it is no MRZ.
+    Mrz {
+        /// One JSON object (schema `ekyc-kiosk/mrz/1`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +191,7 @@ pub fn main() -> ExitCode {
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
+        Command::Mrz { json } => mrz::run(json),
     }
 }
 

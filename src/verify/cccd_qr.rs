@@ -5,52 +5,7 @@
 
 use std::fmt;
 
-/// A calendar date as printed on a card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CardDate {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl CardDate {
-    /// `DDMMYYYY`, a real calendar date between 1900 and 2100.
-    pub fn parse_ddmmyyyy(text: &str) -> Option<Self> {
-        let text = text.trim();
-        if text.len() != 8 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-            return None;
-        }
-        let day: u8 = text[0..2].parse().ok()?;
-        let month: u8 = text[2..4].parse().ok()?;
-        let year: u16 = text[4..8].parse().ok()?;
-        Self::new(year, month, day)
-    }
-
-    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) || day == 0 {
-            return None;
-        }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days_in_month = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        (day <= days_in_month).then_some(Self { year, month, day })
-    }
-}
-
-/// `dd/mm/yyyy`, the contract's date format.
-impl fmt::Display for CardDate {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "{:02}/{:02}/{:04}",
-            self.day, self.month, self.year
-        )
-    }
-}
+use super::CardDate;
 
 /// The fields a CCCD QR code carries; `None` where the payload did not hold a valid value.
 #[derive(Clone, PartialEq, Eq)]
