@@ -9,6 +9,7 @@ use image::RgbaImage;
 use zeroize::Zeroize;
 
 use crate::api::{ApiError, DocumentType, FaceMatch, Lang, Liveness, OcrField, PreparedImage};
+use crate::verify::FieldAgreement;
 
 /// What a capture screen is taking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,6 +121,8 @@ pub struct VerificationResult {
     pub fields: Vec<OcrField>,
     pub liveness: Option<Liveness>,
     pub face_match: Option<FaceMatch>,
+    /// The OCR against what the card itself proves (its QR code, its MRZ), per field.
+    pub cross_check: Vec<FieldAgreement>,
 }
 
 /// The overall verdict the result screen shows.
@@ -158,6 +161,7 @@ impl VerificationResult {
     /// Drops every value a customer could be recognised by (each field zeroes itself).
     fn wipe(&mut self) {
         self.fields.clear();
+        self.cross_check.clear();
         self.liveness = None;
         self.face_match = None;
     }

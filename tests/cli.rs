@@ -99,6 +99,46 @@ fn submit_json_runs_a_whole_verification_on_the_in_process_engine() {
         serde_json::json!(["liveness", "face_match"])
     );
     assert_eq!(report["error"], Value::Null);
+    // The card's QR code, read by `submit` itself, agrees with the engine's fields.
+    let cross_check = report["cross_check"].as_array().unwrap();
+    assert_eq!(cross_check[0]["key"], "ID");
+    assert_eq!(cross_check[0]["verdict"], "agrees");
+    assert_eq!(cross_check[0]["proofs"], serde_json::json!(["qr"]));
+    assert_eq!(cross_check[4]["key"], "Expired Date");
+    assert_eq!(cross_check[4]["verdict"], "not_available");
+}
+
+#[test]
+fn submit_flags_ocr_that_the_cards_qr_code_contradicts() {
+    let images = images();
+    // A back end that misreads one digit of the ID.
+    let script = write_file(
+        images.dir.path(),
+        "script.toml",
+        b"[[ocr]]\ntimes = 2\nbody = '{\"errorCode\": \"0\", \"errorMessage\": \"\", \"data\": [{\"key\": \"ID\", \"name\": \"No\", \"value\": \"079203004572\", \"score\": \"97.10\", \"locale\": \"vn\"}]}'\n[[face_liveness]]\ntimes = 2\nbody = '{\"code\": \"200\", \"message\": \"\", \"is_complete_session\": true}'\n",
+    );
+    let server = serve(
+        images.dir.path(),
+        &["--api-key", "k", "--script", script.to_str().unwrap()],
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--base-url", server.base_url.as_str()];
+        args.extend(extra);
+        submit(images.dir.path(), &images, &args)
+            .env("EKYC_API_KEY", "k")
+            .output()
+            .unwrap()
+    };
+    let report = json_of(&run(&["--json"]));
+    assert_eq!(report["cross_check"][0]["verdict"], "differs");
+    assert_eq!(report["cross_check"][0]["card_value"], CARD_ID);
+    let table = String::from_utf8(run(&[]).stdout).unwrap();
+    assert!(
+        table.contains(&format!(
+            "DIFFERS      079203004572  (the card's QR says {CARD_ID})"
+        )),
+        "{table}"
+    );
 }
 
 #[test]
@@ -112,6 +152,7 @@ fn submit_prints_a_readable_table_by_default() {
         "{table}"
     );
     assert!(table.contains("Liveness:   not evaluated"), "{table}");
+    assert!(table.contains("agrees QR    079203004512"), "{table}");
     assert!(
         table.contains("ACCEPTED by the back end; not evaluated: liveness, face_match"),
         "{table}"

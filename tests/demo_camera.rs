@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use ekyc_kiosk::camera::{demo_image, DemoSource, FrameSource, SceneHint};
-use ekyc_kiosk::engine::find_cccd_qr;
 use ekyc_kiosk::flow::CaptureTarget;
+use ekyc_kiosk::verify::find_cccd_qr;
 use image::DynamicImage;
 
 const DEMO_ID: &str = "079203004512";

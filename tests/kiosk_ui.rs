@@ -183,6 +183,9 @@ fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
     );
     // Six fields, liveness and face match: every "N/A" reads "not evaluated", never 0.
     assert_eq!(kiosk.harness.query_all_by_label("not evaluated").count(), 8);
+    // The kiosk read the card's QR code itself: five fields it carries agree (the address
+    // has no cross-check).
+    assert_eq!(kiosk.harness.query_all_by_label("✓ QR code").count(), 5);
     kiosk.harness.snapshot("result-en");
     kiosk.click("Tiếng Việt");
     kiosk.harness.get_by_label("Họ và tên");
@@ -229,6 +232,26 @@ fn a_card_the_engine_cannot_find_sends_the_customer_back_to_the_front() {
     assert!(kiosk.shows("We could not find the card in the picture"));
     kiosk.click("Take it again");
     assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Front));
+}
+
+#[test]
+fn an_ocr_that_disagrees_with_the_cards_qr_code_is_flagged_with_what_the_card_says() {
+    // A back end that misreads the ID and the date of birth of the demo card.
+    let body = r#"{"errorCode": "0", "errorMessage": "", "data": [{"key": "ID", "name": "Số / No.", "value": "079203004572", "score": "91.20", "locale": "vn"}, {"key": "Date of birth", "name": "Ngày sinh", "value": "05/11/1998", "score": "88.00", "locale": "vn"}, {"key": "Sex", "name": "Giới tính", "value": "Nữ", "score": "99.00", "locale": "vn"}]}"#;
+    let face = r#"{"code": "200", "message": "", "liveness": {"code": "200", "message": "", "is_live": "N/A"}, "face_match": {"code": "200", "message": "", "isMatch": "N/A", "similarity": "N/A"}, "is_complete_session": true}"#;
+    let script = format!("[[ocr]]\nbody = '{body}'\n[[face_liveness]]\nbody = '{face}'\n");
+    let mut kiosk = kiosk(Some(&script), None);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    kiosk.harness.get_by_label("079203004572");
+    kiosk.harness.get_by_label(&format!("✗ QR code: {DEMO_ID}"));
+    kiosk.harness.get_by_label("✗ QR code: 05/11/1993");
+    assert_eq!(
+        kiosk.harness.query_all_by_label("✓ QR code").count(),
+        1,
+        "sex agrees"
+    );
 }
 
 #[test]

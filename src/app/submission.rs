@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 
 use crate::api::{ApiError, FptClient, FptSession, OcrRequest, OcrResult, PreparedImage};
 use crate::flow::{Event, SubmitStep, VerificationResult};
+use crate::verify::CardEvidence;
 
 /// Where reports go: the generation they belong to, and the event for the flow.
 pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
@@ -17,6 +18,7 @@ pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
 struct OpenSession {
     session: FptSession,
     document: OcrResult,
+    card: CardEvidence,
 }
 
 /// One customer's submissions.
@@ -60,6 +62,9 @@ impl Submission {
                 return;
             }
             report(generation, Event::Progress(SubmitStep::Document));
+            // What the card proves, read here while the back end reads it too.
+            let uploads = request.images.clone();
+            let card = tokio::task::spawn_blocking(move || CardEvidence::read_uploads(&uploads));
             let document = match session.ocr(request).await {
                 Ok(document) => document,
                 Err(error) => {
@@ -68,7 +73,12 @@ impl Submission {
                 }
             };
             report(generation, Event::Progress(SubmitStep::Face));
-            let opened = open.insert(OpenSession { session, document });
+            let card = card.await.unwrap_or_default();
+            let opened = open.insert(OpenSession {
+                session,
+                document,
+                card,
+            });
             let outcome = face_step(opened, &selfie).await;
             report(generation, Event::Finished(outcome));
         }));
@@ -124,5 +134,6 @@ async fn face_step(
         fields: opened.document.fields.clone(),
         liveness: face.liveness,
         face_match: face.face_match,
+        cross_check: opened.card.cross_check(&opened.document.fields),
     })
 }

@@ -9,6 +9,7 @@ use crate::api::{
     prepare_image_file, ApiError, DocumentType, ErrorKind, FaceMatch, FptClient, FptSession,
     ImageLimits, Liveness, OcrField, OcrRequest, PreparedImage,
 };
+use crate::verify::{Agreement, CardEvidence, FieldAgreement, Proof};
 
 /// Version of the JSON object `submit --json` prints. Bumped on any incompatible change.
 pub const REPORT_SCHEMA: &str = "ekyc-kiosk/submit/1";
@@ -121,6 +122,10 @@ pub struct SubmitReport {
     pub liveness: Option<Liveness>,
     pub face_match: Option<FaceMatch>,
     pub is_complete_session: Option<bool>,
+    /// The OCR against the card's own QR code and MRZ, read on this machine: one verdict
+    /// per field the card can prove (`agrees`, `differs` with `card_value`,
+    /// `not_available`).
+    pub cross_check: Vec<FieldAgreement>,
     /// Checks the back end answered without evaluating ("N/A"): `liveness`, `face_match`.
     pub not_evaluated: Vec<&'static str>,
     /// How many times an expired session was silently replaced.
@@ -141,6 +146,7 @@ impl SubmitReport {
             liveness: None,
             face_match: None,
             is_complete_session: None,
+            cross_check: Vec::new(),
             not_evaluated: Vec::new(),
             session_reinitialisations: 0,
             error: None,
@@ -230,11 +236,16 @@ pub async fn run_submission(
             report
         };
 
+    let uploads: Vec<PreparedImage> = std::iter::once(front.clone()).chain(back.clone()).collect();
+    let card = tokio::task::spawn_blocking(move || CardEvidence::read_uploads(&uploads));
     match session
         .ocr(OcrRequest::both_sides(document, front, back))
         .await
     {
-        Ok(result) => report.fields = result.fields,
+        Ok(result) => {
+            report.cross_check = card.await.unwrap_or_default().cross_check(&result.fields);
+            report.fields = result.fields;
+        }
         Err(error) => return finish(report, &session, Step::Document, Some(&error)),
     }
     match session.face_liveness(&selfie).await {
@@ -266,6 +277,34 @@ pub async fn run_submission(
 }
 
 /// The report as a person reads it.
+/// The table's "Card" column (`agrees QR`, `DIFFERS`, `-`) and, for a field that differs,
+/// what the card says, to print after the OCR's value.
+fn card_column(agreement: Option<&FieldAgreement>) -> (String, String) {
+    let Some(agreement) = agreement else {
+        return (String::new(), String::new());
+    };
+    let proofs = agreement
+        .proofs
+        .iter()
+        .map(|proof| match proof {
+            Proof::Qr => "QR",
+            Proof::Mrz => "MRZ",
+        })
+        .collect::<Vec<_>>()
+        .join("+");
+    match agreement.verdict {
+        Agreement::Agrees => (format!("agrees {proofs}"), String::new()),
+        Agreement::Differs => (
+            "DIFFERS".to_owned(),
+            format!(
+                "  (the card's {proofs} says {})",
+                agreement.card_value.as_deref().unwrap_or("")
+            ),
+        ),
+        Agreement::NotAvailable => ("-".to_owned(), String::new()),
+    }
+}
+
 pub fn render_table(report: &SubmitReport) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -281,15 +320,24 @@ pub fn render_table(report: &SubmitReport) -> String {
             .max()
             .unwrap_or(0)
             .max(5);
-        let _ = writeln!(out, "\n  {:<label_width$}  {:>7}  Value", "Field", "Score");
+        let _ = writeln!(
+            out,
+            "\n  {:<label_width$}  {:>7}  {:<11}  Value",
+            "Field", "Score", "Card"
+        );
         for field in &report.fields {
             let score = field
                 .score
                 .map(|score| format!("{score:.2}"))
                 .unwrap_or_else(|| "N/A".into());
+            let agreement = report
+                .cross_check
+                .iter()
+                .find(|agreement| agreement.key == field.key);
+            let (card, differs) = card_column(agreement);
             let _ = writeln!(
                 out,
-                "  {:<label_width$}  {:>7}  {}",
+                "  {:<label_width$}  {:>7}  {card:<11}  {}{differs}",
                 field.key, score, field.value
             );
         }

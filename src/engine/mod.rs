@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::api::Secret;
-pub use reading::{find_cccd_qr, read_document, ReadField};
+pub use reading::{read_document, ReadField};
 pub use script::{Script, ScriptedEndpoint};
 
 /// How the engine behaves.

@@ -1,6 +1,7 @@
 //! Result: the OCR fields in the server's order (label in the UI language, value, score
-//! as a number and a bar, low scores flagged), liveness, face match against its threshold,
-//! and an overall verdict. "N/A" is shown as "not evaluated", never as 0.
+//! as a number and a bar, low scores flagged, whether the card's own QR code or MRZ
+//! agrees), liveness, face match against its threshold, and an overall verdict. "N/A" is
+//! shown as "not evaluated", never as 0.
 
 use egui::{Color32, RichText};
 
@@ -8,6 +9,7 @@ use super::text::try_text;
 use super::{primary_button, text_with, title, Action, View};
 use crate::api::OcrField;
 use crate::flow::{Event, Verdict};
+use crate::verify::{Agreement, FieldAgreement, Proof};
 
 const GOOD: Color32 = Color32::from_rgb(20, 130, 60);
 const BAD: Color32 = Color32::from_rgb(190, 40, 30);
@@ -34,18 +36,32 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             // Rows of read-only text need no touch-sized height; the buttons keep theirs.
             ui.spacing_mut().interact_size.y = 32.0;
             egui::Grid::new("ocr-fields")
-                .num_columns(3)
-                .spacing([32.0, 12.0])
+                .num_columns(4)
+                .spacing([24.0, 12.0])
                 .striped(true)
                 .show(ui, |ui| {
-                    for id in ["result-field", "result-value", "result-score"] {
+                    for id in [
+                        "result-field",
+                        "result-value",
+                        "result-score",
+                        "result-card",
+                    ] {
                         ui.label(RichText::new(view.text(id)).strong());
                     }
                     ui.end_row();
                     for field in &result.fields {
                         ui.label(field_label(view, field));
-                        ui.label(RichText::new(&field.value).size(25.0));
+                        // Long values (an address) wrap, so the card column stays on screen.
+                        ui.scope(|ui| {
+                            ui.set_max_width(440.0);
+                            ui.add(egui::Label::new(RichText::new(&field.value).size(25.0)).wrap());
+                        });
                         score_ui(ui, view, field.score);
+                        let agreement = result
+                            .cross_check
+                            .iter()
+                            .find(|agreement| agreement.key == field.key);
+                        card_ui(ui, view, agreement);
                         ui.end_row();
                     }
                 });
@@ -92,6 +108,40 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         }
     });
     action
+}
+
+/// What the card's QR code or MRZ says about the field: agrees, differs (with the card's
+/// value), or nothing to compare with.
+fn card_ui(ui: &mut egui::Ui, view: &View, agreement: Option<&FieldAgreement>) {
+    let Some(agreement) = agreement else {
+        ui.label("");
+        return;
+    };
+    let proof = match agreement.proofs.as_slice() {
+        [Proof::Qr] => view.text("proof-qr"),
+        [Proof::Mrz] => view.text("proof-mrz"),
+        [] => String::new(),
+        _ => view.text("proof-both"),
+    };
+    let (text, colour) = match agreement.verdict {
+        Agreement::Agrees => (
+            text_with(view.lang, "cross-agrees", &[("proof", proof)]),
+            GOOD,
+        ),
+        Agreement::Differs => (
+            text_with(
+                view.lang,
+                "cross-differs",
+                &[
+                    ("proof", proof),
+                    ("value", agreement.card_value.clone().unwrap_or_default()),
+                ],
+            ),
+            BAD,
+        ),
+        Agreement::NotAvailable => (view.text("cross-not-available"), Color32::GRAY),
+    };
+    ui.label(RichText::new(text).color(colour));
 }
 
 fn verdict_ui(ui: &mut egui::Ui, view: &View, verdict: Verdict) {
