@@ -271,7 +271,7 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::mrz::check_digit;
+    use crate::verify::mrz::write_vietnamese_td1;
     use crate::verify::{parse_cccd_qr, parse_mrz};
 
     const QR: &str =
@@ -305,22 +305,14 @@ mod tests {
 
     /// The same person's TD1 lines, check digits right.
     fn mrz_text() -> String {
-        let digit = |text: &str| char::from(b'0' + check_digit(text).unwrap());
-        let first = format!("IDVNM203004512{}079203004512<<<", digit("203004512"));
-        let mut second = format!(
-            "931105{}F331105{}VNM<<<<<<<<<<<",
-            digit("931105"),
-            digit("331105")
-        );
-        let composite = format!(
-            "{}{}{}{}",
-            &first[5..30],
-            &second[0..7],
-            &second[8..15],
-            &second[18..29]
-        );
-        second.push(digit(&composite));
-        format!("{first}\n{second}\nPHAM<<THI<HONG<NHUNG<<<<<<<<<<")
+        write_vietnamese_td1(
+            "079203004512",
+            "931105",
+            'F',
+            "331105",
+            "PHAM<<THI<HONG<NHUNG",
+        )
+        .unwrap()
     }
 
     fn verdicts(agreements: &[FieldAgreement]) -> Vec<(&str, Agreement)> {

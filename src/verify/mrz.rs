@@ -262,16 +262,9 @@ fn parse_td1(first: &str, second: &str, third: &str, today: CardDate) -> Mrz {
         today,
     );
     checks.push(expiry_check);
-    let composite = format!(
-        "{}{}{}{}",
-        &first[5..30],
-        &second[0..7],
-        &second[8..15],
-        &second[18..29]
-    );
     checks.push(check_digit_check(
         CheckedField::Composite,
-        &composite,
+        &td1_composite(first, second),
         char_at(second, 29),
     ));
 
@@ -399,6 +392,46 @@ pub fn check_digit(text: &str) -> Option<u8> {
         sum += value * [7, 3, 1][index % 3];
     }
     Some((sum % 10) as u8)
+}
+
+/// What TD1's composite check digit covers: line 1 from the document number on, and line
+/// 2's dates (with their digits) and optional data. Both lines at least 29 characters.
+fn td1_composite(first: &str, second: &str) -> String {
+    format!(
+        "{}{}{}{}",
+        &first[5..30],
+        &second[0..7],
+        &second[8..15],
+        &second[18..29]
+    )
+}
+
+/// The TD1 lines of a Vietnamese chip card, every check digit computed: for test cards
+/// and benches (never for a customer's). `id` is the 12-digit ID, dates YYMMDD, `sex`
+/// `M`/`F`, `name` in MRZ form (`PHAM<<THI<HONG<NHUNG`). `None` if a value does not fit.
+pub fn write_vietnamese_td1(
+    id: &str,
+    birth: &str,
+    sex: char,
+    expiry: &str,
+    name: &str,
+) -> Option<String> {
+    let digits = |text: &str, count: usize| {
+        text.len() == count && text.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    if !digits(id, 12) || !digits(birth, 6) || !digits(expiry, 6) || name.len() > 30 {
+        return None;
+    }
+    let digit = |text: &str| check_digit(text).map(|digit| char::from(b'0' + digit));
+    let number = &id[3..];
+    let first = format!("IDVNM{number}{}{id}<<<", digit(number)?);
+    let mut second = format!(
+        "{birth}{}{sex}{expiry}{}VNM<<<<<<<<<<<",
+        digit(birth)?,
+        digit(expiry)?
+    );
+    second.push(digit(&td1_composite(&first, &second))?);
+    Some(format!("{first}\n{second}\n{name:<<30}"))
 }
 
 fn check_digit_check(field: CheckedField, text: &str, printed: char) -> Check {
@@ -530,24 +563,7 @@ mod tests {
 
     /// TD1 lines of a Vietnamese chip card (made-up person) with every check digit right.
     fn vn_card(id: &str, birth: &str, sex: char, expiry: &str, name: &str) -> String {
-        let number = &id[3..];
-        let optional = format!("{id}<<<");
-        let first = format!("IDVNM{number}{}{optional}", digit(number));
-        let mut second = format!(
-            "{birth}{}{sex}{expiry}{}VNM<<<<<<<<<<<",
-            digit(birth),
-            digit(expiry)
-        );
-        let composite = format!(
-            "{}{}{}{}",
-            &first[5..30],
-            &second[0..7],
-            &second[8..15],
-            &second[18..29]
-        );
-        second.push(char::from(b'0' + check_digit(&composite).unwrap()));
-        let third = format!("{name:<<30}");
-        format!("{first}\n{second}\n{third}")
+        write_vietnamese_td1(id, birth, sex, expiry, name).unwrap()
     }
 
     fn digit(text: &str) -> char {
@@ -577,14 +593,7 @@ mod tests {
         let other = text.replacen("079203004512", "079203004513", 1);
         let lines: Vec<&str> = other.lines().collect();
         let mut second = lines[1][..29].to_owned();
-        let composite = format!(
-            "{}{}{}{}",
-            &lines[0][5..30],
-            &second[0..7],
-            &second[8..15],
-            &second[18..29]
-        );
-        second.push(digit(&composite));
+        second.push(digit(&td1_composite(lines[0], &second)));
         let relinked = format!("{}\n{second}\n{}", lines[0], lines[2]);
         let card = parse_mrz(&relinked, TODAY).unwrap();
         assert!(card.check(CheckedField::Composite).unwrap().ok);
@@ -608,16 +617,9 @@ mod tests {
         // Doc 9303 part 5's example of a number longer than 9 characters.
         let first = "I<UTOD23145890<7349<<<<<<<<<<<";
         let second_body = "3407127M9507122UTO<<<<<<<<<<<";
-        let composite = format!(
-            "{}{}{}{}",
-            &first[5..30],
-            &second_body[0..7],
-            &second_body[8..15],
-            &second_body[18..29]
-        );
         let text = format!(
             "{first}\n{second_body}{}\nSTEVENSON<<PETER<JOHN<<<<<<<<<",
-            digit(&composite)
+            digit(&td1_composite(first, second_body))
         );
         let card = parse_mrz(&text, TODAY).unwrap();
         assert_eq!(card.document_number, "D23145890734");
