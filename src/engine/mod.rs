@@ -2,10 +2,12 @@
 //! It is the app's default back end and the target of every integration test, and it
 //! reports only what it measured: what it cannot evaluate is "N/A".
 
+pub mod card_text;
 mod reading;
 mod routes;
 pub mod script;
 pub mod sessions;
+pub mod tesseract;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +17,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::api::Secret;
-pub use reading::{read_document, ReadField};
+pub use reading::{read_document, CardReading, FieldSource, ReadField};
 pub use script::{Script, ScriptedEndpoint};
+pub use tesseract::Tesseract;
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct EngineSettings {
     pub selfie_attempts: u32,
     /// Canned answers and faults, for tests and staff training.
     pub script: Option<Script>,
+    /// Tesseract for the printed text and the MRZ; without it only QR codes are read.
+    pub ocr: Option<Tesseract>,
 }
 
 impl Default for EngineSettings {
@@ -44,6 +49,7 @@ impl Default for EngineSettings {
             max_sessions: 10_000,
             selfie_attempts: 3,
             script: None,
+            ocr: Tesseract::find(),
         }
     }
 }

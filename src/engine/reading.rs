@@ -1,64 +1,266 @@
-//! What the local engine reads from a card image. In this version: the CCCD QR code.
-//! Every field it returns was decoded from the card; none is invented.
+//! What the local engine reads from card images: the CCCD QR code, the printed fields
+//! (Tesseract) and the MRZ. Where the QR code or a valid MRZ carries a field, its value
+//! wins over the printed text's, and the field says where it came from. Every field
+//! returned was read from the images; none is invented.
 
 use image::DynamicImage;
 
+use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
+use super::tesseract::{Reading, Tesseract};
 use crate::api::DocumentType;
-use crate::verify::{find_cccd_qr, CccdQr};
+use crate::verify::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
 
-/// One field in the contract's shape. `score` is `None` ("N/A"): a QR decode verifies its
-/// own error-correction codes but yields no confidence figure, and the engine reports only
-/// what it measured.
+/// Where a field's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSource {
+    /// The CCCD QR code: no confidence figure, its error correction vouches for it.
+    Qr,
+    /// An MRZ whose check digits all hold.
+    Mrz,
+    /// Printed text, read by Tesseract, with Tesseract's confidence.
+    Ocr,
+}
+
+impl FieldSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qr => "qr",
+            Self::Mrz => "mrz",
+            Self::Ocr => "ocr",
+        }
+    }
+}
+
+/// One field in the contract's shape. `score` is Tesseract's confidence for printed
+/// text; `None` ("N/A") for a QR or MRZ value, which has none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadField {
     pub key: &'static str,
     pub label: &'static str,
     pub value: String,
     pub score: Option<f32>,
+    pub source: FieldSource,
 }
 
-/// Reads the first CCCD QR code found in the images (front first). Empty when none is
-/// readable, or when the document type has no QR code.
-pub fn read_document(document: DocumentType, images: &[DynamicImage]) -> Vec<ReadField> {
-    if document != DocumentType::Idr {
-        return Vec::new();
+/// The fields of a document and what could not be done.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CardReading {
+    pub fields: Vec<ReadField>,
+    /// For the response's `warning`: e.g. OCR is not installed.
+    pub warning: Option<String>,
+}
+
+/// The contract's keys for an identity card, in its order, with the printed labels.
+const IDR_KEYS: [(&str, &str); 11] = [
+    ("ID", "Số / No."),
+    ("Name", "Họ và tên / Full name"),
+    ("Date of birth", "Ngày sinh / Date of birth"),
+    ("Sex", "Giới tính / Sex"),
+    ("Nationality", "Quốc tịch / Nationality"),
+    ("Home", "Quê quán / Place of origin"),
+    ("Address", "Nơi thường trú / Place of residence"),
+    ("Expired Date", "Có giá trị đến / Date of expiry"),
+    ("Features", "Đặc điểm nhân dạng / Personal identification"),
+    ("Issue Date", "Ngày cấp / Date of issue"),
+    ("MRZ", "MRZ"),
+];
+
+/// Reads `images` (front first). `ocr` is `None` where Tesseract is not installed: then
+/// only a CCCD's QR code is read, and the reading says so.
+pub fn read_document(
+    document: DocumentType,
+    images: &[DynamicImage],
+    ocr: Option<&Tesseract>,
+) -> CardReading {
+    let warning = ocr.is_none().then(|| {
+        "Tesseract OCR is not installed on this engine: only the card's QR code was read".to_owned()
+    });
+    let qr = match document {
+        DocumentType::Idr => images.iter().find_map(find_cccd_qr),
+        _ => None,
+    };
+    let mut printed: Vec<PrintedField> = Vec::new();
+    let mut mrz: Option<(Mrz, String, f32)> = None;
+    if let Some(ocr) = ocr {
+        for image in images {
+            let gray = image.to_luma8();
+            let lines = match ocr.read(&gray, Reading::CardText) {
+                Ok(lines) => lines,
+                Err(error) => {
+                    tracing::warn!("OCR failed: {error}");
+                    continue;
+                }
+            };
+            for field in read_printed_fields(&lines) {
+                if !printed.iter().any(|known| known.key == field.key) {
+                    printed.push(field);
+                }
+            }
+            if mrz.is_none() {
+                mrz = read_mrz(ocr, &gray, &lines);
+            }
+        }
     }
-    images
-        .iter()
-        .find_map(find_cccd_qr)
-        .map(|card| qr_fields(&card))
-        .unwrap_or_default()
+    let fields = match document {
+        DocumentType::Idr => idr_fields(qr.as_ref(), mrz.as_ref(), &printed),
+        DocumentType::Passport => mrz.as_ref().map(passport_fields).unwrap_or_default(),
+        DocumentType::Dlr => Vec::new(),
+    };
+    CardReading { fields, warning }
 }
 
-/// The QR's fields with their contract keys, in the contract's order.
-fn qr_fields(card: &CccdQr) -> Vec<ReadField> {
-    let field = |key, label, value: Option<String>| {
-        value.map(|value| ReadField {
-            key,
-            label,
-            value,
-            score: None,
+/// The MRZ from the text already read, or else from the image's lower part read again
+/// with only MRZ characters allowed. Only an MRZ of the right shape counts.
+fn read_mrz(
+    ocr: &Tesseract,
+    gray: &image::GrayImage,
+    lines: &[super::tesseract::TextLine],
+) -> Option<(Mrz, String, f32)> {
+    let parsed = |(text, confidence): (String, f32)| {
+        parse_mrz(&text, CardDate::today())
+            .ok()
+            .map(|mrz| (mrz, text, confidence))
+    };
+    let from_text = find_mrz_lines(lines).and_then(parsed);
+    if from_text.as_ref().is_some_and(|(mrz, _, _)| mrz.is_valid()) {
+        return from_text;
+    }
+    let top = gray.height() * 55 / 100;
+    let bottom =
+        image::imageops::crop_imm(gray, 0, top, gray.width(), gray.height() - top).to_image();
+    let again = ocr
+        .read(&bottom, Reading::Mrz)
+        .ok()
+        .and_then(|lines| find_mrz_lines(&lines))
+        .and_then(parsed);
+    match (&from_text, &again) {
+        (_, Some((mrz, _, _))) if mrz.is_valid() => again,
+        (Some(_), _) => from_text,
+        _ => again,
+    }
+}
+
+fn idr_fields(
+    qr: Option<&CccdQr>,
+    mrz: Option<&(Mrz, String, f32)>,
+    printed: &[PrintedField],
+) -> Vec<ReadField> {
+    let valid_mrz = mrz.map(|(mrz, _, _)| mrz).filter(|mrz| mrz.is_valid());
+    IDR_KEYS
+        .iter()
+        .filter_map(|&(key, label)| {
+            let proven = |source, value: Option<String>| {
+                value.map(|value| ReadField {
+                    key,
+                    label,
+                    value,
+                    score: None,
+                    source,
+                })
+            };
+            if key == "MRZ" {
+                return mrz.map(|(_, text, confidence)| ReadField {
+                    key,
+                    label,
+                    value: text.clone(),
+                    score: Some(*confidence),
+                    source: FieldSource::Ocr,
+                });
+            }
+            qr.and_then(|qr| proven(FieldSource::Qr, qr_value(qr, key)))
+                .or_else(|| valid_mrz.and_then(|mrz| proven(FieldSource::Mrz, mrz_value(mrz, key))))
+                .or_else(|| {
+                    printed
+                        .iter()
+                        .find(|field| field.key == key)
+                        .map(|field| ReadField {
+                            key,
+                            label,
+                            value: field.value.clone(),
+                            score: Some(field.confidence),
+                            source: FieldSource::Ocr,
+                        })
+                })
         })
+        .collect()
+}
+
+fn qr_value(qr: &CccdQr, key: &str) -> Option<String> {
+    match key {
+        "ID" => Some(qr.id.clone()),
+        "Name" => qr.name.clone(),
+        "Date of birth" => qr.date_of_birth.map(|date| date.to_string()),
+        "Sex" => qr.sex.clone(),
+        "Address" => qr.address.clone(),
+        "Issue Date" => qr.issue_date.map(|date| date.to_string()),
+        _ => None,
+    }
+}
+
+/// What a valid MRZ proves of an identity card (its name has no diacritics: not used).
+fn mrz_value(mrz: &Mrz, key: &str) -> Option<String> {
+    match key {
+        "ID" => mrz.vn_id.clone(),
+        "Date of birth" => mrz.date_of_birth.map(|date| date.to_string()),
+        "Sex" => match mrz.sex {
+            Some('M') => Some("Nam".to_owned()),
+            Some('F') => Some("Nữ".to_owned()),
+            _ => None,
+        },
+        "Expired Date" => mrz.date_of_expiry.map(|date| date.to_string()),
+        _ => None,
+    }
+}
+
+/// A passport's data from its MRZ: proven when every check digit holds, else as read,
+/// with Tesseract's confidence.
+fn passport_fields((mrz, text, confidence): &(Mrz, String, f32)) -> Vec<ReadField> {
+    let (source, score) = if mrz.is_valid() {
+        (FieldSource::Mrz, None)
+    } else {
+        (FieldSource::Ocr, Some(*confidence))
+    };
+    let field = |key, label, value: Option<String>| {
+        value
+            .filter(|value| !value.is_empty())
+            .map(|value| ReadField {
+                key,
+                label,
+                value,
+                score,
+                source,
+            })
     };
     [
-        field("ID", "Số / No.", Some(card.id.clone())),
-        field("Name", "Họ và tên / Full name", card.name.clone()),
+        field(
+            "ID",
+            "Số hộ chiếu / Passport No.",
+            Some(mrz.document_number.clone()),
+        ),
+        field("Name", "Họ và tên / Full name", Some(mrz.full_name())),
         field(
             "Date of birth",
             "Ngày sinh / Date of birth",
-            card.date_of_birth.map(|date| date.to_string()),
+            mrz.date_of_birth.map(|d| d.to_string()),
         ),
-        field("Sex", "Giới tính / Sex", card.sex.clone()),
+        field("Sex", "Giới tính / Sex", mrz.sex.map(String::from)),
         field(
-            "Address",
-            "Nơi thường trú / Place of residence",
-            card.address.clone(),
+            "Nationality",
+            "Quốc tịch / Nationality",
+            Some(mrz.nationality.clone()),
         ),
         field(
-            "Issue Date",
-            "Ngày cấp / Date of issue",
-            card.issue_date.map(|date| date.to_string()),
+            "Expired Date",
+            "Có giá trị đến / Date of expiry",
+            mrz.date_of_expiry.map(|d| d.to_string()),
         ),
+        Some(ReadField {
+            key: "MRZ",
+            label: "MRZ",
+            value: text.clone(),
+            score: Some(*confidence),
+            source: FieldSource::Ocr,
+        }),
     ]
     .into_iter()
     .flatten()

@@ -15,9 +15,10 @@ use axum::{Json, Router};
 use image::DynamicImage;
 use serde_json::{json, Value};
 
-use super::reading::read_document;
+use super::reading::{read_document, CardReading};
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
 use super::sessions::{SessionProblem, SessionStore};
+use super::tesseract::Tesseract;
 use super::{EngineSettings, RequestCounts};
 use crate::api::krypton::KryptonRequest;
 use crate::api::prepare::decode_upright;
@@ -30,6 +31,7 @@ struct EngineState {
     sessions: SessionStore,
     script: Option<ScriptPlayer>,
     counts: Arc<RequestCounts>,
+    ocr: Option<Tesseract>,
 }
 
 pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Router {
@@ -44,6 +46,7 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         sessions: SessionStore::new(settings.session_ttl, settings.max_sessions),
         script: settings.script.map(ScriptPlayer::new),
         counts,
+        ocr: settings.ocr,
     });
     Router::new()
         .route("/session/init", post(session_init))
@@ -472,17 +475,22 @@ async fn ocr(
         Ok(images) => images,
         Err(response) => return response,
     };
-    let fields = match tokio::task::spawn_blocking(move || read_document(document, &images)).await {
-        Ok(fields) => fields,
-        Err(_) => {
-            return reply(
-                style,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "500",
-                "internal error while reading",
-            )
-        }
-    };
+    let ocr = state.ocr.clone();
+    let reading =
+        match tokio::task::spawn_blocking(move || read_document(document, &images, ocr.as_ref()))
+            .await
+        {
+            Ok(reading) => reading,
+            Err(_) => {
+                return reply(
+                    style,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "500",
+                    "internal error while reading",
+                )
+            }
+        };
+    let CardReading { fields, warning } = reading;
     if fields.is_empty() {
         return reply(
             style,
@@ -516,11 +524,16 @@ async fn ocr(
                 "value": field.value,
                 "score": field.score.map(|score| format!("{score:.2}")).unwrap_or_else(|| "N/A".into()),
                 "locale": "vn",
+                // Beyond the contract (clients ignore it): where the value came from.
+                "source": field.source.as_str(),
             })
         })
         .collect();
-    Json(json!({"errorCode": "0", "errorMessage": "", "data": data, "total_data": []}))
-        .into_response()
+    let mut body = json!({"errorCode": "0", "errorMessage": "", "data": data, "total_data": []});
+    if let Some(warning) = warning {
+        body["warning"] = Value::String(warning);
+    }
+    Json(body).into_response()
 }
 
 async fn face_liveness(

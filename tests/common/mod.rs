@@ -10,6 +10,8 @@ use ekyc_kiosk::api::{FptClient, FptSettings, ImageLimits, PreparedImage, RetryP
 use ekyc_kiosk::engine::{self, EngineHandle, EngineSettings, Script};
 use image::{Rgb, RgbImage};
 
+pub mod card;
+
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";
 pub const CARD_NAME: &str = "Phạm Thị Hồng Nhung";

@@ -1,4 +1,5 @@
-//! Writes a made-up CCCD front (a real QR code carrying fake data) and a plain back, for
+//! Writes a made-up CCCD front (printed fields and a real QR code, fake data) and back
+//! (printed fields and a real MRZ), for
 //! demos and staff training: `cargo run --example demo_card -- DIR`
 //! (kept under tests/ because it is built from the tests' own generator).
 //! The images come from the same generator the integration tests use.
@@ -14,10 +15,15 @@ fn main() -> std::process::ExitCode {
         .and_then(|()| {
             std::fs::write(
                 &front,
-                common::png(&common::card_with_qr(common::CARD_PAYLOAD)),
+                common::png(&common::card::render_front(&common::card::Person::demo())),
             )
         })
-        .and_then(|()| std::fs::write(&back, common::png(&common::plain_card())));
+        .and_then(|()| {
+            std::fs::write(
+                &back,
+                common::png(&common::card::render_back(&common::card::Person::demo())),
+            )
+        });
     match written {
         Ok(()) => {
             println!("{}\n{}", front.display(), back.display());
