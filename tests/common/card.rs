@@ -124,7 +124,8 @@ fn background() -> RgbImage {
     })
 }
 
-fn draw_qr(card: &mut RgbImage, payload: &str, left: u32, top: u32, module_px: u32) {
+/// `payload` as a QR code with its quiet zone, top-left corner at (left, top).
+pub fn draw_qr(card: &mut RgbImage, payload: &str, left: u32, top: u32, module_px: u32) {
     let code = qrcode::QrCode::new(payload.as_bytes()).expect("payload fits a QR code");
     let modules = code.width() as u32;
     let colors = code.to_colors();

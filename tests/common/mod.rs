@@ -22,30 +22,12 @@ pub const CARD_PAYLOAD: &str =
 /// the way a CCCD front carries it, plus some dark "print" so it is not a bare QR.
 pub fn card_with_qr(payload: &str) -> RgbImage {
     let mut card = plain_card();
-    let code = qrcode::QrCode::new(payload.as_bytes()).expect("payload fits a QR code");
-    let modules = code.width();
-    let colors = code.to_colors();
-    let module_px = 4;
-    let quiet = 4 * module_px;
-    let size = modules * module_px + 2 * quiet;
-    let (left, top) = (card.width() as usize - size - 30, 30usize);
-    for y in 0..size {
-        for x in 0..size {
-            let (mx, my) = (x as isize - quiet as isize, y as isize - quiet as isize);
-            let dark = mx >= 0
-                && my >= 0
-                && (mx as usize) < modules * module_px
-                && (my as usize) < modules * module_px
-                && colors[(my as usize / module_px) * modules + mx as usize / module_px]
-                    == qrcode::Color::Dark;
-            let value = if dark {
-                Rgb([20, 20, 30])
-            } else {
-                Rgb([250, 250, 250])
-            };
-            card.put_pixel((left + x) as u32, (top + y) as u32, value);
-        }
-    }
+    let modules = qrcode::QrCode::new(payload.as_bytes())
+        .expect("payload fits a QR code")
+        .width() as u32;
+    let size = (modules + 8) * 4;
+    let left = card.width() - size - 30;
+    card::draw_qr(&mut card, payload, left, 30, 4);
     card
 }
 
