@@ -564,3 +564,65 @@ fn text_that_is_no_mrz_is_exit_2_with_a_reason() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+fn demo(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/demo")
+        .join(name)
+}
+
+#[test]
+fn inspect_reads_the_card_on_this_machine_with_sources_and_check_digits() {
+    let home = tempfile::tempdir().unwrap();
+    let output = command(home.path())
+        .args(["inspect", "--json", "--front"])
+        .arg(demo("demo-card-front.png"))
+        .arg("--back")
+        .arg(demo("demo-card-back.png"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    assert_eq!(report["schema"], "ekyc-kiosk/inspect/1");
+    assert_eq!(report["qr_read"], true);
+    assert_eq!(report["fields"][0]["key"], "ID");
+    assert_eq!(report["fields"][0]["value"], CARD_ID);
+    assert_eq!(report["fields"][0]["source"], "qr");
+    assert_eq!(report["mrz"]["vn_id"], CARD_ID);
+    let checks = report["mrz"]["checks"].as_array().unwrap();
+    assert!(checks.len() >= 5 && checks.iter().all(|check| check["ok"] == true));
+    let nationality = report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|field| field["key"] == "Nationality")
+        .expect("printed field read");
+    assert_eq!(nationality["source"], "ocr");
+    assert!(nationality["score"].as_f64().unwrap() > 50.0);
+}
+
+#[test]
+fn inspect_says_when_nothing_is_read_and_refuses_what_is_not_an_image() {
+    let home = tempfile::tempdir().unwrap();
+    let selfie = command(home.path())
+        .args(["inspect", "--front"])
+        .arg(selfie_path())
+        .output()
+        .unwrap();
+    assert_eq!(selfie.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&selfie.stdout).contains("Nothing could be read"));
+
+    let text = write_file(home.path(), "notes.png", b"not an image");
+    let refused = command(home.path())
+        .args(["inspect", "--front"])
+        .arg(&text)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("notes.png"));
+}

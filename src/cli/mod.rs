@@ -1,5 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
+mod inspect;
 mod kiosk;
 mod mrz;
 pub mod submit;
@@ -58,6 +59,9 @@ pub enum Command {
     Config,
     /// List the cameras the system offers, with their formats.
     Cameras,
+    /// Read a card on this machine, with no back end: its QR code, MRZ (every check digit)
+    /// and printed fields (Tesseract). Exit 0 if something was read, 3 if nothing was.
+    Inspect(InspectArgs),
     /// Read MRZ lines (ID card or passport) on standard input; print the fields and every
     /// check digit's verdict. Exit 0 if all hold, 3 if one fails, 2 if it is no MRZ.
     Mrz {
@@ -101,6 +105,21 @@ pub struct ServeArgs {
     /// Scripted mode, for tests and staff training: canned answers and faults from FILE.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image of the document's front side (or a passport's data page).
+    #[arg(long, value_name = "FILE")]
+    pub front: PathBuf,
+    /// Image of the back side (an ID card's MRZ is there).
+    #[arg(long, value_name = "FILE")]
+    pub back: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "idr")]
+    pub document: DocumentType,
+    /// One JSON object (schema `ekyc-kiosk/inspect/1`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +211,13 @@ pub fn main() -> ExitCode {
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
         Command::Mrz { json } => mrz::run(json),
+        Command::Inspect(args) => inspect::run(
+            &args.front,
+            args.back.as_ref(),
+            args.document,
+            args.json,
+            loaded.image_limits().max_file_bytes,
+        ),
     }
 }
 

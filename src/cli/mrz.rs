@@ -118,9 +118,9 @@ pub fn render(mrz: &Mrz, today: CardDate) -> String {
         text.push_str(&format!("  {}\n", render_check(check)));
     }
     text.push_str(if mrz.is_valid() {
-        "Verdict: every check holds (exit 0)\n"
+        "Verdict: every check holds\n"
     } else {
-        "Verdict: FAILED: a check does not hold; the lines were misread or altered (exit 3)\n"
+        "Verdict: FAILED: a check does not hold; the lines were misread or altered\n"
     });
     text
 }
