@@ -121,8 +121,15 @@ pub fn read_printed_fields(lines: &[TextLine]) -> Vec<PrintedField> {
         .filter_map(|label| {
             let row = folded
                 .iter()
-                .position(|text| label.marks.iter().any(|mark| text.contains(mark)))?;
-            let words = value_words(label, lines, &folded, row)?;
+                .position(|text| label.marks.iter().any(|mark| text.contains(mark)));
+            let words = match (row, label.value) {
+                (Some(row), _) => value_words(label, lines, &folded, row)?,
+                // The ID is the card's only 12-digit number: found without its label.
+                (None, Value::TwelveDigits) => {
+                    (0..lines.len()).find_map(|row| value_words(label, lines, &folded, row))?
+                }
+                (None, _) => return None,
+            };
             let value = words
                 .iter()
                 .map(|word| word.text.as_str())

@@ -6,7 +6,7 @@
 use image::DynamicImage;
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
-use super::tesseract::{Reading, Tesseract};
+use super::tesseract::{Reading, Tesseract, TextLine};
 use crate::api::DocumentType;
 use crate::verify::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
 
@@ -84,7 +84,7 @@ pub fn read_document(
     if let Some(ocr) = ocr {
         for image in images {
             let gray = image.to_luma8();
-            let lines = match ocr.read(&gray, Reading::CardText) {
+            let lines = match read_card_text(ocr, &gray) {
                 Ok(lines) => lines,
                 Err(error) => {
                     tracing::warn!("OCR failed: {error}");
@@ -109,12 +109,41 @@ pub fn read_document(
     CardReading { fields, warning }
 }
 
+/// A card side's printed text as the engine reads it: QR codes blanked, then Tesseract.
+pub fn read_card_text(ocr: &Tesseract, gray: &image::GrayImage) -> Result<Vec<TextLine>, String> {
+    let mut blanked = gray.clone();
+    blank_qr_codes(&mut blanked);
+    ocr.read(&blanked, Reading::CardText)
+}
+
+/// Paints QR codes white: their modules read as rows of garbage letters that Tesseract
+/// merges into the text lines beside them.
+fn blank_qr_codes(gray: &mut image::GrayImage) {
+    let mut prepared = rqrr::PreparedImage::prepare(gray.clone());
+    for grid in prepared.detect_grids() {
+        let xs = grid.bounds.iter().map(|point| point.x);
+        let ys = grid.bounds.iter().map(|point| point.y);
+        let (left, right) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(0));
+        let (top, bottom) = (ys.clone().min().unwrap_or(0), ys.max().unwrap_or(0));
+        let margin = (right - left) / 10;
+        let (width, height) = (gray.width() as i32, gray.height() as i32);
+        let clamp_x = |x: i32| x.clamp(0, width) as u32;
+        let clamp_y = |y: i32| y.clamp(0, height) as u32;
+        for y in clamp_y(top - margin)..clamp_y(bottom + margin) {
+            for x in clamp_x(left - margin)..clamp_x(right + margin) {
+                gray.put_pixel(x, y, image::Luma([255]));
+            }
+        }
+    }
+}
+
 /// The MRZ from the text already read, or else from the image's lower part read again
-/// with only MRZ characters allowed. Only an MRZ of the right shape counts.
-fn read_mrz(
+/// with only MRZ characters allowed. Only an MRZ of the right shape counts; with it, its
+/// text and Tesseract's mean confidence.
+pub fn read_mrz(
     ocr: &Tesseract,
     gray: &image::GrayImage,
-    lines: &[super::tesseract::TextLine],
+    lines: &[TextLine],
 ) -> Option<(Mrz, String, f32)> {
     let parsed = |(text, confidence): (String, f32)| {
         parse_mrz(&text, CardDate::today())

@@ -73,20 +73,31 @@ pub fn parse_cccd_qr(payload: &str) -> Option<CccdQr> {
 }
 
 /// The first CCCD payload among the image's QR codes. rqrr misses codes whose modules
-/// are a fractional 3–4 pixels (a card photographed from a little further away), and a
-/// resampled copy often reads: the image is tried as it is, then at twice and at 0.6 of
-/// its size.
+/// are a fractional 3–4 pixels (a card photographed from a little further away) and codes
+/// softened by blur (a camera slightly out of focus); a resampled or sharpened copy often
+/// reads. Tried in turn: as it is, at twice and at 0.6 of its size, sharpened, and
+/// sharpened at twice its size.
 pub fn find_cccd_qr(image: &DynamicImage) -> Option<CccdQr> {
-    read_qr(image).or_else(|| {
-        [2.0f32, 0.6]
-            .into_iter()
-            .filter(|scale| image.width().max(image.height()) as f32 * scale <= 4096.0)
-            .find_map(|scale| {
-                let width = (image.width() as f32 * scale) as u32;
-                let height = (image.height() as f32 * scale) as u32;
-                read_qr(&image.resize(width, height, image::imageops::FilterType::CatmullRom))
-            })
-    })
+    let fits = |scale: f32| image.width().max(image.height()) as f32 * scale <= 4096.0;
+    let resized = |scale: f32| {
+        let width = (image.width() as f32 * scale) as u32;
+        let height = (image.height() as f32 * scale) as u32;
+        image.resize(width, height, image::imageops::FilterType::CatmullRom)
+    };
+    let sharpened = |image: &DynamicImage| image.unsharpen(2.0, 0);
+    read_qr(image)
+        .or_else(|| {
+            [2.0f32, 0.6]
+                .into_iter()
+                .filter(|&scale| fits(scale))
+                .find_map(|scale| read_qr(&resized(scale)))
+        })
+        .or_else(|| read_qr(&sharpened(image)))
+        .or_else(|| {
+            fits(2.0)
+                .then(|| read_qr(&sharpened(&resized(2.0))))
+                .flatten()
+        })
 }
 
 fn read_qr(image: &DynamicImage) -> Option<CccdQr> {
