@@ -8,6 +8,7 @@
 //! Needs Tesseract with `vie` (./test installs it). `EKYC_BENCH_CARDS=N` (default 12).
 
 #[path = "../tests/common/card.rs"]
+#[allow(dead_code)]
 mod card;
 
 use card::{character_error_rate, render_back, render_front, Person};

@@ -3,7 +3,7 @@
 //! wins over the printed text's, and the field says where it came from. Every field
 //! returned was read from the images; none is invented.
 
-use image::DynamicImage;
+use image::{DynamicImage, GrayImage};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{Reading, Tesseract, TextLine};
@@ -142,7 +142,7 @@ fn blank_qr_codes(gray: &mut image::GrayImage) {
 /// text and Tesseract's mean confidence.
 pub fn read_mrz(
     ocr: &Tesseract,
-    gray: &image::GrayImage,
+    gray: &GrayImage,
     lines: &[TextLine],
 ) -> Option<(Mrz, String, f32)> {
     let parsed = |(text, confidence): (String, f32)| {
@@ -154,19 +154,54 @@ pub fn read_mrz(
     if from_text.as_ref().is_some_and(|(mrz, _, _)| mrz.is_valid()) {
         return from_text;
     }
-    let top = gray.height() * 55 / 100;
-    let bottom =
-        image::imageops::crop_imm(gray, 0, top, gray.width(), gray.height() - top).to_image();
-    let again = ocr
-        .read(&bottom, Reading::Mrz)
-        .ok()
-        .and_then(|lines| find_mrz_lines(&lines))
-        .and_then(parsed);
-    match (&from_text, &again) {
-        (_, Some((mrz, _, _))) if mrz.is_valid() => again,
-        (Some(_), _) => from_text,
-        _ => again,
+    // The MRZ alone, from the lower part; a card photographed a little askew gets its
+    // MRZ misread by a character or two, so small rotations are tried until one holds.
+    let read_lower_part = |image: &GrayImage| {
+        let top = image.height() * 55 / 100;
+        let bottom = image::imageops::crop_imm(image, 0, top, image.width(), image.height() - top)
+            .to_image();
+        ocr.read(&bottom, Reading::Mrz)
+            .ok()
+            .and_then(|lines| find_mrz_lines(&lines))
+            .and_then(parsed)
+    };
+    let is_valid =
+        |read: &Option<(Mrz, String, f32)>| read.as_ref().is_some_and(|(mrz, _, _)| mrz.is_valid());
+    let mut best = from_text;
+    for degrees in [0.0, -1.0, 1.0, -2.0, 2.0, -3.0, 3.0] {
+        let read = if degrees == 0.0 {
+            read_lower_part(gray)
+        } else {
+            read_lower_part(&rotate(gray, degrees))
+        };
+        if is_valid(&read) {
+            return read;
+        }
+        if best.is_none() {
+            best = read;
+        }
     }
+    best
+}
+
+/// `image` turned by `degrees` about its centre (bilinear; uncovered corners white).
+fn rotate(image: &GrayImage, degrees: f32) -> GrayImage {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (width, height) = (image.width() as f32, image.height() as f32);
+    let (cx, cy) = (width / 2.0, height / 2.0);
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let (sx, sy) = (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy);
+        if sx < 0.0 || sy < 0.0 || sx >= width - 1.0 || sy >= height - 1.0 {
+            return image::Luma([255]);
+        }
+        let (x0, y0) = (sx as u32, sy as u32);
+        let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+        let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y)[0]);
+        let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+        let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+        image::Luma([(top * (1.0 - fy) + bottom * fy).round() as u8])
+    })
 }
 
 fn idr_fields(
