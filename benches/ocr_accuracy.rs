@@ -261,6 +261,12 @@ fn gray(image: &DynamicImage) -> GrayImage {
 }
 
 fn main() {
+    // `cargo test --all-targets` (and nextest's `--list`) run bench targets without
+    // `--bench`: there are no tests in here, and a debug-build run would take minutes.
+    let arguments: Vec<String> = std::env::args().collect();
+    if !arguments.iter().any(|argument| argument == "--bench") {
+        return;
+    }
     let Some(ocr) = Tesseract::find() else {
         eprintln!("Tesseract with vie and eng is not installed: apt-get install tesseract-ocr tesseract-ocr-vie");
         std::process::exit(2);

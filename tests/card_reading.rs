@@ -195,3 +195,47 @@ fn the_character_error_rate_counts_edits_against_the_truth() {
     assert_eq!(character_error_rate("", "abcd"), 1.0);
     assert_eq!(character_error_rate("abxcd", "abcd"), 0.25);
 }
+
+#[test]
+fn a_passport_is_read_from_its_data_pages_mrz() {
+    // ICAO Doc 9303's specimen passport MRZ, printed on a blank page.
+    let mut page = image::RgbImage::from_pixel(1100, 420, image::Rgb([245, 245, 240]));
+    common::card::draw_text(&mut page, "PASSPORT / HỘ CHIẾU", 40.0, 40.0, 30.0, true);
+    for (row, line) in [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ]
+    .iter()
+    .enumerate()
+    {
+        common::card::draw_text(
+            &mut page,
+            line,
+            40.0,
+            260.0 + row as f32 * 60.0,
+            34.0,
+            false,
+        );
+    }
+    let reading = read_document(
+        DocumentType::Passport,
+        &[DynamicImage::ImageRgb8(page)],
+        Some(&tesseract()),
+    );
+    let field = |key: &str| {
+        reading
+            .fields
+            .iter()
+            .find(|field| field.key == key)
+            .unwrap_or_else(|| panic!("{key} was not read: {:?}", reading.fields))
+    };
+    assert_eq!(field("ID").value, "L898902C3");
+    assert_eq!(
+        field("ID").source,
+        FieldSource::Mrz,
+        "every check digit held"
+    );
+    assert_eq!(field("Name").value, "ANNA MARIA ERIKSSON");
+    assert_eq!(field("Date of birth").value, "12/08/1974");
+    assert_eq!(field("Nationality").value, "UTO");
+}

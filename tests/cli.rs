@@ -135,7 +135,7 @@ fn submit_flags_ocr_that_the_cards_qr_code_contradicts() {
     let table = String::from_utf8(run(&[]).stdout).unwrap();
     assert!(
         table.contains(&format!(
-            "DIFFERS      079203004572  (the card's QR says {CARD_ID})"
+            "DIFFERS         079203004572  (the card's QR says {CARD_ID})"
         )),
         "{table}"
     );
@@ -152,7 +152,7 @@ fn submit_prints_a_readable_table_by_default() {
         "{table}"
     );
     assert!(table.contains("Liveness:   not evaluated"), "{table}");
-    assert!(table.contains("agrees QR    079203004512"), "{table}");
+    assert!(table.contains("agrees QR       079203004512"), "{table}");
     assert!(
         table.contains("ACCEPTED by the back end; not evaluated: liveness, face_match"),
         "{table}"

@@ -322,7 +322,7 @@ pub fn render_table(report: &SubmitReport) -> String {
             .max(5);
         let _ = writeln!(
             out,
-            "\n  {:<label_width$}  {:>7}  {:<11}  Value",
+            "\n  {:<label_width$}  {:>7}  {:<14}  Value",
             "Field", "Score", "Card"
         );
         for field in &report.fields {
@@ -337,8 +337,11 @@ pub fn render_table(report: &SubmitReport) -> String {
             let (card, differs) = card_column(agreement);
             let _ = writeln!(
                 out,
-                "  {:<label_width$}  {:>7}  {card:<11}  {}{differs}",
-                field.key, score, field.value
+                "  {:<label_width$}  {:>7}  {card:<14}  {}{differs}",
+                field.key,
+                score,
+                // An MRZ's lines on one row.
+                field.value.replace('\n', " ")
             );
         }
         out.push('\n');
