@@ -7,7 +7,9 @@ mod common;
 use common::card::{character_error_rate, render_back, render_front, Person};
 use common::*;
 use ekyc_kiosk::api::{DocumentType, OcrRequest};
-use ekyc_kiosk::engine::{read_document, EngineSettings, FieldSource, Tesseract};
+use ekyc_kiosk::engine::{
+    read_document, CardReading, EngineSettings, FieldSource, ReadField, Tesseract,
+};
 use ekyc_kiosk::verify::{parse_mrz, CardDate};
 use image::DynamicImage;
 
@@ -34,6 +36,14 @@ fn images(person: &Person) -> Vec<DynamicImage> {
     ]
 }
 
+fn field_of<'a>(reading: &'a CardReading, key: &str) -> &'a ReadField {
+    reading
+        .fields
+        .iter()
+        .find(|field| field.key == key)
+        .unwrap_or_else(|| panic!("{key} was not read: {:?}", reading.fields))
+}
+
 fn tesseract() -> Tesseract {
     Tesseract::find().expect("Tesseract with vie and eng is installed (./test installs it)")
 }
@@ -43,13 +53,7 @@ fn printed_fields_come_with_tesseracts_confidence_and_proven_ones_with_their_sou
     let person = person();
     let reading = read_document(DocumentType::Idr, &images(&person), Some(&tesseract()));
     assert_eq!(reading.warning, None);
-    let field = |key: &str| {
-        reading
-            .fields
-            .iter()
-            .find(|field| field.key == key)
-            .unwrap_or_else(|| panic!("{key} was not read: {:?}", reading.fields))
-    };
+    let field = |key: &str| field_of(&reading, key);
     // From the QR code: no score.
     for (key, value) in [
         ("ID", person.id.as_str()),
@@ -222,13 +226,7 @@ fn a_passport_is_read_from_its_data_pages_mrz() {
         &[DynamicImage::ImageRgb8(page)],
         Some(&tesseract()),
     );
-    let field = |key: &str| {
-        reading
-            .fields
-            .iter()
-            .find(|field| field.key == key)
-            .unwrap_or_else(|| panic!("{key} was not read: {:?}", reading.fields))
-    };
+    let field = |key: &str| field_of(&reading, key);
     assert_eq!(field("ID").value, "L898902C3");
     assert_eq!(
         field("ID").source,
