@@ -5,7 +5,8 @@
 //! rotated 1–3°, blurred, noisy, and JPEG quality 60. For each, Tesseract's reading of
 //! the printed fields (before any QR/MRZ override) is compared with the truth: character
 //! error rate per field. QR and MRZ read rates are counted per card. Prints a table.
-//! Needs Tesseract with `vie` (./test installs it). `EKYC_BENCH_CARDS=N` (default 12).
+//! Needs Tesseract with `vie` (./test installs it). `EKYC_BENCH_CARDS=N` (default 12);
+//! `EKYC_BENCH_SHOW_ERRORS=1` prints every misread field (made-up people only).
 
 #[path = "../tests/common/card.rs"]
 #[allow(dead_code)]
@@ -275,6 +276,8 @@ fn main() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(12);
+    // The made-up values a field was misread as, on stderr.
+    let show_errors = std::env::var_os("EKYC_BENCH_SHOW_ERRORS").is_some();
     let mut tallies: Vec<(Condition, Tally)> = Condition::ALL
         .iter()
         .map(|&condition| (condition, Tally::default()))
@@ -297,6 +300,12 @@ fn main() {
                     .iter()
                     .find(|field| field.key == key)
                     .map(|field| field.value.as_str());
+                if show_errors && character_error_rate(read.unwrap_or(""), &truth) > 0.0 {
+                    eprintln!(
+                        "{}: {key}: read {read:?}, printed {truth:?}",
+                        condition.name()
+                    );
+                }
                 tally.add(key, read, &truth);
             }
             tally.qr_read += usize::from(find_cccd_qr(&front).is_some_and(|qr| qr.id == person.id));

@@ -122,14 +122,21 @@ pub fn read_printed_fields(lines: &[TextLine]) -> Vec<PrintedField> {
             let row = folded
                 .iter()
                 .position(|text| label.marks.iter().any(|mark| text.contains(mark)));
-            let words = match (row, label.value) {
+            let words: Vec<Word> = match (row, label.value) {
                 (Some(row), _) => value_words(label, lines, &folded, row)?,
                 // The ID is the card's only 12-digit number: found without its label.
                 (None, Value::TwelveDigits) => {
                     (0..lines.len()).find_map(|row| value_words(label, lines, &folded, row))?
                 }
                 (None, _) => return None,
-            };
+            }
+            .into_iter()
+            // A "word" of symbols only (`=`, `_`, `|`) is specks on the card, not print.
+            .filter(|word| word.text.chars().any(char::is_alphanumeric))
+            .collect();
+            if words.is_empty() {
+                return None;
+            }
             let value = words
                 .iter()
                 .map(|word| word.text.as_str())
@@ -348,6 +355,16 @@ mod tests {
         );
         assert_eq!(value("Expired Date"), Some("05/11/2033"));
         assert_eq!(fields[0].confidence, 90.0);
+    }
+
+    #[test]
+    fn words_of_symbols_only_are_specks_not_print() {
+        let lines = [line(
+            "Giới tính / Sex: Nam = Quốc tịch / Nationality: Việt Nam _",
+        )];
+        let fields = read_printed_fields(&lines);
+        assert_eq!(fields[0].value, "Nam");
+        assert_eq!(fields[1].value, "Việt Nam");
     }
 
     #[test]

@@ -110,10 +110,60 @@ pub fn read_document(
 }
 
 /// A card side's printed text as the engine reads it: QR codes blanked, then Tesseract.
-pub fn read_card_text(ocr: &Tesseract, gray: &image::GrayImage) -> Result<Vec<TextLine>, String> {
+/// A card side's printed text as the engine reads it: QR codes blanked, the card levelled
+/// (a long line tilted by 2° drifts by more than its own height across a card, and
+/// Tesseract splits it), then Tesseract.
+pub fn read_card_text(ocr: &Tesseract, gray: &GrayImage) -> Result<Vec<TextLine>, String> {
     let mut blanked = gray.clone();
     blank_qr_codes(&mut blanked);
+    let skew = skew_angle(&blanked);
+    if skew.abs() >= 0.5 {
+        blanked = rotate(&blanked, -skew);
+    }
     ocr.read(&blanked, Reading::CardText)
+}
+
+/// How far, in degrees (within ±4), text lines slope in `gray`: the angle along which the
+/// dark pixels fall into the most sharply separated rows (lines of print, gaps between).
+/// Positive when lines fall to the right, as [`rotate`] by that angle would make them.
+pub fn skew_angle(gray: &GrayImage) -> f32 {
+    let scale = (600.0 / gray.width().max(1) as f32).min(1.0);
+    let small = image::imageops::resize(
+        gray,
+        ((gray.width() as f32 * scale) as u32).max(1),
+        ((gray.height() as f32 * scale) as u32).max(1),
+        image::imageops::FilterType::Triangle,
+    );
+    let mean = small.pixels().map(|pixel| u64::from(pixel[0])).sum::<u64>()
+        / u64::from((small.width() * small.height()).max(1));
+    let threshold = (mean as f32 * 0.7) as u8;
+    let dark: Vec<(f32, f32)> = small
+        .enumerate_pixels()
+        .filter(|(_, _, pixel)| pixel[0] < threshold)
+        .map(|(x, y, _)| (x as f32, y as f32))
+        .collect();
+    if dark.len() < 50 {
+        return 0.0;
+    }
+    let rows = (small.height() + small.width()) as usize * 2;
+    let peakedness = |degrees: f32| {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        let mut histogram = vec![0u32; rows];
+        for &(x, y) in &dark {
+            let row = (y * cos - x * sin + small.width() as f32) as usize;
+            if let Some(count) = histogram.get_mut(row) {
+                *count += 1;
+            }
+        }
+        histogram
+            .iter()
+            .map(|&count| u64::from(count) * u64::from(count))
+            .sum::<u64>()
+    };
+    (-16..=16)
+        .map(|step| step as f32 * 0.25)
+        .max_by_key(|&degrees| peakedness(degrees))
+        .unwrap_or(0.0)
 }
 
 /// Paints QR codes white: their modules read as rows of garbage letters that Tesseract
@@ -185,7 +235,7 @@ pub fn read_mrz(
 }
 
 /// `image` turned by `degrees` about its centre (bilinear; uncovered corners white).
-fn rotate(image: &GrayImage, degrees: f32) -> GrayImage {
+pub fn rotate(image: &GrayImage, degrees: f32) -> GrayImage {
     let (sin, cos) = degrees.to_radians().sin_cos();
     let (width, height) = (image.width() as f32, image.height() as f32);
     let (cx, cy) = (width / 2.0, height / 2.0);
@@ -329,4 +379,32 @@ fn passport_fields((mrz, text, confidence): &(Mrz, String, f32)) -> Vec<ReadFiel
     .into_iter()
     .flatten()
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dark horizontal bars like lines of print on a light card.
+    fn lines_of_print() -> GrayImage {
+        GrayImage::from_fn(1000, 630, |x, y| {
+            let print = (100..900).contains(&x) && y % 60 < 18 && (60..560).contains(&y);
+            image::Luma([if print && (x / 23) % 4 != 3 { 30 } else { 235 }])
+        })
+    }
+
+    #[test]
+    fn the_skew_of_rotated_print_is_measured_and_levelled() {
+        let level = lines_of_print();
+        assert_eq!(skew_angle(&level), 0.0);
+        for degrees in [-3.0f32, -1.5, 1.0, 2.5] {
+            let tilted = rotate(&level, degrees);
+            let measured = skew_angle(&tilted);
+            assert!(
+                (measured - degrees).abs() <= 0.25,
+                "{degrees}°: measured {measured}°"
+            );
+            assert!(skew_angle(&rotate(&tilted, -measured)).abs() <= 0.25);
+        }
+    }
 }
