@@ -82,7 +82,9 @@ pub fn read_document(
     let mut printed: Vec<PrintedField> = Vec::new();
     let mut mrz: Option<(Mrz, String, f32)> = None;
     if let Some(ocr) = ocr {
-        for image in images {
+        // The MRZ is on the last image: an ID card's back, a passport's data page.
+        let mrz_side = images.len().saturating_sub(1);
+        for (side, image) in images.iter().enumerate() {
             let gray = image.to_luma8();
             let lines = match read_card_text(ocr, &gray) {
                 Ok(lines) => lines,
@@ -96,7 +98,7 @@ pub fn read_document(
                     printed.push(field);
                 }
             }
-            if mrz.is_none() {
+            if side == mrz_side {
                 mrz = read_mrz(ocr, &gray, &lines);
             }
         }
@@ -109,7 +111,6 @@ pub fn read_document(
     CardReading { fields, warning }
 }
 
-/// A card side's printed text as the engine reads it: QR codes blanked, then Tesseract.
 /// A card side's printed text as the engine reads it: QR codes blanked, the card levelled
 /// (a long line tilted by 2° drifts by more than its own height across a card, and
 /// Tesseract splits it), then Tesseract.
