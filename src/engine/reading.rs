@@ -119,6 +119,16 @@ pub fn read_card_text(ocr: &Tesseract, gray: &GrayImage) -> Result<Vec<TextLine>
     blank_qr_codes(&mut blanked);
     let skew = skew_angle(&blanked);
     if skew.abs() >= 0.5 {
+        // Turning resamples the print; on a larger copy the diacritics of the bold
+        // capitals (Ễ, Ầ) survive it.
+        if blanked.width() < 1600 {
+            blanked = image::imageops::resize(
+                &blanked,
+                blanked.width() * 3 / 2,
+                blanked.height() * 3 / 2,
+                image::imageops::FilterType::CatmullRom,
+            );
+        }
         blanked = rotate(&blanked, -skew);
     }
     ocr.read(&blanked, Reading::CardText)
