@@ -15,7 +15,7 @@ mod card;
 use card::{character_error_rate, render_back, render_front, Person};
 use ekyc_kiosk::engine::card_text::read_printed_fields;
 use ekyc_kiosk::engine::tesseract::Tesseract;
-use ekyc_kiosk::engine::{read_card_text, read_mrz};
+use ekyc_kiosk::engine::{read_card_text, read_mrz, rotate_filled};
 use ekyc_kiosk::verify::find_cccd_qr;
 use image::{DynamicImage, GrayImage, RgbImage};
 
@@ -139,7 +139,11 @@ impl Condition {
             Self::Rotated => {
                 let degrees = 1.0 + (seed % 5) as f32 * 0.5;
                 let sign = if seed % 2 == 0 { 1.0 } else { -1.0 };
-                DynamicImage::ImageRgb8(rotate(image, sign * degrees))
+                DynamicImage::ImageRgb8(rotate_filled(
+                    image,
+                    sign * degrees,
+                    image::Rgb([235, 235, 230]),
+                ))
             }
             Self::Blurred => DynamicImage::ImageRgb8(image::imageops::blur(image, 1.2)),
             Self::Noisy => DynamicImage::ImageRgb8(noise(image, 12.0, seed as u64 + 1)),
@@ -152,33 +156,6 @@ impl Condition {
             }
         }
     }
-}
-
-/// Rotation about the centre, bilinear, the corners filled with the card's background.
-fn rotate(image: &RgbImage, degrees: f32) -> RgbImage {
-    let (sin, cos) = degrees.to_radians().sin_cos();
-    let (cx, cy) = (image.width() as f32 / 2.0, image.height() as f32 / 2.0);
-    RgbImage::from_fn(image.width(), image.height(), |x, y| {
-        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-        let (sx, sy) = (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy);
-        if sx < 0.0
-            || sy < 0.0
-            || sx >= image.width() as f32 - 1.0
-            || sy >= image.height() as f32 - 1.0
-        {
-            return image::Rgb([235, 235, 230]);
-        }
-        let (x0, y0) = (sx.floor() as u32, sy.floor() as u32);
-        let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-        let mut out = [0u8; 3];
-        for (channel, value) in out.iter_mut().enumerate() {
-            let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y)[channel]);
-            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-            *value = (top * (1.0 - fy) + bottom * fy).round() as u8;
-        }
-        image::Rgb(out)
-    })
 }
 
 /// Gaussian noise of standard deviation `sigma` (Box–Muller over a xorshift generator).

@@ -38,6 +38,15 @@ struct Label {
     value: Value,
 }
 
+impl Label {
+    /// `word` (folded) is the first word of one of this label's marks.
+    fn begins_with(&self, word: &str) -> bool {
+        self.marks
+            .iter()
+            .any(|mark| mark.split(' ').next() == Some(word))
+    }
+}
+
 const FRONT: &[Label] = &[
     Label {
         key: "ID",
@@ -195,13 +204,9 @@ fn value_words(
                 .iter()
                 .position(|word| {
                     let folded = fold(&word.text);
-                    FRONT.iter().any(|other| {
-                        other.key != label.key
-                            && other
-                                .marks
-                                .iter()
-                                .any(|mark| mark.split(' ').next() == Some(folded.as_str()))
-                    })
+                    FRONT
+                        .iter()
+                        .any(|other| other.key != label.key && other.begins_with(&folded))
                 })
                 .unwrap_or(after.len());
             Some(after[..end].to_vec()).filter(|words| !words.is_empty())
@@ -227,13 +232,7 @@ fn after_label(line: &[Word], label: &Label) -> Vec<Word> {
     // Where this label starts: a line may hold two ("Sex: Nữ Quốc tịch / Nationality: …").
     let start = line
         .iter()
-        .position(|word| {
-            let folded = fold(&word.text);
-            label
-                .marks
-                .iter()
-                .any(|mark| mark.split(' ').next() == Some(folded.trim_end_matches(':')))
-        })
+        .position(|word| label.begins_with(fold(&word.text).trim_end_matches(':')))
         .unwrap_or(0);
     let Some(colon) = line[start..]
         .iter()

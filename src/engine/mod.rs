@@ -17,7 +17,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::api::Secret;
-pub use reading::{read_card_text, read_document, read_mrz, CardReading, FieldSource, ReadField};
+pub use reading::{
+    read_card_text, read_document, read_mrz, rotate_filled, CardReading, FieldSource, ReadField,
+};
 pub use script::{Script, ScriptedEndpoint};
 pub use tesseract::Tesseract;
 

@@ -3,7 +3,7 @@
 //! wins over the printed text's, and the field says where it came from. Every field
 //! returned was read from the images; none is invented.
 
-use image::{DynamicImage, GrayImage};
+use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{Reading, Tesseract, TextLine};
@@ -247,21 +247,37 @@ pub fn read_mrz(
 
 /// `image` turned by `degrees` about its centre (bilinear; uncovered corners white).
 pub fn rotate(image: &GrayImage, degrees: f32) -> GrayImage {
+    rotate_filled(image, degrees, image::Luma([255]))
+}
+
+/// `image` turned by `degrees` about its centre, bilinear, the uncovered corners `fill`.
+pub fn rotate_filled<P>(
+    image: &ImageBuffer<P, Vec<u8>>,
+    degrees: f32,
+    fill: P,
+) -> ImageBuffer<P, Vec<u8>>
+where
+    P: Pixel<Subpixel = u8>,
+{
     let (sin, cos) = degrees.to_radians().sin_cos();
     let (width, height) = (image.width() as f32, image.height() as f32);
     let (cx, cy) = (width / 2.0, height / 2.0);
-    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+    ImageBuffer::from_fn(image.width(), image.height(), |x, y| {
         let (dx, dy) = (x as f32 - cx, y as f32 - cy);
         let (sx, sy) = (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy);
         if sx < 0.0 || sy < 0.0 || sx >= width - 1.0 || sy >= height - 1.0 {
-            return image::Luma([255]);
+            return fill;
         }
         let (x0, y0) = (sx as u32, sy as u32);
         let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-        let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y)[0]);
-        let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-        let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-        image::Luma([(top * (1.0 - fy) + bottom * fy).round() as u8])
+        let mut out = fill;
+        for (channel, value) in out.channels_mut().iter_mut().enumerate() {
+            let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y).channels()[channel]);
+            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+            *value = (top * (1.0 - fy) + bottom * fy).round() as u8;
+        }
+        out
     })
 }
 
