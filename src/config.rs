@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{FptSettings, ImageLimits, Lang, RetryPolicy, Secret};
 use crate::engine::EngineSettings;
+use crate::quality::{Preset, Thresholds};
 
 /// Which back end the app talks to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -44,6 +45,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub ui: UiConfig,
     pub camera: CameraConfig,
+    pub capture: CaptureConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +86,112 @@ impl Default for CameraConfig {
         Self {
             device: "auto".into(),
         }
+    }
+}
+
+/// The capture screens' quality gates and auto-capture. Every threshold comes from the
+/// preset unless set here (`[capture.card]`, `[capture.selfie]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// `strict`, `normal` (the vendor's published bar) or `relaxed`.
+    pub preset: Preset,
+    /// Take the picture by itself when every gate holds (the Capture button stays).
+    pub auto_capture: bool,
+    /// Frames in a row that must pass before the countdown starts.
+    pub steady_frames: u32,
+    /// The countdown shown before an automatic picture.
+    pub countdown_ms: u64,
+    /// The face detector model; unset: where `./fetch-models` and the package put it.
+    pub face_model: Option<PathBuf>,
+    /// The detector's confidence (0–1) from which a face counts as one.
+    pub face_min_score: f32,
+    /// The camera's picture, at least, in pixels.
+    pub min_frame_width: Option<u32>,
+    pub min_frame_height: Option<u32>,
+    pub card: CardOverrides,
+    pub selfie: SelfieOverrides,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self {
+            preset: Preset::Normal,
+            auto_capture: true,
+            steady_frames: 5,
+            countdown_ms: 1500,
+            face_model: None,
+            face_min_score: 0.75,
+            min_frame_width: None,
+            min_frame_height: None,
+            card: CardOverrides::default(),
+            selfie: SelfieOverrides::default(),
+        }
+    }
+}
+
+/// Card thresholds that replace the preset's (see
+/// [`CardThresholds`](crate::quality::gates::CardThresholds) for each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardOverrides {
+    pub min_sharpness: Option<f32>,
+    pub min_brightness: Option<f32>,
+    pub max_brightness: Option<f32>,
+    pub max_glare: Option<f32>,
+    pub min_contrast: Option<f32>,
+    pub min_card_pixels: Option<f32>,
+    pub min_fill: Option<f32>,
+    pub max_fill: Option<f32>,
+    pub max_movement: Option<f32>,
+    pub max_side_similarity: Option<f32>,
+}
+
+/// Selfie thresholds that replace the preset's (see
+/// [`SelfieThresholds`](crate::quality::gates::SelfieThresholds) for each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfieOverrides {
+    pub min_face_height: Option<f32>,
+    pub max_off_centre: Option<f32>,
+    pub min_brightness: Option<f32>,
+    pub max_brightness: Option<f32>,
+    pub max_movement: Option<f32>,
+}
+
+impl CaptureConfig {
+    /// The preset's thresholds with the ones set here in their place.
+    pub fn thresholds(&self) -> Thresholds {
+        let mut thresholds = Thresholds::preset(self.preset);
+        let set = |slot: &mut f32, value: Option<f32>| {
+            if let Some(value) = value {
+                *slot = value;
+            }
+        };
+        let (card, overrides) = (&mut thresholds.card, &self.card);
+        set(&mut card.min_sharpness, overrides.min_sharpness);
+        set(&mut card.min_brightness, overrides.min_brightness);
+        set(&mut card.max_brightness, overrides.max_brightness);
+        set(&mut card.max_glare, overrides.max_glare);
+        set(&mut card.min_contrast, overrides.min_contrast);
+        set(&mut card.min_card_pixels, overrides.min_card_pixels);
+        set(&mut card.min_fill, overrides.min_fill);
+        set(&mut card.max_fill, overrides.max_fill);
+        set(&mut card.max_movement, overrides.max_movement);
+        set(&mut card.max_side_similarity, overrides.max_side_similarity);
+        let (selfie, overrides) = (&mut thresholds.selfie, &self.selfie);
+        set(&mut selfie.min_face_height, overrides.min_face_height);
+        set(&mut selfie.max_off_centre, overrides.max_off_centre);
+        set(&mut selfie.min_brightness, overrides.min_brightness);
+        set(&mut selfie.max_brightness, overrides.max_brightness);
+        set(&mut selfie.max_movement, overrides.max_movement);
+        if let Some(width) = self.min_frame_width {
+            thresholds.min_frame_width = width;
+        }
+        if let Some(height) = self.min_frame_height {
+            thresholds.min_frame_height = height;
+        }
+        thresholds
     }
 }
 
@@ -145,6 +253,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             ui: UiConfig::default(),
             camera: CameraConfig::default(),
+            capture: CaptureConfig::default(),
         }
     }
 }
@@ -227,6 +336,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ui.score_threshold", "EKYC_SCORE_THRESHOLD"),
     ("ui.face_match_threshold", "EKYC_FACE_MATCH_THRESHOLD"),
     ("camera.device", "EKYC_CAMERA"),
+    ("capture.preset", "EKYC_CAPTURE_PRESET"),
+    ("capture.auto_capture", "EKYC_AUTO_CAPTURE"),
+    ("capture.steady_frames", "EKYC_CAPTURE_STEADY_FRAMES"),
+    ("capture.countdown_ms", "EKYC_CAPTURE_COUNTDOWN_MS"),
+    ("capture.face_model", "EKYC_FACE_MODEL"),
 ];
 
 /// The API key itself comes from the environment or a file, never from config.toml.
@@ -245,8 +359,9 @@ fn kind_of(key: &str) -> Kind {
                 | "images.max_side"
                 | "images.jpeg_quality"
                 | "engine.selfie_attempts"
+                | "capture.steady_frames"
         );
-    if key == "ui.kiosk_mode" {
+    if key == "ui.kiosk_mode" || key == "capture.auto_capture" {
         Kind::Boolean
     } else if integer {
         Kind::Integer
@@ -427,6 +542,21 @@ impl Config {
         if self.ui.idle_timeout_secs < 10 {
             return invalid("ui.idle_timeout_secs", "must be at least 10 seconds");
         }
+        if self.capture.steady_frames == 0 || self.capture.steady_frames > 100 {
+            return invalid("capture.steady_frames", "must be between 1 and 100");
+        }
+        if !(0.05..=0.99).contains(&self.capture.face_min_score) {
+            return invalid("capture.face_min_score", "must be between 0.05 and 0.99");
+        }
+        if self.capture.countdown_ms > 10_000 {
+            return invalid("capture.countdown_ms", "must be at most 10000 (10 seconds)");
+        }
+        if let Err(message) = self.capture.thresholds().validate() {
+            return Err(ConfigError::Invalid {
+                key: "capture",
+                message,
+            });
+        }
         if self.images.max_file_mb == 0 || self.engine.max_upload_mb == 0 {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
@@ -497,6 +627,14 @@ impl LoadedConfig {
             session_ttl: Duration::from_secs(engine.session_ttl_secs),
             max_file_bytes: u64::from(engine.max_upload_mb) * 1_048_576,
             selfie_attempts: engine.selfie_attempts,
+            faces: match crate::face::FaceDetector::load(self.config.capture.face_model.as_deref())
+            {
+                Ok(detector) => Some(std::sync::Arc::new(detector)),
+                Err(error) => {
+                    tracing::warn!("the engine will not check selfies for faces: {error}");
+                    None
+                }
+            },
             ..EngineSettings::default()
         })
     }
@@ -751,6 +889,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("krypton.url"), "{error}");
+    }
+
+    #[test]
+    fn capture_thresholds_come_from_the_preset_and_the_file_and_nonsense_is_named() {
+        let file = write_config(
+            "[capture]\npreset = \"strict\"\nauto_capture = false\n[capture.card]\nmax_glare = 0.03\n",
+        );
+        let loaded = Config::load_with(Some(file.path()), &no_env, &[]).unwrap();
+        let thresholds = loaded.config.capture.thresholds();
+        assert!(!loaded.config.capture.auto_capture);
+        assert_eq!(thresholds.card.max_glare, 0.03, "the file's value");
+        assert_eq!(
+            thresholds.card.min_sharpness,
+            Thresholds::preset(Preset::Strict).card.min_sharpness,
+            "the preset's value"
+        );
+        let file = write_config("[capture.selfie]\nmin_face_height = 1.5\n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("selfie.min_face_height"), "{error}");
+        let env = |name: &str| (name == "EKYC_CAPTURE_PRESET").then(|| "lenient".to_string());
+        let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("capture.preset") || error.contains("lenient"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -44,8 +44,13 @@ pub enum Guidance {
     RestartFromDocument,
     /// Code 407: only one person in the picture.
     OnlyOnePerson,
-    /// Another code from the back end, with its own message (already in the UI language).
-    Rejected { message: String },
+    /// Another code from the back end, with its own message (already in the UI language),
+    /// and the picture to take again: the selfie when the face step refused it, else the
+    /// front.
+    Rejected {
+        message: String,
+        retake: CaptureTarget,
+    },
     /// The back end refused this kiosk's key: staff must fix the configuration.
     KioskNotSetUp,
 }
@@ -489,6 +494,11 @@ impl Flow {
         };
         tracing::info!(kind = ?error.kind(), "submission failed");
         let complete = error.is_complete_session() == Some(true);
+        let retake = if self.screen == Screen::Submitting(SubmitStep::Face) {
+            CaptureTarget::Selfie
+        } else {
+            CaptureTarget::Front
+        };
         let guidance = match &error {
             ApiError::DocumentNotFound { .. } => Guidance::CardNotFound,
             ApiError::FaceMismatch { .. } | ApiError::MultipleFaces { .. } if complete => {
@@ -498,10 +508,12 @@ impl Flow {
             ApiError::MultipleFaces { .. } => Guidance::OnlyOnePerson,
             ApiError::Api { message, .. } => Guidance::Rejected {
                 message: message.clone(),
+                retake,
             },
             ApiError::Unauthorized { .. } => Guidance::KioskNotSetUp,
             ApiError::InvalidImage { .. } | ApiError::InvalidRequest(_) => Guidance::Rejected {
                 message: error.to_string(),
+                retake,
             },
             _ => return self.show(Screen::BackendUnavailable),
         };
@@ -510,11 +522,20 @@ impl Flow {
 
     fn follow(&mut self, guidance: Guidance) -> Effect {
         match guidance {
-            Guidance::CardNotFound | Guidance::Rejected { .. } => {
+            Guidance::CardNotFound
+            | Guidance::Rejected {
+                retake: CaptureTarget::Front | CaptureTarget::Back,
+                ..
+            } => {
                 self.retaking_from_review = true;
                 self.show(Screen::Capture(CaptureTarget::Front))
             }
-            Guidance::FaceMismatchRetakeSelfie | Guidance::OnlyOnePerson => {
+            Guidance::FaceMismatchRetakeSelfie
+            | Guidance::OnlyOnePerson
+            | Guidance::Rejected {
+                retake: CaptureTarget::Selfie,
+                ..
+            } => {
                 self.retaking_from_review = true;
                 self.selfie = None;
                 self.show(Screen::Capture(CaptureTarget::Selfie))

@@ -17,6 +17,8 @@ pub mod camera;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod face;
 pub mod flow;
+pub mod quality;
 pub mod ui;
 pub mod verify;

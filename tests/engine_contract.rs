@@ -442,3 +442,132 @@ async fn an_oversized_krypton_body_is_refused_in_json() {
     let (status, body) = send(raw.post("/api/v3/ekyc").body(vec![b' '; 200_000])).await;
     assert_eq!((status, body["code"].as_str()), (413, Some("413")));
 }
+
+/// A session that read the demo card, ready for a selfie.
+async fn session_after_ocr(raw: &Raw) -> String {
+    let session = raw.init("web-sdk").await;
+    let (status, _) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    session
+}
+
+async fn send_selfie(raw: &Raw, session: &str, selfie: &image::RgbImage) -> (u16, Value) {
+    send(
+        raw.post("/face/liveness")
+            .header("api-key", &raw.key)
+            .header("device-type", "web-sdk")
+            .header("session-id", session)
+            .header("auto", "False")
+            .multipart(files(&[("selfies", jpeg(selfie))])),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_faces_in_the_selfie_answer_407_as_the_contracts_sample() {
+    use common::frames::{face_frame, FacePlacement};
+    let engine = start_engine(EngineSettings::default()).await;
+    assert!(
+        EngineSettings::default().faces.is_some(),
+        "the face model is installed (./fetch-models)"
+    );
+    let raw = Raw::new(&engine);
+    // Two people, one smaller behind: the small face is found by the engine's second pass.
+    for (near, far) in [(0.35, 0.35), (0.45, 0.18)] {
+        let session = session_after_ocr(&raw).await;
+        let two = face_frame(
+            &[
+                FacePlacement {
+                    height: near,
+                    centre: (0.35, 0.5),
+                },
+                FacePlacement {
+                    height: far,
+                    centre: (0.8, 0.35),
+                },
+            ],
+            1.0,
+        );
+        let (status, body) = send_selfie(&raw, &session, &two).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["code"], "407", "{near} and {far}: {body}");
+        assert_eq!(body["message"], "2 faces exist");
+        assert_eq!(body["face_match"]["code"], "407");
+        assert_eq!(body["face_match"]["message"], "2 faces exist");
+        assert_eq!(body["face_match"]["isMatch"], "N/A");
+        assert_eq!(body["face_match"]["similarity"], "N/A");
+        // Liveness was not measured, so it does not say "true" as the vendor's sample does.
+        assert_eq!(body["liveness"]["is_live"], "N/A");
+        assert_eq!(body["is_complete_session"], false);
+    }
+}
+
+#[tokio::test]
+async fn a_selfie_without_a_face_is_a_clear_error_and_costs_no_attempt() {
+    use common::frames::{face_frame, FacePlacement};
+    let engine = start_engine(EngineSettings {
+        selfie_attempts: 1,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    let wall = face_frame(&[], 1.0);
+    for _ in 0..2 {
+        let (status, body) = send_selfie(&raw, &session, &wall).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("400")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("No face"),
+            "{body}"
+        );
+        assert_eq!(body["is_complete_session"], false);
+    }
+    // The one allowed attempt is still there for a selfie with a face.
+    let one = face_frame(
+        &[FacePlacement {
+            height: 0.5,
+            centre: (0.5, 0.5),
+        }],
+        1.0,
+    );
+    let (status, body) = send_selfie(&raw, &session, &one).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (200, Some("200")),
+        "{body}"
+    );
+    assert_eq!(body["is_complete_session"], true);
+}
+
+#[tokio::test]
+async fn without_the_face_model_the_selfie_is_accepted_with_a_warning() {
+    use common::frames::face_frame;
+    let engine = start_engine(EngineSettings {
+        faces: None,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    let (status, body) = send_selfie(&raw, &session, &face_frame(&[], 1.0)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (200, Some("200")),
+        "{body}"
+    );
+    assert!(
+        body["face_match"]["warning"]
+            .as_str()
+            .unwrap()
+            .contains("not checked for faces"),
+        "{body}"
+    );
+}

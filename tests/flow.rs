@@ -65,10 +65,17 @@ impl Kiosk {
         kiosk
     }
 
+    /// A submission that fails at the face step.
     fn submit_and_fail(&mut self, error: ApiError) {
+        self.submit_and_fail_at(SubmitStep::Face, error);
+    }
+
+    fn submit_and_fail_at(&mut self, step: SubmitStep, error: ApiError) {
         assert_eq!(self.send(Event::Submit), Effect::StartSubmission);
         let _ = self.send(Event::Progress(SubmitStep::Document));
-        let _ = self.send(Event::Progress(SubmitStep::Face));
+        if step == SubmitStep::Face {
+            let _ = self.send(Event::Progress(SubmitStep::Face));
+        }
         assert_eq!(self.send(Event::Finished(Err(error))), Effect::None);
     }
 }
@@ -264,19 +271,45 @@ fn two_faces_asks_for_one_person() {
 #[test]
 fn other_codes_show_the_back_ends_message_and_offer_a_recapture() {
     let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail_at(
+        SubmitStep::Document,
+        ApiError::Api {
+            code: "12".into(),
+            message: "Giấy tờ hết hạn".into(),
+            raw: RawBody::default(),
+        },
+    );
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::Rejected {
+            message: "Giấy tờ hết hạn".into(),
+            retake: Front,
+        })
+    );
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+}
+
+#[test]
+fn a_selfie_refused_at_the_face_step_is_retaken_and_sent_alone() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
     kiosk.submit_and_fail(ApiError::Api {
-        code: "12".into(),
-        message: "Giấy tờ hết hạn".into(),
+        code: "400".into(),
+        message: "No face was found in the selfie".into(),
         raw: RawBody::default(),
     });
     assert_eq!(
         kiosk.screen(),
         Screen::Guidance(Guidance::Rejected {
-            message: "Giấy tờ hết hạn".into()
+            message: "No face was found in the selfie".into(),
+            retake: Selfie,
         })
     );
     let _ = kiosk.send(Event::FollowGuidance);
-    assert_eq!(kiosk.screen(), Screen::Capture(Front));
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.send(Event::Submit), Effect::ResubmitSelfie);
 }
 
 #[test]

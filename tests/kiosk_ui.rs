@@ -10,10 +10,12 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
-use ekyc_kiosk::app::{KioskApp, KioskSetup};
+use ekyc_kiosk::app::{CaptureSetup, KioskApp, KioskSetup};
 use ekyc_kiosk::camera::{camera_source, CameraStatus, SceneHint};
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
+use ekyc_kiosk::face::FaceDetector;
 use ekyc_kiosk::flow::{CaptureTarget, Screen};
+use ekyc_kiosk::quality::{Preset, Thresholds};
 
 const DEMO_ID: &str = "079203004512";
 
@@ -24,6 +26,17 @@ struct Kiosk {
 }
 
 fn kiosk(script: Option<&str>, api_key: Option<&str>) -> Kiosk {
+    kiosk_with(script, api_key, false, true)
+}
+
+/// `auto_capture`: the kiosk takes pictures by itself when every gate holds (off in the
+/// other tests, which press the button). `face_model`: the face detector is installed.
+fn kiosk_with(
+    script: Option<&str>,
+    api_key: Option<&str>,
+    auto_capture: bool,
+    face_model: bool,
+) -> Kiosk {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -63,6 +76,15 @@ fn kiosk(script: Option<&str>, api_key: Option<&str>) -> Kiosk {
         runtime: runtime.handle().clone(),
         camera: camera_source("demo", hint.clone()),
         hint,
+        capture: CaptureSetup {
+            thresholds: Thresholds::preset(Preset::Normal),
+            auto_capture,
+            steady_frames: 3,
+            countdown: Duration::from_millis(300),
+            detector: face_model.then(|| {
+                Arc::new(FaceDetector::load(None).expect("the face model (./fetch-models)"))
+            }),
+        },
     };
     let harness = Harness::builder()
         .with_size([1280.0, 860.0])
@@ -133,6 +155,22 @@ impl Kiosk {
         self.harness.run_steps(2);
     }
 
+    /// Until the frame analysis has checked a frame of this capture screen.
+    fn wait_for_guide(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self
+            .harness
+            .state()
+            .guide()
+            .is_some_and(|guide| guide.checked)
+        {
+            assert!(Instant::now() < deadline, "no frame was ever checked");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.harness.run_steps(2);
+    }
+
     fn take(&mut self, target: CaptureTarget) {
         self.wait_for_camera("Take picture");
         self.click("Take picture");
@@ -181,11 +219,37 @@ fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
         kiosk.shows("liveness and face match not evaluated"),
         "the verdict says what was not evaluated"
     );
-    // Six fields, liveness and face match: every "N/A" reads "not evaluated", never 0.
-    assert_eq!(kiosk.harness.query_all_by_label("not evaluated").count(), 8);
-    // The kiosk read the card's QR code itself: five fields it carries agree (the address
-    // has no cross-check).
-    assert_eq!(kiosk.harness.query_all_by_label("✓ QR code").count(), 5);
+    // Every "N/A" reads "not evaluated", never 0: the fields proven by the QR code and
+    // the MRZ (no OCR score), liveness and face match.
+    let unscored: Vec<String> = kiosk
+        .harness
+        .state()
+        .flow()
+        .result()
+        .fields
+        .iter()
+        .filter(|field| field.score.is_none())
+        .map(|field| field.key.clone())
+        .collect();
+    assert!(unscored.len() >= 6, "{unscored:?}");
+    eprintln!(
+        "DEBUG {:?}",
+        kiosk.harness.state().flow().result().cross_check
+    );
+    assert_eq!(
+        kiosk.harness.query_all_by_label("not evaluated").count(),
+        unscored.len() + 2,
+        "{unscored:?}"
+    );
+    // The kiosk read the card's QR code (and the back's MRZ) itself: five fields it
+    // carries agree (the address has no cross-check).
+    assert_eq!(
+        kiosk
+            .harness
+            .query_all_by_label_contains("✓ QR code")
+            .count(),
+        5
+    );
     kiosk.harness.snapshot("result-en");
     kiosk.click("Tiếng Việt");
     kiosk.harness.get_by_label("Họ và tên");
@@ -215,10 +279,109 @@ fn the_language_switch_changes_every_screen() {
     kiosk.click("Căn cước công dân gắn chip (CCCD)");
     kiosk.harness.get_by_label("Mặt trước giấy tờ");
     kiosk.wait_for_camera("Chụp ảnh");
+    kiosk.wait_for_guide();
     kiosk.harness.snapshot("capture-vi");
     kiosk.click("English");
     kiosk.harness.get_by_label("Front of the document");
     kiosk.harness.snapshot("capture-en");
+}
+
+#[test]
+fn auto_capture_takes_a_flat_card_and_the_selfie_by_itself() {
+    let mut kiosk = kiosk_with(None, None, true, true);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    kiosk.click("I agree");
+    kiosk.click("Chip ID card (CCCD)");
+    // Nobody presses "Take picture": the demo card passes every gate, the countdown runs
+    // out and the still appears.
+    kiosk.wait_for("the automatic still", |screen| {
+        *screen == Screen::Still(CaptureTarget::Front)
+    });
+    let still = kiosk
+        .harness
+        .state()
+        .flow()
+        .pending_capture()
+        .expect("a still");
+    let aspect = still.preview.width() as f32 / still.preview.height() as f32;
+    assert!(
+        (aspect - 85.6 / 54.0).abs() < 0.02,
+        "the card was cut out along its edges and flattened (aspect {aspect})"
+    );
+    kiosk.click("Use this picture");
+    kiosk.wait_for("the back", |screen| {
+        *screen == Screen::Still(CaptureTarget::Back)
+    });
+    kiosk.click("Use this picture");
+    kiosk.wait_for("the selfie", |screen| {
+        *screen == Screen::Still(CaptureTarget::Selfie)
+    });
+    kiosk.click("Use this picture");
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn without_the_face_model_the_selfie_screen_says_guidance_is_off_and_waits_for_the_button() {
+    let mut kiosk = kiosk_with(None, None, true, false);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    kiosk.click("I agree");
+    kiosk.click("Chip ID card (CCCD)");
+    // Cards are still checked and taken automatically.
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.wait_for("an automatic still", |screen| {
+            *screen == Screen::Still(target)
+        });
+        kiosk.click("Use this picture");
+    }
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.wait_for_camera("Take picture");
+    kiosk.wait_for_guide();
+    kiosk.harness.get_by_label_contains("Face guidance is off");
+    // Longer than steady frames and countdown together: no automatic selfie.
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.take(CaptureTarget::Selfie);
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn the_selfie_screen_says_what_to_do_and_turns_green_when_all_is_well() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    kiosk.click("I agree");
+    kiosk.click("Chip ID card (CCCD)");
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.wait_for_camera("Take picture");
+    // The first checked frame may still be the card the camera showed a moment ago.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kiosk
+        .harness
+        .state()
+        .guide()
+        .is_some_and(|guide| guide.checked && guide.instruction.is_none())
+    {
+        let last = kiosk.harness.state().guide().cloned();
+        assert!(
+            Instant::now() < deadline,
+            "the demo face never passed: {last:?}"
+        );
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kiosk.harness.run_steps(2);
+    let guide = kiosk.harness.state().guide().cloned().expect("a guide");
+    assert!(guide.face.is_some(), "the face box is drawn");
+    kiosk.harness.get_by_label("Good. Hold still…");
+    kiosk.harness.snapshot("capture-selfie-en");
 }
 
 #[test]

@@ -15,9 +15,16 @@ use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions};
 use image::DynamicImage;
 
 use crate::api::{prepare_decoded, prepare_image_file, FptClient, ImageLimits, Lang, OcrRequest};
-use crate::camera::{Camera, CameraStatus, SceneHint, SourceFactory};
+use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
+use crate::config::CaptureConfig;
 use crate::engine::EngineHandle;
+use crate::face::FaceDetector;
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
+use crate::quality::{
+    find_card, flatten_card, Analyser, AutoCapture, AutoCaptureState, Luma, Quad, SideSignature,
+    Thresholds,
+};
+use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, View};
 use submission::Submission;
 
@@ -39,6 +46,42 @@ pub struct KioskSetup {
     pub runtime: tokio::runtime::Handle,
     pub camera: SourceFactory,
     pub hint: Arc<SceneHint>,
+    pub capture: CaptureSetup,
+}
+
+/// The capture screens' gates and auto-capture.
+pub struct CaptureSetup {
+    pub thresholds: Thresholds,
+    /// Take the picture by itself when every gate holds.
+    pub auto_capture: bool,
+    pub steady_frames: u32,
+    pub countdown: Duration,
+    /// `None`: the face model is not installed; selfies are not checked for faces.
+    pub detector: Option<Arc<FaceDetector>>,
+}
+
+impl CaptureSetup {
+    /// From the `[capture]` settings; a missing or broken face model is logged once and
+    /// leaves face guidance off (the app works without it).
+    pub fn from_config(config: &CaptureConfig) -> Self {
+        let detector = match FaceDetector::load(config.face_model.as_deref()) {
+            Ok(mut detector) => {
+                detector.min_score = config.face_min_score;
+                Some(Arc::new(detector))
+            }
+            Err(error) => {
+                tracing::warn!("face guidance off: {error}");
+                None
+            }
+        };
+        Self {
+            thresholds: config.thresholds(),
+            auto_capture: config.auto_capture,
+            steady_frames: config.steady_frames,
+            countdown: Duration::from_millis(config.countdown_ms),
+            detector,
+        }
+    }
 }
 
 /// Messages from worker threads to the UI thread.
@@ -67,6 +110,14 @@ pub struct KioskApp {
     backend_is_local: bool,
     runtime: tokio::runtime::Handle,
     camera: Camera,
+    /// Checks the preview on its own thread while a capture screen shows.
+    analyser: Analyser,
+    auto_capture: Option<AutoCapture>,
+    /// The capture screen showing and since when: frames taken before it are of the step
+    /// before (the customer still holding the front, say) and are neither checked nor
+    /// taken.
+    capture_screen: Option<(CaptureTarget, Instant)>,
+    guide: Option<CaptureGuide>,
     /// Set while a capture screen shows: only then do camera frames cause repaints.
     preview_visible: Arc<AtomicBool>,
     camera_texture: Option<(u64, TextureHandle)>,
@@ -87,11 +138,23 @@ impl KioskApp {
         let preview_visible = Arc::new(AtomicBool::new(false));
         let repaint_ctx = ctx.clone();
         let visible = preview_visible.clone();
-        let camera = Camera::start(setup.camera, setup.hint, move || {
+        let camera = Camera::start(setup.camera, setup.hint.clone(), move || {
             if visible.load(Ordering::Relaxed) {
                 repaint_ctx.request_repaint();
             }
         })?;
+        let analysis_ctx = ctx.clone();
+        let analyser = Analyser::start(
+            camera.tap(),
+            setup.hint.clone(),
+            setup.capture.detector.clone(),
+            setup.capture.thresholds,
+            move || analysis_ctx.request_repaint(),
+        )?;
+        let auto_capture = setup
+            .capture
+            .auto_capture
+            .then(|| AutoCapture::new(setup.capture.steady_frames, setup.capture.countdown));
         let report_sender = sender.clone();
         let report_ctx = ctx.clone();
         let report: submission::Report = Arc::new(move |generation, event| {
@@ -109,6 +172,10 @@ impl KioskApp {
             submission: Submission::new(setup.runtime.clone(), setup.client, report),
             runtime: setup.runtime,
             camera,
+            analyser,
+            auto_capture,
+            capture_screen: None,
+            guide: None,
             preview_visible,
             camera_texture: None,
             thumbnails: HashMap::new(),
@@ -123,6 +190,11 @@ impl KioskApp {
     /// The wizard, for tests.
     pub fn flow(&self) -> &Flow {
         &self.flow
+    }
+
+    /// What the frame analysis says about the preview (capture screens only).
+    pub fn guide(&self) -> Option<&CaptureGuide> {
+        self.guide.as_ref()
     }
 
     /// What the camera thread is doing (the badges depend on it).
@@ -182,21 +254,49 @@ impl KioskApp {
         }
     }
 
-    /// The newest frame becomes the still, prepared off the UI thread. A card is cropped
-    /// to its outline (with a margin); a selfie keeps the whole frame.
+    /// The Capture button: the newest checked frame when it is recent (a card is then cut
+    /// out along the outline the check found), else the newest frame.
     fn take_picture(&mut self) {
         let Screen::Capture(target) = *self.flow.screen() else {
             return;
         };
-        let Some(frame) = self.camera.latest() else {
-            return;
-        };
+        let since = self.screen_since(target);
+        let recent = self.analyser.latest().filter(|analysis| {
+            analysis.target == target
+                && analysis.frame.taken_at >= since
+                && analysis.frame.taken_at.elapsed() < Duration::from_millis(500)
+        });
+        match recent {
+            Some(analysis) => {
+                self.capture_frame(target, analysis.frame.clone(), analysis.check.card)
+            }
+            None => {
+                // The button is enabled only once a frame of this screen arrived.
+                if let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) {
+                    self.capture_frame(target, frame, None);
+                }
+            }
+        }
+    }
+
+    /// `frame` becomes the still, prepared off the UI thread. A card is flattened along
+    /// `card` (looked for here when the frame was not checked) when the whole card was
+    /// found, else cropped to the outline (with a margin); a selfie keeps the whole frame.
+    fn capture_frame(&mut self, target: CaptureTarget, frame: Arc<Frame>, card: Option<Quad>) {
         let (sender, limits) = (self.sender.clone(), self.image_limits);
         self.runtime.spawn_blocking(move || {
-            let mut image = DynamicImage::ImageRgb8(frame.image.clone());
-            if target != CaptureTarget::Selfie {
-                image = crop_card(&image);
-            }
+            let card = match (target, card) {
+                (CaptureTarget::Selfie, _) => None,
+                (_, Some(card)) => Some(card),
+                (_, None) => find_card(&Luma::from_rgb(&frame.image)),
+            };
+            let image = match (target, card) {
+                (CaptureTarget::Selfie, _) => DynamicImage::ImageRgb8(frame.image.clone()),
+                (_, Some(card)) if !card.cut_off => {
+                    DynamicImage::ImageRgb8(flatten_card(&frame.image, &card))
+                }
+                _ => crop_card(&DynamicImage::ImageRgb8(frame.image.clone())),
+            };
             let name = match target {
                 CaptureTarget::Front => "front.jpg",
                 CaptureTarget::Back => "back.jpg",
@@ -208,6 +308,95 @@ impl KioskApp {
             };
             let _ = sender.send(message);
         });
+    }
+
+    /// When the capture screen for `target` appeared (now, if it is not showing).
+    fn screen_since(&self, target: CaptureTarget) -> Instant {
+        match self.capture_screen {
+            Some((showing, since)) if showing == target => since,
+            _ => Instant::now(),
+        }
+    }
+
+    /// Follows the frame analysis on a capture screen: the guide drawn over the preview,
+    /// and the automatic picture when every gate held long enough.
+    fn follow_analysis(&mut self, ctx: &egui::Context, now: Instant) {
+        let Screen::Capture(target) = *self.flow.screen() else {
+            if self.capture_screen.take().is_some() {
+                // Off the capture screens, nothing of the customer stays in the analysis.
+                self.analyser.set_active(false);
+                self.analyser.set_earlier_side(None);
+                self.guide = None;
+            }
+            return;
+        };
+        if self
+            .capture_screen
+            .is_none_or(|(showing, _)| showing != target)
+        {
+            // The demo camera plays what it is told; told first, then the clock starts.
+            self.camera.hint().set(target);
+            self.capture_screen = Some((target, Instant::now()));
+            if let Some(auto) = &mut self.auto_capture {
+                auto.reset();
+            }
+            let earlier_side = match target {
+                CaptureTarget::Back => self.flow.capture(CaptureTarget::Front).map(|front| {
+                    SideSignature::of_flat(
+                        &DynamicImage::ImageRgba8(front.preview.clone()).to_rgb8(),
+                    )
+                }),
+                _ => None,
+            };
+            self.analyser.set_earlier_side(earlier_side);
+        }
+        self.analyser.set_active(true);
+        let since = self.screen_since(target);
+        let face_guidance_off = target == CaptureTarget::Selfie && !self.analyser.face_guidance();
+        let analysis = self
+            .analyser
+            .latest()
+            .filter(|analysis| analysis.target == target && analysis.frame.taken_at >= since);
+        let mut guide = CaptureGuide {
+            face_guidance_off,
+            fresh_frame: self
+                .camera
+                .latest()
+                .is_some_and(|frame| frame.taken_at >= since),
+            ..CaptureGuide::default()
+        };
+        let Some(analysis) = analysis else {
+            self.guide = Some(guide);
+            return;
+        };
+        let check = &analysis.check;
+        guide.checked = true;
+        guide.instruction = check.instruction;
+        guide.card = check
+            .card
+            .map(|card| card.corners.map(|corner| egui::pos2(corner.x, corner.y)));
+        guide.face = check.faces.as_deref().and_then(|faces| match faces {
+            [face] => Some(egui::Rect::from_min_size(
+                egui::pos2(face.left, face.top),
+                egui::vec2(face.width, face.height),
+            )),
+            _ => None,
+        });
+        let automatic = self.auto_capture.as_mut().filter(|_| !face_guidance_off);
+        if let Some(auto) = automatic {
+            match auto.update(analysis.frame.sequence, check.passed(), now) {
+                AutoCaptureState::Waiting => {}
+                AutoCaptureState::Countdown { left } => {
+                    guide.countdown = Some(left);
+                    ctx.request_repaint_after(Duration::from_millis(100));
+                }
+                AutoCaptureState::Capture => {
+                    tracing::info!(?target, "automatic capture");
+                    self.capture_frame(target, analysis.frame.clone(), check.card);
+                }
+            }
+        }
+        self.guide = Some(guide);
     }
 
     /// "Load from file": the dialog runs on its own thread (GTK back end, so it also
@@ -448,6 +637,7 @@ impl eframe::App for KioskApp {
             };
             ctx.request_repaint_after(Duration::from_millis(soon));
         }
+        self.follow_analysis(ctx, now);
         self.sync_textures(ctx);
     }
 
@@ -470,6 +660,7 @@ impl eframe::App for KioskApp {
                 score_threshold: self.score_threshold,
                 face_match_threshold: self.face_match_threshold,
                 notice: self.notice.as_deref(),
+                guide: self.guide.as_ref(),
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff_mode);

@@ -58,7 +58,10 @@ impl FrameSource for DemoSource {
             self.frames = Some([
                 compose(&demo_image(CaptureTarget::Front)?, 0.82),
                 compose(&demo_image(CaptureTarget::Back)?, 0.82),
-                compose(&demo_image(CaptureTarget::Selfie)?, 0.95),
+                compose(
+                    &head_and_shoulders(&demo_image(CaptureTarget::Selfie)?),
+                    0.95,
+                ),
             ]);
         }
         Ok(())
@@ -77,6 +80,22 @@ impl FrameSource for DemoSource {
         };
         Ok(frames[index].clone())
     }
+}
+
+/// The portrait cut so the face fills half of it, as a customer's face fills a kiosk's
+/// selfie (the face box measured on the bundled photo: 94 px square around (225, 128)).
+fn head_and_shoulders(portrait: &RgbImage) -> RgbImage {
+    let (centre_x, centre_y, side) = (225, 128, 188);
+    let left = (centre_x - side / 2).min(portrait.width().saturating_sub(side));
+    let top = (centre_y - side / 2).min(portrait.height().saturating_sub(side));
+    imageops::crop_imm(
+        portrait,
+        left,
+        top,
+        side.min(portrait.width()),
+        side.min(portrait.height()),
+    )
+    .to_image()
 }
 
 /// Centres `scene` on a plain background, scaled to `fill` of the frame's height (or

@@ -185,6 +185,11 @@ impl Camera {
         lock(&self.shared.latest).clone()
     }
 
+    /// A handle another thread can take the newest frame from (the frame analysis).
+    pub fn tap(&self) -> FrameTap {
+        FrameTap(self.shared.clone())
+    }
+
     pub fn status(&self) -> CameraStatus {
         lock(&self.shared.status).clone()
     }
@@ -199,6 +204,16 @@ impl Camera {
     }
 }
 
+/// The newest frame, from another thread: see [`Camera::tap`].
+#[derive(Clone)]
+pub struct FrameTap(Arc<Shared>);
+
+impl FrameTap {
+    pub fn latest(&self) -> Option<Arc<Frame>> {
+        lock(&self.0.latest).clone()
+    }
+}
+
 impl Drop for Camera {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
@@ -208,7 +223,9 @@ impl Drop for Camera {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A lock that survives a panic elsewhere (the data is a frame or a status, whole either
+/// way). Shared with the frame analysis.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::api::FptClient;
 use crate::app::out_of_service::OutOfService;
-use crate::app::{KioskApp, KioskSetup, APP_ID};
+use crate::app::{CaptureSetup, KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
 use crate::config::{Backend, LoadedConfig};
 use crate::engine;
@@ -131,5 +131,6 @@ pub async fn setup(
         runtime,
         camera: camera_source(&config.camera.device, hint.clone()),
         hint,
+        capture: CaptureSetup::from_config(&config.capture),
     })
 }

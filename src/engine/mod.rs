@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::api::Secret;
+use crate::face::FaceDetector;
 pub use reading::{
     read_card_text, read_document, read_mrz, rotate_filled, CardReading, FieldSource, ReadField,
 };
@@ -40,6 +41,9 @@ pub struct EngineSettings {
     pub script: Option<Script>,
     /// Tesseract for the printed text and the MRZ; without it only QR codes are read.
     pub ocr: Option<Tesseract>,
+    /// The face detector for the selfie (0 faces: an error; 2 or more: code 407); without
+    /// it the selfie is accepted unchecked, with a warning.
+    pub faces: Option<Arc<FaceDetector>>,
 }
 
 impl Default for EngineSettings {
@@ -52,6 +56,7 @@ impl Default for EngineSettings {
             selfie_attempts: 3,
             script: None,
             ocr: Tesseract::find(),
+            faces: FaceDetector::load(None).ok().map(Arc::new),
         }
     }
 }

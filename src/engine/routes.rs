@@ -23,6 +23,7 @@ use super::{EngineSettings, RequestCounts};
 use crate::api::krypton::KryptonRequest;
 use crate::api::prepare::decode_upright;
 use crate::api::{DocumentType, Lang, Secret, Side};
+use crate::face::FaceDetector;
 
 struct EngineState {
     api_keys: Vec<Secret>,
@@ -32,6 +33,7 @@ struct EngineState {
     script: Option<ScriptPlayer>,
     counts: Arc<RequestCounts>,
     ocr: Option<Tesseract>,
+    faces: Option<Arc<FaceDetector>>,
 }
 
 pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Router {
@@ -47,6 +49,7 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         script: settings.script.map(ScriptPlayer::new),
         counts,
         ocr: settings.ocr,
+        faces: settings.faces,
     });
     Router::new()
         .route("/session/init", post(session_init))
@@ -603,37 +606,123 @@ async fn face_liveness(
             Ok(uploads) => uploads,
             Err(response) => return response,
         };
-    if let Err(response) = decode_uploads(uploads, style, lang).await {
-        return response;
+    let selfie = match decode_uploads(uploads, style, lang).await {
+        Ok(mut images) => images.swap_remove(0),
+        Err(response) => return response,
+    };
+    let faces = match &state.faces {
+        Some(detector) => {
+            let detector = detector.clone();
+            let found =
+                tokio::task::spawn_blocking(move || detector.detect_thorough(&selfie.to_rgb8()))
+                    .await;
+            match found {
+                Ok(Ok(faces)) => Some(faces),
+                Ok(Err(error)) => {
+                    tracing::error!("{error}");
+                    return reply(
+                        style,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "500",
+                        "face detection failed",
+                    );
+                }
+                Err(_) => {
+                    return reply(
+                        style,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "500",
+                        "internal error while looking for faces",
+                    );
+                }
+            }
+        }
+        None => None,
+    };
+    if faces.as_ref().is_some_and(Vec::is_empty) {
+        // Not an attempt: the picture cannot be judged at all, so the customer retakes it.
+        return no_face(lang);
     }
     let attempts = state
         .sessions
         .with_session(&session_id, &device_type, |session| {
             session.selfie_attempts += 1;
+            // Where the face is, for the match against the card (never the picture).
+            session.selfie_face = faces
+                .as_ref()
+                .and_then(|faces| faces.first())
+                .map(|face| [face.left, face.top, face.width, face.height]);
             session.selfie_attempts
         })
         .unwrap_or(state.selfie_attempts);
-    // The selfie decoded, and that is all this engine checks: liveness and face match are
-    // not evaluated, so every result is "N/A", never a made-up number.
-    Json(json!({
-        "code": "200",
-        "message": say(lang, "Selfie received; liveness and face match were not evaluated", "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt"),
-        "liveness": {
+    let complete = attempts >= state.selfie_attempts;
+    let not_evaluated = |warning: &str| {
+        json!({
             "code": "200",
             "message": "liveness not evaluated",
             "is_live": "N/A", "spoof_prob": "N/A", "need_to_review": "N/A",
             "is_deepfake": "N/A", "deepfake_prob": "N/A",
-            "warning": "The local engine does not evaluate liveness yet",
-        },
+            "warning": warning,
+        })
+    };
+    if let Some(count) = faces.as_ref().map(Vec::len).filter(|count| *count >= 2) {
+        // The contract's sample for two faces, with liveness honestly not evaluated.
+        let message = format!("{count} faces exist");
+        return Json(json!({
+            "code": "407",
+            "message": message,
+            "liveness": not_evaluated("The local engine does not evaluate liveness yet"),
+            "face_match": {
+                "code": "407", "message": message,
+                "isMatch": "N/A", "similarity": "N/A", "warning": "N/A",
+            },
+            "is_complete_session": complete,
+        }))
+        .into_response();
+    }
+    let face_warning = if faces.is_some() {
+        "The local engine does not compare faces yet"
+    } else {
+        "The local engine does not compare faces yet; the selfie was not checked for faces (face detector model not installed)"
+    };
+    // One face (or no detector): liveness and face match are not evaluated, so every
+    // result is "N/A", never a made-up number.
+    Json(json!({
+        "code": "200",
+        "message": say(lang, "Selfie received; liveness and face match were not evaluated", "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt"),
+        "liveness": not_evaluated("The local engine does not evaluate liveness yet"),
         "face_match": {
             "code": "200",
             "message": "face match not evaluated",
             "isMatch": "N/A", "similarity": "N/A",
-            "warning": "The local engine does not compare faces yet",
+            "warning": face_warning,
         },
-        "is_complete_session": attempts >= state.selfie_attempts,
+        "is_complete_session": complete,
     }))
     .into_response()
+}
+
+/// No face in the selfie: code "400" (the contract has no code for it) with a message in
+/// the session's language, in the shape of the contract's face answers.
+fn no_face(lang: Lang) -> Response {
+    let message = say(
+        lang,
+        "No face was found in the selfie; take it again, looking at the camera",
+        "Không tìm thấy khuôn mặt trong ảnh chân dung; hãy chụp lại, nhìn vào camera",
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "code": "400",
+            "message": message,
+            "face_match": {
+                "code": "400", "message": "no face found",
+                "isMatch": "N/A", "similarity": "N/A", "warning": "N/A",
+            },
+            "is_complete_session": false,
+        })),
+    )
+        .into_response()
 }
 
 async fn krypton_session(

@@ -16,6 +16,9 @@ pub struct EngineSession {
     /// A document was read in this session, so a selfie can be checked against it.
     pub document_read: bool,
     pub selfie_attempts: u32,
+    /// The last selfie's face box (left, top, width, height in its pixels), kept for the
+    /// match against the card's photo.
+    pub selfie_face: Option<[f32; 4]>,
 }
 
 /// Why a session cannot be used; the contract answers all three with errorCode "403".
@@ -73,6 +76,7 @@ impl SessionStore {
                 front_read: false,
                 document_read: false,
                 selfie_attempts: 0,
+                selfie_face: None,
             },
         );
         Some(id)

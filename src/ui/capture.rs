@@ -2,21 +2,44 @@
 //! for the card (ID-1, 85.6 × 54 mm) or an oval for the face, a large Capture button and
 //! "Load from file". After capture: the still, with Use / Retake.
 
+use std::time::Duration;
+
 use egui::{Color32, Pos2, Rect, RichText, Shape, Stroke, TextureHandle, Vec2};
 
-use super::{title, Action, View};
+use super::{text_with, title, Action, View};
 use crate::camera::CameraStatus;
 use crate::flow::{CaptureTarget, Event};
+use crate::quality::Instruction;
 
-/// ID-1 card aspect ratio: 85.6 mm × 54 mm.
-pub const CARD_ASPECT: f32 = 85.6 / 54.0;
-
-/// The card outline inside a frame of `width` × `height`: 86 % of the height (or 94 % of
-/// the width, whichever binds), centred. Also where a card capture is cropped.
+/// The card outline inside a frame of `width` × `height` (the gates' outline, see
+/// [`crate::quality::card_outline`]). Also where a card capture is cropped when no card
+/// was found.
 pub fn card_outline(width: f32, height: f32) -> Rect {
-    let outline_height = (height * 0.86).min(width * 0.94 / CARD_ASPECT);
-    let size = Vec2::new(outline_height * CARD_ASPECT, outline_height);
-    Rect::from_center_size(Pos2::new(width / 2.0, height / 2.0), size)
+    let (left, top, outline_width, outline_height) = crate::quality::card_outline(width, height);
+    Rect::from_min_size(
+        Pos2::new(left, top),
+        Vec2::new(outline_width, outline_height),
+    )
+}
+
+/// What the frame analysis found in the preview, in the frame's pixels, for drawing.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureGuide {
+    /// The first failing gate's instruction; `None` with `checked` when all pass.
+    pub instruction: Option<Instruction>,
+    /// A frame of this screen's kind was checked.
+    pub checked: bool,
+    /// The card's corners, when one was found.
+    pub card: Option<[Pos2; 4]>,
+    /// The face's box, when exactly one was found.
+    pub face: Option<Rect>,
+    /// Time left before the automatic picture.
+    pub countdown: Option<Duration>,
+    /// The selfie screen without a face model: no face checks, no automatic picture.
+    pub face_guidance_off: bool,
+    /// A camera frame taken since this screen appeared exists (until then the button
+    /// would take a picture of the step before).
+    pub fresh_frame: bool,
 }
 
 /// The face oval inside a frame: 80 % of the height, 3:4.
@@ -40,12 +63,7 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
     let mut action = None;
     ui.vertical_centered(|ui| {
         title(ui, &view.text(title_id(target)));
-        let hint = if target == CaptureTarget::Selfie {
-            "capture-face-hint"
-        } else {
-            "capture-card-hint"
-        };
-        ui.label(RichText::new(view.text(hint)).size(24.0));
+        guide_line_ui(ui, view, target);
         let preview_height = (ui.available_height() - super::BUTTON_HEIGHT - 70.0).max(200.0);
         match (view.camera_status, view.camera_texture) {
             (CameraStatus::Unavailable(_), _) => {
@@ -53,7 +71,7 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
                     action = Some(Action::RetryCamera);
                 }
             }
-            (_, Some(texture)) => preview_ui(ui, texture, preview_height, Some(target)),
+            (_, Some(texture)) => preview_ui(ui, texture, preview_height, Some(target), view.guide),
             (_, None) => {
                 ui.add_space(preview_height / 2.0);
                 ui.spinner();
@@ -68,7 +86,8 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
             );
         }
         let camera_ready = view.camera_texture.is_some()
-            && matches!(view.camera_status, CameraStatus::Running { .. });
+            && matches!(view.camera_status, CameraStatus::Running { .. })
+            && view.guide.is_none_or(|guide| guide.fresh_frame);
         super::button_row(ui, 2, 420.0, |ui| {
             let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
             if ui
@@ -89,6 +108,49 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
         });
     });
     action
+}
+
+/// One line under the title: the one thing to do now (from the frame analysis), the
+/// countdown, or the screen's general hint.
+fn guide_line_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) {
+    let hint = if target == CaptureTarget::Selfie {
+        "capture-face-hint"
+    } else {
+        "capture-card-hint"
+    };
+    let (text, colour) = match view.guide {
+        Some(guide) if guide.face_guidance_off && target == CaptureTarget::Selfie => {
+            (view.text("guide-face-off"), Color32::from_rgb(150, 100, 0))
+        }
+        Some(CaptureGuide {
+            countdown: Some(left),
+            ..
+        }) => {
+            let seconds = left.as_secs_f32().ceil().max(1.0) as u32;
+            (
+                text_with(
+                    view.lang,
+                    "guide-countdown",
+                    &[("seconds", seconds.to_string())],
+                ),
+                Color32::from_rgb(20, 130, 60),
+            )
+        }
+        Some(CaptureGuide {
+            instruction: Some(instruction),
+            ..
+        }) => (
+            view.text(instruction.message_id()),
+            Color32::from_rgb(190, 90, 0),
+        ),
+        Some(CaptureGuide {
+            checked: true,
+            instruction: None,
+            ..
+        }) => (view.text("guide-ready"), Color32::from_rgb(20, 130, 60)),
+        _ => (view.text(hint), ui.visuals().text_color()),
+    };
+    ui.label(RichText::new(text).size(28.0).color(colour).strong());
 }
 
 /// Says the camera is missing; true when "Try again" was pressed.
@@ -120,25 +182,34 @@ fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> bool {
     .inner
 }
 
-/// The picture, scaled to fit `height`, with the card outline or face oval over it.
+/// The picture, scaled to fit `height`, with the card outline or face oval over it (green
+/// when every gate holds), what the analysis found, and the countdown.
 fn preview_ui(
     ui: &mut egui::Ui,
     texture: &TextureHandle,
     height: f32,
     outline: Option<CaptureTarget>,
+    guide: Option<&CaptureGuide>,
 ) {
     let size = texture.size_vec2();
     let scale = (height / size.y).min(ui.available_width() / size.x);
     let response = ui.add(egui::Image::new((texture.id(), size * scale)));
     let rect = response.rect;
     let Some(target) = outline else { return };
+    let to_screen_point = |point: Pos2| rect.min + point.to_vec2() * scale;
     let to_screen = |frame_rect: Rect| {
-        Rect::from_min_size(
-            rect.min + frame_rect.min.to_vec2() * scale,
-            frame_rect.size() * scale,
+        Rect::from_min_max(
+            to_screen_point(frame_rect.min),
+            to_screen_point(frame_rect.max),
         )
     };
-    let stroke = Stroke::new(5.0, Color32::WHITE);
+    let all_good = guide.is_some_and(|guide| guide.checked && guide.instruction.is_none());
+    let colour = if all_good {
+        Color32::from_rgb(40, 200, 90)
+    } else {
+        Color32::WHITE
+    };
+    let stroke = Stroke::new(5.0, colour);
     let painter = ui.painter_at(rect);
     if target == CaptureTarget::Selfie {
         let oval = to_screen(face_oval(size.x, size.y));
@@ -151,6 +222,31 @@ fn preview_ui(
         let card = to_screen(card_outline(size.x, size.y));
         painter.rect_stroke(card, 18.0, stroke, egui::StrokeKind::Middle);
     }
+    let found = Stroke::new(3.0, Color32::from_rgb(250, 200, 40));
+    if let Some(corners) = guide.and_then(|guide| guide.card) {
+        let mut points: Vec<Pos2> = corners
+            .iter()
+            .map(|corner| to_screen_point(*corner))
+            .collect();
+        points.push(points[0]);
+        painter.add(Shape::line(points, found));
+    }
+    if let Some(face) = guide.and_then(|guide| guide.face) {
+        painter.rect_stroke(to_screen(face), 6.0, found, egui::StrokeKind::Middle);
+    }
+    if let Some(left) = guide.and_then(|guide| guide.countdown) {
+        // In the corner, not over the card's text or the face.
+        let seconds = left.as_secs_f32().ceil().max(1.0) as u32;
+        let centre = rect.right_top() + Vec2::new(-80.0, 80.0);
+        painter.circle_filled(centre, 60.0, Color32::from_black_alpha(150));
+        painter.text(
+            centre,
+            egui::Align2::CENTER_CENTER,
+            seconds.to_string(),
+            egui::FontId::new(80.0, super::bold_family()),
+            Color32::WHITE,
+        );
+    }
 }
 
 /// The still, with Use / Retake.
@@ -161,7 +257,7 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
         ui.label(RichText::new(view.text("capture-check-still")).size(24.0));
         let height = (ui.available_height() - super::BUTTON_HEIGHT - 50.0).max(200.0);
         if let Some(texture) = view.pending {
-            preview_ui(ui, texture, height, None);
+            preview_ui(ui, texture, height, None, None);
         }
         super::button_row(ui, 2, 420.0, |ui| {
             let size = Vec2::new(420.0, super::BUTTON_HEIGHT);

@@ -14,7 +14,7 @@ pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Optio
         }
         Guidance::RestartFromDocument => (view.text("guidance-restart"), "guidance-restart-button"),
         Guidance::OnlyOnePerson => (view.text("guidance-one-person"), "guidance-retake"),
-        Guidance::Rejected { message } => (
+        Guidance::Rejected { message, .. } => (
             text_with(
                 view.lang,
                 "guidance-rejected",

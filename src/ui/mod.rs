@@ -59,6 +59,8 @@ pub struct View<'a> {
     pub face_match_threshold: f32,
     /// A short message for the customer (a file that is not an image, …).
     pub notice: Option<&'a str>,
+    /// What the frame analysis says about the preview (capture screens).
+    pub guide: Option<&'a capture::CaptureGuide>,
 }
 
 impl View<'_> {

@@ -30,7 +30,10 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         verdict_ui(ui, view, result.verdict());
         ui.add_space(12.0);
     });
+    // The full width: shrunk to its content, the area kept a first frame's narrower width
+    // and clipped the card column once the cross-check arrived.
     egui::ScrollArea::vertical()
+        .auto_shrink([false, true])
         .max_height(ui.available_height() - super::BUTTON_HEIGHT - 150.0)
         .show(ui, |ui| {
             // Rows of read-only text need no touch-sized height; the buttons keep theirs.

@@ -11,6 +11,7 @@ use ekyc_kiosk::engine::{self, EngineHandle, EngineSettings, Script};
 use image::{Rgb, RgbImage};
 
 pub mod card;
+pub mod frames;
 
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";
