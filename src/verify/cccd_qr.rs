@@ -24,6 +24,23 @@ pub struct CccdQr {
     pub issue_date: Option<CardDate>,
 }
 
+/// Personal data: wiped from memory when dropped (with the session that read it).
+impl Drop for CccdQr {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.id.zeroize();
+        let texts = [
+            &mut self.old_id,
+            &mut self.name,
+            &mut self.sex,
+            &mut self.address,
+        ];
+        for text in texts.into_iter().flatten() {
+            text.zeroize();
+        }
+    }
+}
+
 /// Personal data: `Debug` says which fields are present, not what they hold.
 impl fmt::Debug for CccdQr {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {

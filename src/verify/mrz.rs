@@ -111,6 +111,20 @@ pub struct Mrz {
     pub checks: Vec<Check>,
 }
 
+/// Personal data: wiped from memory when dropped (with the session that read it).
+impl Drop for Mrz {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.document_number.zeroize();
+        self.surname.zeroize();
+        self.given_names.zeroize();
+        self.optional_data.zeroize();
+        if let Some(id) = &mut self.vn_id {
+            id.zeroize();
+        }
+    }
+}
+
 impl Mrz {
     /// Every check holds.
     pub fn is_valid(&self) -> bool {
