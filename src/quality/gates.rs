@@ -23,8 +23,7 @@ pub enum Preset {
 }
 
 /// Thresholds for card frames.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CardThresholds {
     /// Variance of the Laplacian inside the card, at least.
     pub min_sharpness: f32,
@@ -49,8 +48,7 @@ pub struct CardThresholds {
 }
 
 /// Thresholds for selfie frames.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SelfieThresholds {
     /// The face box's height over the frame's height, at least.
     pub min_face_height: f32,
