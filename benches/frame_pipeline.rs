@@ -5,6 +5,10 @@
 //! `benches/opencv-compare`, which times OpenCV on the same frames.
 //! `EKYC_BENCH_ROUNDS=N` (default 60) timed rounds per step.
 
+#[path = "support/timing.rs"]
+mod timing;
+use timing::{bench_rounds, median_ms};
+
 // The tests' generators (tests/common/): `frames` reaches `card` and `selfie_path`
 // through `super`, here the bench's root.
 #[path = "../tests/common/card.rs"]
@@ -19,7 +23,6 @@ fn selfie_path() -> std::path::PathBuf {
 }
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use ekyc_kiosk::camera::decode_frame;
 use ekyc_kiosk::face::FaceDetector;
@@ -30,29 +33,10 @@ use ekyc_kiosk::quality::{
 use frames::{card_frame, face_frame, CardCondition, FacePlacement};
 use nokhwa::utils::FrameFormat;
 
-fn median_ms(rounds: usize, mut step: impl FnMut()) -> f64 {
-    for _ in 0..3 {
-        step();
-    }
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let started = Instant::now();
-            step();
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1000.0
-}
-
 fn main() {
-    if !std::env::args().any(|argument| argument == "--bench") {
-        return; // `cargo test --all-targets` builds and runs benches without --bench.
-    }
-    let rounds: usize = std::env::var("EKYC_BENCH_ROUNDS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(60);
+    let Some(rounds) = bench_rounds(60) else {
+        return;
+    };
     let thresholds = Thresholds::preset(Preset::Normal);
     let card = card_frame(CardCondition::Rotated(8.0)).image;
     let face = face_frame(

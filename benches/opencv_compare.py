@@ -9,23 +9,12 @@ that both compute the same values, and prints the ratios ours / OpenCV.
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-
-def median_ms(step, rounds=60):
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    times.sort()
-    return times[rounds // 2] * 1000.0
+from timing import median_ms
 
 
 def main():

@@ -236,6 +236,12 @@ pub struct EngineConfig {
     pub session_ttl_secs: u64,
     pub max_upload_mb: u32,
     pub selfie_attempts: u32,
+    /// Face match: embeddings closer than this are one person (dlib's 0.6; lower is
+    /// stricter). The similarity the engine reports is 80 % at this distance.
+    pub match_distance: f32,
+    /// The folder with dlib's face-match models; unset: where `./fetch-models` and the
+    /// package put them.
+    pub face_match_models: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -295,6 +301,8 @@ impl Default for EngineConfig {
             session_ttl_secs: 600,
             max_upload_mb: 15,
             selfie_attempts: 3,
+            match_distance: crate::face::DEFAULT_MATCH_DISTANCE,
+            face_match_models: None,
         }
     }
 }
@@ -548,6 +556,12 @@ impl Config {
         if !(0.05..=0.99).contains(&self.capture.face_min_score) {
             return invalid("capture.face_min_score", "must be between 0.05 and 0.99");
         }
+        if !(0.2..=1.2).contains(&self.engine.match_distance) {
+            return invalid(
+                "engine.match_distance",
+                "must be between 0.2 and 1.2 (dlib's default is 0.6)",
+            );
+        }
         if self.capture.countdown_ms > 10_000 {
             return invalid("capture.countdown_ms", "must be at most 10000 (10 seconds)");
         }
@@ -635,6 +649,13 @@ impl LoadedConfig {
                     None
                 }
             },
+            matcher: match &engine.face_match_models {
+                Some(dir) => crate::face::FaceMatcher::load(Some(dir)).map(std::sync::Arc::new),
+                None => crate::face::FaceMatcher::shared(),
+            }
+            .map_err(|error| tracing::warn!("face match is unavailable: {error}"))
+            .ok(),
+            match_distance: engine.match_distance,
             ..EngineSettings::default()
         })
     }

@@ -494,7 +494,9 @@ impl Flow {
         };
         tracing::info!(kind = ?error.kind(), "submission failed");
         let complete = error.is_complete_session() == Some(true);
-        let retake = if self.screen == Screen::Submitting(SubmitStep::Face) {
+        // A refused selfie is retaken, unless the back end ended the session: then the
+        // document goes again, from its front.
+        let retake = if self.screen == Screen::Submitting(SubmitStep::Face) && !complete {
             CaptureTarget::Selfie
         } else {
             CaptureTarget::Front
@@ -528,6 +530,8 @@ impl Flow {
                 ..
             } => {
                 self.retaking_from_review = true;
+                // The document is sent again in full, in a new session.
+                self.document_accepted = false;
                 self.show(Screen::Capture(CaptureTarget::Front))
             }
             Guidance::FaceMismatchRetakeSelfie

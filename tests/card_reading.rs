@@ -8,7 +8,8 @@ use common::card::{character_error_rate, render_back, render_front, Person};
 use common::*;
 use ekyc_kiosk::api::{DocumentType, OcrRequest};
 use ekyc_kiosk::engine::{
-    read_document, CardReading, EngineSettings, FieldSource, ReadField, Tesseract,
+    read_document, read_document_and_portrait, CardReading, EngineSettings, FieldSource, ReadField,
+    Tesseract,
 };
 use ekyc_kiosk::verify::{parse_mrz, CardDate};
 use image::DynamicImage;
@@ -105,7 +106,15 @@ fn without_a_qr_code_the_printed_text_and_the_mrz_are_used() {
         DynamicImage::ImageRgb8(front),
         DynamicImage::ImageRgb8(render_back(&person)),
     ];
-    let reading = read_document(DocumentType::Idr, &images, Some(&tesseract()));
+    // The photo beside the name is kept out of the text reading (the face detector finds it).
+    let detector = ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models");
+    let (reading, portrait) = read_document_and_portrait(
+        DocumentType::Idr,
+        &images,
+        Some(&tesseract()),
+        Some(&detector),
+    );
+    assert!(portrait.is_some(), "the holder's photo is found");
     let field = |key: &str| {
         reading
             .fields

@@ -382,7 +382,8 @@ async fn the_face_step_needs_auto_a_document_and_a_full_session() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(body["liveness"]["is_live"], "N/A");
-    assert_eq!(body["face_match"]["similarity"], "N/A");
+    // The card's photo is the selfie's astronaut.
+    assert_eq!(body["face_match"]["isMatch"], "true", "{body}");
     assert_eq!(body["is_complete_session"], false);
 }
 
@@ -508,7 +509,7 @@ async fn two_faces_in_the_selfie_answer_407_as_the_contracts_sample() {
 
 #[tokio::test]
 async fn a_selfie_without_a_face_is_a_clear_error_and_costs_no_attempt() {
-    use common::frames::{face_frame, FacePlacement};
+    use common::frames::face_frame;
     let engine = start_engine(EngineSettings {
         selfie_attempts: 1,
         ..EngineSettings::default()
@@ -531,13 +532,7 @@ async fn a_selfie_without_a_face_is_a_clear_error_and_costs_no_attempt() {
         assert_eq!(body["is_complete_session"], false);
     }
     // The one allowed attempt is still there for a selfie with a face.
-    let one = face_frame(
-        &[FacePlacement {
-            height: 0.5,
-            centre: (0.5, 0.5),
-        }],
-        1.0,
-    );
+    let one = one_face();
     let (status, body) = send_selfie(&raw, &session, &one).await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -568,6 +563,168 @@ async fn without_the_face_model_the_selfie_is_accepted_with_a_warning() {
             .as_str()
             .unwrap()
             .contains("not checked for faces"),
+        "{body}"
+    );
+}
+
+/// A selfie of the card holder: the astronaut, her face half the picture's height.
+fn one_face() -> image::RgbImage {
+    use common::frames::{face_frame, FacePlacement};
+    face_frame(
+        &[FacePlacement {
+            height: 0.5,
+            centre: (0.5, 0.5),
+        }],
+        1.0,
+    )
+}
+
+fn similarity_of(body: &Value) -> f32 {
+    body["face_match"]["similarity"]
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("a similarity: {body}"))
+}
+
+fn hopper() -> image::RgbImage {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/face-match/grace-hopper-face.png");
+    image::open(path).expect("test photo").to_rgb8()
+}
+
+#[tokio::test]
+async fn the_card_holders_selfie_matches_with_a_similarity() {
+    let engine = start_engine(EngineSettings::default()).await;
+    assert!(
+        EngineSettings::default().matcher.is_some(),
+        "the face match models are installed (./fetch-models)"
+    );
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    let selfie = one_face();
+    let (status, body) = send_selfie(&raw, &session, &selfie).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (200, Some("200")),
+        "{body}"
+    );
+    assert_eq!(body["face_match"]["code"], "200");
+    assert_eq!(body["face_match"]["message"], "face matching successful");
+    assert_eq!(body["face_match"]["isMatch"], "true");
+    let similarity = similarity_of(&body);
+    assert!(similarity > 80.0 && similarity <= 100.0, "{body}");
+    // Liveness is not measured by this engine, so it stays "N/A".
+    assert_eq!(body["liveness"]["is_live"], "N/A");
+    assert_eq!(body["is_complete_session"], false);
+}
+
+#[tokio::test]
+async fn another_persons_selfie_answers_303_as_the_contracts_sample() {
+    let engine = start_engine(EngineSettings {
+        selfie_attempts: 2,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    for attempt in 1..=2 {
+        let (status, body) = send_selfie(&raw, &session, &hopper()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (200, Some("303")),
+            "{body}"
+        );
+        assert_eq!(body["message"], "The face does not match the document");
+        assert_eq!(body["face_match"]["code"], "303");
+        assert_eq!(
+            body["face_match"]["message"],
+            "face is not matching with document"
+        );
+        assert_eq!(body["face_match"]["isMatch"], "false");
+        assert!(similarity_of(&body) < 80.0, "{body}");
+        assert_eq!(body["liveness"]["is_live"], "N/A");
+        // The customer may retry once; the second mismatch ends the session.
+        assert_eq!(body["is_complete_session"], attempt == 2, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_match_distance_is_the_engines_setting() {
+    // So strict that even the same photo, scaled and re-encoded, is too far.
+    let engine = start_engine(EngineSettings {
+        match_distance: 0.01,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    let selfie = one_face();
+    let (_, body) = send_selfie(&raw, &session, &selfie).await;
+    assert_eq!(body["code"], "303", "{body}");
+    assert_eq!(body["face_match"]["isMatch"], "false");
+}
+
+#[tokio::test]
+async fn a_card_without_a_face_ends_the_session_with_a_clear_error() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("web-sdk").await;
+    let mut faceless = plain_card();
+    card::draw_qr(&mut faceless, CARD_PAYLOAD, 700, 30, 4);
+    let (status, body) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", jpeg(&faceless))])),
+    )
+    .await;
+    assert_eq!(status, 200, "the card itself reads: {body}");
+    let selfie = one_face();
+    let (status, body) = send_selfie(&raw, &session, &selfie).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("400")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("No face was found on the document"),
+        "{body}"
+    );
+    assert_eq!(body["face_match"]["similarity"], "N/A");
+    assert_eq!(body["is_complete_session"], true);
+    // The session is over: the card goes again in a new one.
+    let (status, body) = send_selfie(&raw, &session, &selfie).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("complete"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_match_models_face_match_says_it_is_unavailable() {
+    let engine = start_engine(EngineSettings {
+        matcher: None,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = session_after_ocr(&raw).await;
+    let selfie = one_face();
+    let (status, body) = send_selfie(&raw, &session, &selfie).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (200, Some("200")),
+        "{body}"
+    );
+    assert_eq!(body["face_match"]["isMatch"], "N/A");
+    assert_eq!(body["face_match"]["similarity"], "N/A");
+    assert!(
+        body["face_match"]["warning"]
+            .as_str()
+            .unwrap()
+            .contains("Face match unavailable"),
         "{body}"
     );
 }

@@ -47,7 +47,9 @@ fn every_asset_but_the_release_binary_is_in_the_repository() {
     let assets = assets();
     assert!(assets.len() >= 8, "{assets:?}");
     for (source, _) in &assets {
-        if source.starts_with("assets/models/blazeface/") {
+        if source.starts_with("assets/models/blazeface/")
+            || source.starts_with("assets/models/dlib/")
+        {
             // Fetched, not committed (./test runs ./fetch-models first).
             assert!(
                 repo(source).is_file(),

@@ -45,7 +45,7 @@ async fn card_qr_fields_come_back_in_contract_order_with_their_values() {
 }
 
 #[tokio::test]
-async fn the_selfie_step_reports_not_evaluated_instead_of_numbers() {
+async fn the_selfie_step_reports_not_evaluated_liveness_and_a_measured_face_match() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut session = FptSession::new(client_for(&engine));
     session
@@ -67,12 +67,12 @@ async fn the_selfie_step_reports_not_evaluated_instead_of_numbers() {
         .warning
         .unwrap()
         .contains("does not evaluate liveness"));
+    // Face match is measured: the card's photo is the selfie's astronaut.
     let face_match = result.face_match.expect("face_match block");
-    assert_eq!((face_match.is_match, face_match.similarity), (None, None));
+    assert_eq!(face_match.is_match, Some(true));
     assert!(face_match
-        .warning
-        .unwrap()
-        .contains("does not compare faces"));
+        .similarity
+        .is_some_and(|similarity| similarity > 80.0));
     assert!(
         !result.is_complete_session,
         "a first selfie leaves room for a retry"

@@ -203,6 +203,16 @@ impl ApiError {
             Self::FaceMismatch { result, .. } | Self::MultipleFaces { result, .. } => {
                 Some(result.is_complete_session)
             }
+            // Other refusals of a selfie may say so too (the local engine does when the
+            // card's photo has no face: the customer must start again from the card).
+            Self::Api { raw, .. } => {
+                let body: serde_json::Value = serde_json::from_slice(&raw.bytes).ok()?;
+                match body.get("is_complete_session")? {
+                    serde_json::Value::Bool(complete) => Some(*complete),
+                    serde_json::Value::String(text) => text.parse().ok(),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }

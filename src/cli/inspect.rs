@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::api::prepare::decode_upright;
 use crate::api::DocumentType;
-use crate::engine::{read_document, Tesseract};
+use crate::engine::{read_document_and_portrait, Tesseract};
 use crate::verify::{find_cccd_qr, parse_mrz, CardDate, Mrz};
 
 #[derive(Serialize)]
@@ -54,7 +54,10 @@ pub fn run(
         }
     }
     let ocr = Tesseract::find();
-    let reading = read_document(document, &images, ocr.as_ref());
+    // The holder's photo is kept out of the text reading, as the engine does.
+    let detector = crate::face::FaceDetector::load(None).ok();
+    let (reading, _) =
+        read_document_and_portrait(document, &images, ocr.as_ref(), detector.as_ref());
     let qr_read =
         document == DocumentType::Idr && images.iter().any(|image| find_cccd_qr(image).is_some());
     let today = CardDate::today();

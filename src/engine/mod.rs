@@ -17,9 +17,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::api::Secret;
-use crate::face::FaceDetector;
+use crate::face::{FaceDetector, FaceMatcher, DEFAULT_MATCH_DISTANCE};
 pub use reading::{
-    read_card_text, read_document, read_mrz, rotate_filled, CardReading, FieldSource, ReadField,
+    read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
+    CardReading, FieldSource, ReadField,
 };
 pub use script::{Script, ScriptedEndpoint};
 pub use tesseract::Tesseract;
@@ -44,6 +45,11 @@ pub struct EngineSettings {
     /// The face detector for the selfie (0 faces: an error; 2 or more: code 407); without
     /// it the selfie is accepted unchecked, with a warning.
     pub faces: Option<Arc<FaceDetector>>,
+    /// dlib's landmark and recognition models for the face match; without them (or
+    /// without the detector) face match answers "N/A" and says it is unavailable.
+    pub matcher: Option<Arc<FaceMatcher>>,
+    /// Embeddings closer than this are one person (dlib's 0.6 by default).
+    pub match_distance: f32,
 }
 
 impl Default for EngineSettings {
@@ -57,6 +63,8 @@ impl Default for EngineSettings {
             script: None,
             ocr: Tesseract::find(),
             faces: FaceDetector::load(None).ok().map(Arc::new),
+            matcher: FaceMatcher::shared().ok(),
+            match_distance: DEFAULT_MATCH_DISTANCE,
         }
     }
 }

@@ -8,6 +8,7 @@ use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{Reading, Tesseract, TextLine};
 use crate::api::DocumentType;
+use crate::face::{Face, FaceDetector};
 use crate::verify::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
 
 /// Where a field's value came from.
@@ -64,6 +65,49 @@ const IDR_KEYS: [(&str, &str); 11] = [
     ("Issue Date", "Ngày cấp / Date of issue"),
     ("MRZ", "MRZ"),
 ];
+
+/// Reads `images` (front first) as [`read_document`] does, with the holder's photo on the
+/// front kept out of the text reading: the largest face `detector` finds on the front is
+/// the portrait, and its head-and-shoulders area is painted white for Tesseract (a face
+/// photo beside the name line makes it read the name as noise). Also returns that face,
+/// in the front's pixels, for the face match. Without a detector this is
+/// [`read_document`].
+pub fn read_document_and_portrait(
+    document: DocumentType,
+    images: &[DynamicImage],
+    ocr: Option<&Tesseract>,
+    detector: Option<&FaceDetector>,
+) -> (CardReading, Option<Face>) {
+    let portrait = match (detector, images.first()) {
+        (Some(detector), Some(front)) => match detector.detect_thorough(&front.to_rgb8()) {
+            Ok(faces) => faces
+                .into_iter()
+                .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height))),
+            Err(error) => {
+                tracing::warn!("face detection on the document failed: {error}");
+                None
+            }
+        },
+        _ => None,
+    };
+    let Some(face) = portrait.as_ref().filter(|_| ocr.is_some()) else {
+        return (read_document(document, images, ocr), portrait);
+    };
+    let mut for_text = images.to_vec();
+    let mut front = for_text[0].to_rgb8();
+    let (width, height) = (front.width() as f32, front.height() as f32);
+    let left = (face.left - 0.55 * face.width).clamp(0.0, width) as u32;
+    let right = (face.left + 1.55 * face.width).clamp(0.0, width) as u32;
+    let top = (face.top - 0.75 * face.height).clamp(0.0, height) as u32;
+    let bottom = (face.top + 2.4 * face.height).clamp(0.0, height) as u32;
+    for y in top..bottom {
+        for x in left..right {
+            front.put_pixel(x, y, image::Rgb([255, 255, 255]));
+        }
+    }
+    for_text[0] = DynamicImage::ImageRgb8(front);
+    (read_document(document, &for_text, ocr), portrait)
+}
 
 /// Reads `images` (front first). `ocr` is `None` where Tesseract is not installed: then
 /// only a CCCD's QR code is read, and the reading says so.

@@ -15,15 +15,15 @@ use axum::{Json, Router};
 use image::DynamicImage;
 use serde_json::{json, Value};
 
-use super::reading::{read_document, CardReading};
+use super::reading::{read_document, read_document_and_portrait, CardReading};
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
-use super::sessions::{SessionProblem, SessionStore};
+use super::sessions::{CardFace, SessionProblem, SessionStore};
 use super::tesseract::Tesseract;
 use super::{EngineSettings, RequestCounts};
 use crate::api::krypton::KryptonRequest;
 use crate::api::prepare::decode_upright;
 use crate::api::{DocumentType, Lang, Secret, Side};
-use crate::face::FaceDetector;
+use crate::face::{similarity, Embedding, FaceDetector, FaceMatcher};
 
 struct EngineState {
     api_keys: Vec<Secret>,
@@ -34,6 +34,8 @@ struct EngineState {
     counts: Arc<RequestCounts>,
     ocr: Option<Tesseract>,
     faces: Option<Arc<FaceDetector>>,
+    matcher: Option<Arc<FaceMatcher>>,
+    match_distance: f32,
 }
 
 pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Router {
@@ -50,6 +52,8 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         counts,
         ocr: settings.ocr,
         faces: settings.faces,
+        matcher: settings.matcher,
+        match_distance: settings.match_distance,
     });
     Router::new()
         .route("/session/init", post(session_init))
@@ -479,20 +483,38 @@ async fn ocr(
         Err(response) => return response,
     };
     let ocr = state.ocr.clone();
-    let reading =
-        match tokio::task::spawn_blocking(move || read_document(document, &images, ocr.as_ref()))
-            .await
-        {
-            Ok(reading) => reading,
-            Err(_) => {
-                return reply(
-                    style,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "500",
-                    "internal error while reading",
-                )
-            }
+    // The front (the first image unless only the back was sent) carries the photo the
+    // selfie is matched against.
+    let has_front = side != Some(Side::Back);
+    let detector = state.faces.clone();
+    let matcher = state.matcher.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        if !has_front {
+            return (read_document(document, &images, ocr.as_ref()), None);
+        }
+        let (reading, portrait) =
+            read_document_and_portrait(document, &images, ocr.as_ref(), detector.as_deref());
+        let card_face = match (&matcher, &portrait, images.first()) {
+            _ if reading.fields.is_empty() => None,
+            (Some(matcher), Some(face), Some(front)) => Some(CardFace::Found(Box::new(
+                matcher.embed_face(&front.to_rgb8(), face),
+            ))),
+            (Some(_), None, _) if detector.is_some() => Some(CardFace::NoFace),
+            _ => None,
         };
+        (reading, card_face)
+    });
+    let (reading, card_face) = match read.await {
+        Ok(reading) => reading,
+        Err(_) => {
+            return reply(
+                style,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500",
+                "internal error while reading",
+            )
+        }
+    };
     let CardReading { fields, warning } = reading;
     if fields.is_empty() {
         return reply(
@@ -512,6 +534,9 @@ async fn ocr(
             session.document_read = true;
             if side == Some(Side::Front) {
                 session.front_read = true;
+            }
+            if let Some(card_face) = card_face {
+                session.card_face = card_face;
             }
         });
     if recorded.is_err() {
@@ -607,15 +632,15 @@ async fn face_liveness(
             Err(response) => return response,
         };
     let selfie = match decode_uploads(uploads, style, lang).await {
-        Ok(mut images) => images.swap_remove(0),
+        Ok(mut images) => Arc::new(images.swap_remove(0).to_rgb8()),
         Err(response) => return response,
     };
     let faces = match &state.faces {
         Some(detector) => {
             let detector = detector.clone();
+            let picture = selfie.clone();
             let found =
-                tokio::task::spawn_blocking(move || detector.detect_thorough(&selfie.to_rgb8()))
-                    .await;
+                tokio::task::spawn_blocking(move || detector.detect_thorough(&picture)).await;
             match found {
                 Ok(Ok(faces)) => Some(faces),
                 Ok(Err(error)) => {
@@ -643,15 +668,31 @@ async fn face_liveness(
         // Not an attempt: the picture cannot be judged at all, so the customer retakes it.
         return no_face(lang);
     }
+    let card_face = state
+        .sessions
+        .with_session(&session_id, &device_type, |session| {
+            session.card_face.clone()
+        })
+        .unwrap_or_default();
+    if matches!(card_face, CardFace::NoFace) {
+        // Nothing to match the selfie with: the session ends, the card is captured again.
+        state
+            .sessions
+            .with_session(&session_id, &device_type, |session| {
+                session.selfie_attempts = state.selfie_attempts;
+                session.card_face = CardFace::NotChecked;
+            })
+            .ok();
+        return no_face_on_card(lang);
+    }
     let attempts = state
         .sessions
         .with_session(&session_id, &device_type, |session| {
             session.selfie_attempts += 1;
-            // Where the face is, for the match against the card (never the picture).
-            session.selfie_face = faces
-                .as_ref()
-                .and_then(|faces| faces.first())
-                .map(|face| [face.left, face.top, face.width, face.height]);
+            if session.selfie_attempts >= state.selfie_attempts {
+                // Complete: the card's face is no longer needed.
+                session.card_face = CardFace::NotChecked;
+            }
             session.selfie_attempts
         })
         .unwrap_or(state.selfie_attempts);
@@ -665,13 +706,14 @@ async fn face_liveness(
             "warning": warning,
         })
     };
+    let liveness = not_evaluated("The local engine does not evaluate liveness");
     if let Some(count) = faces.as_ref().map(Vec::len).filter(|count| *count >= 2) {
         // The contract's sample for two faces, with liveness honestly not evaluated.
         let message = format!("{count} faces exist");
         return Json(json!({
             "code": "407",
             "message": message,
-            "liveness": not_evaluated("The local engine does not evaluate liveness yet"),
+            "liveness": liveness,
             "face_match": {
                 "code": "407", "message": message,
                 "isMatch": "N/A", "similarity": "N/A", "warning": "N/A",
@@ -680,46 +722,150 @@ async fn face_liveness(
         }))
         .into_response();
     }
-    let face_warning = if faces.is_some() {
-        "The local engine does not compare faces yet"
-    } else {
-        "The local engine does not compare faces yet; the selfie was not checked for faces (face detector model not installed)"
+    let unavailable = match (
+        &state.matcher,
+        faces.as_ref().and_then(|faces| faces.first()),
+        card_face,
+    ) {
+        (Some(matcher), Some(face), CardFace::Found(card)) => {
+            let matcher = matcher.clone();
+            let face = face.clone();
+            let selfie =
+                tokio::task::spawn_blocking(move || matcher.embed_face(&selfie, &face)).await;
+            let Ok(selfie) = selfie else {
+                return reply(
+                    style,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "500",
+                    "internal error while matching faces",
+                );
+            };
+            return face_match_answer(
+                &selfie,
+                &card,
+                state.match_distance,
+                liveness,
+                complete,
+                lang,
+            );
+        }
+        (None, _, _) => NO_MATCH_MODELS,
+        (Some(_), None, _) => NO_FACE_DETECTOR,
+        (Some(_), Some(_), _) => NO_CARD_PHOTO,
     };
-    // One face (or no detector): liveness and face match are not evaluated, so every
-    // result is "N/A", never a made-up number.
+    // Face match could not be evaluated: every result is "N/A", never a made-up number.
     Json(json!({
         "code": "200",
         "message": say(lang, "Selfie received; liveness and face match were not evaluated", "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt"),
-        "liveness": not_evaluated("The local engine does not evaluate liveness yet"),
+        "liveness": liveness,
         "face_match": {
             "code": "200",
             "message": "face match not evaluated",
             "isMatch": "N/A", "similarity": "N/A",
-            "warning": face_warning,
+            "warning": unavailable,
         },
         "is_complete_session": complete,
     }))
     .into_response()
 }
 
-/// No face in the selfie: code "400" (the contract has no code for it) with a message in
-/// the session's language, in the shape of the contract's face answers.
+/// Why face match answered "N/A" (its `warning`).
+const NO_MATCH_MODELS: &str =
+    "Face match unavailable: the face-match models are not installed on this engine (./fetch-models)";
+const NO_FACE_DETECTOR: &str = "Face match unavailable: the selfie was not checked for faces \
+    (the face detector model is not installed on this engine; ./fetch-models)";
+const NO_CARD_PHOTO: &str =
+    "Face match unavailable: the document's photo was not read in this session";
+
+/// The match itself, in the contract's shapes: code "200" with `isMatch` "true", or code
+/// "303" with `isMatch` "false" (the contract's sample), `similarity` as a percentage
+/// ([`similarity`]). `distance` is beyond the contract (clients ignore it).
+fn face_match_answer(
+    selfie: &Embedding,
+    card: &Embedding,
+    threshold: f32,
+    liveness: Value,
+    complete: bool,
+    lang: Lang,
+) -> Response {
+    let distance = selfie.distance(card);
+    let matched = distance < threshold;
+    let score = format!("{:.2}", similarity(distance, threshold));
+    // For the operations log: the verdict only, never the numbers of a face.
+    tracing::info!(matched, "face match evaluated");
+    let (code, message, match_message) = if matched {
+        (
+            "200",
+            say(
+                lang,
+                "Face matched; liveness was not evaluated",
+                "Khuôn mặt khớp với giấy tờ; chưa đánh giá thực thể sống",
+            ),
+            "face matching successful",
+        )
+    } else {
+        (
+            "303",
+            say(
+                lang,
+                "The face does not match the document",
+                "Khuôn mặt không khớp với giấy tờ",
+            ),
+            "face is not matching with document",
+        )
+    };
+    Json(json!({
+        "code": code,
+        "message": message,
+        "liveness": liveness,
+        "face_match": {
+            "code": code,
+            "message": match_message,
+            "isMatch": if matched { "true" } else { "false" },
+            "similarity": score,
+            "distance": format!("{distance:.3}"),
+            "warning": "N/A",
+        },
+        "is_complete_session": complete,
+    }))
+    .into_response()
+}
+
+/// No face on the card's photo: nothing to match with, so the session is complete and the
+/// customer starts again from the card.
+fn no_face_on_card(lang: Lang) -> Response {
+    let message = say(
+        lang,
+        "No face was found on the document's photo; capture the front of the document again",
+        "Không tìm thấy khuôn mặt trên ảnh của giấy tờ; hãy chụp lại mặt trước giấy tờ",
+    );
+    face_refused(&message, "no face found on the document", true)
+}
+
+/// No face in the selfie: the customer takes it again (the attempt is not counted).
 fn no_face(lang: Lang) -> Response {
     let message = say(
         lang,
         "No face was found in the selfie; take it again, looking at the camera",
         "Không tìm thấy khuôn mặt trong ảnh chân dung; hãy chụp lại, nhìn vào camera",
     );
+    face_refused(&message, "no face found", false)
+}
+
+/// A selfie refused before any match: HTTP 400 with code "400" (the contract has no code
+/// for it), a message in the session's language, in the shape of the contract's face
+/// answers.
+fn face_refused(message: &str, match_message: &str, complete: bool) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({
             "code": "400",
             "message": message,
             "face_match": {
-                "code": "400", "message": "no face found",
+                "code": "400", "message": match_message,
                 "isMatch": "N/A", "similarity": "N/A", "warning": "N/A",
             },
-            "is_complete_session": false,
+            "is_complete_session": complete,
         })),
     )
         .into_response()

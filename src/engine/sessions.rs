@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// What the engine remembers of one session. Nothing personal: the images and what was
-/// read from them are not kept.
+use crate::face::Embedding;
+
+/// What the engine remembers of one session. The images and what was read from them are
+/// not kept; the one personal thing is the card photo's face embedding, kept for the match
+/// with the selfie and wiped when the session ends (complete, expired or replaced).
 #[derive(Debug, Clone)]
 pub struct EngineSession {
     pub device_type: String,
@@ -16,9 +19,20 @@ pub struct EngineSession {
     /// A document was read in this session, so a selfie can be checked against it.
     pub document_read: bool,
     pub selfie_attempts: u32,
-    /// The last selfie's face box (left, top, width, height in its pixels), kept for the
-    /// match against the card's photo.
-    pub selfie_face: Option<[f32; 4]>,
+    /// The face on the document's front, for the match with the selfie.
+    pub card_face: CardFace,
+}
+
+/// The face on the card's photo, as far as the engine could tell.
+#[derive(Debug, Clone, Default)]
+pub enum CardFace {
+    /// Not looked for: no front read yet, or the engine has no face-match models.
+    #[default]
+    NotChecked,
+    /// The front was read and no face was found on it.
+    NoFace,
+    /// Its embedding (wiped from memory when dropped).
+    Found(Box<Embedding>),
 }
 
 /// Why a session cannot be used; the contract answers all three with errorCode "403".
@@ -59,12 +73,11 @@ impl SessionStore {
     /// Opens a session; `None` when the store is full even after forgetting expired ones.
     pub fn create(&self, device_type: &str, only_engine: bool) -> Option<String> {
         let mut sessions = self.lock();
+        // Expired sessions go now, not when the store fills up: they may hold a face.
+        let ttl = self.ttl;
+        sessions.retain(|_, session| session.last_used.elapsed() <= ttl);
         if sessions.len() >= self.capacity {
-            let ttl = self.ttl;
-            sessions.retain(|_, session| session.last_used.elapsed() <= ttl);
-            if sessions.len() >= self.capacity {
-                return None;
-            }
+            return None;
         }
         let id = uuid::Uuid::new_v4().to_string();
         sessions.insert(
@@ -76,7 +89,7 @@ impl SessionStore {
                 front_read: false,
                 document_read: false,
                 selfie_attempts: 0,
-                selfie_face: None,
+                card_face: CardFace::NotChecked,
             },
         );
         Some(id)

@@ -151,8 +151,40 @@ pub fn draw_qr(card: &mut RgbImage, payload: &str, left: u32, top: u32, module_p
     }
 }
 
-/// The front: national header, title, a photo box, the QR code and the labelled fields.
+/// The holder's photo on every rendered card: the public-domain astronaut portrait of the
+/// demo selfie (assets/demo/README.md), cut to head and shoulders like an ID photo, so the
+/// engine's face match sees the same person on the card and in the demo selfie.
+pub fn card_portrait() -> RgbImage {
+    static PORTRAIT: std::sync::OnceLock<RgbImage> = std::sync::OnceLock::new();
+    PORTRAIT
+        .get_or_init(|| {
+            let photo =
+                image::load_from_memory(include_bytes!("../../assets/demo/selfie-astronaut.jpg"))
+                    .expect("the demo selfie decodes")
+                    .to_rgb8();
+            // The face is a 94 px square around (225, 128); the photo box is 180×230.
+            let cut = image::imageops::crop_imm(&photo, 125, 22, 200, 255).to_image();
+            image::imageops::resize(
+                &cut,
+                PHOTO_BOX.2,
+                PHOTO_BOX.3,
+                image::imageops::FilterType::Triangle,
+            )
+        })
+        .clone()
+}
+
+/// The front's photo box: left, top, width, height.
+pub const PHOTO_BOX: (u32, u32, u32, u32) = (30, 170, 180, 230);
+
+/// The front: national header, title, the holder's photo, the QR code and the labelled
+/// fields.
 pub fn render_front(person: &Person) -> RgbImage {
+    render_front_with_photo(person, Some(&card_portrait()))
+}
+
+/// The front with another photo, or an empty grey photo box (`None`).
+pub fn render_front_with_photo(person: &Person, photo: Option<&RgbImage>) -> RgbImage {
     let mut card = background();
     draw_text(
         &mut card,
@@ -171,9 +203,23 @@ pub fn render_front(person: &Person) -> RgbImage {
         true,
     );
     draw_text(&mut card, "CĂN CƯỚC CÔNG DÂN", 330.0, 96.0, 34.0, true);
-    for y in 170..400 {
-        for x in 30..210 {
-            card.put_pixel(x, y, Rgb([170, 180, 195]));
+    let (left, top, width, height) = PHOTO_BOX;
+    match photo {
+        Some(photo) => {
+            let fitted = image::imageops::resize(
+                photo,
+                width,
+                height,
+                image::imageops::FilterType::Triangle,
+            );
+            image::imageops::replace(&mut card, &fitted, i64::from(left), i64::from(top));
+        }
+        None => {
+            for y in top..top + height {
+                for x in left..left + width {
+                    card.put_pixel(x, y, Rgb([170, 180, 195]));
+                }
+            }
         }
     }
     draw_qr(&mut card, &person.qr_payload(), CARD_WIDTH - 200, 10, 3);

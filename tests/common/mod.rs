@@ -20,9 +20,12 @@ pub const CARD_PAYLOAD: &str =
     "079203004512|272345678|Phạm Thị Hồng Nhung|05111993|Nữ|12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh|14082021";
 
 /// A card-shaped image (ID-1 aspect) with `payload` as a QR code in the top-right corner,
-/// the way a CCCD front carries it, plus some dark "print" so it is not a bare QR.
+/// the way a CCCD front carries it, some dark "print" so it is not a bare QR, and the
+/// holder's photo.
 pub fn card_with_qr(payload: &str) -> RgbImage {
     let mut card = plain_card();
+    // The holder's photo (the demo selfie's astronaut), clear of the stripes and the QR.
+    image::imageops::replace(&mut card, &card::card_portrait(), 450, 330);
     let modules = qrcode::QrCode::new(payload.as_bytes())
         .expect("payload fits a QR code")
         .width() as u32;
