@@ -25,6 +25,7 @@ fn main() {
         &std::fs::read_to_string(data.join("fixtures.json")).expect("fixtures.json"),
     )
     .expect("fixtures.json is JSON");
+    let before = resident_mb();
     let matcher = match FaceMatcher::load(None) {
         Ok(matcher) => matcher,
         Err(error) => {
@@ -32,6 +33,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let models_mb = resident_mb() - before;
+    let load_ms = median_ms(3, || {
+        black_box(FaceMatcher::load(None).ok());
+    });
     let mut chips = Vec::new();
     let mut located = Vec::new();
     for case in fixtures["cases"].as_array().expect("cases") {
@@ -83,10 +88,30 @@ fn main() {
         "Face match, one core, median of {rounds} rounds over {} faces",
         chips.len()
     );
+    println!(
+        "  load both models       {load_ms:8.2} ms, {models_mb:.0} MB resident (once per process)"
+    );
     println!("  5 landmarks            {landmarks_ms:8.2} ms per face");
     println!("  150×150 chip           {chip_ms:8.2} ms per face");
     println!("  embedding (ResNet)     {embedding_ms:8.2} ms per chip");
     let figures = serde_json::json!({ "embedding_ms": embedding_ms, "rounds": rounds });
     let out = root.join("target/bench-face-match.json");
     std::fs::write(&out, figures.to_string()).expect("writes target/bench-face-match.json");
+}
+
+/// This process's resident memory (Linux), in MB.
+fn resident_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
