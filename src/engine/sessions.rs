@@ -162,4 +162,23 @@ mod tests {
         assert!(store.create("a", false).is_some());
         assert_eq!(store.len(), 1);
     }
+
+    #[test]
+    fn an_expired_session_and_its_card_face_go_when_the_next_session_opens() {
+        // Not only when the store is full: an abandoned session holds a face.
+        let store = SessionStore::new(Duration::from_millis(30), 100);
+        let abandoned = store.create("a", false).unwrap();
+        store
+            .with_session(&abandoned, "a", |session| {
+                session.card_face = CardFace::Found(Box::new(Embedding([0.5; 128])));
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        store.create("a", false).unwrap();
+        assert_eq!(store.len(), 1);
+        assert_eq!(
+            store.with_session(&abandoned, "a", |_| ()),
+            Err(SessionProblem::Unknown)
+        );
+    }
 }

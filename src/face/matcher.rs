@@ -206,7 +206,7 @@ impl FaceMatcher {
 
 /// The box dlib's landmark model is given for a face the BlazeFace detector found: the
 /// detector's square box, as it is. The model was trained on the boxes of dlib's own HOG
-/// detector; on the test photos BlazeFace's box is 0.90–1.07 times the size of dlib's and
+/// detector; on the test photos BlazeFace's box is 0.93–1.12 times the size of dlib's and
 /// its centre within 7 px of it, which the cascade absorbs (`tests/face_match.rs` checks
 /// that the embedding barely moves between the two boxes).
 pub fn dlib_box(face: &Face) -> FaceBox {
