@@ -204,12 +204,10 @@ fn extract_chip(image: &RgbImage, placement: &ChipPlacement) -> RgbImage {
     let mut rect = placement
         .rect
         .translate(-crop_left as f64, -crop_top as f64);
-    let mut level = 0;
-    while rect.down().area() > pixels {
+    // Halve until one more halving would leave fewer pixels than the chip (the same count
+    // as `depth`: the area does not depend on where the rectangle is).
+    for _ in 0..depth {
         rect = rect.down();
-        level += 1;
-    }
-    for _ in 0..level.min(depth + 1) {
         level_image = pyramid_down(&level_image);
     }
 
