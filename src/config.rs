@@ -656,7 +656,11 @@ impl LoadedConfig {
             .map_err(|error| tracing::warn!("face match is unavailable: {error}"))
             .ok(),
             match_distance: engine.match_distance,
-            ..EngineSettings::default()
+            // Not `..EngineSettings::default()`: that would load the default face models
+            // as well, even where the config names others.
+            max_sessions: crate::engine::DEFAULT_MAX_SESSIONS,
+            script: None,
+            ocr: crate::engine::Tesseract::find(),
         })
     }
 }

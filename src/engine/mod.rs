@@ -52,13 +52,16 @@ pub struct EngineSettings {
     pub match_distance: f32,
 }
 
+/// Most sessions open at once unless set otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
+
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             api_keys: Vec::new(),
             session_ttl: Duration::from_secs(600),
             max_file_bytes: 15 * 1024 * 1024,
-            max_sessions: 10_000,
+            max_sessions: DEFAULT_MAX_SESSIONS,
             selfie_attempts: 3,
             script: None,
             ocr: Tesseract::find(),

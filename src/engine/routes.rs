@@ -668,34 +668,30 @@ async fn face_liveness(
         // Not an attempt: the picture cannot be judged at all, so the customer retakes it.
         return no_face(lang);
     }
-    let card_face = state
+    // One visit to the session: count the attempt and take what the selfie is matched with.
+    let visit = state
         .sessions
         .with_session(&session_id, &device_type, |session| {
-            session.card_face.clone()
-        })
-        .unwrap_or_default();
-    if matches!(card_face, CardFace::NoFace) {
-        // Nothing to match the selfie with: the session ends, the card is captured again.
-        state
-            .sessions
-            .with_session(&session_id, &device_type, |session| {
+            if matches!(session.card_face, CardFace::NoFace) {
+                // Nothing to match the selfie with: the session ends, the card goes again.
                 session.selfie_attempts = state.selfie_attempts;
                 session.card_face = CardFace::NotChecked;
-            })
-            .ok();
-        return no_face_on_card(lang);
-    }
-    let attempts = state
-        .sessions
-        .with_session(&session_id, &device_type, |session| {
-            session.selfie_attempts += 1;
-            if session.selfie_attempts >= state.selfie_attempts {
-                // Complete: the card's face is no longer needed.
-                session.card_face = CardFace::NotChecked;
+                return None;
             }
-            session.selfie_attempts
-        })
-        .unwrap_or(state.selfie_attempts);
+            session.selfie_attempts += 1;
+            let card_face = if session.selfie_attempts >= state.selfie_attempts {
+                // Complete: the session no longer keeps the card's face.
+                std::mem::take(&mut session.card_face)
+            } else {
+                session.card_face.clone()
+            };
+            Some((card_face, session.selfie_attempts))
+        });
+    let (card_face, attempts) = match visit {
+        Ok(Some(visit)) => visit,
+        Ok(None) => return no_face_on_card(lang),
+        Err(_) => (CardFace::NotChecked, state.selfie_attempts),
+    };
     let complete = attempts >= state.selfie_attempts;
     let not_evaluated = |warning: &str| {
         json!({

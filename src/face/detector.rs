@@ -99,26 +99,13 @@ impl Face {
     }
 }
 
-/// Where the app looks for the model, in order: next to the installed binary
-/// (`/usr/share/ekyc-kiosk/models/` for the Debian package), then the source tree's
-/// `assets/models/` (a developer's checkout, where `./fetch-models` puts it).
+/// Where the app looks for the model: `blazeface/` under each of [`super::model_roots`].
 pub fn model_search_paths() -> Vec<PathBuf> {
     let relative = Path::new("blazeface").join(FACE_MODEL_FILE);
-    let mut paths = Vec::new();
-    if let Some(prefix) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
-    {
-        paths.push(prefix.join("share/ekyc-kiosk/models").join(&relative));
-    }
-    paths.push(Path::new("/usr/share/ekyc-kiosk/models").join(&relative));
-    paths.push(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("assets/models")
-            .join(&relative),
-    );
-    paths.dedup();
-    paths
+    super::model_roots()
+        .into_iter()
+        .map(|root| root.join(&relative))
+        .collect()
 }
 
 /// The first of [`model_search_paths`] that exists.

@@ -44,21 +44,13 @@ fn list(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// The folders searched for the two model files, in order: next to the installed binary
-/// (`<prefix>/share/ekyc-kiosk/models/dlib`), `/usr/share/ekyc-kiosk/models/dlib`, then
-/// the source tree's `assets/models/dlib` (where `./fetch-models` puts them).
+/// The folders searched for the two model files: `dlib/` under each of
+/// [`super::model_roots`].
 pub fn match_model_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(prefix) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
-    {
-        dirs.push(prefix.join("share/ekyc-kiosk/models/dlib"));
-    }
-    dirs.push(PathBuf::from("/usr/share/ekyc-kiosk/models/dlib"));
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/dlib"));
-    dirs.dedup();
-    dirs
+    super::model_roots()
+        .into_iter()
+        .map(|root| root.join("dlib"))
+        .collect()
 }
 
 /// A face's 128-d embedding. Biometric data: wiped from memory when dropped, never

@@ -21,3 +21,23 @@ pub use matcher::{
     DEFAULT_MATCH_DISTANCE, LANDMARK_MODEL_FILE, RECOGNITION_MODEL_FILE,
 };
 pub use resnet::EMBEDDING_SIZE;
+
+/// Where the app looks for its models, in order: next to the installed binary
+/// (`<prefix>/share/ekyc-kiosk/models`, so `/usr/share/…` for the Debian package), then
+/// `/usr/share/ekyc-kiosk/models`, then the source tree's `assets/models` (a developer's
+/// checkout, where `./fetch-models` puts them). Each model lives in a folder of its own
+/// below these.
+pub fn model_roots() -> Vec<std::path::PathBuf> {
+    use std::path::Path;
+    let mut roots = Vec::new();
+    if let Some(prefix) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
+    {
+        roots.push(prefix.join("share/ekyc-kiosk/models"));
+    }
+    roots.push(Path::new("/usr/share/ekyc-kiosk/models").to_path_buf());
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models"));
+    roots.dedup();
+    roots
+}
