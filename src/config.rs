@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{FptSettings, ImageLimits, Lang, RetryPolicy, Secret};
+use crate::api::{FptSettings, RetryPolicy};
+use crate::contract::{Lang, Secret};
 use crate::engine::EngineSettings;
+use crate::imaging::ImageLimits;
 use crate::quality::{Preset, Thresholds};
 
 /// Which back end the app talks to.

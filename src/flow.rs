@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use image::RgbaImage;
 use zeroize::Zeroize;
 
-use crate::api::{ApiError, DocumentType, FaceMatch, Lang, Liveness, OcrField, PreparedImage};
-use crate::verify::FieldAgreement;
+use crate::api::ApiError;
+use crate::contract::{DocumentType, Lang};
+use crate::imaging::PreparedImage;
+pub use crate::verification::{SubmitStep, Verdict, VerificationResult};
 
 /// What a capture screen is taking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,17 +22,6 @@ pub enum CaptureTarget {
     Back,
     /// The customer's face.
     Selfie,
-}
-
-/// The steps of a submission, shown with their progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SubmitStep {
-    /// `/session/init`.
-    Session,
-    /// `/ocr`.
-    Document,
-    /// `/face/liveness`.
-    Face,
 }
 
 /// Why the customer is being asked to do something again: an error turned into guidance.
@@ -116,59 +107,6 @@ impl Drop for Capture {
         // The upload zeroes itself; the preview is the customer's face or card too.
         let pixels: &mut [u8] = &mut self.preview;
         pixels.zeroize();
-    }
-}
-
-/// What the back end said, as the result screen shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VerificationResult {
-    pub document: Option<DocumentType>,
-    pub fields: Vec<OcrField>,
-    pub liveness: Option<Liveness>,
-    pub face_match: Option<FaceMatch>,
-    /// The OCR against what the card itself proves (its QR code, its MRZ), per field.
-    pub cross_check: Vec<FieldAgreement>,
-}
-
-/// The overall verdict the result screen shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Live, and the face matches the document.
-    Verified,
-    /// Not live, or the face does not match.
-    Rejected,
-    /// Nothing negative, but some checks were not evaluated ("N/A"): never shown as a pass.
-    NotEvaluated {
-        /// Liveness was not evaluated.
-        liveness: bool,
-        /// Face match was not evaluated.
-        face_match: bool,
-    },
-}
-
-impl VerificationResult {
-    pub fn verdict(&self) -> Verdict {
-        let is_live = self.liveness.as_ref().and_then(|liveness| liveness.is_live);
-        let is_match = self
-            .face_match
-            .as_ref()
-            .and_then(|face_match| face_match.is_match);
-        match (is_live, is_match) {
-            (Some(false), _) | (_, Some(false)) => Verdict::Rejected,
-            (Some(true), Some(true)) => Verdict::Verified,
-            _ => Verdict::NotEvaluated {
-                liveness: is_live.is_none(),
-                face_match: is_match.is_none(),
-            },
-        }
-    }
-
-    /// Drops every value a customer could be recognised by (each field zeroes itself).
-    fn wipe(&mut self) {
-        self.fields.clear();
-        self.cross_check.clear();
-        self.liveness = None;
-        self.face_match = None;
     }
 }
 

@@ -1,9 +1,15 @@
 //! ekyc-kiosk: identity verification for bank branch kiosks.
 //!
-//! The layout is the architecture:
+//! The layout is the architecture; nothing below imports from above:
+//! - [`contract`]: the wire types of both back-end contracts, written once (exact
+//!   serialisation for the engine, lenient parsing for the client); [`imaging`]: decoding,
+//!   orienting and preparing images.
 //! - [`api`]: typed clients for the two back-end contracts (FPT.AI eKYC, Krypton v3).
 //! - [`engine`]: the local engine, a server that speaks those contracts on loopback.
-//! - [`verify`]: what the card itself proves (the CCCD QR payload, later the MRZ).
+//! - [`verify`]: what the card itself proves (the CCCD QR payload, the MRZ, cross-checks);
+//!   [`face`]: face detection and match; [`quality`]: capture quality.
+//! - [`verification`]: one customer's verification (session, card, OCR, face, verdict),
+//!   run by the kiosk and by `submit` alike, and the back end it runs against.
 //! - [`config`]: `config.toml`, `EKYC_…` environment overrides and flags.
 //! - [`flow`]: the kiosk wizard as a state machine, without egui.
 //! - [`ui`]: the screens, one file each; [`app`]: the window that ties flow, camera,
@@ -16,9 +22,12 @@ pub mod app;
 pub mod camera;
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod engine;
 pub mod face;
 pub mod flow;
+pub mod imaging;
 pub mod quality;
 pub mod ui;
+pub mod verification;
 pub mod verify;

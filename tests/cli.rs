@@ -493,6 +493,23 @@ fn config_shows_what_is_in_force_without_the_key() {
     );
 }
 
+#[test]
+fn config_prints_numbers_as_they_were_configured() {
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join(".config/ekyc-kiosk");
+    std::fs::create_dir_all(&xdg).unwrap();
+    std::fs::write(xdg.join("config.toml"), "[engine]\nmatch_distance = 0.45\n").unwrap();
+    let output = command(home.path()).arg("config").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("match_distance = 0.45\n"), "{text}");
+    assert!(text.contains("face_min_score = 0.75\n"), "{text}");
+    assert!(
+        !text.contains("00000"),
+        "a float printed with f32 noise: {text}"
+    );
+}
+
 /// `ekyc-kiosk mrz` with `input` on standard input.
 fn mrz(input: &[u8], extra: &[&str]) -> Output {
     use std::io::Write;

@@ -105,6 +105,8 @@ fn field(key: &str, value: &str) -> OcrField {
         value: value.into(),
         score: None,
         locale: None,
+        source: None,
+        extra: Default::default(),
     }
 }
 

@@ -203,3 +203,95 @@ async fn vietnamese_messages_when_asked_for() {
         "{error}"
     );
 }
+
+/// The one runner the kiosk and `submit` share: session → document (+ the card's own QR
+/// code) → face, with each step heard as it starts, and the session kept for a selfie
+/// retake.
+#[tokio::test]
+async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake() {
+    use ekyc_kiosk::verification::{SubmitStep, Verification};
+    use std::sync::{Arc, Mutex};
+
+    let engine = start_engine(EngineSettings::default()).await;
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let heard = steps.clone();
+    let progress = move |step: SubmitStep| heard.lock().unwrap().push(step);
+    let mut verification = Verification::new(client_for(&engine));
+    let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
+    let result = verification
+        .run(request, &selfie(), &progress)
+        .await
+        .expect("the whole verification runs");
+    assert_eq!(
+        *steps.lock().unwrap(),
+        [SubmitStep::Session, SubmitStep::Document, SubmitStep::Face]
+    );
+    assert_eq!(result.fields[0].value, CARD_ID);
+    assert!(
+        result
+            .cross_check
+            .iter()
+            .any(|agreement| agreement.key == "ID"),
+        "the card's own QR code was read beside the back end's OCR"
+    );
+    assert!(verification.has_document());
+    assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 1);
+
+    verification
+        .face(&selfie())
+        .await
+        .expect("a second selfie goes alone, in the same session");
+    assert_eq!(engine.requests(ScriptedEndpoint::SessionInit), 1);
+    assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 1);
+    assert_eq!(engine.requests(ScriptedEndpoint::FaceLiveness), 2);
+}
+
+#[tokio::test]
+async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request() {
+    use ekyc_kiosk::verification::{SubmitStep, Verification};
+
+    let engine = start_engine(EngineSettings::default()).await;
+    let mut verification = Verification::new(client_for(&engine));
+    let failure = verification.face(&selfie()).await.unwrap_err();
+    assert_eq!(failure.step, SubmitStep::Face);
+    assert!(
+        matches!(failure.error, ApiError::Internal(_)),
+        "{:?}",
+        failure.error
+    );
+    assert_eq!(engine.requests(ScriptedEndpoint::FaceLiveness), 0);
+}
+
+/// The flow may ask for the selfie alone after the worker's session went (wiped): the
+/// worker then sends everything again in a new session, and the customer sees a result,
+/// not an internal message.
+#[test]
+fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
+    use ekyc_kiosk::app::submission::Submission;
+    use ekyc_kiosk::flow::Event;
+    use std::sync::{mpsc, Arc};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let engine = runtime.block_on(start_engine(EngineSettings::default()));
+    let (sender, events) = mpsc::channel();
+    let report = Arc::new(move |generation: u64, event: Event| {
+        let _ = sender.send((generation, event));
+    });
+    let mut submission = Submission::new(runtime.handle().clone(), client_for(&engine), report);
+    let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
+    submission.resubmit_selfie(request, selfie());
+    let mut names = Vec::new();
+    let finished = loop {
+        let (_, event) = events
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the worker reports");
+        match event {
+            Event::Progress(step) => names.push(step),
+            Event::Finished(outcome) => break outcome,
+            _ => {}
+        }
+    };
+    assert!(finished.is_ok(), "{:?}", finished.err());
+    assert_eq!(names.len(), 3, "session, document, face: {names:?}");
+    assert_eq!(engine.requests(ScriptedEndpoint::SessionInit), 1);
+}

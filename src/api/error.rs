@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::types::FaceResult;
+use crate::contract::FaceResult;
+use crate::imaging::ImageError;
 
 /// The most of a response body kept for staff diagnostics.
 pub const RAW_BODY_LIMIT: usize = 4 * 1024;
@@ -117,6 +118,20 @@ pub enum ApiError {
     /// A request this client will not send (bad parameters, wrong order).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+
+    /// A step of this program failed inside (a bug, already logged without personal
+    /// data); the text says which.
+    #[error("this kiosk failed while {0}; the log has the details")]
+    Internal(String),
+}
+
+impl From<ImageError> for ApiError {
+    fn from(error: ImageError) -> Self {
+        Self::InvalidImage {
+            name: error.name,
+            reason: error.reason,
+        }
+    }
 }
 
 /// A stable name for each error, for `submit --json` and the UI's message keys.
@@ -149,6 +164,8 @@ pub enum ErrorKind {
     InvalidImage,
     /// See [`ApiError::InvalidRequest`].
     InvalidRequest,
+    /// See [`ApiError::Internal`].
+    Internal,
 }
 
 impl ApiError {
@@ -167,6 +184,7 @@ impl ApiError {
             Self::ConnectionDropped { .. } => ErrorKind::ConnectionDropped,
             Self::InvalidImage { .. } => ErrorKind::InvalidImage,
             Self::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Self::Internal(_) => ErrorKind::Internal,
         }
     }
 

@@ -12,40 +12,12 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use super::error::{ApiError, RawBody};
-use super::prepare::PreparedImage;
-use super::secret::Secret;
-use super::types::{code_of, DocumentType, FaceResult, Lang, OcrResult, Side};
-
-/// How transient failures are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Tries in all, the first one included (at least 1).
-    pub attempts: u32,
-    /// Pause before the second try; doubled before each further one.
-    pub initial_backoff: Duration,
-    /// Longest pause between two tries.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(4),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The pause before try number `attempt + 1`.
-    pub fn backoff_after(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
-    }
-}
+use super::http::{http_client, transport_error, RetryPolicy};
+use crate::contract::{
+    Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
+    StatusReply,
+};
+use crate::imaging::PreparedImage;
 
 /// Everything the client needs to reach one FPT.AI-contract back end.
 #[derive(Debug, Clone)]
@@ -186,10 +158,10 @@ impl Endpoint {
         }
     }
 
-    fn code_and_message_fields(self) -> (&'static str, &'static str) {
+    fn shape(self) -> Shape {
         match self {
-            Self::Ocr => ("errorCode", "errorMessage"),
-            Self::SessionInit | Self::FaceLiveness => ("code", "message"),
+            Self::Ocr => Shape::ErrorCode,
+            Self::SessionInit | Self::FaceLiveness => Shape::Code,
         }
     }
 }
@@ -203,14 +175,8 @@ pub struct FptClient {
 
 impl FptClient {
     pub fn new(settings: FptSettings) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .user_agent(concat!("ekyc-kiosk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ApiError::InvalidRequest(format!("HTTP client: {error}")))?;
         Ok(Self {
-            http,
+            http: http_client(settings.connect_timeout, settings.request_timeout)?,
             settings: Arc::new(settings),
         })
     }
@@ -234,9 +200,9 @@ impl FptClient {
                 request
             })
             .await?;
-        match body.get("session-id").and_then(Value::as_str) {
-            Some(id) if !id.trim().is_empty() => Ok(SessionId(id.trim().to_owned())),
-            _ => Err(ApiError::MalformedResponse {
+        match SessionInitReply::from_json(&body) {
+            Some(reply) => Ok(SessionId(reply.session_id.clone())),
+            None => Err(ApiError::MalformedResponse {
                 reason: "no session-id in the answer".into(),
                 raw: RawBody::new(body.to_string().as_bytes()),
             }),
@@ -310,24 +276,10 @@ impl FptClient {
         endpoint: Endpoint,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Value, ApiError> {
-        let retry = self.settings.retry;
-        let mut attempt = 1;
-        loop {
-            match self.post_once(endpoint, build()).await {
-                Err(error) if error.is_transient() && attempt < retry.attempts => {
-                    let pause = retry.backoff_after(attempt);
-                    tracing::warn!(
-                        endpoint = endpoint.path(),
-                        attempt,
-                        kind = ?error.kind(),
-                        "transient failure, trying again in {pause:?}"
-                    );
-                    tokio::time::sleep(pause).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        self.settings
+            .retry
+            .run(endpoint.path(), || self.post_once(endpoint, build()))
+            .await
     }
 
     async fn post_once(
@@ -361,35 +313,6 @@ impl FptClient {
             self.settings.request_timeout,
         )
     }
-}
-
-/// Maps a reqwest failure to what happened on the wire.
-pub(crate) fn transport_error(
-    error: &reqwest::Error,
-    base_url: &str,
-    timeout: Duration,
-) -> ApiError {
-    let reason = innermost_cause(error);
-    if error.is_timeout() {
-        ApiError::Timeout(timeout)
-    } else if error.is_connect() {
-        ApiError::Unreachable {
-            url: base_url.to_owned(),
-            reason,
-        }
-    } else {
-        ApiError::ConnectionDropped { reason }
-    }
-}
-
-/// reqwest's own message names the URL and little else; the cause at the bottom of the
-/// chain ("Connection refused (os error 111)") is what staff need.
-fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    cause.to_string()
 }
 
 /// The answer as JSON, or the error its status and bytes amount to. 429 and 5xx are HTTP
@@ -434,49 +357,40 @@ fn check_code(
     body: Value,
     bytes: &[u8],
 ) -> Result<Value, ApiError> {
-    let (code_field, message_field) = endpoint.code_and_message_fields();
-    let code = code_of(body.get(code_field))
-        .or_else(|| code_of(body.get("errorCode")))
-        .or_else(|| code_of(body.get("code")));
-    let message = body
-        .get(message_field)
-        .or_else(|| body.get("message"))
-        .or_else(|| body.get("errorMessage"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let shape = endpoint.shape();
+    let (code, message) = StatusReply::from_json(shape, &body);
     let raw = || RawBody::new(bytes);
     let Some(code) = code else {
         if (200..300).contains(&status) {
             return Err(ApiError::MalformedResponse {
-                reason: format!("no `{code_field}` in the answer"),
+                reason: format!("no `{}` in the answer", shape.fields().0),
                 raw: raw(),
             });
         }
         return Err(ApiError::Http { status, raw: raw() });
     };
-    match code.as_str() {
-        "0" | "200" if (200..300).contains(&status) => Ok(body),
-        "0" | "200" => Err(ApiError::Http { status, raw: raw() }),
-        "403" => Err(ApiError::SessionExpired {
+    match code {
+        Code::Success if (200..300).contains(&status) => Ok(body),
+        Code::Success => Err(ApiError::Http { status, raw: raw() }),
+        Code::SessionExpired => Err(ApiError::SessionExpired {
             message,
             raw: raw(),
         }),
-        "3" => Err(ApiError::DocumentNotFound {
+        Code::DocumentNotFound => Err(ApiError::DocumentNotFound {
             message,
             raw: raw(),
         }),
-        "401" => Err(ApiError::Unauthorized { status, raw: raw() }),
-        "303" => Err(ApiError::FaceMismatch {
+        Code::Unauthorized => Err(ApiError::Unauthorized { status, raw: raw() }),
+        Code::FaceMismatch => Err(ApiError::FaceMismatch {
             result: Box::new(FaceResult::from_json(&body)),
             raw: raw(),
         }),
-        "407" => Err(ApiError::MultipleFaces {
+        Code::MultipleFaces => Err(ApiError::MultipleFaces {
             result: Box::new(FaceResult::from_json(&body)),
             raw: raw(),
         }),
-        _ => Err(ApiError::Api {
-            code,
+        other => Err(ApiError::Api {
+            code: other.as_str(shape).to_owned(),
             message,
             raw: raw(),
         }),
@@ -612,22 +526,6 @@ impl FptSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_its_bound() {
-        let policy = RetryPolicy {
-            attempts: 5,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(350),
-        };
-        let pauses: Vec<_> = (1..=4)
-            .map(|attempt| policy.backoff_after(attempt))
-            .collect();
-        assert_eq!(
-            pauses,
-            [100, 200, 350, 350].map(Duration::from_millis).to_vec()
-        );
-    }
 
     #[test]
     fn answers_map_to_their_errors() {

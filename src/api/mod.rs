@@ -1,15 +1,19 @@
-//! Typed clients for the two back-end contracts (see `shared/api-contract.md`).
+//! Typed clients for the two back-end contracts (described in `docs/contract.md`; the
+//! wire types themselves are in [`crate::contract`]).
 
 pub mod error;
 pub mod fpt;
+mod http;
 pub mod krypton;
-pub mod prepare;
-pub mod secret;
-pub mod types;
 
 pub use error::{ApiError, ErrorKind, RawBody};
-pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, RetryPolicy, SessionId};
+pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, SessionId};
+pub use http::RetryPolicy;
 pub use krypton::{KryptonClient, KryptonRequest};
-pub use prepare::{prepare_decoded, prepare_image, prepare_image_file, ImageLimits, PreparedImage};
-pub use secret::Secret;
-pub use types::{DocumentType, FaceMatch, FaceResult, Lang, Liveness, OcrField, OcrResult, Side};
+// The contract's values and images as the clients' signatures use them.
+pub use crate::contract::{
+    DocumentType, FaceMatch, FaceResult, Lang, Liveness, OcrField, OcrResult, Secret, Side,
+};
+pub use crate::imaging::{
+    prepare_decoded, prepare_image, prepare_image_file, ImageLimits, PreparedImage,
+};

@@ -2,30 +2,30 @@
 //! tied together. Screens return [`Action`]s; they are applied once, at the end of the
 //! frame, and the flow's [`Effect`]s after them.
 
+mod capture;
 pub mod out_of_service;
 pub mod submission;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions};
-use image::DynamicImage;
 
-use crate::api::{prepare_decoded, prepare_image_file, FptClient, ImageLimits, Lang, OcrRequest};
-use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
+use crate::api::{FptClient, OcrRequest};
+use crate::camera::{CameraStatus, SceneHint, SourceFactory};
 use crate::config::CaptureConfig;
+use crate::contract::Lang;
 use crate::engine::EngineHandle;
 use crate::face::FaceDetector;
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
-use crate::quality::{
-    find_card, flatten_card, Analyser, AutoCapture, AutoCaptureState, Luma, Quad, SideSignature,
-    Thresholds,
-};
+use crate::imaging::{ImageLimits, PreparedImage};
+use crate::quality::Thresholds;
 use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, View};
+pub use capture::crop_card;
+use capture::CapturePipeline;
 use submission::Submission;
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name
@@ -106,27 +106,14 @@ pub struct KioskApp {
     staff_mode: bool,
     score_threshold: f32,
     face_match_threshold: f32,
-    image_limits: ImageLimits,
     backend_is_local: bool,
-    runtime: tokio::runtime::Handle,
-    camera: Camera,
-    /// Checks the preview on its own thread while a capture screen shows.
-    analyser: Analyser,
-    auto_capture: Option<AutoCapture>,
-    /// The capture screen showing and since when: frames taken before it are of the step
-    /// before (the customer still holding the front, say) and are neither checked nor
-    /// taken.
-    capture_screen: Option<(CaptureTarget, Instant)>,
-    guide: Option<CaptureGuide>,
-    /// Set while a capture screen shows: only then do camera frames cause repaints.
-    preview_visible: Arc<AtomicBool>,
-    camera_texture: Option<(u64, TextureHandle)>,
+    /// The camera, the preview's analysis and the stills.
+    capture: CapturePipeline,
     thumbnails: HashMap<CaptureTarget, CaptureTexture>,
     pending_texture: Option<CaptureTexture>,
     notice: Option<String>,
     submission: Submission,
     messages: Receiver<Message>,
-    sender: Sender<Message>,
     _engine: Option<EngineHandle>,
 }
 
@@ -135,26 +122,15 @@ impl KioskApp {
         let ctx = cc.egui_ctx.clone();
         ui::install_style(&ctx);
         let (sender, messages) = std::sync::mpsc::channel();
-        let preview_visible = Arc::new(AtomicBool::new(false));
-        let repaint_ctx = ctx.clone();
-        let visible = preview_visible.clone();
-        let camera = Camera::start(setup.camera, setup.hint.clone(), move || {
-            if visible.load(Ordering::Relaxed) {
-                repaint_ctx.request_repaint();
-            }
-        })?;
-        let analysis_ctx = ctx.clone();
-        let analyser = Analyser::start(
-            camera.tap(),
-            setup.hint.clone(),
-            setup.capture.detector.clone(),
-            setup.capture.thresholds,
-            move || analysis_ctx.request_repaint(),
+        let capture = CapturePipeline::start(
+            &ctx,
+            setup.camera,
+            setup.hint,
+            &setup.capture,
+            setup.image_limits,
+            setup.runtime.clone(),
+            sender.clone(),
         )?;
-        let auto_capture = setup
-            .capture
-            .auto_capture
-            .then(|| AutoCapture::new(setup.capture.steady_frames, setup.capture.countdown));
         let report_sender = sender.clone();
         let report_ctx = ctx.clone();
         let report: submission::Report = Arc::new(move |generation, event| {
@@ -167,22 +143,13 @@ impl KioskApp {
             staff_mode: false,
             score_threshold: setup.score_threshold,
             face_match_threshold: setup.face_match_threshold,
-            image_limits: setup.image_limits,
             backend_is_local: setup.engine.is_some(),
-            submission: Submission::new(setup.runtime.clone(), setup.client, report),
-            runtime: setup.runtime,
-            camera,
-            analyser,
-            auto_capture,
-            capture_screen: None,
-            guide: None,
-            preview_visible,
-            camera_texture: None,
+            submission: Submission::new(setup.runtime, setup.client, report),
+            capture,
             thumbnails: HashMap::new(),
             pending_texture: None,
             notice: None,
             messages,
-            sender,
             _engine: setup.engine,
         })
     }
@@ -194,12 +161,12 @@ impl KioskApp {
 
     /// What the frame analysis says about the preview (capture screens only).
     pub fn guide(&self) -> Option<&CaptureGuide> {
-        self.guide.as_ref()
+        self.capture.guide()
     }
 
     /// What the camera thread is doing (the badges depend on it).
     pub fn camera_status(&self) -> CameraStatus {
-        self.camera.status()
+        self.capture.camera_status()
     }
 
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
@@ -210,9 +177,9 @@ impl KioskApp {
                 let effect = self.flow.handle(event, now);
                 self.apply_effect(effect);
             }
-            Action::TakePicture => self.take_picture(),
-            Action::LoadFromFile => self.load_from_file(ctx),
-            Action::RetryCamera => self.camera.retry_now(),
+            Action::TakePicture => self.capture.take_picture(&self.flow),
+            Action::LoadFromFile => self.capture.load_from_file(ctx, self.flow.lang()),
+            Action::RetryCamera => self.capture.retry_camera(),
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
@@ -221,27 +188,13 @@ impl KioskApp {
         match effect {
             Effect::None => {}
             Effect::StartSubmission => {
-                let captures = (
-                    self.flow.document(),
-                    self.flow.capture(CaptureTarget::Front),
-                    self.flow.capture(CaptureTarget::Selfie),
-                );
-                if let (Some(document), Some(front), Some(selfie)) = captures {
-                    let back = self
-                        .flow
-                        .capture(CaptureTarget::Back)
-                        .filter(|_| document.has_back());
-                    let request = OcrRequest::both_sides(
-                        document,
-                        front.upload.clone(),
-                        back.map(|back| back.upload.clone()),
-                    );
-                    self.submission.start(request, selfie.upload.clone());
+                if let Some((request, selfie)) = self.submission_content() {
+                    self.submission.start(request, selfie);
                 }
             }
             Effect::ResubmitSelfie => {
-                if let Some(selfie) = self.flow.capture(CaptureTarget::Selfie) {
-                    self.submission.resubmit_selfie(selfie.upload.clone());
+                if let Some((request, selfie)) = self.submission_content() {
+                    self.submission.resubmit_selfie(request, selfie);
                 }
             }
             Effect::CancelSubmission => self.submission.cancel(),
@@ -254,180 +207,21 @@ impl KioskApp {
         }
     }
 
-    /// The Capture button: the newest checked frame when it is recent (a card is then cut
-    /// out along the outline the check found), else the newest frame.
-    fn take_picture(&mut self) {
-        let Screen::Capture(target) = *self.flow.screen() else {
-            return;
-        };
-        let since = self.screen_since(target);
-        let recent = self.analyser.latest().filter(|analysis| {
-            analysis.target == target
-                && analysis.frame.taken_at >= since
-                && analysis.frame.taken_at.elapsed() < Duration::from_millis(500)
-        });
-        match recent {
-            Some(analysis) => {
-                self.capture_frame(target, analysis.frame.clone(), analysis.check.card)
-            }
-            None => {
-                // The button is enabled only once a frame of this screen arrived.
-                if let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) {
-                    self.capture_frame(target, frame, None);
-                }
-            }
-        }
-    }
-
-    /// `frame` becomes the still, prepared off the UI thread. A card is flattened along
-    /// `card` (looked for here when the frame was not checked) when the whole card was
-    /// found, else cropped to the outline (with a margin); a selfie keeps the whole frame.
-    fn capture_frame(&mut self, target: CaptureTarget, frame: Arc<Frame>, card: Option<Quad>) {
-        let (sender, limits) = (self.sender.clone(), self.image_limits);
-        self.runtime.spawn_blocking(move || {
-            let card = match (target, card) {
-                (CaptureTarget::Selfie, _) => None,
-                (_, Some(card)) => Some(card),
-                (_, None) => find_card(&Luma::from_rgb(&frame.image)),
-            };
-            let image = match (target, card) {
-                (CaptureTarget::Selfie, _) => DynamicImage::ImageRgb8(frame.image.clone()),
-                (_, Some(card)) if !card.cut_off => {
-                    DynamicImage::ImageRgb8(flatten_card(&frame.image, &card))
-                }
-                _ => crop_card(&DynamicImage::ImageRgb8(frame.image.clone())),
-            };
-            let name = match target {
-                CaptureTarget::Front => "front.jpg",
-                CaptureTarget::Back => "back.jpg",
-                CaptureTarget::Selfie => "selfie.jpg",
-            };
-            let message = match prepare_decoded(image.clone(), name, &limits) {
-                Ok(upload) => Message::Captured(Capture::new(upload, &image)),
-                Err(error) => Message::CaptureFailed(error.to_string()),
-            };
-            let _ = sender.send(message);
-        });
-    }
-
-    /// When the capture screen for `target` appeared (now, if it is not showing).
-    fn screen_since(&self, target: CaptureTarget) -> Instant {
-        match self.capture_screen {
-            Some((showing, since)) if showing == target => since,
-            _ => Instant::now(),
-        }
-    }
-
-    /// Follows the frame analysis on a capture screen: the guide drawn over the preview,
-    /// and the automatic picture when every gate held long enough.
-    fn follow_analysis(&mut self, ctx: &egui::Context, now: Instant) {
-        let Screen::Capture(target) = *self.flow.screen() else {
-            if self.capture_screen.take().is_some() {
-                // Off the capture screens, nothing of the customer stays in the analysis.
-                self.analyser.set_active(false);
-                self.analyser.set_earlier_side(None);
-                self.guide = None;
-            }
-            return;
-        };
-        if self
-            .capture_screen
-            .is_none_or(|(showing, _)| showing != target)
-        {
-            // The demo camera plays what it is told; told first, then the clock starts.
-            self.camera.hint().set(target);
-            self.capture_screen = Some((target, Instant::now()));
-            if let Some(auto) = &mut self.auto_capture {
-                auto.reset();
-            }
-            let earlier_side = match target {
-                CaptureTarget::Back => self.flow.capture(CaptureTarget::Front).map(|front| {
-                    SideSignature::of_flat(
-                        &DynamicImage::ImageRgba8(front.preview.clone()).to_rgb8(),
-                    )
-                }),
-                _ => None,
-            };
-            self.analyser.set_earlier_side(earlier_side);
-        }
-        self.analyser.set_active(true);
-        let since = self.screen_since(target);
-        let face_guidance_off = target == CaptureTarget::Selfie && !self.analyser.face_guidance();
-        let analysis = self
-            .analyser
-            .latest()
-            .filter(|analysis| analysis.target == target && analysis.frame.taken_at >= since);
-        let mut guide = CaptureGuide {
-            face_guidance_off,
-            fresh_frame: self
-                .camera
-                .latest()
-                .is_some_and(|frame| frame.taken_at >= since),
-            ..CaptureGuide::default()
-        };
-        let Some(analysis) = analysis else {
-            self.guide = Some(guide);
-            return;
-        };
-        let check = &analysis.check;
-        guide.checked = true;
-        guide.instruction = check.instruction;
-        guide.card = check
-            .card
-            .map(|card| card.corners.map(|corner| egui::pos2(corner.x, corner.y)));
-        guide.face = check.faces.as_deref().and_then(|faces| match faces {
-            [face] => Some(egui::Rect::from_min_size(
-                egui::pos2(face.left, face.top),
-                egui::vec2(face.width, face.height),
-            )),
-            _ => None,
-        });
-        let automatic = self.auto_capture.as_mut().filter(|_| !face_guidance_off);
-        if let Some(auto) = automatic {
-            match auto.update(analysis.frame.sequence, check.passed(), now) {
-                AutoCaptureState::Waiting => {}
-                AutoCaptureState::Countdown { left } => {
-                    guide.countdown = Some(left);
-                    ctx.request_repaint_after(Duration::from_millis(100));
-                }
-                AutoCaptureState::Capture => {
-                    tracing::info!(?target, "automatic capture");
-                    self.capture_frame(target, analysis.frame.clone(), check.card);
-                }
-            }
-        }
-        self.guide = Some(guide);
-    }
-
-    /// "Load from file": the dialog runs on its own thread (GTK back end, so it also
-    /// appears in a bare kiosk session without a desktop portal).
-    fn load_from_file(&mut self, ctx: &egui::Context) {
-        let (sender, limits, ctx) = (self.sender.clone(), self.image_limits, ctx.clone());
-        let lang = self.flow.lang();
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                let picked = rfd::FileDialog::new()
-                    .set_title(ui::text(lang, "capture-load-file"))
-                    .add_filter("JPEG / PNG", &["jpg", "jpeg", "png", "JPG", "JPEG", "PNG"])
-                    .pick_file();
-                let Some(path) = picked else { return };
-                let message = match prepare_image_file(&path, &limits) {
-                    Ok(upload) => match image::load_from_memory(&upload.jpeg) {
-                        Ok(image) => Message::Captured(Capture::new(upload, &image)),
-                        Err(error) => Message::CaptureFailed(error.to_string()),
-                    },
-                    Err(error) => {
-                        tracing::info!("file refused: {error}");
-                        Message::CaptureFailed(ui::text(lang, "file-not-image"))
-                    }
-                };
-                let _ = sender.send(message);
-                ctx.request_repaint();
-            });
-        if let Err(error) = spawned {
-            tracing::error!("cannot open the file dialog: {error}");
-        }
+    /// What a submission sends: the document's sides and the selfie, once all are taken.
+    fn submission_content(&self) -> Option<(OcrRequest, PreparedImage)> {
+        let document = self.flow.document()?;
+        let front = self.flow.capture(CaptureTarget::Front)?;
+        let selfie = self.flow.capture(CaptureTarget::Selfie)?;
+        let back = self
+            .flow
+            .capture(CaptureTarget::Back)
+            .filter(|_| document.has_back());
+        let request = OcrRequest::both_sides(
+            document,
+            front.upload.clone(),
+            back.map(|back| back.upload.clone()),
+        );
+        Some((request, selfie.upload.clone()))
     }
 
     fn receive_messages(&mut self) {
@@ -453,34 +247,7 @@ impl KioskApp {
     /// Uploads what changed since the last frame: the newest camera frame (only while a
     /// capture screen shows), and the captures' previews.
     fn sync_textures(&mut self, ctx: &egui::Context) {
-        let capture_screen = matches!(self.flow.screen(), Screen::Capture(_));
-        self.preview_visible
-            .store(capture_screen, Ordering::Relaxed);
-        if let Screen::Capture(target) = self.flow.screen() {
-            self.camera.hint().set(*target);
-            if let Some(frame) = self.camera.latest() {
-                if self
-                    .camera_texture
-                    .as_ref()
-                    .is_none_or(|(sequence, _)| *sequence != frame.sequence)
-                {
-                    let size = [frame.image.width() as usize, frame.image.height() as usize];
-                    let image = ColorImage::from_rgb(size, frame.image.as_raw());
-                    match &mut self.camera_texture {
-                        Some((sequence, texture)) => {
-                            texture.set(image, TextureOptions::LINEAR);
-                            *sequence = frame.sequence;
-                        }
-                        None => {
-                            self.camera_texture = Some((
-                                frame.sequence,
-                                ctx.load_texture("camera", image, TextureOptions::LINEAR),
-                            ))
-                        }
-                    }
-                }
-            }
-        }
+        self.capture.sync_preview(ctx, &self.flow);
         for target in [
             CaptureTarget::Front,
             CaptureTarget::Back,
@@ -563,19 +330,6 @@ fn top_bar_ui(
     action
 }
 
-/// A card capture: the frame cropped to the card outline, with a 3 % margin so a card
-/// held a little off-centre is not cut.
-pub fn crop_card(frame: &DynamicImage) -> DynamicImage {
-    let (width, height) = (frame.width() as f32, frame.height() as f32);
-    let outline =
-        ui::capture::card_outline(width, height).expand2(egui::vec2(width * 0.03, height * 0.03));
-    let left = outline.min.x.max(0.0) as u32;
-    let top = outline.min.y.max(0.0) as u32;
-    let crop_width = (outline.width() as u32).min(frame.width() - left);
-    let crop_height = (outline.height() as u32).min(frame.height() - top);
-    frame.crop_imm(left, top, crop_width, crop_height)
-}
-
 fn capture_texture(ctx: &egui::Context, capture: &Capture, name: &str) -> CaptureTexture {
     let size = [
         capture.preview.width() as usize,
@@ -637,20 +391,20 @@ impl eframe::App for KioskApp {
             };
             ctx.request_repaint_after(Duration::from_millis(soon));
         }
-        self.follow_analysis(ctx, now);
+        self.capture.follow(ctx, &self.flow, now);
         self.sync_textures(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        let status = self.camera.status();
+        let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
         let actions = {
             let view = View {
                 flow: &self.flow,
                 lang: self.flow.lang(),
                 camera_status: &status,
-                camera_texture: self.camera_texture.as_ref().map(|(_, texture)| texture),
+                camera_texture: self.capture.camera_texture(),
                 thumbnails: &self
                     .thumbnails
                     .iter()
@@ -660,7 +414,7 @@ impl eframe::App for KioskApp {
                 score_threshold: self.score_threshold,
                 face_match_threshold: self.face_match_threshold,
                 notice: self.notice.as_deref(),
-                guide: self.guide.as_ref(),
+                guide: self.capture.guide(),
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff_mode);

@@ -5,7 +5,7 @@
 
 use egui::RichText;
 
-use crate::api::Lang;
+use crate::contract::Lang;
 use crate::ui::{self, text};
 
 pub struct OutOfService {

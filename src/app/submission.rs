@@ -1,4 +1,4 @@
-//! The submission worker: runs one customer's verification on the async runtime and
+//! The submission worker: runs one customer's [`Verification`] on the async runtime and
 //! reports each step back. A cancelled submission is aborted; its late reports carry an
 //! old generation number and are dropped.
 
@@ -7,19 +7,13 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
-use crate::api::{ApiError, FptClient, FptSession, OcrRequest, OcrResult, PreparedImage};
-use crate::flow::{Event, SubmitStep, VerificationResult};
-use crate::verify::CardEvidence;
+use crate::api::{FptClient, OcrRequest};
+use crate::flow::Event;
+use crate::imaging::PreparedImage;
+use crate::verification::{SubmitStep, Verification};
 
 /// Where reports go: the generation they belong to, and the event for the flow.
 pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
-
-/// The open back-end session and what it read, kept for a selfie retry.
-struct OpenSession {
-    session: FptSession,
-    document: OcrResult,
-    card: CardEvidence,
-}
 
 /// One customer's submissions.
 pub struct Submission {
@@ -28,7 +22,10 @@ pub struct Submission {
     report: Report,
     generation: u64,
     task: Option<tokio::task::JoinHandle<()>>,
-    open: Arc<Mutex<Option<OpenSession>>>,
+    /// The customer's back-end session and what it read. Whether a selfie may go alone is
+    /// the flow's to say ([`crate::flow::Flow::selfie_only_resubmission`]); this only
+    /// holds the session for it.
+    kept: Arc<Mutex<Option<Verification>>>,
 }
 
 impl Submission {
@@ -39,7 +36,7 @@ impl Submission {
             report,
             generation: 0,
             task: None,
-            open: Arc::new(Mutex::new(None)),
+            kept: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -50,53 +47,42 @@ impl Submission {
 
     /// Everything, in a new back-end session.
     pub fn start(&mut self, request: OcrRequest, selfie: PreparedImage) {
-        let generation = self.next_generation();
-        let (client, report, open) = (self.client.clone(), self.report.clone(), self.open.clone());
-        self.task = Some(self.runtime.spawn(async move {
-            let mut open = open.lock().await;
-            *open = None;
-            let mut session = FptSession::new(client);
-            report(generation, Event::Progress(SubmitStep::Session));
-            if let Err(error) = session.start().await {
-                report(generation, Event::Finished(Err(error)));
-                return;
-            }
-            report(generation, Event::Progress(SubmitStep::Document));
-            // What the card proves, read here while the back end reads it too.
-            let uploads = request.images.clone();
-            let card = tokio::task::spawn_blocking(move || CardEvidence::read_uploads(&uploads));
-            let document = match session.ocr(request).await {
-                Ok(document) => document,
-                Err(error) => {
-                    report(generation, Event::Finished(Err(error)));
-                    return;
-                }
-            };
-            report(generation, Event::Progress(SubmitStep::Face));
-            let card = card.await.unwrap_or_default();
-            let opened = open.insert(OpenSession {
-                session,
-                document,
-                card,
-            });
-            let outcome = face_step(opened, &selfie).await;
-            report(generation, Event::Finished(outcome));
-        }));
+        self.spawn(request, selfie, false);
     }
 
-    /// Only the selfie, in the session that already read the document.
-    pub fn resubmit_selfie(&mut self, selfie: PreparedImage) {
+    /// Only the selfie, in the session that already read the document. Should that
+    /// session be gone, everything goes again in a new one rather than the customer
+    /// meeting an internal error.
+    pub fn resubmit_selfie(&mut self, request: OcrRequest, selfie: PreparedImage) {
+        self.spawn(request, selfie, true);
+    }
+
+    fn spawn(&mut self, request: OcrRequest, selfie: PreparedImage, selfie_only: bool) {
         let generation = self.next_generation();
-        let (report, open) = (self.report.clone(), self.open.clone());
+        let (client, report, kept) = (self.client.clone(), self.report.clone(), self.kept.clone());
         self.task = Some(self.runtime.spawn(async move {
-            let mut open = open.lock().await;
-            let outcome = match open.as_mut() {
-                Some(opened) => face_step(opened, &selfie).await,
-                None => Err(ApiError::InvalidRequest(
-                    "no open session to retry the selfie in".into(),
-                )),
+            let progress = {
+                let report = report.clone();
+                move |step: SubmitStep| report(generation, Event::Progress(step))
             };
-            report(generation, Event::Finished(outcome));
+            let mut kept = kept.lock().await;
+            let outcome = match kept
+                .as_mut()
+                .filter(|kept| selfie_only && kept.has_document())
+            {
+                Some(verification) => verification.face(&selfie).await,
+                None => {
+                    if selfie_only {
+                        tracing::warn!("no session kept for the selfie: sending everything again");
+                    }
+                    let verification = kept.insert(Verification::new(client));
+                    verification.run(request, &selfie, &progress).await
+                }
+            };
+            report(
+                generation,
+                Event::Finished(outcome.map_err(|failure| failure.error)),
+            );
         }));
     }
 
@@ -108,10 +94,10 @@ impl Submission {
     /// The customer is gone: stop, and drop the back-end session with every image in it.
     pub fn wipe(&mut self) {
         self.cancel();
-        let open = self.open.clone();
+        let kept = self.kept.clone();
         self.runtime.spawn(async move {
             // Dropping the session zeroes the images it kept for replays.
-            *open.lock().await = None;
+            *kept.lock().await = None;
         });
     }
 
@@ -122,18 +108,4 @@ impl Submission {
         self.generation += 1;
         self.generation
     }
-}
-
-async fn face_step(
-    opened: &mut OpenSession,
-    selfie: &PreparedImage,
-) -> Result<VerificationResult, ApiError> {
-    let face = opened.session.face_liveness(selfie).await?;
-    Ok(VerificationResult {
-        document: None,
-        fields: opened.document.fields.clone(),
-        liveness: face.liveness,
-        face_match: face.face_match,
-        cross_check: opened.card.cross_check(&opened.document.fields),
-    })
 }

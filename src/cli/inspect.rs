@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::api::prepare::decode_upright;
-use crate::api::DocumentType;
+use crate::contract::{DocumentType, FieldKey};
 use crate::engine::{read_document_and_portrait, Tesseract};
+use crate::imaging::decode_upright;
 use crate::verify::{find_cccd_qr, parse_mrz, CardDate, Mrz};
 
 #[derive(Serialize)]
@@ -64,7 +64,7 @@ pub fn run(
     let mrz = reading
         .fields
         .iter()
-        .find(|field| field.key == "MRZ")
+        .find(|field| field.key == FieldKey::Mrz)
         .and_then(|field| parse_mrz(&field.value, today).ok());
     let exit_code = if reading.fields.is_empty() { 3 } else { 0 };
     let report = InspectReport {
@@ -75,7 +75,7 @@ pub fn run(
             .fields
             .iter()
             .map(|field| InspectField {
-                key: field.key,
+                key: field.key.as_str(),
                 value: field.value.clone(),
                 source: field.source.as_str(),
                 score: field.score,
@@ -135,7 +135,11 @@ fn render(report: &InspectReport, today: CardDate) -> String {
         "\n  {:<width$}  {:<6}  {:>6}  Value\n",
         "Field", "Source", "Score"
     ));
-    for field in report.fields.iter().filter(|field| field.key != "MRZ") {
+    for field in report
+        .fields
+        .iter()
+        .filter(|field| field.key != FieldKey::Mrz.as_str())
+    {
         let score = field
             .score
             .map_or("N/A".to_owned(), |score| format!("{score:.1}"));

@@ -1,16 +1,14 @@
 //! `ekyc-kiosk` without a subcommand: the kiosk window.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::FptClient;
 use crate::app::out_of_service::OutOfService;
 use crate::app::{CaptureSetup, KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
-use crate::config::{Backend, LoadedConfig};
-use crate::engine;
+use crate::config::LoadedConfig;
+use crate::verification::Backend;
 
 /// The application icon, bundled; `None` only if the PNG were broken.
 fn window_icon() -> Option<egui::IconData> {
@@ -89,34 +87,8 @@ pub async fn setup(
     loaded: &LoadedConfig,
 ) -> Result<KioskSetup, String> {
     let config = &loaded.config;
-    let (engine, base_url, api_key) = match config.backend {
-        Backend::Local => {
-            let settings = loaded
-                .engine_settings(&[])
-                .map_err(|error| error.to_string())?;
-            let handle = engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
-                .await
-                .map_err(|error| error.to_string())?;
-            let (base_url, key) = (handle.base_url().to_owned(), handle.api_key().clone());
-            (Some(handle), base_url, key)
-        }
-        Backend::Fpt => {
-            let key = loaded
-                .api_key()
-                .map_err(|error| error.to_string())?
-                .ok_or("no API key for the FPT.AI back end: set EKYC_API_KEY or api_key_file")?;
-            (None, config.fpt.base_url.clone(), key)
-        }
-        Backend::Krypton => {
-            return Err(
-                "the kiosk's capture flow speaks the FPT.AI contract (OCR and face); \
-                        Krypton v3 only opens sessions (see `ekyc-kiosk krypton-session`). \
-                        Set backend to \"local\" or \"fpt\"."
-                    .into(),
-            )
-        }
-    };
-    let client = FptClient::new(loaded.fpt_settings(&base_url, api_key))
+    let backend = Backend::start(loaded)
+        .await
         .map_err(|error| error.to_string())?;
     let hint = Arc::new(SceneHint::default());
     Ok(KioskSetup {
@@ -126,8 +98,8 @@ pub async fn setup(
         score_threshold: config.ui.score_threshold as f32,
         face_match_threshold: config.ui.face_match_threshold as f32,
         image_limits: loaded.image_limits(),
-        client,
-        engine,
+        client: backend.client,
+        engine: backend.engine,
         runtime,
         camera: camera_source(&config.camera.device, hint.clone()),
         hint,

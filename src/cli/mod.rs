@@ -4,6 +4,7 @@ mod inspect;
 mod kiosk;
 mod mrz;
 pub mod submit;
+mod values;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,13 +12,15 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::krypton::{
-    KryptonAction, KryptonClient, KryptonExtra, KryptonFlow, LivenessModel, SessionType,
+use crate::api::{ApiError, KryptonClient};
+use crate::config::{Config, LoadedConfig, KEYS};
+use crate::contract::{
+    DocumentType, KryptonAction, KryptonExtra, KryptonFlow, Lang, LivenessModel, Secret,
+    SessionType,
 };
-use crate::api::{ApiError, DocumentType, FptClient, Lang, Secret};
-use crate::config::{Backend, Config, LoadedConfig, KEYS};
 use crate::engine::{self, Script};
-use submit::{BackendInfo, Outcome, ReportError, Step, SubmitFiles, SubmitReport};
+use crate::verification::{Backend, BackendError};
+use submit::{Outcome, ReportError, Step, SubmitFiles, SubmitReport};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -235,7 +238,7 @@ fn die_quietly_on_a_closed_pipe() {
 
 /// Logs go to the systemd journal when systemd connected stderr to it (each event with its
 /// priority), else to stderr. `EKYC_LOG` (tracing's filter syntax) sets the level. No event
-/// carries personal data: see `tests/logs.rs`.
+/// carries personal data: `tests/cli.rs` and `tests/kiosk_ui.rs` log at trace and look.
 fn init_logging(verbose: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -398,48 +401,23 @@ async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport
         Ok(submission) => submission,
         Err(error) => return fail(Step::PrepareImages, Outcome::BadInput, &error),
     };
-    // Keeps the in-process engine alive until the submission is done.
-    let mut _engine = None;
-    let (backend, api_key) = match loaded.config.backend {
-        Backend::Local => {
-            let settings = match loaded.engine_settings(&[]) {
-                Ok(settings) => settings,
-                Err(error) => return fail_with(Outcome::BadInput, error.to_string()),
-            };
-            let handle = match engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
-                Ok(handle) => handle,
-                Err(error) => return fail_with(Outcome::BackendFailure, error.to_string()),
-            };
-            let backend = BackendInfo { kind: "local", base_url: handle.base_url().to_owned() };
-            let key = handle.api_key().clone();
-            _engine = Some(handle);
-            (backend, key)
+    let backend = match Backend::start(loaded).await {
+        Ok(backend) => backend,
+        Err(error) if error.is_bad_configuration() => {
+            return fail_with(Outcome::BadInput, error.to_string())
         }
-        Backend::Fpt => {
-            let key = match loaded.api_key() {
-                Ok(Some(key)) => key,
-                Ok(None) => {
-                    return fail_with(
-                        Outcome::BadInput,
-                        "no API key: set EKYC_API_KEY or api_key_file in the configuration".into(),
-                    )
-                }
-                Err(error) => return fail_with(Outcome::BadInput, error.to_string()),
-            };
-            (BackendInfo { kind: "fpt", base_url: loaded.config.fpt.base_url.clone() }, key)
+        Err(BackendError::Client(error)) => {
+            return fail(Step::Connect, Outcome::BackendFailure, &error)
         }
-        Backend::Krypton => {
-            return fail_with(
-                Outcome::BadInput,
-                "submit speaks the FPT.AI contract; with backend = \"krypton\" pass --base-url, or set backend to local or fpt".into(),
-            )
-        }
+        Err(error) => return fail_with(Outcome::BackendFailure, error.to_string()),
     };
-    let client = match FptClient::new(loaded.fpt_settings(&backend.base_url, api_key)) {
-        Ok(client) => client,
-        Err(error) => return fail(Step::Connect, Outcome::BackendFailure, &error),
-    };
-    submit::run_submission(client, backend, submission).await
+    // `_engine` keeps the in-process engine alive until the submission is done.
+    let Backend {
+        client,
+        info,
+        engine: _engine,
+    } = backend;
+    submit::run_submission(client, info, submission).await
 }
 
 async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
@@ -544,12 +522,35 @@ fn list_cameras() -> ExitCode {
     }
 }
 
+/// Numbers held as `f32` are written as they were configured (`0.6`), not as the nearest
+/// `f64` of that `f32` (`0.6000000238418579`): a float that is exactly an `f32` is written
+/// with the `f32`'s shortest digits.
+fn as_configured(value: &mut toml::Value) {
+    match value {
+        toml::Value::Float(number) => {
+            let single = *number as f32;
+            if f64::from(single) == *number {
+                if let Ok(shortest) = single.to_string().parse::<f64>() {
+                    *number = shortest;
+                }
+            }
+        }
+        toml::Value::Table(table) => table.iter_mut().for_each(|(_, value)| as_configured(value)),
+        toml::Value::Array(values) => values.iter_mut().for_each(as_configured),
+        _ => {}
+    }
+}
+
 fn print_config(loaded: &LoadedConfig) -> ExitCode {
     match &loaded.path {
         Some(path) => println!("# read from {}", path.display()),
         None => println!("# no configuration file; defaults"),
     }
-    match toml::to_string_pretty(&loaded.config) {
+    let written = toml::Value::try_from(&loaded.config).and_then(|mut value| {
+        as_configured(&mut value);
+        toml::to_string_pretty(&value)
+    });
+    match written {
         Ok(text) => println!("{text}"),
         Err(error) => {
             eprintln!("error: {error}");

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::api::{
-    prepare_image_file, ApiError, DocumentType, ErrorKind, FaceMatch, FptClient, FptSession,
-    ImageLimits, Liveness, OcrField, OcrRequest, PreparedImage,
-};
-use crate::verify::{Agreement, CardEvidence, FieldAgreement, Proof};
+use crate::api::{ApiError, ErrorKind, FptClient, OcrRequest};
+use crate::contract::{DocumentType, FaceMatch, Liveness, OcrField};
+use crate::imaging::{prepare_image_file, ImageLimits, PreparedImage};
+pub use crate::verification::BackendInfo;
+use crate::verification::{SubmitStep, Verdict, Verification};
+use crate::verify::{Agreement, FieldAgreement, Proof};
 
 /// Version of the JSON object `submit --json` prints. Bumped on any incompatible change.
 pub const REPORT_SCHEMA: &str = "ekyc-kiosk/submit/1";
@@ -55,7 +56,8 @@ impl Outcome {
             | ErrorKind::MalformedResponse
             | ErrorKind::Timeout
             | ErrorKind::Unreachable
-            | ErrorKind::ConnectionDropped => Self::BackendFailure,
+            | ErrorKind::ConnectionDropped
+            | ErrorKind::Internal => Self::BackendFailure,
         }
     }
 }
@@ -99,14 +101,6 @@ impl ReportError {
                 .map(|raw| raw.text()),
         }
     }
-}
-
-/// Where the submission went.
-#[derive(Debug, Clone, Serialize)]
-pub struct BackendInfo {
-    /// `local` (an engine started in-process) or `fpt`.
-    pub kind: &'static str,
-    pub base_url: String,
 }
 
 /// Everything `submit` found out, as printed by `--json`.
@@ -203,7 +197,7 @@ impl SubmitFiles {
     }
 }
 
-/// Runs init → OCR → face against `client` and reports what came back.
+/// Runs the verification (init → OCR → face) against `client` and reports what came back.
 pub async fn run_submission(
     client: FptClient,
     backend: BackendInfo,
@@ -215,65 +209,44 @@ pub async fn run_submission(
         back,
         selfie,
     } = submission;
-    let mut session = FptSession::new(client);
     let mut report = SubmitReport::new(document, Some(backend));
-
-    let finish =
-        |mut report: SubmitReport, session: &FptSession, step: Step, error: Option<&ApiError>| {
-            report.session_reinitialisations = session.reinitialisations();
-            if let Some(error) = error {
-                report.outcome = Outcome::of_error(error);
-                report.is_complete_session = error.is_complete_session();
-                if let ApiError::FaceMismatch { result, .. }
-                | ApiError::MultipleFaces { result, .. } = error
-                {
-                    report.liveness = result.liveness.clone();
-                    report.face_match = result.face_match.clone();
-                }
-                report.error = Some(ReportError::from_api(step, error));
-            }
-            report.exit_code = report.outcome.exit_code();
-            report
-        };
-
-    let uploads: Vec<PreparedImage> = std::iter::once(front.clone()).chain(back.clone()).collect();
-    let card = tokio::task::spawn_blocking(move || CardEvidence::read_uploads(&uploads));
-    match session
-        .ocr(OcrRequest::both_sides(document, front, back))
-        .await
-    {
-        Ok(result) => {
-            report.cross_check = card.await.unwrap_or_default().cross_check(&result.fields);
-            report.fields = result.fields;
-        }
-        Err(error) => return finish(report, &session, Step::Document, Some(&error)),
+    let mut verification = Verification::new(client);
+    let request = OcrRequest::both_sides(document, front, back);
+    let outcome = verification.run(request, &selfie, &|_| {}).await;
+    report.session_reinitialisations = verification.session_reinitialisations();
+    if let Some(read) = verification.document() {
+        report.fields = read.fields.clone();
+        report.cross_check = verification.cross_check();
     }
-    match session.face_liveness(&selfie).await {
+    match outcome {
         Ok(result) => {
             report.is_complete_session = Some(result.is_complete_session);
-            let is_live = result
-                .liveness
-                .as_ref()
-                .and_then(|liveness| liveness.is_live);
-            let is_match = result
-                .face_match
-                .as_ref()
-                .and_then(|face_match| face_match.is_match);
-            if is_live.is_none() {
-                report.not_evaluated.push("liveness");
-            }
-            if is_match.is_none() {
-                report.not_evaluated.push("face_match");
-            }
-            if is_live == Some(false) || is_match == Some(false) {
+            report.not_evaluated = result.not_evaluated();
+            if result.verdict() == Verdict::Rejected {
                 report.outcome = Outcome::Rejected;
             }
-            report.liveness = result.liveness;
-            report.face_match = result.face_match;
-            finish(report, &session, Step::Face, None)
+            report.liveness = result.liveness.clone();
+            report.face_match = result.face_match.clone();
         }
-        Err(error) => finish(report, &session, Step::Face, Some(&error)),
+        Err(failure) => {
+            let error = &failure.error;
+            report.outcome = Outcome::of_error(error);
+            report.is_complete_session = error.is_complete_session();
+            if let ApiError::FaceMismatch { result, .. } | ApiError::MultipleFaces { result, .. } =
+                error
+            {
+                report.liveness = result.liveness.clone();
+                report.face_match = result.face_match.clone();
+            }
+            let step = match failure.step {
+                SubmitStep::Session | SubmitStep::Document => Step::Document,
+                SubmitStep::Face => Step::Face,
+            };
+            report.error = Some(ReportError::from_api(step, error));
+        }
     }
+    report.exit_code = report.outcome.exit_code();
+    report
 }
 
 /// The report as a person reads it.
@@ -333,7 +306,7 @@ pub fn render_table(report: &SubmitReport) -> String {
             let agreement = report
                 .cross_check
                 .iter()
-                .find(|agreement| agreement.key == field.key);
+                .find(|agreement| agreement.key == field.key.as_str());
             let (card, differs) = card_column(agreement);
             let _ = writeln!(
                 out,

@@ -3,12 +3,13 @@
 //! confidence for the words of its value; and the MRZ lines of the back.
 
 use super::tesseract::{TextLine, Word};
+use crate::contract::FieldKey;
 use crate::verify::cross_check::fold;
 
 /// A field read from printed text: the value's words and their mean confidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintedField {
-    pub key: &'static str,
+    pub key: FieldKey,
     pub label: &'static str,
     pub value: String,
     /// Mean of Tesseract's confidences for the value's words, 0–100.
@@ -31,7 +32,7 @@ enum Value {
 }
 
 struct Label {
-    key: &'static str,
+    key: FieldKey,
     printed: &'static str,
     /// Folded (upper-case ASCII) words that identify the label's line.
     marks: &'static [&'static str],
@@ -49,49 +50,49 @@ impl Label {
 
 const FRONT: &[Label] = &[
     Label {
-        key: "ID",
+        key: FieldKey::Id,
         printed: "Số / No.",
         marks: &["SO / NO", "SO DINH DANH", "IDENTIFICATION NUMBER"],
         value: Value::TwelveDigits,
     },
     Label {
-        key: "Name",
+        key: FieldKey::Name,
         printed: "Họ và tên / Full name",
         marks: &["HO VA TEN", "FULL NAME"],
         value: Value::AfterOrBelow,
     },
     Label {
-        key: "Date of birth",
+        key: FieldKey::DateOfBirth,
         printed: "Ngày sinh / Date of birth",
         marks: &["NGAY SINH", "DATE OF BIRTH"],
         value: Value::Date,
     },
     Label {
-        key: "Sex",
+        key: FieldKey::Sex,
         printed: "Giới tính / Sex",
         marks: &["GIOI TINH", "SEX:"],
         value: Value::After,
     },
     Label {
-        key: "Nationality",
+        key: FieldKey::Nationality,
         printed: "Quốc tịch / Nationality",
         marks: &["QUOC TICH", "NATIONALITY"],
         value: Value::After,
     },
     Label {
-        key: "Home",
+        key: FieldKey::Home,
         printed: "Quê quán / Place of origin",
         marks: &["QUE QUAN", "PLACE OF ORIGIN"],
         value: Value::AfterOrBelow,
     },
     Label {
-        key: "Address",
+        key: FieldKey::Address,
         printed: "Nơi thường trú / Place of residence",
         marks: &["NOI THUONG TRU", "PLACE OF RESIDENCE"],
         value: Value::AfterAndContinued,
     },
     Label {
-        key: "Expired Date",
+        key: FieldKey::ExpiredDate,
         printed: "Có giá trị đến / Date of expiry",
         marks: &["CO GIA TRI DEN", "DATE OF EXPIRY"],
         value: Value::Date,
@@ -100,13 +101,13 @@ const FRONT: &[Label] = &[
 
 const BACK: &[Label] = &[
     Label {
-        key: "Features",
+        key: FieldKey::Features,
         printed: "Đặc điểm nhân dạng / Personal identification",
         marks: &["DAC DIEM NHAN DANG", "PERSONAL IDENTIFICATION"],
         value: Value::AfterOrBelow,
     },
     Label {
-        key: "Issue Date",
+        key: FieldKey::IssueDate,
         printed: "Ngày, tháng, năm / Date, month, year",
         marks: &["NGAY, THANG, NAM", "DATE, MONTH, YEAR"],
         value: Value::Date,

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::api::Secret;
+use crate::contract::Secret;
 use crate::face::{FaceDetector, FaceMatcher, DEFAULT_MATCH_DISTANCE};
 pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,

@@ -7,36 +7,16 @@ use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{Reading, Tesseract, TextLine};
-use crate::api::DocumentType;
+pub use crate::contract::FieldSource;
+use crate::contract::{DocumentType, FieldKey};
 use crate::face::{Face, FaceDetector};
 use crate::verify::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
-
-/// Where a field's value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldSource {
-    /// The CCCD QR code: no confidence figure, its error correction vouches for it.
-    Qr,
-    /// An MRZ whose check digits all hold.
-    Mrz,
-    /// Printed text, read by Tesseract, with Tesseract's confidence.
-    Ocr,
-}
-
-impl FieldSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Qr => "qr",
-            Self::Mrz => "mrz",
-            Self::Ocr => "ocr",
-        }
-    }
-}
 
 /// One field in the contract's shape. `score` is Tesseract's confidence for printed
 /// text; `None` ("N/A") for a QR or MRZ value, which has none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadField {
-    pub key: &'static str,
+    pub key: FieldKey,
     pub label: &'static str,
     pub value: String,
     pub score: Option<f32>,
@@ -52,18 +32,21 @@ pub struct CardReading {
 }
 
 /// The contract's keys for an identity card, in its order, with the printed labels.
-const IDR_KEYS: [(&str, &str); 11] = [
-    ("ID", "Số / No."),
-    ("Name", "Họ và tên / Full name"),
-    ("Date of birth", "Ngày sinh / Date of birth"),
-    ("Sex", "Giới tính / Sex"),
-    ("Nationality", "Quốc tịch / Nationality"),
-    ("Home", "Quê quán / Place of origin"),
-    ("Address", "Nơi thường trú / Place of residence"),
-    ("Expired Date", "Có giá trị đến / Date of expiry"),
-    ("Features", "Đặc điểm nhân dạng / Personal identification"),
-    ("Issue Date", "Ngày cấp / Date of issue"),
-    ("MRZ", "MRZ"),
+const IDR_KEYS: [(FieldKey, &str); 11] = [
+    (FieldKey::Id, "Số / No."),
+    (FieldKey::Name, "Họ và tên / Full name"),
+    (FieldKey::DateOfBirth, "Ngày sinh / Date of birth"),
+    (FieldKey::Sex, "Giới tính / Sex"),
+    (FieldKey::Nationality, "Quốc tịch / Nationality"),
+    (FieldKey::Home, "Quê quán / Place of origin"),
+    (FieldKey::Address, "Nơi thường trú / Place of residence"),
+    (FieldKey::ExpiredDate, "Có giá trị đến / Date of expiry"),
+    (
+        FieldKey::Features,
+        "Đặc điểm nhân dạng / Personal identification",
+    ),
+    (FieldKey::IssueDate, "Ngày cấp / Date of issue"),
+    (FieldKey::Mrz, "MRZ"),
 ];
 
 /// Reads `images` (front first) as [`read_document`] does, with the holder's photo on the
@@ -343,7 +326,7 @@ fn idr_fields(
                     source,
                 })
             };
-            if key == "MRZ" {
+            if key == FieldKey::Mrz {
                 return mrz.map(|(_, text, confidence)| ReadField {
                     key,
                     label,
@@ -370,29 +353,29 @@ fn idr_fields(
         .collect()
 }
 
-fn qr_value(qr: &CccdQr, key: &str) -> Option<String> {
+fn qr_value(qr: &CccdQr, key: FieldKey) -> Option<String> {
     match key {
-        "ID" => Some(qr.id.clone()),
-        "Name" => qr.name.clone(),
-        "Date of birth" => qr.date_of_birth.map(|date| date.to_string()),
-        "Sex" => qr.sex.clone(),
-        "Address" => qr.address.clone(),
-        "Issue Date" => qr.issue_date.map(|date| date.to_string()),
+        FieldKey::Id => Some(qr.id.clone()),
+        FieldKey::Name => qr.name.clone(),
+        FieldKey::DateOfBirth => qr.date_of_birth.map(|date| date.to_string()),
+        FieldKey::Sex => qr.sex.clone(),
+        FieldKey::Address => qr.address.clone(),
+        FieldKey::IssueDate => qr.issue_date.map(|date| date.to_string()),
         _ => None,
     }
 }
 
 /// What a valid MRZ proves of an identity card (its name has no diacritics: not used).
-fn mrz_value(mrz: &Mrz, key: &str) -> Option<String> {
+fn mrz_value(mrz: &Mrz, key: FieldKey) -> Option<String> {
     match key {
-        "ID" => mrz.vn_id.clone(),
-        "Date of birth" => mrz.date_of_birth.map(|date| date.to_string()),
-        "Sex" => match mrz.sex {
+        FieldKey::Id => mrz.vn_id.clone(),
+        FieldKey::DateOfBirth => mrz.date_of_birth.map(|date| date.to_string()),
+        FieldKey::Sex => match mrz.sex {
             Some('M') => Some("Nam".to_owned()),
             Some('F') => Some("Nữ".to_owned()),
             _ => None,
         },
-        "Expired Date" => mrz.date_of_expiry.map(|date| date.to_string()),
+        FieldKey::ExpiredDate => mrz.date_of_expiry.map(|date| date.to_string()),
         _ => None,
     }
 }
@@ -418,29 +401,33 @@ fn passport_fields((mrz, text, confidence): &(Mrz, String, f32)) -> Vec<ReadFiel
     };
     [
         field(
-            "ID",
+            FieldKey::Id,
             "Số hộ chiếu / Passport No.",
             Some(mrz.document_number.clone()),
         ),
-        field("Name", "Họ và tên / Full name", Some(mrz.full_name())),
         field(
-            "Date of birth",
+            FieldKey::Name,
+            "Họ và tên / Full name",
+            Some(mrz.full_name()),
+        ),
+        field(
+            FieldKey::DateOfBirth,
             "Ngày sinh / Date of birth",
             mrz.date_of_birth.map(|d| d.to_string()),
         ),
-        field("Sex", "Giới tính / Sex", mrz.sex.map(String::from)),
+        field(FieldKey::Sex, "Giới tính / Sex", mrz.sex.map(String::from)),
         field(
-            "Nationality",
+            FieldKey::Nationality,
             "Quốc tịch / Nationality",
             Some(mrz.nationality.clone()),
         ),
         field(
-            "Expired Date",
+            FieldKey::ExpiredDate,
             "Có giá trị đến / Date of expiry",
             mrz.date_of_expiry.map(|d| d.to_string()),
         ),
         Some(ReadField {
-            key: "MRZ",
+            key: FieldKey::Mrz,
             label: "MRZ",
             value: text.clone(),
             score: Some(*confidence),

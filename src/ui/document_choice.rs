@@ -1,7 +1,7 @@
 //! Document choice: chip ID card (CCCD), passport, driver licence.
 
 use super::{primary_button, title, Action, View};
-use crate::api::DocumentType;
+use crate::contract::DocumentType;
 use crate::flow::Event;
 
 pub fn document_choice_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {

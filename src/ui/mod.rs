@@ -19,8 +19,8 @@ use egui::{
     Vec2,
 };
 
-use crate::api::Lang;
 use crate::camera::CameraStatus;
+use crate::contract::Lang;
 use crate::flow::{CaptureTarget, Event, Flow};
 pub use text::{text, text_with};
 

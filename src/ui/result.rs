@@ -7,7 +7,7 @@ use egui::{Color32, RichText};
 
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, View};
-use crate::api::OcrField;
+use crate::contract::OcrField;
 use crate::flow::{Event, Verdict};
 use crate::verify::{Agreement, FieldAgreement, Proof};
 
@@ -63,7 +63,7 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                         let agreement = result
                             .cross_check
                             .iter()
-                            .find(|agreement| agreement.key == field.key);
+                            .find(|agreement| agreement.key == field.key.as_str());
                         card_ui(ui, view, agreement);
                         ui.end_row();
                     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
-use crate::api::Lang;
+use crate::contract::Lang;
 
 fluent_templates::static_loader! {
     static LOCALES = {

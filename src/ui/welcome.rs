@@ -3,7 +3,7 @@
 use egui::RichText;
 
 use super::{primary_button, Action, View};
-use crate::api::Lang;
+use crate::contract::Lang;
 use crate::flow::Event;
 
 pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {

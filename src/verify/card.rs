@@ -5,8 +5,8 @@
 use image::DynamicImage;
 
 use super::{cross_check, find_cccd_qr, parse_mrz, CardDate, CccdQr, FieldAgreement, Mrz};
-use crate::api::prepare::decode_upright;
-use crate::api::{OcrField, PreparedImage};
+use crate::contract::{FieldKey, OcrField};
+use crate::imaging::{decode_upright, PreparedImage};
 
 /// The card's machine-readable copies of its fields, where the images yield them.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +40,7 @@ impl CardEvidence {
         let from_ocr = || {
             fields
                 .iter()
-                .find(|field| field.key.eq_ignore_ascii_case("MRZ"))
+                .find(|field| field.field_key() == Some(FieldKey::Mrz))
                 .and_then(|field| parse_mrz(&field.value, CardDate::today()).ok())
         };
         let mrz = self.mrz.clone().or_else(from_ocr);

@@ -11,16 +11,16 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use super::{CardDate, CccdQr, Mrz};
-use crate::api::OcrField;
+use crate::contract::{FieldKey, OcrField};
 
 /// The fields a card can prove, by their OCR keys (the contract's).
-pub const CROSS_CHECKED_KEYS: [&str; 6] = [
-    "ID",
-    "Name",
-    "Date of birth",
-    "Sex",
-    "Expired Date",
-    "Issue Date",
+pub const CROSS_CHECKED_KEYS: [FieldKey; 6] = [
+    FieldKey::Id,
+    FieldKey::Name,
+    FieldKey::DateOfBirth,
+    FieldKey::Sex,
+    FieldKey::ExpiredDate,
+    FieldKey::IssueDate,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,7 +45,7 @@ pub enum Proof {
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct FieldAgreement {
     /// The OCR key, e.g. `Date of birth`.
-    pub key: &'static str,
+    pub key: FieldKey,
     pub verdict: Agreement,
     /// What proved it: every source that agrees, or the one that differs.
     pub proofs: Vec<Proof>,
@@ -85,7 +85,7 @@ pub fn cross_check(
         .map(|&key| {
             let ocr = fields
                 .iter()
-                .find(|field| field.key.eq_ignore_ascii_case(key))
+                .find(|field| field.key.eq_ignore_ascii_case(key.as_str()))
                 .map(|field| field.value.as_str())
                 .filter(|value| !value.trim().is_empty());
             let mut card: Vec<(Proof, CardValue)> = Vec::new();
@@ -149,7 +149,7 @@ impl CardValue {
     }
 }
 
-fn agreement(key: &'static str, ocr: Option<&str>, card: &[(Proof, CardValue)]) -> FieldAgreement {
+fn agreement(key: FieldKey, ocr: Option<&str>, card: &[(Proof, CardValue)]) -> FieldAgreement {
     let not_available = FieldAgreement {
         key,
         verdict: Agreement::NotAvailable,
@@ -178,32 +178,32 @@ fn agreement(key: &'static str, ocr: Option<&str>, card: &[(Proof, CardValue)]) 
     }
 }
 
-fn qr_value(qr: &CccdQr, key: &str) -> Option<CardValue> {
+fn qr_value(qr: &CccdQr, key: FieldKey) -> Option<CardValue> {
     match key {
-        "ID" => Some(CardValue::Digits(qr.id.clone())),
-        "Name" => qr.name.clone().map(CardValue::Text),
-        "Date of birth" => qr.date_of_birth.map(CardValue::Date),
-        "Sex" => qr
+        FieldKey::Id => Some(CardValue::Digits(qr.id.clone())),
+        FieldKey::Name => qr.name.clone().map(CardValue::Text),
+        FieldKey::DateOfBirth => qr.date_of_birth.map(CardValue::Date),
+        FieldKey::Sex => qr
             .sex
             .as_deref()
             .and_then(normalise_sex)
             .map(CardValue::Sex),
-        "Issue Date" => qr.issue_date.map(CardValue::Date),
+        FieldKey::IssueDate => qr.issue_date.map(CardValue::Date),
         _ => None,
     }
 }
 
-fn mrz_value(mrz: &Mrz, key: &str) -> Option<CardValue> {
+fn mrz_value(mrz: &Mrz, key: FieldKey) -> Option<CardValue> {
     match key {
         // A Vietnamese card's whole ID; another document's number is not the ID field.
-        "ID" => mrz.vn_id.clone().map(CardValue::Digits),
-        "Name" => (!mrz.surname.is_empty()).then(|| CardValue::MrzName {
+        FieldKey::Id => mrz.vn_id.clone().map(CardValue::Digits),
+        FieldKey::Name => (!mrz.surname.is_empty()).then(|| CardValue::MrzName {
             surname: mrz.surname.clone(),
             given_names: mrz.given_names.clone(),
         }),
-        "Date of birth" => mrz.date_of_birth.map(CardValue::Date),
-        "Sex" => mrz.sex.filter(|sex| *sex != 'X').map(CardValue::Sex),
-        "Expired Date" => mrz.date_of_expiry.map(CardValue::Date),
+        FieldKey::DateOfBirth => mrz.date_of_birth.map(CardValue::Date),
+        FieldKey::Sex => mrz.sex.filter(|sex| *sex != 'X').map(CardValue::Sex),
+        FieldKey::ExpiredDate => mrz.date_of_expiry.map(CardValue::Date),
         _ => None,
     }
 }
@@ -289,6 +289,8 @@ mod tests {
             value: value.into(),
             score: Some(97.0),
             locale: None,
+            source: None,
+            extra: Default::default(),
         }
     }
 
@@ -316,7 +318,10 @@ mod tests {
     }
 
     fn verdicts(agreements: &[FieldAgreement]) -> Vec<(&str, Agreement)> {
-        agreements.iter().map(|a| (a.key, a.verdict)).collect()
+        agreements
+            .iter()
+            .map(|a| (a.key.as_str(), a.verdict))
+            .collect()
     }
 
     #[test]

@@ -1,13 +1,21 @@
-//! Images are prepared once, before upload: EXIF orientation applied, the longest side
-//! capped, JPEG re-encoded. Anything that is not a decodable image, or too big, is refused
-//! here, before any request is made.
+//! Images, for the client, the engine and the card checks alike: decoded (with a bound on
+//! size) and turned upright by their EXIF orientation ([`decode_upright`]), and prepared
+//! once before upload: the longest side capped, JPEG re-encoded ([`prepare_image`]).
+//! Anything that is not a decodable image, or too big, is refused here, before any request
+//! is made.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
-use super::error::ApiError;
+/// An image refused: `name` is the file (or upload), `reason` a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ImageError {
+    pub name: String,
+    pub reason: String,
+}
 
 /// How images are prepared for upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -66,12 +74,12 @@ impl Drop for PreparedImage {
 }
 
 /// Reads and prepares an image file.
-pub fn prepare_image_file(path: &Path, limits: &ImageLimits) -> Result<PreparedImage, ApiError> {
+pub fn prepare_image_file(path: &Path, limits: &ImageLimits) -> Result<PreparedImage, ImageError> {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let refuse = |reason: String| ApiError::InvalidImage {
+    let refuse = |reason: String| ImageError {
         name: path.display().to_string(),
         reason,
     };
@@ -91,8 +99,8 @@ pub fn prepare_image(
     bytes: &[u8],
     name: &str,
     limits: &ImageLimits,
-) -> Result<PreparedImage, ApiError> {
-    let refuse = |reason: String| ApiError::InvalidImage {
+) -> Result<PreparedImage, ImageError> {
+    let refuse = |reason: String| ImageError {
         name: name.to_owned(),
         reason,
     };
@@ -108,14 +116,13 @@ pub fn prepare_decoded(
     image: DynamicImage,
     name: &str,
     limits: &ImageLimits,
-) -> Result<PreparedImage, ApiError> {
+) -> Result<PreparedImage, ImageError> {
     let image = cap_longest_side(image, limits.max_side);
     let (width, height) = (image.width(), image.height());
-    let jpeg =
-        encode_jpeg(&image, limits.jpeg_quality).map_err(|reason| ApiError::InvalidImage {
-            name: name.to_owned(),
-            reason,
-        })?;
+    let jpeg = encode_jpeg(&image, limits.jpeg_quality).map_err(|reason| ImageError {
+        name: name.to_owned(),
+        reason,
+    })?;
     Ok(PreparedImage {
         file_name: jpeg_name(name),
         jpeg,
@@ -301,13 +308,13 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&error, ApiError::InvalidImage { reason, .. } if reason.contains("not an image")),
+            matches!(&error, ImageError { reason, .. } if reason.contains("not an image")),
             "{error}"
         );
 
         let truncated = &png_bytes(&RgbImage::new(50, 50))[..60];
         let error = prepare_image(truncated, "cut.png", &ImageLimits::default()).unwrap_err();
-        assert!(matches!(error, ApiError::InvalidImage { .. }));
+        assert!(matches!(error, ImageError { .. }));
 
         let limits = ImageLimits {
             max_file_bytes: 100,

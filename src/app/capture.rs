@@ -1,0 +1,328 @@
+//! The capture pipeline: the camera, the frame analysis on the preview, the automatic
+//! picture, the stills (camera or file) and the preview's texture. The window owns one;
+//! it reads the [`Flow`] and sends stills back as [`Message`]s.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{ColorImage, TextureHandle, TextureOptions};
+use image::DynamicImage;
+
+use super::{CaptureSetup, Message};
+use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
+use crate::contract::Lang;
+use crate::flow::{Capture, CaptureTarget, Flow, Screen};
+use crate::imaging::{prepare_decoded, prepare_image_file, ImageLimits};
+use crate::quality::{
+    find_card, flatten_card, Analyser, AutoCapture, AutoCaptureState, Luma, Quad, SideSignature,
+};
+use crate::ui;
+use crate::ui::capture::CaptureGuide;
+
+pub(super) struct CapturePipeline {
+    camera: Camera,
+    /// Checks the preview on its own thread while a capture screen shows.
+    analyser: Analyser,
+    auto_capture: Option<AutoCapture>,
+    /// The capture screen showing and since when: frames taken before it are of the step
+    /// before (the customer still holding the front, say) and are neither checked nor
+    /// taken.
+    capture_screen: Option<(CaptureTarget, Instant)>,
+    guide: Option<CaptureGuide>,
+    /// Set while a capture screen shows: only then do camera frames cause repaints.
+    preview_visible: Arc<AtomicBool>,
+    camera_texture: Option<(u64, TextureHandle)>,
+    image_limits: ImageLimits,
+    runtime: tokio::runtime::Handle,
+    /// Where stills go.
+    sender: Sender<Message>,
+}
+
+impl CapturePipeline {
+    /// Starts the camera (from `source`) and the analysis threads; both ask `ctx` for
+    /// repaints. Stills are prepared within `image_limits` on `runtime`.
+    pub(super) fn start(
+        ctx: &egui::Context,
+        source: SourceFactory,
+        hint: Arc<SceneHint>,
+        setup: &CaptureSetup,
+        image_limits: ImageLimits,
+        runtime: tokio::runtime::Handle,
+        sender: Sender<Message>,
+    ) -> std::io::Result<Self> {
+        let preview_visible = Arc::new(AtomicBool::new(false));
+        let repaint_ctx = ctx.clone();
+        let visible = preview_visible.clone();
+        let camera = Camera::start(source, hint.clone(), move || {
+            if visible.load(Ordering::Relaxed) {
+                repaint_ctx.request_repaint();
+            }
+        })?;
+        let analysis_ctx = ctx.clone();
+        let analyser = Analyser::start(
+            camera.tap(),
+            hint,
+            setup.detector.clone(),
+            setup.thresholds,
+            move || analysis_ctx.request_repaint(),
+        )?;
+        let auto_capture = setup
+            .auto_capture
+            .then(|| AutoCapture::new(setup.steady_frames, setup.countdown));
+        Ok(Self {
+            camera,
+            analyser,
+            auto_capture,
+            capture_screen: None,
+            guide: None,
+            preview_visible,
+            camera_texture: None,
+            image_limits,
+            runtime,
+            sender,
+        })
+    }
+
+    /// What the frame analysis says about the preview (capture screens only).
+    pub(super) fn guide(&self) -> Option<&CaptureGuide> {
+        self.guide.as_ref()
+    }
+
+    pub(super) fn camera_status(&self) -> CameraStatus {
+        self.camera.status()
+    }
+
+    pub(super) fn camera_texture(&self) -> Option<&TextureHandle> {
+        self.camera_texture.as_ref().map(|(_, texture)| texture)
+    }
+
+    pub(super) fn retry_camera(&self) {
+        self.camera.retry_now();
+    }
+
+    /// The Capture button: the newest checked frame when it is recent (a card is then cut
+    /// out along the outline the check found), else the newest frame.
+    pub(super) fn take_picture(&mut self, flow: &Flow) {
+        let Screen::Capture(target) = *flow.screen() else {
+            return;
+        };
+        let since = self.screen_since(target);
+        let recent = self.analyser.latest().filter(|analysis| {
+            analysis.target == target
+                && analysis.frame.taken_at >= since
+                && analysis.frame.taken_at.elapsed() < Duration::from_millis(500)
+        });
+        match recent {
+            Some(analysis) => {
+                self.capture_frame(target, analysis.frame.clone(), analysis.check.card)
+            }
+            None => {
+                // The button is enabled only once a frame of this screen arrived.
+                if let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) {
+                    self.capture_frame(target, frame, None);
+                }
+            }
+        }
+    }
+
+    /// `frame` becomes the still, prepared off the UI thread. A card is flattened along
+    /// `card` (looked for here when the frame was not checked) when the whole card was
+    /// found, else cropped to the outline (with a margin); a selfie keeps the whole frame.
+    fn capture_frame(&self, target: CaptureTarget, frame: Arc<Frame>, card: Option<Quad>) {
+        let (sender, limits) = (self.sender.clone(), self.image_limits);
+        self.runtime.spawn_blocking(move || {
+            let card = match (target, card) {
+                (CaptureTarget::Selfie, _) => None,
+                (_, Some(card)) => Some(card),
+                (_, None) => find_card(&Luma::from_rgb(&frame.image)),
+            };
+            let image = match (target, card) {
+                (CaptureTarget::Selfie, _) => DynamicImage::ImageRgb8(frame.image.clone()),
+                (_, Some(card)) if !card.cut_off => {
+                    DynamicImage::ImageRgb8(flatten_card(&frame.image, &card))
+                }
+                _ => crop_card(&DynamicImage::ImageRgb8(frame.image.clone())),
+            };
+            let name = match target {
+                CaptureTarget::Front => "front.jpg",
+                CaptureTarget::Back => "back.jpg",
+                CaptureTarget::Selfie => "selfie.jpg",
+            };
+            let message = match prepare_decoded(image.clone(), name, &limits) {
+                Ok(upload) => Message::Captured(Capture::new(upload, &image)),
+                Err(error) => Message::CaptureFailed(error.to_string()),
+            };
+            let _ = sender.send(message);
+        });
+    }
+
+    /// When the capture screen for `target` appeared (now, if it is not showing).
+    fn screen_since(&self, target: CaptureTarget) -> Instant {
+        match self.capture_screen {
+            Some((showing, since)) if showing == target => since,
+            _ => Instant::now(),
+        }
+    }
+
+    /// Follows the frame analysis on a capture screen: the guide drawn over the preview,
+    /// and the automatic picture when every gate held long enough.
+    pub(super) fn follow(&mut self, ctx: &egui::Context, flow: &Flow, now: Instant) {
+        let Screen::Capture(target) = *flow.screen() else {
+            if self.capture_screen.take().is_some() {
+                // Off the capture screens, nothing of the customer stays in the analysis.
+                self.analyser.set_active(false);
+                self.analyser.set_earlier_side(None);
+                self.guide = None;
+            }
+            return;
+        };
+        if self
+            .capture_screen
+            .is_none_or(|(showing, _)| showing != target)
+        {
+            // The demo camera plays what it is told; told first, then the clock starts.
+            self.camera.hint().set(target);
+            self.capture_screen = Some((target, Instant::now()));
+            if let Some(auto) = &mut self.auto_capture {
+                auto.reset();
+            }
+            let earlier_side = match target {
+                CaptureTarget::Back => flow.capture(CaptureTarget::Front).map(|front| {
+                    SideSignature::of_flat(
+                        &DynamicImage::ImageRgba8(front.preview.clone()).to_rgb8(),
+                    )
+                }),
+                _ => None,
+            };
+            self.analyser.set_earlier_side(earlier_side);
+        }
+        self.analyser.set_active(true);
+        let since = self.screen_since(target);
+        let face_guidance_off = target == CaptureTarget::Selfie && !self.analyser.face_guidance();
+        let analysis = self
+            .analyser
+            .latest()
+            .filter(|analysis| analysis.target == target && analysis.frame.taken_at >= since);
+        let mut guide = CaptureGuide {
+            face_guidance_off,
+            fresh_frame: self
+                .camera
+                .latest()
+                .is_some_and(|frame| frame.taken_at >= since),
+            ..CaptureGuide::default()
+        };
+        let Some(analysis) = analysis else {
+            self.guide = Some(guide);
+            return;
+        };
+        let check = &analysis.check;
+        guide.checked = true;
+        guide.instruction = check.instruction;
+        guide.card = check
+            .card
+            .map(|card| card.corners.map(|corner| egui::pos2(corner.x, corner.y)));
+        guide.face = check.faces.as_deref().and_then(|faces| match faces {
+            [face] => Some(egui::Rect::from_min_size(
+                egui::pos2(face.left, face.top),
+                egui::vec2(face.width, face.height),
+            )),
+            _ => None,
+        });
+        let automatic = self.auto_capture.as_mut().filter(|_| !face_guidance_off);
+        if let Some(auto) = automatic {
+            match auto.update(analysis.frame.sequence, check.passed(), now) {
+                AutoCaptureState::Waiting => {}
+                AutoCaptureState::Countdown { left } => {
+                    guide.countdown = Some(left);
+                    ctx.request_repaint_after(Duration::from_millis(100));
+                }
+                AutoCaptureState::Capture => {
+                    tracing::info!(?target, "automatic capture");
+                    self.capture_frame(target, analysis.frame.clone(), check.card);
+                }
+            }
+        }
+        self.guide = Some(guide);
+    }
+
+    /// "Load from file": the dialog runs on its own thread (GTK back end, so it also
+    /// appears in a bare kiosk session without a desktop portal).
+    pub(super) fn load_from_file(&self, ctx: &egui::Context, lang: Lang) {
+        let (sender, limits, ctx) = (self.sender.clone(), self.image_limits, ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title(ui::text(lang, "capture-load-file"))
+                    .add_filter("JPEG / PNG", &["jpg", "jpeg", "png", "JPG", "JPEG", "PNG"])
+                    .pick_file();
+                let Some(path) = picked else { return };
+                let message = match prepare_image_file(&path, &limits) {
+                    Ok(upload) => match image::load_from_memory(&upload.jpeg) {
+                        Ok(image) => Message::Captured(Capture::new(upload, &image)),
+                        Err(error) => Message::CaptureFailed(error.to_string()),
+                    },
+                    Err(error) => {
+                        tracing::info!("file refused: {error}");
+                        Message::CaptureFailed(ui::text(lang, "file-not-image"))
+                    }
+                };
+                let _ = sender.send(message);
+                ctx.request_repaint();
+            });
+        if let Err(error) = spawned {
+            tracing::error!("cannot open the file dialog: {error}");
+        }
+    }
+
+    /// Uploads the newest camera frame as the preview's texture, only while a capture
+    /// screen shows (and only then do frames cause repaints).
+    pub(super) fn sync_preview(&mut self, ctx: &egui::Context, flow: &Flow) {
+        let capture_screen = matches!(flow.screen(), Screen::Capture(_));
+        self.preview_visible
+            .store(capture_screen, Ordering::Relaxed);
+        let Screen::Capture(target) = flow.screen() else {
+            return;
+        };
+        self.camera.hint().set(*target);
+        let Some(frame) = self.camera.latest() else {
+            return;
+        };
+        if self
+            .camera_texture
+            .as_ref()
+            .is_some_and(|(sequence, _)| *sequence == frame.sequence)
+        {
+            return;
+        }
+        let size = [frame.image.width() as usize, frame.image.height() as usize];
+        let image = ColorImage::from_rgb(size, frame.image.as_raw());
+        match &mut self.camera_texture {
+            Some((sequence, texture)) => {
+                texture.set(image, TextureOptions::LINEAR);
+                *sequence = frame.sequence;
+            }
+            None => {
+                self.camera_texture = Some((
+                    frame.sequence,
+                    ctx.load_texture("camera", image, TextureOptions::LINEAR),
+                ))
+            }
+        }
+    }
+}
+
+/// A card capture: the frame cropped to the card outline, with a 3 % margin so a card
+/// held a little off-centre is not cut.
+pub fn crop_card(frame: &DynamicImage) -> DynamicImage {
+    let (width, height) = (frame.width() as f32, frame.height() as f32);
+    let outline =
+        ui::capture::card_outline(width, height).expand2(egui::vec2(width * 0.03, height * 0.03));
+    let left = outline.min.x.max(0.0) as u32;
+    let top = outline.min.y.max(0.0) as u32;
+    let crop_width = (outline.width() as u32).min(frame.width() - left);
+    let crop_height = (outline.height() as u32).min(frame.height() - top);
+    frame.crop_imm(left, top, crop_width, crop_height)
+}

@@ -1,0 +1,345 @@
+//! `POST /face/liveness`: admit, check the session is ready, read the selfie, detect its
+//! faces, take the attempt, decide (two faces, match, or not evaluated), reply.
+
+use std::sync::Arc;
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use image::RgbImage;
+
+use super::{
+    answer, bad_request, decode_uploads, header, read_uploads, reply, run_blocking, Admitted,
+    EngineState, Refusal,
+};
+use crate::contract::{Code, FaceMatch, FaceResult, Lang, Liveness, Shape};
+use crate::engine::script::ScriptedEndpoint;
+use crate::engine::sessions::CardFace;
+use crate::face::{similarity, Face};
+
+const SHAPE: Shape = Shape::Code;
+
+pub(super) async fn face_liveness(
+    State(state): State<Arc<EngineState>>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    answer(
+        async {
+            let admitted = state
+                .admit(ScriptedEndpoint::FaceLiveness, &headers, SHAPE)
+                .await?;
+            check_ready(&state, &headers, &admitted)?;
+            let uploads =
+                read_uploads(multipart, "selfies", 1, state.max_file_bytes, &admitted).await?;
+            let mut images = decode_uploads(uploads, &admitted).await?;
+            let selfie = Arc::new(images.swap_remove(0).to_rgb8());
+            let faces = detect_faces(&state, &selfie).await?;
+            if faces.as_ref().is_some_and(Vec::is_empty) {
+                // Not an attempt: the picture cannot be judged at all, so the customer
+                // retakes it.
+                return Err(no_face(admitted.lang));
+            }
+            let attempt = take_attempt(&state, &admitted)?;
+            let (status, result) = decide(&state, faces, selfie, attempt, admitted.lang).await?;
+            Ok((status, Json(result.to_json())).into_response())
+        }
+        .await,
+    )
+}
+
+/// The `auto` header, and a session that read its document and takes more selfies.
+fn check_ready(
+    state: &EngineState,
+    headers: &HeaderMap,
+    admitted: &Admitted,
+) -> Result<(), Refusal> {
+    let lang = admitted.lang;
+    if header(headers, &["auto"]).is_none() {
+        return Err(bad_request(
+            SHAPE,
+            lang,
+            "The auto header is required (False outside the vendor's SDK)",
+            "Thiếu header auto",
+        ));
+    }
+    let (only_engine, document_read, attempts) = state.visit(admitted, |session| {
+        (
+            session.only_engine,
+            session.document_read,
+            session.selfie_attempts,
+        )
+    })?;
+    if only_engine {
+        return Err(bad_request(
+            SHAPE,
+            lang,
+            "This session was opened for OCR only (only-engine)",
+            "Phiên này chỉ dùng cho OCR (only-engine)",
+        ));
+    }
+    if !document_read {
+        return Err(bad_request(
+            SHAPE,
+            lang,
+            "Read the document (/ocr) in this session first",
+            "Cần đọc giấy tờ (/ocr) trong phiên này trước",
+        ));
+    }
+    if attempts >= state.selfie_attempts {
+        return Err(bad_request(
+            SHAPE,
+            lang,
+            "This session is complete; start a new one from the document",
+            "Phiên đã hoàn tất; hãy bắt đầu lại từ giấy tờ",
+        ));
+    }
+    Ok(())
+}
+
+/// The selfie's faces; `None` when this engine has no detector.
+async fn detect_faces(
+    state: &EngineState,
+    selfie: &Arc<RgbImage>,
+) -> Result<Option<Vec<Face>>, Refusal> {
+    let Some(detector) = state.faces.clone() else {
+        return Ok(None);
+    };
+    let picture = selfie.clone();
+    let found = run_blocking(SHAPE, "looking for faces", move || {
+        detector.detect_thorough(&picture)
+    })
+    .await?;
+    match found {
+        Ok(faces) => Ok(Some(faces)),
+        Err(error) => {
+            tracing::error!("{error}");
+            Err(reply(
+                SHAPE,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Code::Internal,
+                "face detection failed",
+            ))
+        }
+    }
+}
+
+/// A counted selfie and what it is matched with.
+struct Attempt {
+    card_face: CardFace,
+    /// This was the session's last selfie.
+    complete: bool,
+}
+
+/// One visit to the session: count the attempt and take what the selfie is matched with.
+/// A card photo without a face ends the session: the customer starts again from the card.
+fn take_attempt(state: &EngineState, admitted: &Admitted) -> Result<Attempt, Refusal> {
+    let most = state.selfie_attempts;
+    let visit =
+        state
+            .sessions
+            .with_session(&admitted.session_id, &admitted.device_type, |session| {
+                if matches!(session.card_face, CardFace::NoFace) {
+                    // Nothing to match the selfie with: the session ends, the card goes again.
+                    session.selfie_attempts = most;
+                    session.card_face = CardFace::NotChecked;
+                    return None;
+                }
+                session.selfie_attempts += 1;
+                let complete = session.selfie_attempts >= most;
+                let card_face = if complete {
+                    // Complete: the session no longer keeps the card's face.
+                    std::mem::take(&mut session.card_face)
+                } else {
+                    session.card_face.clone()
+                };
+                Some(Attempt {
+                    card_face,
+                    complete,
+                })
+            });
+    match visit {
+        Ok(Some(attempt)) => Ok(attempt),
+        Ok(None) => Err(no_face_on_card(admitted.lang)),
+        // The session expired while the selfie was being read: this was its last one.
+        Err(_) => Ok(Attempt {
+            card_face: CardFace::NotChecked,
+            complete: true,
+        }),
+    }
+}
+
+/// The answer to a counted selfie: two faces (407), the match (200 or 303), or face match
+/// not evaluated and why. Liveness is never evaluated here.
+async fn decide(
+    state: &EngineState,
+    faces: Option<Vec<Face>>,
+    selfie: Arc<RgbImage>,
+    attempt: Attempt,
+    lang: Lang,
+) -> Result<(StatusCode, FaceResult), Refusal> {
+    let complete = attempt.complete;
+    if let Some(count) = faces.as_ref().map(Vec::len).filter(|count| *count >= 2) {
+        return Ok((StatusCode::OK, multiple_faces(count, complete)));
+    }
+    let unavailable = match (
+        &state.matcher,
+        faces.as_ref().and_then(|faces| faces.first()),
+        attempt.card_face,
+    ) {
+        (Some(matcher), Some(face), CardFace::Found(card)) => {
+            let (matcher, face) = (matcher.clone(), face.clone());
+            let embedded = run_blocking(SHAPE, "matching faces", move || {
+                matcher.embed_face(&selfie, &face)
+            })
+            .await?;
+            let distance = embedded.distance(&card);
+            return Ok((
+                StatusCode::OK,
+                face_matched(distance, state.match_distance, complete, lang),
+            ));
+        }
+        (None, _, _) => NO_MATCH_MODELS,
+        (Some(_), None, _) => NO_FACE_DETECTOR,
+        (Some(_), Some(_), _) => NO_CARD_PHOTO,
+    };
+    // Face match could not be evaluated: every result is "N/A", never a made-up number.
+    Ok((
+        StatusCode::OK,
+        FaceResult {
+            code: "200".into(),
+            message: lang.say(
+                "Selfie received; liveness and face match were not evaluated",
+                "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt",
+            ),
+            liveness: Some(liveness_not_evaluated()),
+            face_match: Some(FaceMatch {
+                code: Some("200".into()),
+                message: Some("face match not evaluated".into()),
+                warning: Some(unavailable.into()),
+                ..FaceMatch::default()
+            }),
+            is_complete_session: complete,
+            ..FaceResult::default()
+        },
+    ))
+}
+
+/// Why face match answered "N/A" (its `warning`).
+const NO_MATCH_MODELS: &str =
+    "Face match unavailable: the face-match models are not installed on this engine (./fetch-models)";
+const NO_FACE_DETECTOR: &str = "Face match unavailable: the selfie was not checked for faces \
+    (the face detector model is not installed on this engine; ./fetch-models)";
+const NO_CARD_PHOTO: &str =
+    "Face match unavailable: the document's photo was not read in this session";
+
+/// What this engine says of liveness: nothing measured, and so "N/A" throughout.
+fn liveness_not_evaluated() -> Liveness {
+    Liveness {
+        code: Some("200".into()),
+        message: Some("liveness not evaluated".into()),
+        warning: Some("The local engine does not evaluate liveness".into()),
+        ..Liveness::default()
+    }
+}
+
+/// The contract's sample for two faces, with liveness honestly not evaluated.
+fn multiple_faces(count: usize, complete: bool) -> FaceResult {
+    let message = format!("{count} faces exist");
+    FaceResult {
+        code: Code::MultipleFaces.as_str(SHAPE).into(),
+        message: message.clone(),
+        liveness: Some(liveness_not_evaluated()),
+        face_match: Some(FaceMatch {
+            code: Some(Code::MultipleFaces.as_str(SHAPE).into()),
+            message: Some(message),
+            ..FaceMatch::default()
+        }),
+        is_complete_session: complete,
+        ..FaceResult::default()
+    }
+}
+
+/// The match itself, in the contract's shapes: code "200" with `isMatch` "true", or code
+/// "303" with `isMatch` "false" (the contract's sample), `similarity` as a percentage
+/// ([`similarity`]) and the local engine's `distance`.
+fn face_matched(distance: f32, threshold: f32, complete: bool, lang: Lang) -> FaceResult {
+    let matched = distance < threshold;
+    // For the operations log: the verdict only, never the numbers of a face.
+    tracing::info!(matched, "face match evaluated");
+    let (code, message, match_message) = if matched {
+        (
+            Code::Success,
+            lang.say(
+                "Face matched; liveness was not evaluated",
+                "Khuôn mặt khớp với giấy tờ; chưa đánh giá thực thể sống",
+            ),
+            "face matching successful",
+        )
+    } else {
+        (
+            Code::FaceMismatch,
+            lang.say(
+                "The face does not match the document",
+                "Khuôn mặt không khớp với giấy tờ",
+            ),
+            "face is not matching with document",
+        )
+    };
+    let code = code.as_str(SHAPE).to_owned();
+    FaceResult {
+        code: code.clone(),
+        message,
+        liveness: Some(liveness_not_evaluated()),
+        face_match: Some(FaceMatch {
+            code: Some(code),
+            message: Some(match_message.into()),
+            is_match: Some(matched),
+            similarity: Some(similarity(distance, threshold)),
+            distance: Some(distance),
+            ..FaceMatch::default()
+        }),
+        is_complete_session: complete,
+        ..FaceResult::default()
+    }
+}
+
+/// No face on the card's photo: nothing to match with, so the session is complete and the
+/// customer starts again from the card.
+fn no_face_on_card(lang: Lang) -> Refusal {
+    let message = lang.say(
+        "No face was found on the document's photo; capture the front of the document again",
+        "Không tìm thấy khuôn mặt trên ảnh của giấy tờ; hãy chụp lại mặt trước giấy tờ",
+    );
+    face_refused(message, "no face found on the document", true)
+}
+
+/// No face in the selfie: the customer takes it again (the attempt is not counted).
+fn no_face(lang: Lang) -> Refusal {
+    let message = lang.say(
+        "No face was found in the selfie; take it again, looking at the camera",
+        "Không tìm thấy khuôn mặt trong ảnh chân dung; hãy chụp lại, nhìn vào camera",
+    );
+    face_refused(message, "no face found", false)
+}
+
+/// A selfie refused before any match: HTTP 400 with code "400" (the contract has no code
+/// for it), a message in the session's language, in the shape of the contract's face
+/// answers.
+fn face_refused(message: String, match_message: &str, complete: bool) -> Refusal {
+    let code = Code::BadRequest.as_str(SHAPE);
+    let result = FaceResult {
+        code: code.into(),
+        message,
+        face_match: Some(FaceMatch {
+            code: Some(code.into()),
+            message: Some(match_message.into()),
+            ..FaceMatch::default()
+        }),
+        is_complete_session: complete,
+        ..FaceResult::default()
+    };
+    (StatusCode::BAD_REQUEST, Json(result.to_json())).into_response()
+}
