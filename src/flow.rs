@@ -9,20 +9,10 @@ use image::RgbaImage;
 use zeroize::Zeroize;
 
 use crate::api::ApiError;
+pub use crate::camera::CaptureTarget;
 use crate::contract::{DocumentType, Lang};
 use crate::imaging::PreparedImage;
 pub use crate::verification::{SubmitStep, Verdict, VerificationResult};
-
-/// What a capture screen is taking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CaptureTarget {
-    /// The document's front side (the side with the photo and the QR code).
-    Front,
-    /// The document's back side (not for a passport).
-    Back,
-    /// The customer's face.
-    Selfie,
-}
 
 /// Why the customer is being asked to do something again: an error turned into guidance.
 #[derive(Debug, Clone, PartialEq, Eq)]

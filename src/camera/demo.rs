@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use image::{imageops, Rgb, RgbImage};
 
+use super::CaptureTarget;
 use super::{CameraError, FrameSource, SceneHint};
-use crate::flow::CaptureTarget;
 use std::sync::Arc;
 
 const FRONT: &[u8] = include_bytes!("../../assets/demo/demo-card-front.png");

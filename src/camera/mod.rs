@@ -16,14 +16,23 @@ use image::RgbImage;
 pub use demo::{demo_image, DemoSource};
 pub use device::{decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource};
 
-use crate::flow::CaptureTarget;
-
 /// One decoded camera frame.
 pub struct Frame {
     pub image: RgbImage,
     /// Counts up with every frame: the UI uploads a texture only when it changes.
     pub sequence: u64,
     pub taken_at: Instant,
+}
+
+/// What a capture screen is taking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaptureTarget {
+    /// The document's front side (the side with the photo and the QR code).
+    Front,
+    /// The document's back side (not for a passport).
+    Back,
+    /// The customer's face.
+    Selfie,
 }
 
 /// Why a camera cannot give frames; each is a sentence for staff.

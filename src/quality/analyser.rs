@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::card::SideSignature;
 use super::gates::{check_card, check_other_side, check_selfie, FrameCheck, Thresholds};
-use crate::camera::{lock, Frame, FrameTap, SceneHint};
+use crate::camera::{lock, CaptureTarget, Frame, FrameTap, SceneHint};
 use crate::face::FaceDetector;
-use crate::flow::CaptureTarget;
 
 /// One checked frame.
 pub struct Analysis {
