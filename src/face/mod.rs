@@ -9,6 +9,7 @@ mod dlib_format;
 mod landmarks;
 mod matcher;
 mod resnet;
+pub mod tflite;
 
 pub use detector::{
     default_model_path, model_search_paths, DetectorError, Face, FaceDetector, Point,

@@ -1,0 +1,63 @@
+//! The liveness challenge's per-frame work on one core: `cargo bench --bench liveness`.
+//! So far the landmark models run by our TensorFlow Lite interpreter (`face::tflite`):
+//! the face mesh (468 points, 192×192 crop) and the iris model (64×64 eye crop, run for
+//! each eye), on the crops of `tests/data/face-landmarks/`, plus the models' load time.
+//! The preview runs at 15 frames/s: one face mesh and two iris calls must fit well inside
+//! 66 ms. `EKYC_BENCH_ROUNDS=N` (default 30) timed rounds per step.
+
+#[path = "support/timing.rs"]
+mod timing;
+use timing::{bench_rounds, median_ms};
+
+use std::hint::black_box;
+use std::path::Path;
+
+use ekyc_kiosk::face::tflite::TfliteModel;
+
+fn main() {
+    let Some(rounds) = bench_rounds(30) else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = root.join("assets/models/mediapipe");
+    let load = |name: &str| match TfliteModel::load(&models.join(name)) {
+        Ok(model) => model,
+        Err(error) => {
+            eprintln!("{error} (run ./fetch-models)");
+            std::process::exit(1);
+        }
+    };
+    let face_load_ms = median_ms(5, || {
+        black_box(load("face_landmark.tflite"));
+    });
+    let iris_load_ms = median_ms(5, || {
+        black_box(load("iris_landmark.tflite"));
+    });
+    let (face, iris) = (load("face_landmark.tflite"), load("iris_landmark.tflite"));
+    let input = |name: &str| -> Vec<f32> {
+        let image = image::open(root.join("tests/data/face-landmarks").join(name))
+            .expect("fixture crop")
+            .to_rgb8();
+        image
+            .as_raw()
+            .iter()
+            .map(|v| f32::from(*v) / 255.0)
+            .collect()
+    };
+    let face_input = input("astronaut-192.png");
+    let eye_input = input("astronaut-192-eye.png");
+    let face_ms = median_ms(rounds, || {
+        black_box(face.run(&[&face_input]).expect("face mesh"));
+    });
+    let iris_ms = median_ms(rounds, || {
+        black_box(iris.run(&[&eye_input]).expect("iris"));
+    });
+    println!("liveness per-frame work, one core, median of {rounds} runs");
+    println!("  face mesh (468 points, 192×192)   {face_ms:7.2} ms");
+    println!("  iris (one eye, 64×64)             {iris_ms:7.2} ms");
+    println!(
+        "  per frame (mesh + two eyes)       {:7.2} ms  (15 frames/s leaves 66.7 ms)",
+        face_ms + 2.0 * iris_ms
+    );
+    println!("  load: face mesh {face_load_ms:.1} ms, iris {iris_load_ms:.1} ms");
+}

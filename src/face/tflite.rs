@@ -1,0 +1,1161 @@
+//! A TensorFlow Lite model read and run in pure Rust, for MediaPipe's face and iris
+//! landmark models: the FlatBuffers file read with every offset checked (a truncated or
+//! foreign file is an error naming the byte, never a panic), and the operators those
+//! graphs use: CONV_2D (im2col and `rten-gemm`, weights packed once at load),
+//! DEPTHWISE_CONV_2D, PRELU, ADD (with broadcasting), MAX_POOL_2D, PAD, RESHAPE, and
+//! DEQUANTIZE of float16 weights (done once, at load). Float32 only, batch 1, NHWC, as
+//! TensorFlow Lite lays tensors out. The results are checked against Google's own
+//! interpreter (LiteRT's reference kernels) in `tests/tflite.rs`.
+//!
+//! Why not a crate: `tract-tflite` refuses these files (the float16 weights go through
+//! DEQUANTIZE, and a broadcast ADD is unsupported), and converting them to ONNX needs
+//! TensorFlow.
+
+use std::path::Path;
+
+use rten::ThreadPool;
+use rten_gemm::{BiasVector, GemmExecutor, GemmInputA, GemmInputB, GemmOptions, PackedBMatrix};
+use rten_tensor::NdTensorView;
+
+/// A model that cannot be read or run.
+#[derive(Debug, thiserror::Error)]
+pub enum TfliteError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The bytes are not a TensorFlow Lite model, or one cut short.
+    #[error("not a TensorFlow Lite model: byte {at}: {what}")]
+    Format { at: usize, what: String },
+    /// A model this interpreter cannot run (an operator or type it does not know).
+    #[error("unsupported model: {0}")]
+    Unsupported(String),
+    /// Inputs of the wrong number or size.
+    #[error("wrong input: {0}")]
+    Input(String),
+}
+
+/// The FlatBuffers file, read with every position checked.
+#[derive(Clone, Copy)]
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn slice(&self, at: usize, len: usize) -> Result<&'a [u8], TfliteError> {
+        at.checked_add(len)
+            .and_then(|end| self.0.get(at..end))
+            .ok_or_else(|| format_error(at, format!("{len} bytes past the end of the file")))
+    }
+
+    fn u8(&self, at: usize) -> Result<u8, TfliteError> {
+        Ok(self.slice(at, 1)?[0])
+    }
+
+    fn u16(&self, at: usize) -> Result<u16, TfliteError> {
+        let bytes = self.slice(at, 2)?;
+        Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+    }
+
+    fn u32(&self, at: usize) -> Result<u32, TfliteError> {
+        let bytes = self.slice(at, 4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn i32(&self, at: usize) -> Result<i32, TfliteError> {
+        Ok(self.u32(at)? as i32)
+    }
+
+    /// The position an unsigned offset stored at `at` points to.
+    fn follow(&self, at: usize) -> Result<usize, TfliteError> {
+        let offset = self.u32(at)? as usize;
+        at.checked_add(offset)
+            .filter(|target| *target < self.0.len())
+            .ok_or_else(|| format_error(at, "an offset past the end of the file".into()))
+    }
+
+    fn table(&self, at: usize) -> Result<Table<'a>, TfliteError> {
+        let vtable = (at as i64) - i64::from(self.i32(at)?);
+        if vtable < 0 {
+            return Err(format_error(
+                at,
+                "a table whose vtable is before the file".into(),
+            ));
+        }
+        let vtable = vtable as usize;
+        let vtable_len = self.u16(vtable)? as usize;
+        if vtable_len < 4 || vtable_len % 2 != 0 {
+            return Err(format_error(
+                vtable,
+                format!("a vtable of {vtable_len} bytes"),
+            ));
+        }
+        self.slice(vtable, vtable_len)?;
+        Ok(Table {
+            bytes: *self,
+            at,
+            vtable,
+            fields: (vtable_len - 4) / 2,
+        })
+    }
+}
+
+/// One FlatBuffers table.
+#[derive(Clone, Copy)]
+struct Table<'a> {
+    bytes: Bytes<'a>,
+    at: usize,
+    vtable: usize,
+    fields: usize,
+}
+
+impl<'a> Table<'a> {
+    /// Where field `index` is, if it is present.
+    fn field(&self, index: usize) -> Result<Option<usize>, TfliteError> {
+        if index >= self.fields {
+            return Ok(None);
+        }
+        let offset = self.bytes.u16(self.vtable + 4 + 2 * index)? as usize;
+        Ok((offset != 0).then_some(self.at + offset))
+    }
+
+    fn u8_or(&self, index: usize, default: u8) -> Result<u8, TfliteError> {
+        self.field(index)?
+            .map_or(Ok(default), |at| self.bytes.u8(at))
+    }
+
+    fn i32_or(&self, index: usize, default: i32) -> Result<i32, TfliteError> {
+        self.field(index)?
+            .map_or(Ok(default), |at| self.bytes.i32(at))
+    }
+
+    fn u32_or(&self, index: usize, default: u32) -> Result<u32, TfliteError> {
+        self.field(index)?
+            .map_or(Ok(default), |at| self.bytes.u32(at))
+    }
+
+    fn table(&self, index: usize) -> Result<Option<Table<'a>>, TfliteError> {
+        match self.field(index)? {
+            Some(at) => Ok(Some(self.bytes.table(self.bytes.follow(at)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A vector of `element_size`-byte elements: its first element's position and length.
+    fn vector(&self, index: usize, element_size: usize) -> Result<(usize, usize), TfliteError> {
+        let Some(at) = self.field(index)? else {
+            return Ok((0, 0));
+        };
+        let start = self.bytes.follow(at)?;
+        let len = self.bytes.u32(start)? as usize;
+        let bytes = len
+            .checked_mul(element_size)
+            .ok_or_else(|| format_error(start, "a vector too long".into()))?;
+        self.bytes.slice(start + 4, bytes)?;
+        Ok((start + 4, len))
+    }
+
+    fn tables(&self, index: usize) -> Result<Vec<Table<'a>>, TfliteError> {
+        let (start, len) = self.vector(index, 4)?;
+        (0..len)
+            .map(|i| {
+                let at = start + 4 * i;
+                self.bytes.table(self.bytes.follow(at)?)
+            })
+            .collect()
+    }
+
+    fn i32s(&self, index: usize) -> Result<Vec<i32>, TfliteError> {
+        let (start, len) = self.vector(index, 4)?;
+        (0..len).map(|i| self.bytes.i32(start + 4 * i)).collect()
+    }
+
+    fn bytes_field(&self, index: usize) -> Result<&'a [u8], TfliteError> {
+        let (start, len) = self.vector(index, 1)?;
+        self.bytes.slice(start, len)
+    }
+
+    fn string(&self, index: usize) -> Result<String, TfliteError> {
+        Ok(String::from_utf8_lossy(self.bytes_field(index)?).into_owned())
+    }
+}
+
+fn format_error(at: usize, what: String) -> TfliteError {
+    TfliteError::Format { at, what }
+}
+
+fn unsupported(what: impl Into<String>) -> TfliteError {
+    TfliteError::Unsupported(what.into())
+}
+
+/// TensorFlow Lite's builtin operator codes used here (`schema.fbs`, `BuiltinOperator`).
+mod code {
+    pub const ADD: i32 = 0;
+    pub const CONV_2D: i32 = 3;
+    pub const DEPTHWISE_CONV_2D: i32 = 4;
+    pub const DEQUANTIZE: i32 = 6;
+    pub const MAX_POOL_2D: i32 = 17;
+    pub const RESHAPE: i32 = 22;
+    pub const PAD: i32 = 34;
+    pub const PRELU: i32 = 54;
+}
+
+/// `TensorType` values used here.
+const FLOAT32: u8 = 0;
+const FLOAT16: u8 = 1;
+const INT32: u8 = 2;
+
+/// The activation fused into an operator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Activation {
+    /// None.
+    Linear,
+    /// max(0, x).
+    Relu,
+    /// min(6, max(0, x)).
+    Relu6,
+}
+
+impl Activation {
+    fn read(value: u8) -> Result<Self, TfliteError> {
+        match value {
+            0 => Ok(Self::Linear),
+            1 => Ok(Self::Relu),
+            3 => Ok(Self::Relu6),
+            other => Err(unsupported(format!("fused activation {other}"))),
+        }
+    }
+
+    fn apply(self, values: &mut [f32]) {
+        match self {
+            Self::Linear => {}
+            Self::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Self::Relu6 => values.iter_mut().for_each(|v| *v = v.clamp(0.0, 6.0)),
+        }
+    }
+}
+
+/// A window's placement: where the first one starts, before the input (SAME padding puts
+/// the smaller half of the padding first), and its step.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    size: usize,
+    stride: usize,
+    dilation: usize,
+    /// Padding before the first input position.
+    before: usize,
+}
+
+impl Window {
+    /// `padding` is the schema's: 0 SAME, 1 VALID.
+    fn new(
+        padding: u8,
+        size: usize,
+        stride: usize,
+        dilation: usize,
+        input: usize,
+        output: usize,
+    ) -> Result<Self, TfliteError> {
+        let effective = (size - 1) * dilation + 1;
+        let before = match padding {
+            0 => ((output - 1) * stride + effective).saturating_sub(input) / 2,
+            1 => 0,
+            other => return Err(unsupported(format!("padding {other}"))),
+        };
+        Ok(Self {
+            size,
+            stride,
+            dilation,
+            before,
+        })
+    }
+
+    /// The input position of tap `tap` of window `index`, if inside the input.
+    fn input(&self, index: usize, tap: usize, input: usize) -> Option<usize> {
+        let position = (index * self.stride + tap * self.dilation) as isize - self.before as isize;
+        (position >= 0 && (position as usize) < input).then_some(position as usize)
+    }
+}
+
+/// A tensor's shape as NHWC with batch 1 (shorter shapes are padded in front with 1s).
+fn nhwc(shape: &[usize]) -> Result<[usize; 4], TfliteError> {
+    if shape.len() > 4 || shape.iter().product::<usize>() == 0 && !shape.is_empty() {
+        return Err(unsupported(format!("a tensor of shape {shape:?}")));
+    }
+    let mut out = [1; 4];
+    out[4 - shape.len()..].copy_from_slice(shape);
+    Ok(out)
+}
+
+/// One operator, with its constants prepared at load.
+enum Operator {
+    Conv {
+        input: usize,
+        output: usize,
+        /// The weights as the right-hand matrix `[kh·kw·in, out]`, packed.
+        weights: PackedBMatrix<f32>,
+        bias: Vec<f32>,
+        rows: Window,
+        columns: Window,
+        in_shape: [usize; 4],
+        out_shape: [usize; 4],
+        activation: Activation,
+    },
+    Depthwise {
+        input: usize,
+        output: usize,
+        /// `[kh, kw, channels]`.
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+        rows: Window,
+        columns: Window,
+        in_shape: [usize; 4],
+        out_shape: [usize; 4],
+        activation: Activation,
+    },
+    MaxPool {
+        input: usize,
+        output: usize,
+        rows: Window,
+        columns: Window,
+        in_shape: [usize; 4],
+        out_shape: [usize; 4],
+        activation: Activation,
+    },
+    /// Element-wise with broadcasting: `Add` sums, `Prelu` is `x ≥ 0 ? x : alpha·x`.
+    Binary {
+        kind: BinaryKind,
+        left: usize,
+        right: usize,
+        output: usize,
+        left_shape: [usize; 4],
+        right_shape: [usize; 4],
+        out_shape: [usize; 4],
+        activation: Activation,
+    },
+    Pad {
+        input: usize,
+        output: usize,
+        /// Before and after, per NHWC dimension.
+        padding: [[usize; 2]; 4],
+        in_shape: [usize; 4],
+        out_shape: [usize; 4],
+    },
+    /// The same values under another shape.
+    Reshape { input: usize, output: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BinaryKind {
+    Add,
+    Prelu,
+}
+
+/// A TensorFlow Lite model ready to run.
+pub struct TfliteModel {
+    shapes: Vec<Vec<usize>>,
+    names: Vec<String>,
+    /// Constant tensors (weights, float16 ones dequantised), by tensor index.
+    constants: Vec<Option<Vec<f32>>>,
+    operators: Vec<Operator>,
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+    gemm: GemmExecutor<f32>,
+    /// One thread: a frame's landmarks must not take the other core from the camera, the
+    /// preview's analysis and the window.
+    threads: ThreadPool,
+}
+
+impl std::fmt::Debug for TfliteModel {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TfliteModel")
+            .field("operators", &self.operators.len())
+            .field("inputs", &self.input_shapes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TfliteModel {
+    /// Reads a `.tflite` file.
+    pub fn load(path: &Path) -> Result<Self, TfliteError> {
+        let bytes = std::fs::read(path).map_err(|source| TfliteError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Reads a model from its bytes.
+    pub fn from_bytes(data: &[u8]) -> Result<Self, TfliteError> {
+        let bytes = Bytes(data);
+        if bytes.slice(4, 4)? != b"TFL3" {
+            return Err(format_error(4, "no TFL3 file identifier".into()));
+        }
+        let model = bytes.table(bytes.follow(0)?)?;
+        let codes = model
+            .tables(1)?
+            .iter()
+            .map(|opcode| {
+                let deprecated = i32::from(opcode.u8_or(0, 0)? as i8);
+                Ok(deprecated.max(opcode.i32_or(3, 0)?))
+            })
+            .collect::<Result<Vec<i32>, TfliteError>>()?;
+        let subgraphs = model.tables(2)?;
+        let [graph] = subgraphs.as_slice() else {
+            return Err(unsupported(format!(
+                "{} subgraphs (one expected)",
+                subgraphs.len()
+            )));
+        };
+        let buffers = model.tables(4)?;
+        let tensors = graph.tables(0)?;
+        let mut shapes = Vec::with_capacity(tensors.len());
+        let mut names = Vec::with_capacity(tensors.len());
+        let mut types = Vec::with_capacity(tensors.len());
+        let mut data = Vec::with_capacity(tensors.len());
+        for tensor in &tensors {
+            let shape = tensor
+                .i32s(0)?
+                .into_iter()
+                .map(|dimension| {
+                    usize::try_from(dimension)
+                        .map_err(|_| unsupported(format!("a dimension of {dimension}")))
+                })
+                .collect::<Result<Vec<usize>, TfliteError>>()?;
+            shapes.push(shape);
+            types.push(tensor.u8_or(1, FLOAT32)?);
+            names.push(tensor.string(3)?);
+            let buffer = tensor.u32_or(2, 0)? as usize;
+            let contents = match buffers.get(buffer) {
+                Some(buffer) => buffer.bytes_field(0)?,
+                None => return Err(unsupported(format!("buffer {buffer} does not exist"))),
+            };
+            data.push(contents);
+        }
+        let tensor_index = |index: i32| -> Result<usize, TfliteError> {
+            usize::try_from(index)
+                .ok()
+                .filter(|index| *index < tensors.len())
+                .ok_or_else(|| unsupported(format!("tensor {index} does not exist")))
+        };
+        let mut constants: Vec<Option<Vec<f32>>> = vec![None; tensors.len()];
+        for (index, contents) in data.iter().enumerate() {
+            if contents.is_empty() {
+                continue;
+            }
+            let count: usize = shapes[index].iter().product();
+            constants[index] = match types[index] {
+                FLOAT32 if contents.len() == 4 * count => Some(
+                    contents
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect(),
+                ),
+                FLOAT16 if contents.len() == 2 * count => Some(
+                    contents
+                        .chunks_exact(2)
+                        .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                        .collect(),
+                ),
+                // Integer constants (shapes, paddings) are read by their operators.
+                INT32 if contents.len() == 4 * count => None,
+                kind => {
+                    return Err(unsupported(format!(
+                        "tensor {} of type {kind} with {} bytes for {count} values",
+                        names[index],
+                        contents.len()
+                    )))
+                }
+            };
+        }
+        let int_constant = |index: usize| -> Result<Vec<i32>, TfliteError> {
+            if types[index] != INT32 || data[index].is_empty() {
+                return Err(unsupported(format!(
+                    "tensor {} is not a constant of integers",
+                    names[index]
+                )));
+            }
+            Ok(data[index]
+                .chunks_exact(4)
+                .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect())
+        };
+
+        let gemm = GemmExecutor::<f32>::default();
+        let mut operators = Vec::new();
+        for (number, operator) in graph.tables(3)?.iter().enumerate() {
+            let opcode_index = operator.u32_or(0, 0)? as usize;
+            let opcode = *codes
+                .get(opcode_index)
+                .ok_or_else(|| unsupported(format!("operator code {opcode_index}")))?;
+            let inputs = operator.i32s(1)?;
+            let outputs = operator.i32s(2)?;
+            let options = operator.table(4)?;
+            let input =
+                |i: usize| -> Result<usize, TfliteError> {
+                    tensor_index(*inputs.get(i).ok_or_else(|| {
+                        unsupported(format!("operator {number} has no input {i}"))
+                    })?)
+                };
+            let output = tensor_index(
+                *outputs
+                    .first()
+                    .ok_or_else(|| unsupported(format!("operator {number} has no output")))?,
+            )?;
+            let option = |index: usize, default: i32| -> Result<i32, TfliteError> {
+                options.map_or(Ok(default), |options| options.i32_or(index, default))
+            };
+            let option_u8 = |index: usize, default: u8| -> Result<u8, TfliteError> {
+                options.map_or(Ok(default), |options| options.u8_or(index, default))
+            };
+            let positive = |value: i32, what: &str| -> Result<usize, TfliteError> {
+                usize::try_from(value)
+                    .ok()
+                    .filter(|value| *value > 0)
+                    .ok_or_else(|| unsupported(format!("operator {number}: {what} {value}")))
+            };
+            match opcode {
+                code::DEQUANTIZE => {
+                    // Float16 weights: dequantised once, here.
+                    let source = input(0)?;
+                    let values = constants[source].clone().ok_or_else(|| {
+                        unsupported(format!("operator {number}: DEQUANTIZE of a non-constant"))
+                    })?;
+                    constants[output] = Some(values);
+                }
+                code::CONV_2D => {
+                    let (source, weights, bias) = (input(0)?, input(1)?, input(2)?);
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let weight_shape = nhwc(&shapes[weights])?;
+                    let [filters, kernel_rows, kernel_columns, channels] = weight_shape;
+                    if channels != in_shape[3] || filters != out_shape[3] {
+                        return Err(unsupported(format!(
+                            "operator {number}: CONV_2D weights {weight_shape:?} for {in_shape:?} → {out_shape:?}"
+                        )));
+                    }
+                    let weights = constant(&constants, weights, &names)?;
+                    let depth = kernel_rows * kernel_columns * channels;
+                    // `[filters, depth]` as stored; the right-hand matrix is its transpose.
+                    let matrix = NdTensorView::from_data([filters, depth], weights.as_slice());
+                    let packed = gemm.prepack_b(matrix.transposed());
+                    let padding = option_u8(0, 0)?;
+                    operators.push(Operator::Conv {
+                        input: source,
+                        output,
+                        weights: packed,
+                        bias: bias_of(&constants, bias, filters, &names)?,
+                        rows: Window::new(
+                            padding,
+                            kernel_rows,
+                            positive(option(2, 1)?, "stride")?,
+                            positive(option(5, 1)?, "dilation")?,
+                            in_shape[1],
+                            out_shape[1],
+                        )?,
+                        columns: Window::new(
+                            padding,
+                            kernel_columns,
+                            positive(option(1, 1)?, "stride")?,
+                            positive(option(4, 1)?, "dilation")?,
+                            in_shape[2],
+                            out_shape[2],
+                        )?,
+                        in_shape,
+                        out_shape,
+                        activation: Activation::read(option_u8(3, 0)?)?,
+                    });
+                }
+                code::DEPTHWISE_CONV_2D => {
+                    let (source, weights, bias) = (input(0)?, input(1)?, input(2)?);
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let [one, kernel_rows, kernel_columns, channels] = nhwc(&shapes[weights])?;
+                    if one != 1 || channels != in_shape[3] || channels != out_shape[3] {
+                        return Err(unsupported(format!(
+                            "operator {number}: DEPTHWISE_CONV_2D with a depth multiplier"
+                        )));
+                    }
+                    let padding = option_u8(0, 0)?;
+                    operators.push(Operator::Depthwise {
+                        input: source,
+                        output,
+                        weights: constant(&constants, weights, &names)?,
+                        bias: bias_of(&constants, bias, channels, &names)?,
+                        rows: Window::new(
+                            padding,
+                            kernel_rows,
+                            positive(option(2, 1)?, "stride")?,
+                            positive(option(6, 1)?, "dilation")?,
+                            in_shape[1],
+                            out_shape[1],
+                        )?,
+                        columns: Window::new(
+                            padding,
+                            kernel_columns,
+                            positive(option(1, 1)?, "stride")?,
+                            positive(option(5, 1)?, "dilation")?,
+                            in_shape[2],
+                            out_shape[2],
+                        )?,
+                        in_shape,
+                        out_shape,
+                        activation: Activation::read(option_u8(4, 0)?)?,
+                    });
+                }
+                code::MAX_POOL_2D => {
+                    let source = input(0)?;
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let padding = option_u8(0, 0)?;
+                    operators.push(Operator::MaxPool {
+                        input: source,
+                        output,
+                        rows: Window::new(
+                            padding,
+                            positive(option(4, 1)?, "filter height")?,
+                            positive(option(2, 1)?, "stride")?,
+                            1,
+                            in_shape[1],
+                            out_shape[1],
+                        )?,
+                        columns: Window::new(
+                            padding,
+                            positive(option(3, 1)?, "filter width")?,
+                            positive(option(1, 1)?, "stride")?,
+                            1,
+                            in_shape[2],
+                            out_shape[2],
+                        )?,
+                        in_shape,
+                        out_shape,
+                        activation: Activation::read(option_u8(5, 0)?)?,
+                    });
+                }
+                code::ADD | code::PRELU => {
+                    let (left, right) = (input(0)?, input(1)?);
+                    let (kind, activation) = if opcode == code::ADD {
+                        (BinaryKind::Add, Activation::read(option_u8(0, 0)?)?)
+                    } else {
+                        (BinaryKind::Prelu, Activation::Linear)
+                    };
+                    let (left_shape, right_shape) = (nhwc(&shapes[left])?, nhwc(&shapes[right])?);
+                    let out_shape = nhwc(&shapes[output])?;
+                    for axis in 0..4 {
+                        let fits = |size: usize| size == out_shape[axis] || size == 1;
+                        if !fits(left_shape[axis]) || !fits(right_shape[axis]) {
+                            return Err(unsupported(format!(
+                                "operator {number}: shapes {left_shape:?} and {right_shape:?} do not broadcast to {out_shape:?}"
+                            )));
+                        }
+                    }
+                    operators.push(Operator::Binary {
+                        kind,
+                        left,
+                        right,
+                        output,
+                        left_shape,
+                        right_shape,
+                        out_shape,
+                        activation,
+                    });
+                }
+                code::PAD => {
+                    let source = input(0)?;
+                    let amounts = int_constant(input(1)?)?;
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let rank = shapes[source].len();
+                    if amounts.len() != 2 * rank || amounts.iter().any(|amount| *amount < 0) {
+                        return Err(unsupported(format!("operator {number}: PAD amounts")));
+                    }
+                    let mut padding = [[0; 2]; 4];
+                    for axis in 0..rank {
+                        padding[4 - rank + axis] =
+                            [amounts[2 * axis] as usize, amounts[2 * axis + 1] as usize];
+                    }
+                    operators.push(Operator::Pad {
+                        input: source,
+                        output,
+                        padding,
+                        in_shape,
+                        out_shape,
+                    });
+                }
+                code::RESHAPE => {
+                    let source = input(0)?;
+                    let count = |index: usize| shapes[index].iter().product::<usize>();
+                    if count(source) != count(output) {
+                        return Err(unsupported(format!("operator {number}: RESHAPE sizes")));
+                    }
+                    operators.push(Operator::Reshape {
+                        input: source,
+                        output,
+                    });
+                }
+                other => {
+                    return Err(unsupported(format!(
+                        "operator {number}: builtin code {other} is not implemented"
+                    )))
+                }
+            }
+        }
+        for operator in &operators {
+            operator.check_shapes()?;
+        }
+        let inputs = graph
+            .i32s(1)?
+            .into_iter()
+            .map(tensor_index)
+            .collect::<Result<Vec<_>, _>>()?;
+        let outputs = graph
+            .i32s(2)?
+            .into_iter()
+            .map(tensor_index)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            shapes,
+            names,
+            constants,
+            operators,
+            inputs,
+            outputs,
+            gemm,
+            threads: ThreadPool::with_num_threads(1),
+        })
+    }
+
+    /// The shape of each input, in order.
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs
+            .iter()
+            .map(|i| self.shapes[*i].clone())
+            .collect()
+    }
+
+    /// The names of the outputs, in order.
+    pub fn output_names(&self) -> Vec<&str> {
+        self.outputs
+            .iter()
+            .map(|i| self.names[*i].as_str())
+            .collect()
+    }
+
+    /// Runs the model on `inputs` (NHWC float32, one slice per input) and returns its
+    /// outputs, in order. On one thread of its own.
+    pub fn run(&self, inputs: &[&[f32]]) -> Result<Vec<Vec<f32>>, TfliteError> {
+        self.threads.run(|| self.run_here(inputs))
+    }
+
+    fn run_here(&self, inputs: &[&[f32]]) -> Result<Vec<Vec<f32>>, TfliteError> {
+        if inputs.len() != self.inputs.len() {
+            return Err(TfliteError::Input(format!(
+                "{} input(s) given, the model takes {}",
+                inputs.len(),
+                self.inputs.len()
+            )));
+        }
+        let mut values: Vec<Option<Vec<f32>>> = vec![None; self.shapes.len()];
+        for (index, given) in self.inputs.iter().zip(inputs) {
+            let expected: usize = self.shapes[*index].iter().product();
+            if given.len() != expected {
+                return Err(TfliteError::Input(format!(
+                    "{} values given for input {} of shape {:?}",
+                    given.len(),
+                    self.names[*index],
+                    self.shapes[*index]
+                )));
+            }
+            values[*index] = Some(given.to_vec());
+        }
+        let mut columns = Vec::new();
+        for operator in &self.operators {
+            let (output, result) = operator.run(self, &values, &mut columns)?;
+            values[output] = Some(result);
+        }
+        self.outputs
+            .iter()
+            .map(|index| {
+                values[*index]
+                    .take()
+                    .or_else(|| self.constants[*index].clone())
+                    .ok_or_else(|| {
+                        unsupported(format!("output {} is never written", self.names[*index]))
+                    })
+            })
+            .collect()
+    }
+
+    fn value<'a>(
+        &'a self,
+        values: &'a [Option<Vec<f32>>],
+        index: usize,
+    ) -> Result<&'a [f32], TfliteError> {
+        values[index]
+            .as_deref()
+            .or(self.constants[index].as_deref())
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "tensor {} is read before it is written",
+                    self.names[index]
+                ))
+            })
+    }
+}
+
+fn constant(
+    constants: &[Option<Vec<f32>>],
+    index: usize,
+    names: &[String],
+) -> Result<Vec<f32>, TfliteError> {
+    constants[index]
+        .clone()
+        .ok_or_else(|| unsupported(format!("tensor {} is not a constant", names[index])))
+}
+
+fn bias_of(
+    constants: &[Option<Vec<f32>>],
+    index: usize,
+    len: usize,
+    names: &[String],
+) -> Result<Vec<f32>, TfliteError> {
+    let bias = constant(constants, index, names)?;
+    if bias.len() != len {
+        return Err(unsupported(format!(
+            "bias {} has {} values, not {len}",
+            names[index],
+            bias.len()
+        )));
+    }
+    Ok(bias)
+}
+
+impl Operator {
+    /// The shapes the operator relies on when it runs: batch 1, and padding that adds up.
+    fn check_shapes(&self) -> Result<(), TfliteError> {
+        let ok = match self {
+            Self::Conv {
+                in_shape,
+                out_shape,
+                ..
+            }
+            | Self::Depthwise {
+                in_shape,
+                out_shape,
+                ..
+            }
+            | Self::MaxPool {
+                in_shape,
+                out_shape,
+                ..
+            } => in_shape[0] == 1 && out_shape[0] == 1,
+            Self::Pad {
+                padding,
+                in_shape,
+                out_shape,
+                ..
+            } => {
+                padding[0] == [0, 0]
+                    && (0..4).all(|axis| {
+                        in_shape[axis] + padding[axis][0] + padding[axis][1] == out_shape[axis]
+                    })
+            }
+            Self::Binary { .. } | Self::Reshape { .. } => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(unsupported(
+                "an operator's output shape does not follow from its input",
+            ))
+        }
+    }
+
+    fn run(
+        &self,
+        model: &TfliteModel,
+        values: &[Option<Vec<f32>>],
+        columns_buffer: &mut Vec<f32>,
+    ) -> Result<(usize, Vec<f32>), TfliteError> {
+        Ok(match self {
+            Self::Conv {
+                input,
+                output,
+                weights,
+                bias,
+                rows,
+                columns,
+                in_shape,
+                out_shape,
+                activation,
+            } => {
+                let source = model.value(values, *input)?;
+                let [_, in_rows, in_columns, channels] = *in_shape;
+                let [_, out_rows, out_columns, filters] = *out_shape;
+                let positions = out_rows * out_columns;
+                let depth = rows.size * columns.size * channels;
+                let pointwise = rows.size == 1
+                    && columns.size == 1
+                    && rows.stride == 1
+                    && columns.stride == 1
+                    && rows.before == 0
+                    && columns.before == 0
+                    && (in_rows, in_columns) == (out_rows, out_columns);
+                let unrolled: &[f32] = if pointwise {
+                    source
+                } else {
+                    // One row per output position: the window's taps, channels innermost
+                    // (the weights' `[kh, kw, in]` order); zeros over the padding.
+                    columns_buffer.clear();
+                    columns_buffer.resize(positions * depth, 0.0);
+                    for out_row in 0..out_rows {
+                        for out_column in 0..out_columns {
+                            let row = &mut columns_buffer
+                                [(out_row * out_columns + out_column) * depth..][..depth];
+                            for ky in 0..rows.size {
+                                let Some(y) = rows.input(out_row, ky, in_rows) else {
+                                    continue;
+                                };
+                                for kx in 0..columns.size {
+                                    let Some(x) = columns.input(out_column, kx, in_columns) else {
+                                        continue;
+                                    };
+                                    let from = (y * in_columns + x) * channels;
+                                    let to = (ky * columns.size + kx) * channels;
+                                    row[to..to + channels]
+                                        .copy_from_slice(&source[from..from + channels]);
+                                }
+                            }
+                        }
+                    }
+                    columns_buffer
+                };
+                let mut out = vec![0.0; positions * filters];
+                model
+                    .gemm
+                    .gemm(
+                        &mut out,
+                        GemmInputA::Unpacked(NdTensorView::from_data([positions, depth], unrolled)),
+                        GemmInputB::Packed(weights),
+                        GemmOptions {
+                            bias: Some(BiasVector::Row(bias)),
+                            ..GemmOptions::default()
+                        },
+                    )
+                    .map_err(|error| unsupported(format!("matrix product: {error:?}")))?;
+                activation.apply(&mut out);
+                (*output, out)
+            }
+            Self::Depthwise {
+                input,
+                output,
+                weights,
+                bias,
+                rows,
+                columns,
+                in_shape,
+                out_shape,
+                activation,
+            } => {
+                let source = model.value(values, *input)?;
+                let [_, in_rows, in_columns, channels] = *in_shape;
+                let [_, out_rows, out_columns, _] = *out_shape;
+                let mut out = vec![0.0; out_rows * out_columns * channels];
+                for out_row in 0..out_rows {
+                    for out_column in 0..out_columns {
+                        let sums =
+                            &mut out[(out_row * out_columns + out_column) * channels..][..channels];
+                        sums.copy_from_slice(bias);
+                        for ky in 0..rows.size {
+                            let Some(y) = rows.input(out_row, ky, in_rows) else {
+                                continue;
+                            };
+                            for kx in 0..columns.size {
+                                let Some(x) = columns.input(out_column, kx, in_columns) else {
+                                    continue;
+                                };
+                                let pixel = &source[(y * in_columns + x) * channels..][..channels];
+                                let taps =
+                                    &weights[(ky * columns.size + kx) * channels..][..channels];
+                                for ((sum, value), weight) in sums.iter_mut().zip(pixel).zip(taps) {
+                                    *sum += value * weight;
+                                }
+                            }
+                        }
+                    }
+                }
+                activation.apply(&mut out);
+                (*output, out)
+            }
+            Self::MaxPool {
+                input,
+                output,
+                rows,
+                columns,
+                in_shape,
+                out_shape,
+                activation,
+            } => {
+                let source = model.value(values, *input)?;
+                let [_, in_rows, in_columns, channels] = *in_shape;
+                let [_, out_rows, out_columns, _] = *out_shape;
+                let mut out = vec![f32::NEG_INFINITY; out_rows * out_columns * channels];
+                for out_row in 0..out_rows {
+                    for out_column in 0..out_columns {
+                        let best =
+                            &mut out[(out_row * out_columns + out_column) * channels..][..channels];
+                        for ky in 0..rows.size {
+                            let Some(y) = rows.input(out_row, ky, in_rows) else {
+                                continue;
+                            };
+                            for kx in 0..columns.size {
+                                let Some(x) = columns.input(out_column, kx, in_columns) else {
+                                    continue;
+                                };
+                                let pixel = &source[(y * in_columns + x) * channels..][..channels];
+                                for (best, value) in best.iter_mut().zip(pixel) {
+                                    *best = best.max(*value);
+                                }
+                            }
+                        }
+                    }
+                }
+                activation.apply(&mut out);
+                (*output, out)
+            }
+            Self::Binary {
+                kind,
+                left,
+                right,
+                output,
+                left_shape,
+                right_shape,
+                out_shape,
+                activation,
+            } => {
+                let (a, b) = (model.value(values, *left)?, model.value(values, *right)?);
+                let combine = |x: f32, y: f32| match kind {
+                    BinaryKind::Add => x + y,
+                    BinaryKind::Prelu => {
+                        if x >= 0.0 {
+                            x
+                        } else {
+                            y * x
+                        }
+                    }
+                };
+                let mut out = if left_shape == right_shape {
+                    a.iter().zip(b).map(|(x, y)| combine(*x, *y)).collect()
+                } else {
+                    let strides = |shape: &[usize; 4]| {
+                        let mut strides = [0; 4];
+                        let mut step = 1;
+                        for axis in (0..4).rev() {
+                            strides[axis] = if shape[axis] == 1 { 0 } else { step };
+                            step *= shape[axis];
+                        }
+                        strides
+                    };
+                    let (left_strides, right_strides) = (strides(left_shape), strides(right_shape));
+                    let mut out = Vec::with_capacity(out_shape.iter().product());
+                    for n in 0..out_shape[0] {
+                        for h in 0..out_shape[1] {
+                            for w in 0..out_shape[2] {
+                                for c in 0..out_shape[3] {
+                                    let at = |strides: [usize; 4]| {
+                                        n * strides[0]
+                                            + h * strides[1]
+                                            + w * strides[2]
+                                            + c * strides[3]
+                                    };
+                                    out.push(combine(a[at(left_strides)], b[at(right_strides)]));
+                                }
+                            }
+                        }
+                    }
+                    out
+                };
+                activation.apply(&mut out);
+                (*output, out)
+            }
+            Self::Pad {
+                input,
+                output,
+                padding,
+                in_shape,
+                out_shape,
+            } => {
+                let source = model.value(values, *input)?;
+                let mut out = vec![0.0; out_shape.iter().product()];
+                let [_, in_rows, in_columns, channels] = *in_shape;
+                let [_, _, out_columns, out_channels] = *out_shape;
+                for y in 0..in_rows {
+                    for x in 0..in_columns {
+                        let from = (y * in_columns + x) * channels;
+                        let to = ((y + padding[1][0]) * out_columns + x + padding[2][0])
+                            * out_channels
+                            + padding[3][0];
+                        out[to..to + channels].copy_from_slice(&source[from..from + channels]);
+                    }
+                }
+                (*output, out)
+            }
+            Self::Reshape { input, output } => (*output, model.value(values, *input)?.to_vec()),
+        })
+    }
+}
+
+/// IEEE 754 half precision to single precision, exactly.
+fn f16_to_f32(bits: u16) -> f32 {
+    let sign = u32::from(bits >> 15) << 31;
+    let exponent = u32::from((bits >> 10) & 0x1f);
+    let mantissa = u32::from(bits & 0x3ff);
+    let value = match (exponent, mantissa) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: mantissa · 2^-24.
+            let magnitude = mantissa as f32 * f32::powi(2.0, -24);
+            return if sign != 0 { -magnitude } else { magnitude };
+        }
+        (0x1f, 0) => sign | 0x7f80_0000,
+        (0x1f, _) => sign | 0x7fc0_0000,
+        _ => sign | ((exponent + 127 - 15) << 23) | (mantissa << 13),
+    };
+    f32::from_bits(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_converts_exactly() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8);
+        assert_eq!(f16_to_f32(0x8000), -0.0);
+        assert!(f16_to_f32(0x7c00).is_infinite());
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn same_padding_puts_the_smaller_half_first() {
+        // 192 → 96 with a 3×3 window, stride 2: one pixel of padding in all, after.
+        let window = Window::new(0, 3, 2, 1, 192, 96).unwrap();
+        assert_eq!(window.before, 0);
+        // 5×5, stride 1: two before, two after.
+        assert_eq!(Window::new(0, 5, 1, 1, 64, 64).unwrap().before, 2);
+        assert_eq!(window.input(95, 2, 192), None, "the last tap is padding");
+    }
+
+    #[test]
+    fn garbage_and_cut_files_are_errors_naming_the_byte() {
+        for bytes in [&b""[..], b"TFL3", b"\x10\0\0\0TFL3\0\0\0\0", &[0xff; 64]] {
+            let error = TfliteModel::from_bytes(bytes).unwrap_err();
+            assert!(matches!(error, TfliteError::Format { .. }), "{error}");
+        }
+    }
+}
