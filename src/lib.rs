@@ -27,6 +27,7 @@ pub mod engine;
 pub mod face;
 pub mod flow;
 pub mod imaging;
+pub mod liveness;
 pub mod quality;
 pub mod ui;
 pub mod verification;

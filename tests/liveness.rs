@@ -1,0 +1,193 @@
+//! The 3D check (`liveness::parallax`) on synthetic sequences, rendered here:
+//!
+//! - the head: the 468 face-mesh points LiteRT found on a real photo (x, y and the model's
+//!   depth z, `tests/data/face-landmarks/fixtures.json`) taken as a rigid 3D head, turned
+//!   (yaw up to ±12°, pitch up to ±6°, a little roll and shift, as a person following a
+//!   dot might) and projected through a pinhole camera (focal length 1000 px, the face
+//!   about 250 px wide, as at a kiosk), with 0.5 px of landmark noise;
+//! - the print attack: the first frame of that head as a flat picture (each point on a
+//!   plane facing the camera), the plane turned and shifted exactly as the head was;
+//! - the still picture: the same plane, not moved (noise only).
+//!
+//! The figures are fractions of the face's size (the rigid points' spread).
+
+use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, RIGID_POINTS};
+
+const FOCAL: f64 = 1000.0;
+const DISTANCE: f64 = 320.0;
+const FRAMES: usize = 30;
+
+/// A small deterministic noise source (xorshift), normal by the sum of twelve uniforms.
+struct Noise(u64);
+
+impl Noise {
+    fn normal(&mut self, sigma: f64) -> f64 {
+        let mut sum = 0.0;
+        for _ in 0..12 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            sum += (self.0 >> 11) as f64 / (1u64 << 53) as f64;
+        }
+        (sum - 6.0) * sigma
+    }
+}
+
+/// The rigid points of a face in the fixtures, centred: (x, y, z) in the crop's pixels.
+fn head(face: &str) -> Vec<[f64; 3]> {
+    let fixtures: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/face-landmarks/fixtures.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let values: Vec<f64> = fixtures["face"][face]["landmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let points: Vec<[f64; 3]> = RIGID_POINTS
+        .iter()
+        .map(|&i| [values[3 * i], values[3 * i + 1], values[3 * i + 2]])
+        .collect();
+    let n = points.len() as f64;
+    let centre = points.iter().fold([0.0; 3], |c, p| {
+        [c[0] + p[0] / n, c[1] + p[1] / n, c[2] + p[2] / n]
+    });
+    points
+        .iter()
+        .map(|p| [p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]])
+        .collect()
+}
+
+/// The pose at frame `t` of a turn of at most `yaw` degrees (pitch half as much): yaw,
+/// pitch, roll (radians) and a shift (crop pixels).
+fn pose(t: usize, yaw: f64) -> ([f64; 3], [f64; 2]) {
+    let phase = t as f64 / FRAMES as f64 * std::f64::consts::TAU;
+    let degrees = std::f64::consts::PI / 180.0;
+    (
+        [
+            yaw * degrees * phase.sin(),
+            yaw / 2.0 * degrees * (2.0 * phase).sin(),
+            2.0 * degrees * phase.cos(),
+        ],
+        [4.0 * phase.sin(), 2.0 * phase.cos()],
+    )
+}
+
+fn rotate(p: [f64; 3], [yaw, pitch, roll]: [f64; 3]) -> [f64; 3] {
+    let (x, y, z) = (p[0], p[1], p[2]);
+    let (x, z) = (
+        x * yaw.cos() + z * yaw.sin(),
+        -x * yaw.sin() + z * yaw.cos(),
+    );
+    let (y, z) = (
+        y * pitch.cos() - z * pitch.sin(),
+        y * pitch.sin() + z * pitch.cos(),
+    );
+    (
+        x * roll.cos() - y * roll.sin(),
+        x * roll.sin() + y * roll.cos(),
+        z,
+    )
+        .into()
+}
+
+fn project(p: [f64; 3], noise: &mut Noise) -> [f32; 2] {
+    let depth = DISTANCE + p[2];
+    [
+        (640.0 + FOCAL * p[0] / depth + noise.normal(0.5)) as f32,
+        (360.0 + FOCAL * p[1] / depth + noise.normal(0.5)) as f32,
+    ]
+}
+
+/// Each frame of `shape` posed (turning at most `yaw` degrees; 0: not moving at all) and
+/// projected.
+fn film(shape: &[[f64; 3]], yaw: f64, seed: u64) -> Vec<Vec<[f32; 2]>> {
+    let mut noise = Noise(seed);
+    (0..FRAMES)
+        .map(|t| {
+            let (angles, shift) = if yaw == 0.0 {
+                ([0.0; 3], [0.0; 2])
+            } else {
+                pose(t, yaw)
+            };
+            shape
+                .iter()
+                .map(|p| {
+                    let turned = rotate(*p, angles);
+                    project(
+                        [turned[0] + shift[0], turned[1] + shift[1], turned[2]],
+                        &mut noise,
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The head's first frame as a flat picture: every point on the plane z = 0 where the
+/// camera sees it, so the picture looks exactly like the head at first.
+fn picture_of(head: &[[f64; 3]]) -> Vec<[f64; 3]> {
+    head.iter()
+        .map(|p| {
+            let scale = DISTANCE / (DISTANCE + p[2]);
+            [p[0] * scale, p[1] * scale, 0.0]
+        })
+        .collect()
+}
+
+#[test]
+fn a_turning_head_is_a_head_a_moved_picture_is_flat_and_a_still_one_cannot_be_judged() {
+    let thresholds = ParallaxThresholds::default();
+    for (face, seed) in [("astronaut-192.png", 7), ("grace-hopper-192.png", 11)] {
+        let head = head(face);
+        let live = judge(&film(&head, 12.0, seed), thresholds);
+        let print = judge(&film(&picture_of(&head), 12.0, seed), thresholds);
+        let still = judge(&film(&picture_of(&head), 0.0, seed), thresholds);
+        eprintln!(
+            "{face}: head parallax {:.4} shape {:.4}; print parallax {:.4} shape {:.4}; still parallax {:.4} shape {:.4}",
+            live.parallax_figure,
+            live.shape_change_figure,
+            print.parallax_figure,
+            print.shape_change_figure,
+            still.parallax_figure,
+            still.shape_change_figure
+        );
+        assert_eq!(live.depth, Depth::Head, "{face}: {live:?}");
+        assert_eq!(print.depth, Depth::Flat, "{face}: {print:?}");
+        assert_eq!(still.depth, Depth::NotEnoughMotion, "{face}: {still:?}");
+        assert_eq!(live.parallax.len(), FRAMES - 1);
+    }
+}
+
+#[test]
+fn how_little_a_head_may_turn() {
+    // The smallest turn the default thresholds call a head, and the picture turned as
+    // much: the figures go to the README.
+    let thresholds = ParallaxThresholds::default();
+    let head = head("astronaut-192.png");
+    for yaw in [2.0, 3.0, 4.0, 6.0, 8.0] {
+        let live = judge(&film(&head, yaw, 5), thresholds);
+        let print = judge(&film(&picture_of(&head), yaw, 5), thresholds);
+        eprintln!(
+            "yaw ±{yaw}°: head parallax {:.4} ({:?}); picture parallax {:.4} shape {:.4} ({:?})",
+            live.parallax_figure,
+            live.depth,
+            print.parallax_figure,
+            print.shape_change_figure,
+            print.depth
+        );
+        assert_ne!(
+            print.depth,
+            Depth::Head,
+            "a picture is never a head ({yaw}°)"
+        );
+        if yaw >= 3.0 {
+            assert_eq!(live.depth, Depth::Head, "a head turning ±{yaw}°: {live:?}");
+        }
+    }
+}
