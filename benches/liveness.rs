@@ -1,7 +1,8 @@
 //! The liveness challenge's per-frame work on one core: `cargo bench --bench liveness`.
 //! So far the landmark models run by our TensorFlow Lite interpreter (`face::tflite`):
 //! the face mesh (468 points, 192×192 crop) and the iris model (64×64 eye crop, run for
-//! each eye), on the crops of `tests/data/face-landmarks/`, plus the models' load time.
+//! each eye), on the crops of `tests/data/face-landmarks/`, the whole `FaceMesh::landmarks`
+//! on a photo (regions sampled, mesh, both irises), and the models' load time.
 //! The preview runs at 15 frames/s: one face mesh and two iris calls must fit well inside
 //! 66 ms. `EKYC_BENCH_ROUNDS=N` (default 30) timed rounds per step.
 
@@ -52,6 +53,16 @@ fn main() {
     let iris_ms = median_ms(rounds, || {
         black_box(iris.run(&[&eye_input]).expect("iris"));
     });
+    // The whole per-frame path on a photo: regions sampled, mesh, both irises.
+    let photo = image::open(root.join("tests/data/face-match/astronaut-face.png"))
+        .expect("photo")
+        .to_rgb8();
+    let detector = ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models");
+    let faces = detector.detect(&photo).expect("detection");
+    let mesh = ekyc_kiosk::face::FaceMesh::load(None).expect("./fetch-models");
+    let frame_ms = median_ms(rounds, || {
+        black_box(mesh.landmarks(&photo, &faces[0]).expect("mesh"));
+    });
     println!("liveness per-frame work, one core, median of {rounds} runs");
     println!("  face mesh (468 points, 192×192)   {face_ms:7.2} ms");
     println!("  iris (one eye, 64×64)             {iris_ms:7.2} ms");
@@ -59,5 +70,6 @@ fn main() {
         "  per frame (mesh + two eyes)       {:7.2} ms  (15 frames/s leaves 66.7 ms)",
         face_ms + 2.0 * iris_ms
     );
+    println!("  FaceMesh::landmarks on a frame    {frame_ms:7.2} ms  (regions, mesh, two irises)");
     println!("  load: face mesh {face_load_ms:.1} ms, iris {iris_load_ms:.1} ms");
 }

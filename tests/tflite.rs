@@ -122,3 +122,69 @@ fn wrong_inputs_and_other_files_are_refused_with_a_reason() {
     let error = TfliteModel::load(Path::new("/nonexistent/model.tflite")).unwrap_err();
     assert!(matches!(error, TfliteError::Io { .. }), "{error}");
 }
+
+/// The whole path on a real photo: BlazeFace's box, MediaPipe's region, the mesh and the
+/// irises, in the photo's pixels; the eye corners against dlib's own 5-point landmarks on
+/// the same photo (`tests/data/face-match/fixtures.json`), an independent model.
+#[test]
+fn the_mesh_on_a_photo_puts_the_eye_corners_where_dlib_does() {
+    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let photo = image::open(root.join("tests/data/face-match/astronaut-face.png"))
+        .unwrap()
+        .to_rgb8();
+    let detector = FaceDetector::load(None).expect("./fetch-models");
+    let faces = detector.detect(&photo).unwrap();
+    assert_eq!(faces.len(), 1);
+    let mesh = FaceMesh::load(None)
+        .unwrap()
+        .landmarks(&photo, &faces[0])
+        .unwrap();
+    assert_eq!(mesh.points.len(), 468);
+    assert!(mesh.presence > 0.9, "presence {}", mesh.presence);
+
+    let fixtures: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("tests/data/face-match/fixtures.json")).unwrap(),
+    )
+    .unwrap();
+    let dlib: Vec<[f32; 2]> = fixtures["cases"][0]["faces"][0]["landmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| [p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32])
+        .collect();
+    let distance =
+        |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    // dlib's four eye corners (its fifth point is under the nose).
+    let interocular = distance(
+        [
+            (dlib[0][0] + dlib[1][0]) / 2.0,
+            (dlib[0][1] + dlib[1][1]) / 2.0,
+        ],
+        [
+            (dlib[2][0] + dlib[3][0]) / 2.0,
+            (dlib[2][1] + dlib[3][1]) / 2.0,
+        ],
+    );
+    for corner in &dlib[..4] {
+        let nearest = [33usize, 133, 362, 263]
+            .iter()
+            .map(|&i| distance(*corner, [mesh.points[i][0], mesh.points[i][1]]))
+            .fold(f32::INFINITY, f32::min);
+        eprintln!("dlib corner {corner:?}: mesh corner {nearest:.2} px away ({:.1} % of the eyes' distance)", 100.0 * nearest / interocular);
+        assert!(
+            nearest < 0.1 * interocular,
+            "a mesh eye corner within 10 % of the eyes' distance of dlib's {corner:?}: {nearest}"
+        );
+    }
+    // Looking at the camera: each iris between its corners, near the middle.
+    for eye in &mesh.eyes {
+        let [along, across] = eye.iris_position();
+        eprintln!("iris at {along:.2} along, {across:.2} across");
+        assert!(
+            (0.3..0.7).contains(&along) && across.abs() < 0.2,
+            "{along} {across}"
+        );
+    }
+}

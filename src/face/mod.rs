@@ -8,6 +8,7 @@ mod detector;
 mod dlib_format;
 mod landmarks;
 mod matcher;
+mod mesh;
 mod resnet;
 pub mod tflite;
 
@@ -21,6 +22,7 @@ pub use matcher::{
     dlib_box, match_model_dirs, similarity, Embedding, FaceMatcher, MatcherError,
     DEFAULT_MATCH_DISTANCE, LANDMARK_MODEL_FILE, RECOGNITION_MODEL_FILE,
 };
+pub use mesh::{Eye, FaceMesh, Mesh, MeshError, IRIS_MODEL_FILE, MESH_MODEL_FILE};
 pub use resnet::EMBEDDING_SIZE;
 
 /// Where the app looks for its models, in order: next to the installed binary
