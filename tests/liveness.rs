@@ -11,6 +11,8 @@
 //!
 //! The figures are fractions of the face's size (the rigid points' spread).
 
+mod common;
+
 use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, RIGID_POINTS};
 
 const FOCAL: f64 = 1000.0;
@@ -190,4 +192,65 @@ fn how_little_a_head_may_turn() {
             assert_eq!(live.depth, Depth::Head, "a head turning ±{yaw}°: {live:?}");
         }
     }
+}
+
+/// Through the real models: frames rendered from the demo selfie (a head turned in 3D, and
+/// a print of it turned the same way, `tests/common/head.rs`), each frame's face found by
+/// BlazeFace and meshed by MediaPipe's model, the rigid points judged.
+#[test]
+fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() {
+    use common::head::Head;
+    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+
+    let photo = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/selfie-astronaut.jpg"),
+    )
+    .unwrap()
+    .to_rgb8();
+    let detector = FaceDetector::load(None).expect("./fetch-models");
+    let mesher = FaceMesh::load(None).expect("./fetch-models");
+    let mesh_of = |frame: &image::RgbImage| {
+        let faces = detector.detect(frame).unwrap();
+        let face = faces
+            .iter()
+            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+            .expect("a face in the frame");
+        mesher.landmarks(frame, face).unwrap()
+    };
+    let head = Head::new(photo.clone(), &mesh_of(&photo).points);
+    let yaws = [
+        0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
+        0.0,
+    ];
+    let mut figures = Vec::new();
+    for flat in [false, true] {
+        let frames: Vec<Vec<[f32; 2]>> = yaws
+            .iter()
+            .map(|&yaw| {
+                let frame = head.render(yaw, 0.4 * yaw, flat);
+                if let Ok(folder) = std::env::var("EKYC_SAVE_RENDERS") {
+                    let name = format!("{}-{yaw:+.0}.png", if flat { "print" } else { "head" });
+                    frame
+                        .save(std::path::Path::new(&folder).join(name))
+                        .unwrap();
+                }
+                let mesh = mesh_of(&frame);
+                RIGID_POINTS
+                    .iter()
+                    .map(|&i| [mesh.points[i][0], mesh.points[i][1]])
+                    .collect()
+            })
+            .collect();
+        figures.push(judge(&frames, ParallaxThresholds::default()));
+    }
+    let (live, print) = (&figures[0], &figures[1]);
+    eprintln!(
+        "rendered: head parallax {:.4} shape {:.4}; print parallax {:.4} shape {:.4}",
+        live.parallax_figure,
+        live.shape_change_figure,
+        print.parallax_figure,
+        print.shape_change_figure
+    );
+    assert_eq!(live.depth, Depth::Head, "{live:?}");
+    assert_ne!(print.depth, Depth::Head, "{print:?}");
 }
