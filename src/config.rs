@@ -658,6 +658,10 @@ impl LoadedConfig {
             .map_err(|error| tracing::warn!("face match is unavailable: {error}"))
             .ok(),
             match_distance: engine.match_distance,
+            mesh: crate::face::FaceMesh::load(None)
+                .map(std::sync::Arc::new)
+                .map_err(|error| tracing::warn!("liveness is unavailable: {error}"))
+                .ok(),
             // Not `..EngineSettings::default()`: that would load the default face models
             // as well, even where the config names others.
             max_sessions: crate::engine::DEFAULT_MAX_SESSIONS,

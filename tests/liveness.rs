@@ -254,3 +254,64 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
     assert_eq!(live.depth, Depth::Head, "{live:?}");
     assert_ne!(print.depth, Depth::Head, "{print:?}");
 }
+
+/// Through the engine, over HTTP with the real client: the challenge's frames as several
+/// `selfies` parts. A head turning is live, a print of it turned the same way is not,
+/// one selfie alone is not evaluated; face match is measured on the first frame either way.
+#[tokio::test]
+async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
+    use common::head::Head;
+    use common::{client_for, front, start_engine};
+    use ekyc_kiosk::api::{DocumentType, FptSession, OcrRequest};
+    use ekyc_kiosk::engine::EngineSettings;
+    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+
+    let photo = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/selfie-astronaut.jpg"),
+    )
+    .unwrap()
+    .to_rgb8();
+    let detector = FaceDetector::load(None).expect("./fetch-models");
+    let face = detector.detect(&photo).unwrap()[0].clone();
+    let mesh = FaceMesh::load(None)
+        .unwrap()
+        .landmarks(&photo, &face)
+        .unwrap();
+    let head = Head::new(photo, &mesh.points);
+    let yaws = [
+        0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
+        0.0,
+    ];
+    let frames = |flat: bool| -> Vec<ekyc_kiosk::api::PreparedImage> {
+        yaws.iter()
+            .map(|&yaw| {
+                let frame = image::DynamicImage::ImageRgb8(head.render(yaw, 0.4 * yaw, flat));
+                ekyc_kiosk::api::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
+            })
+            .collect()
+    };
+
+    let engine = start_engine(EngineSettings::default()).await;
+    let mut answers = Vec::new();
+    for sent in [frames(false), frames(true), frames(false)[..1].to_vec()] {
+        let mut session = FptSession::new(client_for(&engine));
+        session
+            .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
+            .await
+            .unwrap();
+        answers.push(session.face_liveness_frames(&sent).await.expect("accepted"));
+    }
+    let liveness = |i: usize| answers[i].liveness.clone().unwrap();
+    eprintln!("head: {:?}", liveness(0).warning);
+    eprintln!("print: {:?}", liveness(1).warning);
+    assert_eq!(liveness(0).is_live, Some(true), "{:?}", liveness(0));
+    // The print turned ±11° changes shape by about 1.2 %, at the line between "flat" and
+    // "did not turn enough": either way it is not live.
+    assert_eq!(liveness(1).is_live, Some(false), "{:?}", liveness(1));
+    assert!(liveness(0).warning.unwrap().contains("a head"));
+    assert!(!liveness(1).warning.unwrap().contains("a head"));
+    assert_eq!(liveness(2).is_live, None, "one selfie: nothing measured");
+    for answer in &answers {
+        assert_eq!(answer.face_match.as_ref().unwrap().is_match, Some(true));
+    }
+}

@@ -242,14 +242,32 @@ impl FptClient {
         session: &SessionId,
         selfie: &PreparedImage,
     ) -> Result<FaceResult, ApiError> {
+        self.face_liveness_frames(session, std::slice::from_ref(selfie))
+            .await
+    }
+
+    /// `POST /face/liveness` with several `selfies` parts (the contract's field is plural):
+    /// the liveness challenge's frames, the still the card is matched with first.
+    pub async fn face_liveness_frames(
+        &self,
+        session: &SessionId,
+        frames: &[PreparedImage],
+    ) -> Result<FaceResult, ApiError> {
+        if frames.is_empty() {
+            return Err(ApiError::InvalidRequest("no selfie to send".into()));
+        }
         let body = self
             .post(Endpoint::FaceLiveness, || {
+                let mut form = Form::new();
+                for frame in frames {
+                    form = form.part("selfies", jpeg_part(frame));
+                }
                 self.common_headers(self.http.post(self.url(Endpoint::FaceLiveness)))
                     .header("session-id", session.as_str())
                     // `True` is for the vendor's own SDK only.
                     .header("auto", "False")
                     .header("lang", self.settings.lang.as_str())
-                    .multipart(Form::new().part("selfies", jpeg_part(selfie)))
+                    .multipart(form)
             })
             .await?;
         Ok(FaceResult::from_json(&body))
@@ -512,11 +530,21 @@ impl FptSession {
 
     /// Liveness and face match of a selfie against this session's document.
     pub async fn face_liveness(&mut self, selfie: &PreparedImage) -> Result<FaceResult, ApiError> {
+        self.face_liveness_frames(std::slice::from_ref(selfie))
+            .await
+    }
+
+    /// Liveness on several frames and face match of the first against this session's
+    /// document.
+    pub async fn face_liveness_frames(
+        &mut self,
+        frames: &[PreparedImage],
+    ) -> Result<FaceResult, ApiError> {
         let session = self.session_id().await?;
-        match self.client.face_liveness(&session, selfie).await {
+        match self.client.face_liveness_frames(&session, frames).await {
             Err(ApiError::SessionExpired { .. }) => {
                 let session = self.replace_session().await?;
-                self.client.face_liveness(&session, selfie).await
+                self.client.face_liveness_frames(&session, frames).await
             }
             result => result,
         }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::contract::Secret;
-use crate::face::{FaceDetector, FaceMatcher, DEFAULT_MATCH_DISTANCE};
+use crate::face::{FaceDetector, FaceMatcher, FaceMesh, DEFAULT_MATCH_DISTANCE};
 pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
     CardReading, FieldSource, ReadField,
@@ -50,6 +50,9 @@ pub struct EngineSettings {
     pub matcher: Option<Arc<FaceMatcher>>,
     /// Embeddings closer than this are one person (dlib's 0.6 by default).
     pub match_distance: f32,
+    /// MediaPipe's face mesh and iris models, for liveness on several selfie frames;
+    /// without them liveness answers "N/A" and says why.
+    pub mesh: Option<Arc<FaceMesh>>,
 }
 
 /// Most sessions open at once unless set otherwise.
@@ -68,6 +71,7 @@ impl Default for EngineSettings {
             faces: FaceDetector::load(None).ok().map(Arc::new),
             matcher: FaceMatcher::shared().ok(),
             match_distance: DEFAULT_MATCH_DISTANCE,
+            mesh: FaceMesh::load(None).ok().map(Arc::new),
         }
     }
 }

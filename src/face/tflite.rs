@@ -360,7 +360,6 @@ pub struct TfliteModel {
     operators: Vec<Operator>,
     inputs: Vec<usize>,
     outputs: Vec<usize>,
-    gemm: GemmExecutor<f32>,
     /// One thread: a frame's landmarks must not take the other core from the camera, the
     /// preview's analysis and the window.
     threads: ThreadPool,
@@ -721,7 +720,6 @@ impl TfliteModel {
             operators,
             inputs,
             outputs,
-            gemm,
             threads: ThreadPool::with_num_threads(1),
         })
     }
@@ -770,8 +768,11 @@ impl TfliteModel {
             values[*index] = Some(given.to_vec());
         }
         let mut columns = Vec::new();
+        // Made per run (it is not `Send`); it picks the same kernel the weights were
+        // packed for at load.
+        let gemm = GemmExecutor::<f32>::default();
         for operator in &self.operators {
-            let (output, result) = operator.run(self, &values, &mut columns)?;
+            let (output, result) = operator.run(self, &gemm, &values, &mut columns)?;
             values[output] = Some(result);
         }
         self.outputs
@@ -875,6 +876,7 @@ impl Operator {
     fn run(
         &self,
         model: &TfliteModel,
+        gemm: &GemmExecutor<f32>,
         values: &[Option<Vec<f32>>],
         columns_buffer: &mut Vec<f32>,
     ) -> Result<(usize, Vec<f32>), TfliteError> {
@@ -932,18 +934,16 @@ impl Operator {
                     columns_buffer
                 };
                 let mut out = vec![0.0; positions * filters];
-                model
-                    .gemm
-                    .gemm(
-                        &mut out,
-                        GemmInputA::Unpacked(NdTensorView::from_data([positions, depth], unrolled)),
-                        GemmInputB::Packed(weights),
-                        GemmOptions {
-                            bias: Some(BiasVector::Row(bias)),
-                            ..GemmOptions::default()
-                        },
-                    )
-                    .map_err(|error| unsupported(format!("matrix product: {error:?}")))?;
+                gemm.gemm(
+                    &mut out,
+                    GemmInputA::Unpacked(NdTensorView::from_data([positions, depth], unrolled)),
+                    GemmInputB::Packed(weights),
+                    GemmOptions {
+                        bias: Some(BiasVector::Row(bias)),
+                        ..GemmOptions::default()
+                    },
+                )
+                .map_err(|error| unsupported(format!("matrix product: {error:?}")))?;
                 activation.apply(&mut out);
                 (*output, out)
             }

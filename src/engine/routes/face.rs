@@ -18,8 +18,12 @@ use crate::contract::{Code, FaceMatch, FaceResult, Lang, Liveness, Shape};
 use crate::engine::script::ScriptedEndpoint;
 use crate::engine::sessions::CardFace;
 use crate::face::{similarity, Face};
+use crate::liveness::{check_frames, ParallaxThresholds};
 
 const SHAPE: Shape = Shape::Code;
+
+/// The most selfie frames one call takes: a challenge of 5 s at 15 frames/s is 75.
+const MAX_SELFIE_FRAMES: usize = 90;
 
 pub(super) async fn face_liveness(
     State(state): State<Arc<EngineState>>,
@@ -32,8 +36,19 @@ pub(super) async fn face_liveness(
                 .admit(ScriptedEndpoint::FaceLiveness, &headers, SHAPE)
                 .await?;
             check_ready(&state, &headers, &admitted)?;
-            let uploads =
-                read_uploads(multipart, "selfies", 1, state.max_file_bytes, &admitted).await?;
+            let mut uploads = read_uploads(
+                multipart,
+                "selfies",
+                MAX_SELFIE_FRAMES,
+                state.max_file_bytes,
+                &admitted,
+            )
+            .await?;
+            // The first is the selfie matched with the card; all of them are the frames
+            // liveness is judged on.
+            let frames: Vec<axum::body::Bytes> =
+                uploads.iter().map(|upload| upload.bytes.clone()).collect();
+            uploads.truncate(1);
             let mut images = decode_uploads(uploads, &admitted).await?;
             let selfie = Arc::new(images.swap_remove(0).to_rgb8());
             let faces = detect_faces(&state, &selfie).await?;
@@ -43,7 +58,9 @@ pub(super) async fn face_liveness(
                 return Err(no_face(admitted.lang));
             }
             let attempt = take_attempt(&state, &admitted)?;
-            let (status, result) = decide(&state, faces, selfie, attempt, admitted.lang).await?;
+            let liveness = liveness(&state, frames).await?;
+            let (status, result) =
+                decide(&state, faces, selfie, attempt, liveness, admitted.lang).await?;
             Ok((status, Json(result.to_json())).into_response())
         }
         .await,
@@ -171,13 +188,64 @@ fn take_attempt(state: &EngineState, admitted: &Admitted) -> Result<Attempt, Ref
     }
 }
 
+/// Liveness from the selfie's frames: measured when there are several and the models are
+/// installed, else "N/A" with the reason.
+async fn liveness(
+    state: &EngineState,
+    frames: Vec<axum::body::Bytes>,
+) -> Result<Liveness, Refusal> {
+    if frames.len() < 2 {
+        return Ok(liveness_not_evaluated(ONE_FRAME));
+    }
+    let (Some(detector), Some(mesh)) = (state.faces.clone(), state.mesh.clone()) else {
+        return Ok(liveness_not_evaluated(NO_MESH_MODELS));
+    };
+    let matcher = state.matcher.clone();
+    let match_distance = state.match_distance;
+    let verdict = run_blocking(SHAPE, "checking liveness", move || {
+        let frames: Vec<&[u8]> = frames.iter().map(|frame| frame.as_ref()).collect();
+        check_frames(
+            &frames,
+            &detector,
+            &mesh,
+            matcher.as_deref(),
+            match_distance,
+            ParallaxThresholds::default(),
+        )
+    })
+    .await?;
+    // For the operations log: the verdict and its figures, never a face.
+    tracing::info!(
+        is_live = verdict.is_live,
+        frames = verdict.frames,
+        parallax = verdict.parallax.parallax_figure,
+        "liveness evaluated"
+    );
+    Ok(Liveness {
+        code: Some("200".into()),
+        message: Some(
+            if verdict.is_live {
+                "liveness check successful"
+            } else {
+                "liveness check failed"
+            }
+            .into(),
+        ),
+        is_live: Some(verdict.is_live),
+        need_to_review: Some(verdict.need_to_review),
+        warning: Some(verdict.summary()),
+        ..Liveness::default()
+    })
+}
+
 /// The answer to a counted selfie: two faces (407), the match (200 or 303), or face match
-/// not evaluated and why. Liveness is never evaluated here.
+/// not evaluated and why; with `liveness` as measured.
 async fn decide(
     state: &EngineState,
     faces: Option<Vec<Face>>,
     selfie: Arc<RgbImage>,
     attempt: Attempt,
+    liveness: Liveness,
     lang: Lang,
 ) -> Result<(StatusCode, FaceResult), Refusal> {
     let complete = attempt.complete;
@@ -198,7 +266,7 @@ async fn decide(
             let distance = embedded.distance(&card);
             return Ok((
                 StatusCode::OK,
-                face_matched(distance, state.match_distance, complete, lang),
+                face_matched(distance, state.match_distance, complete, liveness, lang),
             ));
         }
         (None, _, _) => NO_MATCH_MODELS,
@@ -214,7 +282,7 @@ async fn decide(
                 "Selfie received; liveness and face match were not evaluated",
                 "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt",
             ),
-            liveness: Some(liveness_not_evaluated()),
+            liveness: Some(liveness),
             face_match: Some(FaceMatch {
                 code: Some("200".into()),
                 message: Some("face match not evaluated".into()),
@@ -235,12 +303,18 @@ const NO_FACE_DETECTOR: &str = "Face match unavailable: the selfie was not check
 const NO_CARD_PHOTO: &str =
     "Face match unavailable: the document's photo was not read in this session";
 
-/// What this engine says of liveness: nothing measured, and so "N/A" throughout.
-fn liveness_not_evaluated() -> Liveness {
+/// Why liveness answered "N/A" (its `warning`).
+const ONE_FRAME: &str = "The local engine does not evaluate liveness on a single selfie: \
+    it needs the frames of the follow-the-dot challenge";
+const NO_MESH_MODELS: &str = "Liveness unavailable: the face mesh models are not installed \
+    on this engine (./fetch-models)";
+
+/// Nothing measured, and so "N/A" throughout, with the reason.
+fn liveness_not_evaluated(why: &str) -> Liveness {
     Liveness {
         code: Some("200".into()),
         message: Some("liveness not evaluated".into()),
-        warning: Some("The local engine does not evaluate liveness".into()),
+        warning: Some(why.into()),
         ..Liveness::default()
     }
 }
@@ -251,7 +325,9 @@ fn multiple_faces(count: usize, complete: bool) -> FaceResult {
     FaceResult {
         code: Code::MultipleFaces.as_str(SHAPE).into(),
         message: message.clone(),
-        liveness: Some(liveness_not_evaluated()),
+        liveness: Some(liveness_not_evaluated(
+            "Two or more faces: liveness was not evaluated",
+        )),
         face_match: Some(FaceMatch {
             code: Some(Code::MultipleFaces.as_str(SHAPE).into()),
             message: Some(message),
@@ -265,17 +341,33 @@ fn multiple_faces(count: usize, complete: bool) -> FaceResult {
 /// The match itself, in the contract's shapes: code "200" with `isMatch` "true", or code
 /// "303" with `isMatch` "false" (the contract's sample), `similarity` as a percentage
 /// ([`similarity`]) and the local engine's `distance`.
-fn face_matched(distance: f32, threshold: f32, complete: bool, lang: Lang) -> FaceResult {
+fn face_matched(
+    distance: f32,
+    threshold: f32,
+    complete: bool,
+    liveness: Liveness,
+    lang: Lang,
+) -> FaceResult {
     let matched = distance < threshold;
     // For the operations log: the verdict only, never the numbers of a face.
     tracing::info!(matched, "face match evaluated");
     let (code, message, match_message) = if matched {
         (
             Code::Success,
-            lang.say(
-                "Face matched; liveness was not evaluated",
-                "Khuôn mặt khớp với giấy tờ; chưa đánh giá thực thể sống",
-            ),
+            match liveness.is_live {
+                None => lang.say(
+                    "Face matched; liveness was not evaluated",
+                    "Khuôn mặt khớp với giấy tờ; chưa đánh giá thực thể sống",
+                ),
+                Some(true) => lang.say(
+                    "Face matched; live",
+                    "Khuôn mặt khớp với giấy tờ; là người thật",
+                ),
+                Some(false) => lang.say(
+                    "Face matched; not live",
+                    "Khuôn mặt khớp với giấy tờ; không phải người thật",
+                ),
+            },
             "face matching successful",
         )
     } else {
@@ -292,7 +384,7 @@ fn face_matched(distance: f32, threshold: f32, complete: bool, lang: Lang) -> Fa
     FaceResult {
         code: code.clone(),
         message,
-        liveness: Some(liveness_not_evaluated()),
+        liveness: Some(liveness),
         face_match: Some(FaceMatch {
             code: Some(code),
             message: Some(match_message.into()),

@@ -27,7 +27,7 @@ use super::sessions::{SessionProblem, SessionStore};
 use super::tesseract::Tesseract;
 use super::{EngineSettings, RequestCounts};
 use crate::contract::{Code, Lang, Secret, Shape, StatusReply};
-use crate::face::{FaceDetector, FaceMatcher};
+use crate::face::{FaceDetector, FaceMatcher, FaceMesh};
 use crate::imaging::decode_upright;
 
 struct EngineState {
@@ -41,6 +41,7 @@ struct EngineState {
     faces: Option<Arc<FaceDetector>>,
     matcher: Option<Arc<FaceMatcher>>,
     match_distance: f32,
+    mesh: Option<Arc<FaceMesh>>,
 }
 
 /// What a step answers with when it refuses: the finished response.
@@ -62,6 +63,7 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         faces: settings.faces,
         matcher: settings.matcher,
         match_distance: settings.match_distance,
+        mesh: settings.mesh,
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))
