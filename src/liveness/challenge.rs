@@ -61,8 +61,9 @@ impl DotPath {
         }))
     }
 
-    /// The path [`DotPath::random`] makes from these numbers (each 0 to 1).
-    fn from_numbers(moves: usize, length: Duration, mut next: impl FnMut() -> f32) -> Self {
+    /// The path [`DotPath::random`] makes from these numbers (each 0 to 1): for tests,
+    /// which need the same path every run. The kiosk uses [`DotPath::random`].
+    pub fn from_numbers(moves: usize, length: Duration, mut next: impl FnMut() -> f32) -> Self {
         let place = |value: f32| 0.12 + 0.76 * value;
         let start = [place(next()), place(next())];
         let mut segments = Vec::with_capacity(moves);
