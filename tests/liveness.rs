@@ -15,6 +15,43 @@ mod common;
 
 use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, RIGID_POINTS};
 
+/// The face models, and the synthetic head made from the demo selfie by them.
+struct Models {
+    detector: ekyc_kiosk::face::FaceDetector,
+    mesher: ekyc_kiosk::face::FaceMesh,
+}
+
+impl Models {
+    fn load() -> Self {
+        Self {
+            detector: ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models"),
+            mesher: ekyc_kiosk::face::FaceMesh::load(None).expect("./fetch-models"),
+        }
+    }
+
+    /// The mesh of the largest face in `frame`.
+    fn mesh_of(&self, frame: &image::RgbImage) -> ekyc_kiosk::face::Mesh {
+        let faces = self.detector.detect(frame).unwrap();
+        let face = faces
+            .iter()
+            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+            .expect("a face in the frame");
+        self.mesher.landmarks(frame, face).unwrap()
+    }
+
+    /// The demo selfie as a head that turns ([`common::head::Head`]).
+    fn demo_head(&self) -> common::head::Head {
+        let photo = image::open(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/demo/selfie-astronaut.jpg"),
+        )
+        .unwrap()
+        .to_rgb8();
+        let mesh = self.mesh_of(&photo);
+        common::head::Head::new(photo, &mesh.points)
+    }
+}
+
 const FOCAL: f64 = 1000.0;
 const DISTANCE: f64 = 320.0;
 const FRAMES: usize = 30;
@@ -199,25 +236,9 @@ fn how_little_a_head_may_turn() {
 /// BlazeFace and meshed by MediaPipe's model, the rigid points judged.
 #[test]
 fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() {
-    use common::head::Head;
-    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
-
-    let photo = image::open(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/selfie-astronaut.jpg"),
-    )
-    .unwrap()
-    .to_rgb8();
-    let detector = FaceDetector::load(None).expect("./fetch-models");
-    let mesher = FaceMesh::load(None).expect("./fetch-models");
-    let mesh_of = |frame: &image::RgbImage| {
-        let faces = detector.detect(frame).unwrap();
-        let face = faces
-            .iter()
-            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
-            .expect("a face in the frame");
-        mesher.landmarks(frame, face).unwrap()
-    };
-    let head = Head::new(photo.clone(), &mesh_of(&photo).points);
+    let models = Models::load();
+    let head = models.demo_head();
+    let mesh_of = |frame: &image::RgbImage| models.mesh_of(frame);
     let yaws = [
         0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
         0.0,
@@ -260,24 +281,11 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
 /// one selfie alone is not evaluated; face match is measured on the first frame either way.
 #[tokio::test]
 async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
-    use common::head::Head;
     use common::{client_for, front, start_engine};
     use ekyc_kiosk::api::{DocumentType, FptSession, OcrRequest};
     use ekyc_kiosk::engine::EngineSettings;
-    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
 
-    let photo = image::open(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/selfie-astronaut.jpg"),
-    )
-    .unwrap()
-    .to_rgb8();
-    let detector = FaceDetector::load(None).expect("./fetch-models");
-    let face = detector.detect(&photo).unwrap()[0].clone();
-    let mesh = FaceMesh::load(None)
-        .unwrap()
-        .landmarks(&photo, &face)
-        .unwrap();
-    let head = Head::new(photo, &mesh.points);
+    let head = Models::load().demo_head();
     let yaws = [
         0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
         0.0,
@@ -322,30 +330,14 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
 /// follows too, which is why the 3D check stands beside the challenge.
 #[test]
 fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not() {
-    use common::head::Head;
-    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
     use ekyc_kiosk::liveness::{
         gaze, score, ChallengeProblem, ChallengeThresholds, DotPath, GazeSample,
     };
     use std::time::Duration;
 
-    let photo = image::open(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/selfie-astronaut.jpg"),
-    )
-    .unwrap()
-    .to_rgb8();
-    let detector = FaceDetector::load(None).expect("./fetch-models");
-    let mesher = FaceMesh::load(None).expect("./fetch-models");
-    let mesh_of = |frame: &image::RgbImage| {
-        let faces = detector.detect(frame).unwrap();
-        let face = faces
-            .iter()
-            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
-            .expect("a face")
-            .clone();
-        mesher.landmarks(frame, &face).unwrap()
-    };
-    let head = Head::new(photo.clone(), &mesh_of(&photo).points);
+    let models = Models::load();
+    let head = models.demo_head();
+    let mesh_of = |frame: &image::RgbImage| models.mesh_of(frame);
     // A fixed path, so that every run sees the same figures (the kiosk's are random).
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let path = DotPath::from_numbers(8, Duration::from_millis(3500), move || {

@@ -277,6 +277,36 @@ impl Window {
     }
 }
 
+/// The row and column windows of an operator: `padding` as the schema's (0 SAME,
+/// 1 VALID), then kernel size, stride and dilation as `[rows, columns]`.
+fn windows(
+    padding: u8,
+    size: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    in_shape: [usize; 4],
+    out_shape: [usize; 4],
+) -> Result<(Window, Window), TfliteError> {
+    Ok((
+        Window::new(
+            padding,
+            size[0],
+            stride[0],
+            dilation[0],
+            in_shape[1],
+            out_shape[1],
+        )?,
+        Window::new(
+            padding,
+            size[1],
+            stride[1],
+            dilation[1],
+            in_shape[2],
+            out_shape[2],
+        )?,
+    ))
+}
+
 /// A tensor's shape as NHWC with batch 1 (shorter shapes are padded in front with 1s).
 fn nhwc(shape: &[usize]) -> Result<[usize; 4], TfliteError> {
     if shape.len() > 4 || shape.iter().product::<usize>() == 0 && !shape.is_empty() {
@@ -540,27 +570,27 @@ impl TfliteModel {
                     let matrix = NdTensorView::from_data([filters, depth], weights.as_slice());
                     let packed = gemm.prepack_b(matrix.transposed());
                     let padding = option_u8(0, 0)?;
+                    let (rows, columns) = windows(
+                        padding,
+                        [kernel_rows, kernel_columns],
+                        [
+                            positive(option(2, 1)?, "stride")?,
+                            positive(option(1, 1)?, "stride")?,
+                        ],
+                        [
+                            positive(option(5, 1)?, "dilation")?,
+                            positive(option(4, 1)?, "dilation")?,
+                        ],
+                        in_shape,
+                        out_shape,
+                    )?;
                     operators.push(Operator::Conv {
                         input: source,
                         output,
                         weights: packed,
                         bias: bias_of(&constants, bias, filters, &names)?,
-                        rows: Window::new(
-                            padding,
-                            kernel_rows,
-                            positive(option(2, 1)?, "stride")?,
-                            positive(option(5, 1)?, "dilation")?,
-                            in_shape[1],
-                            out_shape[1],
-                        )?,
-                        columns: Window::new(
-                            padding,
-                            kernel_columns,
-                            positive(option(1, 1)?, "stride")?,
-                            positive(option(4, 1)?, "dilation")?,
-                            in_shape[2],
-                            out_shape[2],
-                        )?,
+                        rows,
+                        columns,
                         in_shape,
                         out_shape,
                         activation: Activation::read(option_u8(3, 0)?)?,
@@ -577,27 +607,27 @@ impl TfliteModel {
                         )));
                     }
                     let padding = option_u8(0, 0)?;
+                    let (rows, columns) = windows(
+                        padding,
+                        [kernel_rows, kernel_columns],
+                        [
+                            positive(option(2, 1)?, "stride")?,
+                            positive(option(1, 1)?, "stride")?,
+                        ],
+                        [
+                            positive(option(6, 1)?, "dilation")?,
+                            positive(option(5, 1)?, "dilation")?,
+                        ],
+                        in_shape,
+                        out_shape,
+                    )?;
                     operators.push(Operator::Depthwise {
                         input: source,
                         output,
                         weights: constant(&constants, weights, &names)?,
                         bias: bias_of(&constants, bias, channels, &names)?,
-                        rows: Window::new(
-                            padding,
-                            kernel_rows,
-                            positive(option(2, 1)?, "stride")?,
-                            positive(option(6, 1)?, "dilation")?,
-                            in_shape[1],
-                            out_shape[1],
-                        )?,
-                        columns: Window::new(
-                            padding,
-                            kernel_columns,
-                            positive(option(1, 1)?, "stride")?,
-                            positive(option(5, 1)?, "dilation")?,
-                            in_shape[2],
-                            out_shape[2],
-                        )?,
+                        rows,
+                        columns,
                         in_shape,
                         out_shape,
                         activation: Activation::read(option_u8(4, 0)?)?,
@@ -608,25 +638,25 @@ impl TfliteModel {
                     let in_shape = nhwc(&shapes[source])?;
                     let out_shape = nhwc(&shapes[output])?;
                     let padding = option_u8(0, 0)?;
+                    let (rows, columns) = windows(
+                        padding,
+                        [
+                            positive(option(4, 1)?, "filter height")?,
+                            positive(option(3, 1)?, "filter width")?,
+                        ],
+                        [
+                            positive(option(2, 1)?, "stride")?,
+                            positive(option(1, 1)?, "stride")?,
+                        ],
+                        [1, 1],
+                        in_shape,
+                        out_shape,
+                    )?;
                     operators.push(Operator::MaxPool {
                         input: source,
                         output,
-                        rows: Window::new(
-                            padding,
-                            positive(option(4, 1)?, "filter height")?,
-                            positive(option(2, 1)?, "stride")?,
-                            1,
-                            in_shape[1],
-                            out_shape[1],
-                        )?,
-                        columns: Window::new(
-                            padding,
-                            positive(option(3, 1)?, "filter width")?,
-                            positive(option(1, 1)?, "stride")?,
-                            1,
-                            in_shape[2],
-                            out_shape[2],
-                        )?,
+                        rows,
+                        columns,
                         in_shape,
                         out_shape,
                         activation: Activation::read(option_u8(5, 0)?)?,

@@ -4,6 +4,8 @@
 //! Anything that is not a decodable image, or too big, is refused here, before any request
 //! is made.
 
+pub mod homography;
+
 use std::io::Cursor;
 use std::path::Path;
 

@@ -78,6 +78,8 @@ pub struct ParallaxReport {
     pub depth: Depth,
 }
 
+use crate::imaging::homography;
+
 type Point = [f64; 2];
 
 /// Which largest per-frame value the decision takes: the fifth, a third of a second at 15
@@ -103,7 +105,7 @@ pub fn judge(frames: &[Vec<[f32; 2]>], thresholds: ParallaxThresholds) -> Parall
             let Some(homography) = fit_homography(first, frame) else {
                 continue;
             };
-            let homography_residual = residual(first, frame, |p| apply_homography(&homography, p));
+            let homography_residual = residual(first, frame, |p| homography::apply(&homography, p));
             let similarity = fit_similarity(first, frame);
             let similarity_residual = residual(first, frame, |p| similarity.apply(p));
             if !(homography_residual.is_finite() && similarity_residual.is_finite()) {
@@ -290,20 +292,15 @@ fn fit_homography(from: &[Point], to: &[Point]) -> Option<[f64; 9]> {
     // Two equations per point in the eight unknowns h₁₁…h₃₂, as normal equations.
     let mut normal = [[0.0f64; 9]; 8];
     for (p, q) in a.iter().zip(&b) {
-        let (x, y, u, v) = (p[0], p[1], q[0], q[1]);
-        for row in [
-            [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u],
-            [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v],
-        ] {
-            for i in 0..8 {
-                for j in 0..9 {
-                    normal[i][j] += row[i] * row[j];
+        for row in homography::equations(*p, *q) {
+            for (i, normal_row) in normal.iter_mut().enumerate() {
+                for (j, value) in normal_row.iter_mut().enumerate() {
+                    *value += row[i] * row[j];
                 }
             }
         }
     }
-    let h = solve(normal)?;
-    let normalised = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0];
+    let normalised = homography::solve(normal)?;
     // Undo the normalisations: H = Tb⁻¹ · Hn · Ta.
     let ta = [ta[0], 0.0, ta[1], 0.0, ta[0], ta[2], 0.0, 0.0, 1.0];
     let tb_inverse = [
@@ -330,43 +327,6 @@ fn multiply(a: &[f64; 9], b: &[f64; 9]) -> [f64; 9] {
     out
 }
 
-fn apply_homography(h: &[f64; 9], p: Point) -> Point {
-    let w = h[6] * p[0] + h[7] * p[1] + h[8];
-    [
-        (h[0] * p[0] + h[1] * p[1] + h[2]) / w,
-        (h[3] * p[0] + h[4] * p[1] + h[5]) / w,
-    ]
-}
-
-/// Gaussian elimination with partial pivoting on an 8×8 system (its last column the
-/// right-hand side).
-fn solve(mut system: [[f64; 9]; 8]) -> Option<[f64; 8]> {
-    for column in 0..8 {
-        let pivot = (column..8).max_by(|a, b| {
-            system[*a][column]
-                .abs()
-                .total_cmp(&system[*b][column].abs())
-        })?;
-        if system[pivot][column].abs() < 1e-12 {
-            return None;
-        }
-        system.swap(column, pivot);
-        let pivot_row = system[column];
-        for row in system.iter_mut().skip(column + 1) {
-            let factor = row[column] / pivot_row[column];
-            for (value, above) in row.iter_mut().zip(&pivot_row).skip(column) {
-                *value -= factor * above;
-            }
-        }
-    }
-    let mut solution = [0.0; 8];
-    for row in (0..8).rev() {
-        let known: f64 = (row + 1..8).map(|k| system[row][k] * solution[k]).sum();
-        solution[row] = (system[row][8] - known) / system[row][row];
-    }
-    Some(solution)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,9 +337,9 @@ mod tests {
         let from: Vec<Point> = (0..12)
             .map(|i| [f64::from(i * 17 % 50), f64::from(i * 29 % 40)])
             .collect();
-        let to: Vec<Point> = from.iter().map(|p| apply_homography(&truth, *p)).collect();
+        let to: Vec<Point> = from.iter().map(|p| homography::apply(&truth, *p)).collect();
         let fitted = fit_homography(&from, &to).unwrap();
-        assert!(residual(&from, &to, |p| apply_homography(&fitted, p)) < 1e-9);
+        assert!(residual(&from, &to, |p| homography::apply(&fitted, p)) < 1e-9);
     }
 
     #[test]

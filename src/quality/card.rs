@@ -17,6 +17,7 @@
 use image::{Rgb, RgbImage};
 
 use super::metrics::Luma;
+use crate::imaging::homography;
 
 /// ID-1 card proportion: 85.6 mm × 54 mm.
 pub const CARD_ASPECT: f32 = 85.6 / 54.0;
@@ -627,44 +628,19 @@ fn flatten_card_to(frame: &RgbImage, quad: &Quad, out_width: u32, out_height: u3
 fn homography(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<[f64; 9]> {
     let mut system = [[0f64; 9]; 8];
     for (index, ((x, y), (u, v))) in from.iter().zip(&to).enumerate() {
-        let (x, y, u, v) = (f64::from(*x), f64::from(*y), f64::from(*u), f64::from(*v));
-        system[2 * index] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
-        system[2 * index + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+        let pair = homography::equations(
+            [f64::from(*x), f64::from(*y)],
+            [f64::from(*u), f64::from(*v)],
+        );
+        system[2 * index] = pair[0];
+        system[2 * index + 1] = pair[1];
     }
-    for column in 0..8 {
-        let pivot = (column..8).max_by(|a, b| {
-            system[*a][column]
-                .abs()
-                .total_cmp(&system[*b][column].abs())
-        })?;
-        if system[pivot][column].abs() < 1e-12 {
-            return None;
-        }
-        system.swap(column, pivot);
-        let pivot_row = system[column];
-        for (row, equation) in system.iter_mut().enumerate() {
-            if row != column {
-                let factor = equation[column] / pivot_row[column];
-                for (value, pivot_value) in equation.iter_mut().zip(&pivot_row).skip(column) {
-                    *value -= factor * pivot_value;
-                }
-            }
-        }
-    }
-    let mut h = [1f64; 9];
-    for (row, equation) in system.iter().enumerate() {
-        h[row] = equation[8] / equation[row];
-    }
-    Some(h)
+    homography::solve(system)
 }
 
 fn apply(h: &[f64; 9], x: f32, y: f32) -> (f32, f32) {
-    let (x, y) = (f64::from(x), f64::from(y));
-    let w = h[6] * x + h[7] * y + h[8];
-    (
-        ((h[0] * x + h[1] * y + h[2]) / w) as f32,
-        ((h[3] * x + h[4] * y + h[5]) / w) as f32,
-    )
+    let [u, v] = homography::apply(h, [f64::from(x), f64::from(y)]);
+    (u as f32, v as f32)
 }
 
 /// Bilinear sample; outside the frame is black.
