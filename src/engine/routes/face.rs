@@ -58,7 +58,13 @@ pub(super) async fn face_liveness(
                 return Err(no_face(admitted.lang));
             }
             let attempt = take_attempt(&state, &admitted)?;
-            let liveness = liveness(&state, frames).await?;
+            // Two faces are answered with 407 and nothing else: no liveness to measure.
+            let two_faces = faces.as_ref().is_some_and(|faces| faces.len() >= 2);
+            let liveness = if two_faces {
+                liveness_not_evaluated(TWO_FACES)
+            } else {
+                liveness(&state, frames).await?
+            };
             let (status, result) =
                 decide(&state, faces, selfie, attempt, liveness, admitted.lang).await?;
             Ok((status, Json(result.to_json())).into_response())
@@ -306,6 +312,7 @@ const NO_CARD_PHOTO: &str =
 /// Why liveness answered "N/A" (its `warning`).
 const ONE_FRAME: &str = "The local engine does not evaluate liveness on a single selfie: \
     it needs the frames of the follow-the-dot challenge";
+const TWO_FACES: &str = "Two or more faces: liveness was not evaluated";
 const NO_MESH_MODELS: &str = "Liveness unavailable: the face mesh models are not installed \
     on this engine (./fetch-models)";
 
@@ -325,9 +332,7 @@ fn multiple_faces(count: usize, complete: bool) -> FaceResult {
     FaceResult {
         code: Code::MultipleFaces.as_str(SHAPE).into(),
         message: message.clone(),
-        liveness: Some(liveness_not_evaluated(
-            "Two or more faces: liveness was not evaluated",
-        )),
+        liveness: Some(liveness_not_evaluated(TWO_FACES)),
         face_match: Some(FaceMatch {
             code: Some(Code::MultipleFaces.as_str(SHAPE).into()),
             message: Some(message),
