@@ -11,9 +11,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{FptSettings, RetryPolicy};
+pub use crate::camera::DemoFace;
+pub use crate::contract::LivenessModel;
 use crate::contract::{Lang, Secret};
 use crate::engine::EngineSettings;
 use crate::imaging::ImageLimits;
+use crate::liveness::{ChallengeThresholds, ParallaxThresholds};
 use crate::quality::{Preset, Thresholds};
 
 /// Which back end the app talks to.
@@ -48,6 +51,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub camera: CameraConfig,
     pub capture: CaptureConfig,
+    pub liveness: LivenessConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,12 +85,68 @@ pub struct CameraConfig {
     /// `auto` (the first camera, else the demo camera), `demo`, an index (`0`) or part
     /// of a camera's name.
     pub device: String,
+    /// What the demo camera shows during the liveness challenge: `live` (a synthetic head
+    /// that follows the dot) or `print` (the same photo as a flat print moved the same
+    /// way: the attack the kiosk must refuse).
+    pub demo_face: DemoFace,
 }
 
 impl Default for CameraConfig {
     fn default() -> Self {
         Self {
             device: "auto".into(),
+            demo_face: DemoFace::Live,
+        }
+    }
+}
+
+/// The follow-the-dot liveness challenge (`gaze`) or one selfie (`passive`), and what
+/// the kiosk's check of the challenge must reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LivenessConfig {
+    /// `gaze` (the challenge) or `passive` (one selfie: liveness is left to the back end,
+    /// which our local engine cannot judge from one picture).
+    pub model: LivenessModel,
+    /// How long the dot moves, 2000 to 5000.
+    pub challenge_ms: u64,
+    /// The least correlation (0 to 1) between the dot's path and the customer's gaze.
+    pub min_correlation: f32,
+    /// The least share (0 to 1) of the challenge in which a face was seen.
+    pub min_coverage: f32,
+    /// The local engine's 3D check: the least parallax (a share of the face's size) that
+    /// tells a head from a picture.
+    pub min_parallax: f32,
+    /// Failed challenges before the customer is asked to see a member of staff.
+    pub attempts: u32,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        let challenge = ChallengeThresholds::default();
+        Self {
+            model: LivenessModel::Gaze,
+            challenge_ms: crate::liveness::challenge::DEFAULT_LENGTH.as_millis() as u64,
+            min_correlation: challenge.min_correlation,
+            min_coverage: challenge.min_coverage,
+            min_parallax: ParallaxThresholds::default().min_parallax,
+            attempts: 2,
+        }
+    }
+}
+
+impl LivenessConfig {
+    pub fn challenge_thresholds(&self) -> ChallengeThresholds {
+        ChallengeThresholds {
+            min_correlation: self.min_correlation,
+            min_coverage: self.min_coverage,
+        }
+    }
+
+    pub fn parallax_thresholds(&self) -> ParallaxThresholds {
+        ParallaxThresholds {
+            min_parallax: self.min_parallax,
+            ..ParallaxThresholds::default()
         }
     }
 }
@@ -262,6 +322,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             camera: CameraConfig::default(),
             capture: CaptureConfig::default(),
+            liveness: LivenessConfig::default(),
         }
     }
 }
@@ -346,11 +407,15 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ui.score_threshold", "EKYC_SCORE_THRESHOLD"),
     ("ui.face_match_threshold", "EKYC_FACE_MATCH_THRESHOLD"),
     ("camera.device", "EKYC_CAMERA"),
+    ("camera.demo_face", "EKYC_DEMO_FACE"),
     ("capture.preset", "EKYC_CAPTURE_PRESET"),
     ("capture.auto_capture", "EKYC_AUTO_CAPTURE"),
     ("capture.steady_frames", "EKYC_CAPTURE_STEADY_FRAMES"),
     ("capture.countdown_ms", "EKYC_CAPTURE_COUNTDOWN_MS"),
     ("capture.face_model", "EKYC_FACE_MODEL"),
+    ("liveness.model", "EKYC_LIVENESS_MODEL"),
+    ("liveness.challenge_ms", "EKYC_LIVENESS_CHALLENGE_MS"),
+    ("liveness.attempts", "EKYC_LIVENESS_ATTEMPTS"),
 ];
 
 /// The API key itself comes from the environment or a file, never from config.toml.
@@ -370,6 +435,7 @@ fn kind_of(key: &str) -> Kind {
                 | "images.jpeg_quality"
                 | "engine.selfie_attempts"
                 | "capture.steady_frames"
+                | "liveness.attempts"
         );
     if key == "ui.kiosk_mode" || key == "capture.auto_capture" {
         Kind::Boolean
@@ -576,6 +642,28 @@ impl Config {
         if self.images.max_file_mb == 0 || self.engine.max_upload_mb == 0 {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
+        let liveness = &self.liveness;
+        if !(2000..=5000).contains(&liveness.challenge_ms) {
+            return invalid(
+                "liveness.challenge_ms",
+                "must be between 2000 and 5000 (the challenge takes about 3 seconds)",
+            );
+        }
+        if !(0.3..=0.99).contains(&liveness.min_correlation) {
+            return invalid("liveness.min_correlation", "must be between 0.3 and 0.99");
+        }
+        if !(0.3..=1.0).contains(&liveness.min_coverage) {
+            return invalid("liveness.min_coverage", "must be between 0.3 and 1.0");
+        }
+        if !(0.005..=0.2).contains(&liveness.min_parallax) {
+            return invalid(
+                "liveness.min_parallax",
+                "must be between 0.005 and 0.2 (a share of the face's size)",
+            );
+        }
+        if !(1..=5).contains(&liveness.attempts) {
+            return invalid("liveness.attempts", "must be between 1 and 5");
+        }
         Ok(())
     }
 }
@@ -662,6 +750,7 @@ impl LoadedConfig {
                 .map(std::sync::Arc::new)
                 .map_err(|error| tracing::warn!("liveness is unavailable: {error}"))
                 .ok(),
+            parallax: self.config.liveness.parallax_thresholds(),
             // Not `..EngineSettings::default()`: that would load the default face models
             // as well, even where the config names others.
             max_sessions: crate::engine::DEFAULT_MAX_SESSIONS,
@@ -920,6 +1009,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("krypton.url"), "{error}");
+    }
+
+    #[test]
+    fn liveness_settings_are_read_and_every_key_is_checked() {
+        let file = write_config(
+            "[liveness]\nmodel = \"passive\"\nchallenge_ms = 4000\nattempts = 3\nmin_parallax = 0.03\n[camera]\ndemo_face = \"print\"\n",
+        );
+        let config = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap()
+            .config;
+        assert_eq!(config.liveness.model, LivenessModel::Passive);
+        assert_eq!(config.liveness.challenge_ms, 4000);
+        assert_eq!(config.liveness.attempts, 3);
+        assert_eq!(config.liveness.parallax_thresholds().min_parallax, 0.03);
+        assert_eq!(config.camera.demo_face, DemoFace::Print);
+        for (key, value) in [
+            ("liveness.challenge_ms", "6000"),
+            ("liveness.challenge_ms", "500"),
+            ("liveness.attempts", "0"),
+            ("liveness.min_correlation", "1.5"),
+            ("liveness.min_coverage", "0.1"),
+            ("liveness.min_parallax", "0.5"),
+        ] {
+            let file = write_config(&format!(
+                "[liveness]\n{} = {value}\n",
+                key.trim_start_matches("liveness.")
+            ));
+            let error = Config::load_with(Some(file.path()), &no_env, &[])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{key} = {value}: {error}");
+        }
+        let env = |name: &str| (name == "EKYC_LIVENESS_MODEL").then(|| "blink".to_string());
+        let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("blink") || error.contains("liveness.model"),
+            "{error}"
+        );
     }
 
     #[test]

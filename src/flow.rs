@@ -12,7 +12,7 @@ use crate::api::ApiError;
 pub use crate::camera::CaptureTarget;
 use crate::contract::{DocumentType, Lang};
 use crate::imaging::PreparedImage;
-pub use crate::verification::{SubmitStep, Verdict, VerificationResult};
+pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
 
 /// Why the customer is being asked to do something again: an error turned into guidance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,40 @@ pub enum Guidance {
     },
     /// The back end refused this kiosk's key: staff must fix the configuration.
     KioskNotSetUp,
+    /// The liveness challenge failed; one more try, with what to do differently.
+    ChallengeFailed(ChallengeAdvice),
+    /// The challenge failed as many times as allowed: a member of staff must help.
+    LivenessAskStaff,
+}
+
+/// What a customer whose challenge failed is told to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeAdvice {
+    /// The face was missing from too many frames.
+    KeepFaceInFrame,
+    /// The face was missing and the picture was dark.
+    MoreLight,
+    /// The eyes did not follow the dot.
+    FollowTheDot,
+    /// The camera gave no frames, or too few (a face in most of them): not the customer's
+    /// doing.
+    CameraProblem,
+}
+
+/// What the liveness challenge came to, as the kiosk judged it.
+#[derive(Debug)]
+pub enum ChallengeOutcome {
+    /// Passed (or not scored here, the models missing): the frames go to the back end.
+    Passed(ChallengeRecording),
+    Failed(ChallengeAdvice),
+}
+
+/// The challenge's frames for `/face/liveness` (after the selfie), and the kiosk's own
+/// check of them.
+#[derive(Debug, Clone)]
+pub struct ChallengeRecording {
+    pub frames: Vec<PreparedImage>,
+    pub check: KioskLiveness,
 }
 
 /// What is on screen.
@@ -51,6 +85,8 @@ pub enum Screen {
     Still(CaptureTarget),
     /// The three thumbnails; any one can be retaken.
     Review,
+    /// The liveness challenge: a dot to follow with the eyes, the preview small.
+    Challenge,
     /// The submission's steps with progress and Cancel.
     Submitting(SubmitStep),
     /// The verification's result.
@@ -69,6 +105,8 @@ pub struct Capture {
     pub preview: RgbaImage,
     /// Unique per capture: the screen re-uploads a texture only when this changes.
     pub serial: u64,
+    /// Loaded from a file (staff mode): a selfie so taken is never reported live.
+    pub from_file: bool,
 }
 
 impl Capture {
@@ -79,7 +117,14 @@ impl Capture {
             upload,
             preview: image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgba8(),
             serial: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            from_file: false,
         }
+    }
+
+    /// The same capture, marked as loaded from a file.
+    pub fn loaded_from_file(mut self) -> Self {
+        self.from_file = true;
+        self
     }
 }
 
@@ -101,6 +146,8 @@ impl Drop for Capture {
 }
 
 /// Everything a customer can do, and what the app reports back.
+// One event per action or report, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event {
     /// Welcome → Start.
@@ -137,6 +184,8 @@ pub enum Event {
     Finish,
     /// "Are you still there?" → yes.
     StillHere,
+    /// The liveness challenge ended and was judged.
+    ChallengeDone(ChallengeOutcome),
 }
 
 /// What the app must do after an event. Applied once, at the end of the frame.
@@ -173,6 +222,12 @@ pub struct Flow {
     /// The back-end session read the document; a selfie retry may reuse it.
     document_accepted: bool,
     result: VerificationResult,
+    /// The liveness challenge's tries before staff are asked for; `None`: no challenge
+    /// (the `passive` model).
+    challenge_attempts: Option<u32>,
+    failed_challenges: u32,
+    /// The passed challenge of the current selfie.
+    recording: Option<ChallengeRecording>,
     idle_timeout: Duration,
     last_activity: Instant,
     /// When the "are you still there?" countdown ends, while it is showing.
@@ -203,10 +258,25 @@ impl Flow {
             retaking_from_review: false,
             document_accepted: false,
             result: VerificationResult::default(),
+            challenge_attempts: None,
+            failed_challenges: 0,
+            recording: None,
             idle_timeout,
             last_activity: now,
             idle_deadline: None,
         }
+    }
+
+    /// With the liveness challenge after the selfie, `attempts` tries before staff are
+    /// asked for.
+    pub fn with_challenge(mut self, attempts: u32) -> Self {
+        self.challenge_attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// The passed challenge's frames and check, for the current selfie.
+    pub fn recording(&self) -> Option<&ChallengeRecording> {
+        self.recording.as_ref()
     }
 
     pub fn screen(&self) -> &Screen {
@@ -312,7 +382,13 @@ impl Flow {
                 let Some(capture) = self.pending.take() else {
                     return self.show(Screen::Capture(target));
                 };
+                let challenge = target == CaptureTarget::Selfie
+                    && !capture.from_file
+                    && self.challenge_attempts.is_some();
                 self.store(target, capture);
+                if challenge {
+                    return self.show(Screen::Challenge);
+                }
                 let next = if self.retaking_from_review {
                     Screen::Review
                 } else {
@@ -321,6 +397,7 @@ impl Flow {
                 self.retaking_from_review = false;
                 self.show(next)
             }
+            (Screen::Challenge, Event::ChallengeDone(outcome)) => self.challenge_done(outcome),
             (Screen::Review, Event::RetakeFromReview(target))
                 if self.targets().contains(&target) =>
             {
@@ -360,6 +437,37 @@ impl Flow {
         Effect::None
     }
 
+    fn challenge_done(&mut self, outcome: ChallengeOutcome) -> Effect {
+        match outcome {
+            ChallengeOutcome::Passed(recording) => {
+                self.recording = Some(recording);
+                self.failed_challenges = 0;
+                let next = if self.retaking_from_review {
+                    Screen::Review
+                } else {
+                    self.next_after(CaptureTarget::Selfie)
+                };
+                self.retaking_from_review = false;
+                self.show(next)
+            }
+            ChallengeOutcome::Failed(advice) => {
+                self.failed_challenges += 1;
+                let attempts = self.challenge_attempts.unwrap_or(1);
+                tracing::info!(
+                    failed = self.failed_challenges,
+                    attempts,
+                    ?advice,
+                    "liveness challenge failed"
+                );
+                if self.failed_challenges >= attempts {
+                    self.show(Screen::Guidance(Guidance::LivenessAskStaff))
+                } else {
+                    self.show(Screen::Guidance(Guidance::ChallengeFailed(advice)))
+                }
+            }
+        }
+    }
+
     fn store(&mut self, target: CaptureTarget, capture: Capture) {
         let slot = match target {
             CaptureTarget::Front => &mut self.front,
@@ -367,7 +475,10 @@ impl Flow {
             CaptureTarget::Selfie => &mut self.selfie,
         };
         *slot = Some(capture);
-        if target != CaptureTarget::Selfie {
+        if target == CaptureTarget::Selfie {
+            // A new selfie needs its own challenge.
+            self.recording = None;
+        } else {
             // A new document image needs a new back-end session.
             self.document_accepted = false;
         }
@@ -408,6 +519,7 @@ impl Flow {
         let error = match outcome {
             Ok(mut result) => {
                 result.document = self.document;
+                result.kiosk_liveness = self.kiosk_liveness();
                 // For the branch's operations staff: counts and verdicts, never a value.
                 tracing::info!(
                     document = ?result.document,
@@ -470,18 +582,32 @@ impl Flow {
             } => {
                 self.retaking_from_review = true;
                 self.selfie = None;
+                self.recording = None;
                 self.show(Screen::Capture(CaptureTarget::Selfie))
             }
+            Guidance::ChallengeFailed(_) => self.show(Screen::Challenge),
+            Guidance::LivenessAskStaff => self.reset(),
             Guidance::RestartFromDocument => {
                 self.front = None;
                 self.back = None;
                 self.selfie = None;
+                self.recording = None;
                 self.retaking_from_review = false;
                 self.document_accepted = false;
                 self.show(Screen::Capture(CaptureTarget::Front))
             }
             Guidance::KioskNotSetUp => self.reset(),
         }
+    }
+
+    /// What the kiosk itself knows of the selfie's liveness.
+    fn kiosk_liveness(&self) -> KioskLiveness {
+        if self.selfie.as_ref().is_some_and(|selfie| selfie.from_file) {
+            return KioskLiveness::SelfieFromFile;
+        }
+        self.recording
+            .as_ref()
+            .map_or(KioskLiveness::NotRun, |recording| recording.check.clone())
     }
 
     /// Whether the next submission may send only the selfie (the back-end session read
@@ -495,6 +621,8 @@ impl Flow {
         self.front = None;
         self.back = None;
         self.selfie = None;
+        self.recording = None;
+        self.failed_challenges = 0;
         self.pending = None;
         self.document = None;
         self.retaking_from_review = false;
@@ -518,6 +646,7 @@ fn event_name(event: &Event) -> &'static str {
         Event::Captured(_) => "Captured",
         Event::UseCapture => "UseCapture",
         Event::Retake => "Retake",
+        Event::ChallengeDone(_) => "ChallengeDone",
         Event::RetakeFromReview(_) => "RetakeFromReview",
         Event::Submit => "Submit",
         Event::Progress(_) => "Progress",

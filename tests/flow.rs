@@ -429,3 +429,134 @@ fn no_countdown_on_welcome_or_while_submitting() {
     assert_eq!(kiosk.flow.tick(kiosk.now + IDLE * 5), Effect::None);
     assert_eq!(kiosk.flow.idle_countdown(kiosk.now + IDLE * 5), None);
 }
+
+fn passed_challenge() -> Event {
+    use ekyc_kiosk::flow::{ChallengeOutcome, ChallengeRecording, KioskLiveness};
+    use ekyc_kiosk::liveness::ChallengeScore;
+    Event::ChallengeDone(ChallengeOutcome::Passed(ChallengeRecording {
+        frames: vec![capture().upload.clone(), capture().upload.clone()],
+        check: KioskLiveness::Passed(ChallengeScore {
+            correlation: 0.9,
+            lag: Duration::from_millis(250),
+            coverage: 1.0,
+            problem: None,
+        }),
+    }))
+}
+
+fn failed_challenge() -> Event {
+    use ekyc_kiosk::flow::{ChallengeAdvice, ChallengeOutcome};
+    Event::ChallengeDone(ChallengeOutcome::Failed(ChallengeAdvice::FollowTheDot))
+}
+
+/// The back end's answer: live, and the face matches.
+fn live_and_matching() -> VerificationResult {
+    let live = FaceResult::from_json(&serde_json::json!({
+        "code": "200",
+        "liveness": {"is_live": "true"},
+        "face_match": {"isMatch": "true", "similarity": "95.0"}
+    }));
+    VerificationResult {
+        liveness: live.liveness,
+        face_match: live.face_match,
+        ..VerificationResult::default()
+    }
+}
+
+/// With the challenge: Welcome to the selfie's "Use", which leads to the challenge.
+fn to_challenge(attempts: u32) -> Kiosk {
+    let mut kiosk = Kiosk::new();
+    kiosk.flow = Flow::new(Lang::En, IDLE, kiosk.now).with_challenge(attempts);
+    let _ = kiosk.send(Event::Start);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    kiosk.take();
+    kiosk.take();
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    kiosk
+}
+
+#[test]
+fn the_challenge_follows_the_selfie_and_its_frames_are_kept_for_the_submission() {
+    use ekyc_kiosk::flow::KioskLiveness;
+    let mut kiosk = to_challenge(2);
+    assert!(kiosk.flow.recording().is_none());
+    let _ = kiosk.send(passed_challenge());
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.flow.recording().unwrap().frames.len(), 2);
+    // A selfie retaken from the review goes through the challenge again, and comes back.
+    let _ = kiosk.send(Event::RetakeFromReview(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    assert!(
+        kiosk.flow.recording().is_none(),
+        "the old selfie's frames are dropped"
+    );
+    let _ = kiosk.send(passed_challenge());
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    let _ = kiosk.send(Event::Finished(Ok(live_and_matching())));
+    assert_eq!(kiosk.screen(), Screen::Result);
+    assert!(matches!(
+        kiosk.flow.result().kiosk_liveness,
+        KioskLiveness::Passed(_)
+    ));
+    assert_eq!(
+        kiosk.flow.result().verdict(),
+        ekyc_kiosk::flow::Verdict::Verified
+    );
+    assert_eq!(kiosk.send(Event::Finish), Effect::WipeSession);
+    assert!(kiosk.flow.recording().is_none());
+    assert_eq!(kiosk.flow.result().kiosk_liveness, KioskLiveness::NotRun);
+}
+
+#[test]
+fn a_failed_challenge_offers_another_try_then_asks_for_staff() {
+    let mut kiosk = to_challenge(2);
+    let _ = kiosk.send(failed_challenge());
+    assert!(matches!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::ChallengeFailed(_))
+    ));
+    let _ = kiosk.send(Event::FollowGuidance);
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    let _ = kiosk.send(failed_challenge());
+    assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::LivenessAskStaff));
+    assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    // A pass resets the count: a new customer gets every try again.
+    let mut kiosk = to_challenge(2);
+    let _ = kiosk.send(failed_challenge());
+    let _ = kiosk.send(Event::FollowGuidance);
+    let _ = kiosk.send(passed_challenge());
+    assert_eq!(kiosk.screen(), Screen::Review);
+}
+
+#[test]
+fn a_selfie_loaded_from_a_file_skips_the_challenge_and_is_never_reported_live() {
+    use ekyc_kiosk::flow::{KioskLiveness, Verdict};
+    let mut kiosk = Kiosk::new();
+    kiosk.flow = Flow::new(Lang::En, IDLE, kiosk.now).with_challenge(2);
+    let _ = kiosk.send(Event::Start);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    kiosk.take();
+    kiosk.take();
+    let _ = kiosk.send(Event::Captured(capture().loaded_from_file()));
+    let _ = kiosk.send(Event::UseCapture);
+    assert_eq!(kiosk.screen(), Screen::Review, "no challenge for a file");
+    let _ = kiosk.send(Event::Submit);
+    // Whatever the back end says: here, live.
+    let _ = kiosk.send(Event::Finished(Ok(live_and_matching())));
+    let result = kiosk.flow.result();
+    assert_eq!(result.kiosk_liveness, KioskLiveness::SelfieFromFile);
+    assert_eq!(result.is_live(), None);
+    assert_eq!(
+        result.verdict(),
+        Verdict::NotEvaluated {
+            liveness: true,
+            face_match: false
+        }
+    );
+}

@@ -10,11 +10,12 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
-use ekyc_kiosk::app::{CaptureSetup, KioskApp, KioskSetup};
-use ekyc_kiosk::camera::{camera_source, CameraStatus, SceneHint};
+use ekyc_kiosk::app::{CaptureSetup, ChallengeSetup, KioskApp, KioskSetup};
+use ekyc_kiosk::camera::{camera_source, CameraStatus, DemoFace, SceneHint};
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
-use ekyc_kiosk::face::FaceDetector;
-use ekyc_kiosk::flow::{CaptureTarget, Screen};
+use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+use ekyc_kiosk::flow::{CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, Screen};
+use ekyc_kiosk::liveness::ChallengeThresholds;
 use ekyc_kiosk::quality::{Preset, Thresholds};
 
 const DEMO_ID: &str = "079203004512";
@@ -26,16 +27,19 @@ struct Kiosk {
 }
 
 fn kiosk(script: Option<&str>, api_key: Option<&str>) -> Kiosk {
-    kiosk_with(script, api_key, false, true)
+    kiosk_with(script, api_key, false, true, None)
 }
 
 /// `auto_capture`: the kiosk takes pictures by itself when every gate holds (off in the
 /// other tests, which press the button). `face_model`: the face detector is installed.
+/// `challenge`: the liveness challenge after the selfie, the demo camera playing that
+/// face (else the `passive` model: one selfie).
 fn kiosk_with(
     script: Option<&str>,
     api_key: Option<&str>,
     auto_capture: bool,
     face_model: bool,
+    challenge: Option<DemoFace>,
 ) -> Kiosk {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -63,7 +67,9 @@ fn kiosk_with(
         },
         ..FptSettings::new(engine.base_url(), key)
     };
-    let hint = Arc::new(SceneHint::default());
+    let hint = Arc::new(SceneHint::new(challenge.unwrap_or_default()));
+    let detector = face_model
+        .then(|| Arc::new(FaceDetector::load(None).expect("the face model (./fetch-models)")));
     let setup = KioskSetup {
         lang: Lang::En,
         kiosk_mode: false,
@@ -81,9 +87,19 @@ fn kiosk_with(
             auto_capture,
             steady_frames: 3,
             countdown: Duration::from_millis(300),
-            detector: face_model.then(|| {
-                Arc::new(FaceDetector::load(None).expect("the face model (./fetch-models)"))
-            }),
+            challenge: ChallengeSetup {
+                length: Duration::from_millis(3500),
+                attempts: challenge.map(|_| 2),
+                // The debug build on a busy test machine gets fewer demo frames than a
+                // kiosk's camera gives: coverage is judged in the unit tests and the bench.
+                thresholds: ChallengeThresholds {
+                    min_coverage: 0.3,
+                    ..ChallengeThresholds::default()
+                },
+                detector: detector.clone(),
+                mesh: challenge.map(|_| Arc::new(FaceMesh::load(None).expect("./fetch-models"))),
+            },
+            detector,
         },
     };
     let harness = Harness::builder()
@@ -178,12 +194,17 @@ impl Kiosk {
         self.click("Use this picture");
     }
 
-    /// Welcome to Review for a CCCD, every picture from the demo camera.
-    fn walk_to_review(&mut self) {
+    /// Welcome to the front's capture screen, for a CCCD.
+    fn start_with_a_cccd(&mut self) {
         self.harness.run_steps(2);
         self.click("Start");
         self.click("I agree");
         self.click("Chip ID card (CCCD)");
+    }
+
+    /// Welcome to Review for a CCCD, every picture from the demo camera.
+    fn walk_to_review(&mut self) {
+        self.start_with_a_cccd();
         for target in [
             CaptureTarget::Front,
             CaptureTarget::Back,
@@ -289,11 +310,8 @@ fn the_language_switch_changes_every_screen() {
 
 #[test]
 fn auto_capture_takes_a_flat_card_and_the_selfie_by_itself() {
-    let mut kiosk = kiosk_with(None, None, true, true);
-    kiosk.harness.run_steps(2);
-    kiosk.click("Start");
-    kiosk.click("I agree");
-    kiosk.click("Chip ID card (CCCD)");
+    let mut kiosk = kiosk_with(None, None, true, true, None);
+    kiosk.start_with_a_cccd();
     // Nobody presses "Take picture": the demo card passes every gate, the countdown runs
     // out and the still appears.
     kiosk.wait_for("the automatic still", |screen| {
@@ -324,11 +342,8 @@ fn auto_capture_takes_a_flat_card_and_the_selfie_by_itself() {
 
 #[test]
 fn without_the_face_model_the_selfie_screen_says_guidance_is_off_and_waits_for_the_button() {
-    let mut kiosk = kiosk_with(None, None, true, false);
-    kiosk.harness.run_steps(2);
-    kiosk.click("Start");
-    kiosk.click("I agree");
-    kiosk.click("Chip ID card (CCCD)");
+    let mut kiosk = kiosk_with(None, None, true, false, None);
+    kiosk.start_with_a_cccd();
     // Cards are still checked and taken automatically.
     for target in [CaptureTarget::Front, CaptureTarget::Back] {
         kiosk.wait_for("an automatic still", |screen| {
@@ -354,10 +369,7 @@ fn without_the_face_model_the_selfie_screen_says_guidance_is_off_and_waits_for_t
 #[test]
 fn the_selfie_screen_says_what_to_do_and_turns_green_when_all_is_well() {
     let mut kiosk = kiosk(None, None);
-    kiosk.harness.run_steps(2);
-    kiosk.click("Start");
-    kiosk.click("I agree");
-    kiosk.click("Chip ID card (CCCD)");
+    kiosk.start_with_a_cccd();
     kiosk.take(CaptureTarget::Front);
     kiosk.take(CaptureTarget::Back);
     assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
@@ -416,6 +428,128 @@ fn an_ocr_that_disagrees_with_the_cards_qr_code_is_flagged_with_what_the_card_sa
         1,
         "sex agrees"
     );
+}
+
+/// Welcome to the card's sides, then the selfie's "Use this picture" and the challenge: the
+/// dot is on screen while it moves, then the kiosk checks the frames and moves on.
+fn run_challenge(kiosk: &mut Kiosk) {
+    kiosk.start_with_a_cccd();
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    kiosk.wait_for_camera("Take picture");
+    kiosk.click("Take picture");
+    kiosk.wait_for("the still", |screen| {
+        *screen == Screen::Still(CaptureTarget::Selfie)
+    });
+    kiosk.click("Use this picture");
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    kiosk
+        .harness
+        .get_by_label("Follow the dot with your eyes. Keep your face in the small picture.");
+    // The dot waits, then moves: seen in two places.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        kiosk.harness.step();
+        if let Some(dot) = kiosk.harness.query_by_label("the dot to follow") {
+            seen.push(dot.rect().center());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        seen.windows(2).any(|pair| pair[0].distance(pair[1]) > 20.0),
+        "the dot moves: {seen:?}"
+    );
+    kiosk.wait_for("the challenge's verdict", |screen| {
+        *screen != Screen::Challenge
+    });
+}
+
+#[test]
+fn the_challenge_with_a_head_that_follows_the_dot_gives_a_live_result() {
+    let mut kiosk = kiosk_with(None, None, false, true, Some(DemoFace::Live));
+    run_challenge(&mut kiosk);
+    assert_eq!(kiosk.screen(), Screen::Review, "the challenge passed");
+    let recording = kiosk
+        .harness
+        .state()
+        .flow()
+        .recording()
+        .expect("the frames kept");
+    assert!(
+        (5..=30).contains(&recording.frames.len()),
+        "{} frames",
+        recording.frames.len()
+    );
+    let KioskLiveness::Passed(score) = &recording.check else {
+        panic!("scored by the kiosk: {:?}", recording.check);
+    };
+    assert!(score.correlation >= 0.75, "{score:?}");
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    let result = kiosk.harness.state().flow().result().clone();
+    assert_eq!(
+        result
+            .liveness
+            .as_ref()
+            .and_then(|liveness| liveness.is_live),
+        Some(true),
+        "the engine's 3D check on the frames: {:?}",
+        result.liveness
+    );
+    assert!(kiosk.shows("live person"));
+    assert!(kiosk.shows("followed the dot (correlation"));
+    assert!(
+        kiosk.shows("3D check on"),
+        "the engine's figures beside the kiosk's"
+    );
+    assert!(kiosk.shows("Verified"));
+    kiosk.click("Finish");
+    assert!(
+        kiosk.harness.state().flow().recording().is_none(),
+        "the frames are wiped"
+    );
+}
+
+#[test]
+fn a_print_moved_to_follow_the_dot_fails_the_challenge_and_staff_are_asked_for_after_two_tries() {
+    let mut kiosk = kiosk_with(None, None, false, true, Some(DemoFace::Print));
+    run_challenge(&mut kiosk);
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::ChallengeFailed(ChallengeAdvice::FollowTheDot))
+    );
+    assert!(kiosk.shows("Your eyes did not follow the dot"));
+    kiosk.harness.snapshot("challenge-failed-en");
+    kiosk.click("Try again");
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    kiosk.wait_for("the second verdict", |screen| *screen != Screen::Challenge);
+    assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::LivenessAskStaff));
+    assert!(kiosk.shows("Please ask a member of staff"));
+    kiosk.click("Start again");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn the_selfie_can_be_loaded_from_a_file_only_in_staff_mode() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.start_with_a_cccd();
+    assert!(
+        kiosk.harness.query_by_label("Load from file").is_some(),
+        "cards: anyone"
+    );
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    kiosk.wait_for_camera("Take picture");
+    assert!(
+        kiosk.harness.query_by_label("Load from file").is_none(),
+        "a selfie from a file is staff's only"
+    );
+    kiosk
+        .harness
+        .key_press_modifiers(egui::Modifiers::CTRL | egui::Modifiers::ALT, egui::Key::S);
+    kiosk.harness.run_steps(2);
+    assert!(kiosk.harness.query_by_label("Load from file").is_some());
 }
 
 #[test]

@@ -13,7 +13,7 @@
 
 mod common;
 
-use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, RIGID_POINTS};
+use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, SyntheticHead, RIGID_POINTS};
 
 /// The face models, and the synthetic head made from the demo selfie by them.
 struct Models {
@@ -39,16 +39,15 @@ impl Models {
         self.mesher.landmarks(frame, face).unwrap()
     }
 
-    /// The demo selfie as a head that turns ([`common::head::Head`]).
-    fn demo_head(&self) -> common::head::Head {
+    /// The demo selfie as a head that turns ([`SyntheticHead`]).
+    fn demo_head(&self) -> SyntheticHead {
         let photo = image::open(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("assets/demo/selfie-astronaut.jpg"),
         )
         .unwrap()
         .to_rgb8();
-        let mesh = self.mesh_of(&photo);
-        common::head::Head::new(photo, &mesh.points)
+        SyntheticHead::from_photo(photo, &self.detector, &self.mesher).expect("a face")
     }
 }
 
@@ -277,8 +276,12 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
 }
 
 /// Through the engine, over HTTP with the real client: the challenge's frames as several
-/// `selfies` parts. A head turning is live, a print of it turned the same way is not,
-/// one selfie alone is not evaluated; face match is measured on the first frame either way.
+/// `selfies` parts. A head turning is live, a print of it turned the same way is not, a
+/// still photo cannot be judged (not live, to be reviewed), a face that leaves the frame
+/// after a third of the challenge is not live, one selfie alone is not evaluated; face
+/// match is measured on the first frame either way. (A replay of the head following
+/// another path is a head to the engine: the kiosk's challenge score stops it, see
+/// `cargo bench --bench liveness`.)
 #[tokio::test]
 async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     use common::{client_for, front, start_engine};
@@ -299,9 +302,32 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
             .collect()
     };
 
+    let still: Vec<_> = (0..yaws.len())
+        .map(|_| {
+            let frame = image::DynamicImage::ImageRgb8(head.render(0.0, 0.0, true));
+            ekyc_kiosk::api::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
+        })
+        .collect();
+    let mut leaves = frames(false);
+    let empty = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        512,
+        512,
+        image::Rgb([128, 128, 128]),
+    ));
+    for frame in leaves.iter_mut().skip(yaws.len() / 3) {
+        *frame = ekyc_kiosk::api::prepare_decoded(empty.clone(), "frame.jpg", &Default::default())
+            .unwrap();
+    }
+
     let engine = start_engine(EngineSettings::default()).await;
     let mut answers = Vec::new();
-    for sent in [frames(false), frames(true), frames(false)[..1].to_vec()] {
+    for sent in [
+        frames(false),
+        frames(true),
+        frames(false)[..1].to_vec(),
+        still,
+        leaves,
+    ] {
         let mut session = FptSession::new(client_for(&engine));
         session
             .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
@@ -319,6 +345,25 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     assert!(liveness(0).warning.unwrap().contains("a head"));
     assert!(!liveness(1).warning.unwrap().contains("a head"));
     assert_eq!(liveness(2).is_live, None, "one selfie: nothing measured");
+    assert_eq!(liveness(3).is_live, Some(false), "still: {:?}", liveness(3));
+    assert_eq!(
+        liveness(3).need_to_review,
+        Some(true),
+        "still: {:?}",
+        liveness(3)
+    );
+    assert!(liveness(3).warning.unwrap().contains("did not turn enough"));
+    assert_eq!(
+        liveness(4).is_live,
+        Some(false),
+        "leaves: {:?}",
+        liveness(4)
+    );
+    assert!(
+        liveness(4).warning.unwrap().contains("a face in 5)"),
+        "{:?}",
+        liveness(4)
+    );
     for answer in &answers {
         assert_eq!(answer.face_match.as_ref().unwrap().is_match, Some(true));
     }

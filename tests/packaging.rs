@@ -49,6 +49,7 @@ fn every_asset_but_the_release_binary_is_in_the_repository() {
     for (source, _) in &assets {
         if source.starts_with("assets/models/blazeface/")
             || source.starts_with("assets/models/dlib/")
+            || source.starts_with("assets/models/mediapipe/")
         {
             // Fetched, not committed (./test runs ./fetch-models first).
             assert!(
@@ -84,6 +85,16 @@ fn the_packaged_config_loads_and_is_a_kiosks() {
     assert!(
         config.api_key_file.is_none(),
         "no key file that does not exist yet"
+    );
+    // Every liveness setting is written out (with its default), for IT to see and change.
+    let text = std::fs::read_to_string(repo("packaging/config.toml")).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    let written: Vec<&String> = table["liveness"].as_table().unwrap().keys().collect();
+    let known = toml::Table::try_from(&config.liveness).unwrap();
+    assert_eq!(written, known.keys().collect::<Vec<_>>());
+    assert_eq!(
+        config.liveness,
+        ekyc_kiosk::config::LivenessConfig::default()
     );
 }
 

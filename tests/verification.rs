@@ -219,7 +219,7 @@ async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake(
     let mut verification = Verification::new(client_for(&engine));
     let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
     let result = verification
-        .run(request, &selfie(), &progress)
+        .run(request, &[selfie()], &progress)
         .await
         .expect("the whole verification runs");
     assert_eq!(
@@ -238,7 +238,7 @@ async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake(
     assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 1);
 
     verification
-        .face(&selfie())
+        .face(&[selfie()])
         .await
         .expect("a second selfie goes alone, in the same session");
     assert_eq!(engine.requests(ScriptedEndpoint::SessionInit), 1);
@@ -252,7 +252,7 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 
     let engine = start_engine(EngineSettings::default()).await;
     let mut verification = Verification::new(client_for(&engine));
-    let failure = verification.face(&selfie()).await.unwrap_err();
+    let failure = verification.face(&[selfie()]).await.unwrap_err();
     assert_eq!(failure.step, SubmitStep::Face);
     assert!(
         matches!(failure.error, ApiError::Internal(_)),
@@ -279,7 +279,7 @@ fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
     });
     let mut submission = Submission::new(runtime.handle().clone(), client_for(&engine), report);
     let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
-    submission.resubmit_selfie(request, selfie());
+    submission.resubmit_selfie(request, vec![selfie()]);
     let mut names = Vec::new();
     let finished = loop {
         let (_, event) = events

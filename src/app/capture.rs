@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use image::DynamicImage;
 
+use super::challenge::{ChallengeRun, ChallengeSetup};
 use super::{CaptureSetup, Message};
 use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
 use crate::contract::Lang;
@@ -38,6 +39,11 @@ pub(super) struct CapturePipeline {
     runtime: tokio::runtime::Handle,
     /// Where stills go.
     sender: Sender<Message>,
+    challenge_setup: ChallengeSetup,
+    /// The liveness challenge, while its screen shows.
+    challenge: Option<ChallengeRun>,
+    /// Counts the challenges run: a late verdict of an earlier one is ignored.
+    challenge_serial: u64,
 }
 
 impl CapturePipeline {
@@ -82,7 +88,66 @@ impl CapturePipeline {
             image_limits,
             runtime,
             sender,
+            challenge_setup: setup.challenge.clone(),
+            challenge: None,
+            challenge_serial: 0,
         })
+    }
+
+    /// The challenge whose verdict counts.
+    pub(super) fn challenge_serial(&self) -> u64 {
+        self.challenge_serial
+    }
+
+    /// Where the challenge's dot is now; `None` when no dot moves (being checked).
+    pub(super) fn challenge_dot(&self, now: Instant) -> Option<[f32; 2]> {
+        self.challenge.as_ref().and_then(|run| run.dot(now))
+    }
+
+    /// Runs the challenge while its screen shows: a new attempt on arrival, the frames
+    /// handed over while the dot moves, the animation kept going.
+    fn follow_challenge(&mut self, ctx: &egui::Context, now: Instant) {
+        if self.challenge.is_none() {
+            self.challenge_serial += 1;
+            let serial = self.challenge_serial;
+            let sender = self.sender.clone();
+            let repaint_ctx = ctx.clone();
+            let started =
+                ChallengeRun::start(&self.challenge_setup, self.image_limits, move |outcome| {
+                    let _ = sender.send(Message::ChallengeDone { serial, outcome });
+                    repaint_ctx.request_repaint();
+                });
+            match started {
+                Ok(run) => {
+                    self.camera.hint().set(CaptureTarget::Selfie);
+                    self.camera.hint().set_challenge(Some(run.scene()));
+                    self.challenge = Some(run);
+                }
+                Err(reason) => {
+                    tracing::error!("the liveness challenge cannot start: {reason}");
+                    let _ = self.sender.send(Message::ChallengeDone {
+                        serial,
+                        outcome: crate::flow::ChallengeOutcome::Failed(
+                            crate::flow::ChallengeAdvice::FollowTheDot,
+                        ),
+                    });
+                    return;
+                }
+            }
+        }
+        if let Some(run) = &mut self.challenge {
+            run.follow(self.camera.latest(), now);
+            if run.dot(now).is_some() {
+                ctx.request_repaint();
+            }
+        }
+    }
+
+    /// Off the challenge's screen: the run (and its frames) dropped, the demo told.
+    fn end_challenge(&mut self) {
+        if self.challenge.take().is_some() {
+            self.camera.hint().set_challenge(None);
+        }
     }
 
     /// What the frame analysis says about the preview (capture screens only).
@@ -169,6 +234,11 @@ impl CapturePipeline {
     /// Follows the frame analysis on a capture screen: the guide drawn over the preview,
     /// and the automatic picture when every gate held long enough.
     pub(super) fn follow(&mut self, ctx: &egui::Context, flow: &Flow, now: Instant) {
+        if *flow.screen() == Screen::Challenge {
+            self.follow_challenge(ctx, now);
+        } else {
+            self.end_challenge();
+        }
         let Screen::Capture(target) = *flow.screen() else {
             if self.capture_screen.take().is_some() {
                 // Off the capture screens, nothing of the customer stays in the analysis.
@@ -250,6 +320,7 @@ impl CapturePipeline {
     /// "Load from file": the dialog runs on its own thread (GTK back end, so it also
     /// appears in a bare kiosk session without a desktop portal).
     pub(super) fn load_from_file(&self, ctx: &egui::Context, lang: Lang) {
+        // Anything loaded is marked as such: a selfie so taken is never reported live.
         let (sender, limits, ctx) = (self.sender.clone(), self.image_limits, ctx.clone());
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
@@ -261,7 +332,9 @@ impl CapturePipeline {
                 let Some(path) = picked else { return };
                 let message = match prepare_image_file(&path, &limits) {
                     Ok(upload) => match image::load_from_memory(&upload.jpeg) {
-                        Ok(image) => Message::Captured(Capture::new(upload, &image)),
+                        Ok(image) => {
+                            Message::Captured(Capture::new(upload, &image).loaded_from_file())
+                        }
                         Err(error) => Message::CaptureFailed(error.to_string()),
                     },
                     Err(error) => {
@@ -280,13 +353,17 @@ impl CapturePipeline {
     /// Uploads the newest camera frame as the preview's texture, only while a capture
     /// screen shows (and only then do frames cause repaints).
     pub(super) fn sync_preview(&mut self, ctx: &egui::Context, flow: &Flow) {
-        let capture_screen = matches!(flow.screen(), Screen::Capture(_));
+        let target = match flow.screen() {
+            Screen::Capture(target) => Some(*target),
+            Screen::Challenge => Some(CaptureTarget::Selfie),
+            _ => None,
+        };
         self.preview_visible
-            .store(capture_screen, Ordering::Relaxed);
-        let Screen::Capture(target) = flow.screen() else {
+            .store(target.is_some(), Ordering::Relaxed);
+        let Some(target) = target else {
             return;
         };
-        self.camera.hint().set(*target);
+        self.camera.hint().set(target);
         let Some(frame) = self.camera.latest() else {
             return;
         };

@@ -3,6 +3,7 @@
 //! frame, and the flow's [`Effect`]s after them.
 
 mod capture;
+mod challenge;
 pub mod out_of_service;
 pub mod submission;
 
@@ -15,10 +16,10 @@ use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions};
 
 use crate::api::{FptClient, OcrRequest};
 use crate::camera::{CameraStatus, SceneHint, SourceFactory};
-use crate::config::CaptureConfig;
+use crate::config::{CaptureConfig, LivenessConfig, LivenessModel};
 use crate::contract::Lang;
 use crate::engine::EngineHandle;
-use crate::face::FaceDetector;
+use crate::face::{FaceDetector, FaceMesh};
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
 use crate::imaging::{ImageLimits, PreparedImage};
 use crate::quality::Thresholds;
@@ -26,6 +27,7 @@ use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, View};
 pub use capture::crop_card;
 use capture::CapturePipeline;
+pub use challenge::ChallengeSetup;
 use submission::Submission;
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name
@@ -58,12 +60,15 @@ pub struct CaptureSetup {
     pub countdown: Duration,
     /// `None`: the face model is not installed; selfies are not checked for faces.
     pub detector: Option<Arc<FaceDetector>>,
+    /// The liveness challenge after the selfie.
+    pub challenge: ChallengeSetup,
 }
 
 impl CaptureSetup {
-    /// From the `[capture]` settings; a missing or broken face model is logged once and
-    /// leaves face guidance off (the app works without it).
-    pub fn from_config(config: &CaptureConfig) -> Self {
+    /// From the `[capture]` and `[liveness]` settings; a missing or broken face model is
+    /// logged once and leaves face guidance off (the app works without it); without the
+    /// face mesh models the challenge runs unscored here (the back end judges it).
+    pub fn from_config(config: &CaptureConfig, liveness: &LivenessConfig) -> Self {
         let detector = match FaceDetector::load(config.face_model.as_deref()) {
             Ok(mut detector) => {
                 detector.min_score = config.face_min_score;
@@ -74,7 +79,22 @@ impl CaptureSetup {
                 None
             }
         };
+        let mesh = match FaceMesh::load(None) {
+            Ok(mesh) => Some(Arc::new(mesh)),
+            Err(error) => {
+                tracing::warn!("the kiosk cannot score the liveness challenge: {error}");
+                None
+            }
+        };
+        let challenge = ChallengeSetup {
+            length: Duration::from_millis(liveness.challenge_ms),
+            attempts: (liveness.model == LivenessModel::Gaze).then_some(liveness.attempts),
+            thresholds: liveness.challenge_thresholds(),
+            detector: detector.clone(),
+            mesh,
+        };
         Self {
+            challenge,
             thresholds: config.thresholds(),
             auto_capture: config.auto_capture,
             steady_frames: config.steady_frames,
@@ -85,6 +105,8 @@ impl CaptureSetup {
 }
 
 /// Messages from worker threads to the UI thread.
+// A few per customer, moved once: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Message {
     /// A still is ready (camera or file).
     Captured(Capture),
@@ -92,6 +114,11 @@ enum Message {
     CaptureFailed(String),
     /// A report from the submission worker.
     Submission { generation: u64, event: Event },
+    /// The verdict of the liveness challenge numbered `serial`.
+    ChallengeDone {
+        serial: u64,
+        outcome: crate::flow::ChallengeOutcome,
+    },
 }
 
 /// A texture made from a capture, remembered with the capture's serial.
@@ -137,8 +164,12 @@ impl KioskApp {
             let _ = report_sender.send(Message::Submission { generation, event });
             report_ctx.request_repaint();
         });
+        let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now());
+        if let Some(attempts) = setup.capture.challenge.attempts {
+            flow = flow.with_challenge(attempts);
+        }
         Ok(Self {
-            flow: Flow::new(setup.lang, setup.idle_timeout, Instant::now()),
+            flow,
             kiosk_mode: setup.kiosk_mode,
             staff_mode: false,
             score_threshold: setup.score_threshold,
@@ -188,13 +219,13 @@ impl KioskApp {
         match effect {
             Effect::None => {}
             Effect::StartSubmission => {
-                if let Some((request, selfie)) = self.submission_content() {
-                    self.submission.start(request, selfie);
+                if let Some((request, selfies)) = self.submission_content() {
+                    self.submission.start(request, selfies);
                 }
             }
             Effect::ResubmitSelfie => {
-                if let Some((request, selfie)) = self.submission_content() {
-                    self.submission.resubmit_selfie(request, selfie);
+                if let Some((request, selfies)) = self.submission_content() {
+                    self.submission.resubmit_selfie(request, selfies);
                 }
             }
             Effect::CancelSubmission => self.submission.cancel(),
@@ -207,8 +238,9 @@ impl KioskApp {
         }
     }
 
-    /// What a submission sends: the document's sides and the selfie, once all are taken.
-    fn submission_content(&self) -> Option<(OcrRequest, PreparedImage)> {
+    /// What a submission sends: the document's sides, and the selfie followed by the
+    /// challenge's frames, once all are taken.
+    fn submission_content(&self) -> Option<(OcrRequest, Vec<PreparedImage>)> {
         let document = self.flow.document()?;
         let front = self.flow.capture(CaptureTarget::Front)?;
         let selfie = self.flow.capture(CaptureTarget::Selfie)?;
@@ -221,7 +253,11 @@ impl KioskApp {
             front.upload.clone(),
             back.map(|back| back.upload.clone()),
         );
-        Some((request, selfie.upload.clone()))
+        let mut selfies = vec![selfie.upload.clone()];
+        if let Some(recording) = self.flow.recording() {
+            selfies.extend(recording.frames.iter().cloned());
+        }
+        Some((request, selfies))
     }
 
     fn receive_messages(&mut self) {
@@ -239,6 +275,12 @@ impl KioskApp {
                     self.flow.handle(event, now)
                 }
                 Message::Submission { .. } => Effect::None,
+                Message::ChallengeDone { serial, outcome }
+                    if serial == self.capture.challenge_serial() =>
+                {
+                    self.flow.handle(Event::ChallengeDone(outcome), now)
+                }
+                Message::ChallengeDone { .. } => Effect::None,
             };
             self.apply_effect(effect);
         }
@@ -415,6 +457,8 @@ impl eframe::App for KioskApp {
                 face_match_threshold: self.face_match_threshold,
                 notice: self.notice.as_deref(),
                 guide: self.capture.guide(),
+                challenge_dot: self.capture.challenge_dot(Instant::now()),
+                staff_mode: self.staff_mode,
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff_mode);
@@ -427,6 +471,10 @@ impl eframe::App for KioskApp {
                     Screen::DocumentChoice => ui::document_choice::document_choice_ui(ui, &view),
                     Screen::Capture(target) => ui::capture::capture_ui(ui, &view, *target),
                     Screen::Still(target) => ui::capture::still_ui(ui, &view, *target),
+                    Screen::Challenge => {
+                        ui::challenge::challenge_ui(ui, &view);
+                        None
+                    }
                     Screen::Review => ui::review::review_ui(ui, &view),
                     Screen::Submitting(step) => ui::submitting::submitting_ui(ui, &view, *step),
                     Screen::Result => ui::result::result_ui(ui, &view),

@@ -45,19 +45,20 @@ impl Submission {
         self.generation
     }
 
-    /// Everything, in a new back-end session.
-    pub fn start(&mut self, request: OcrRequest, selfie: PreparedImage) {
-        self.spawn(request, selfie, false);
+    /// Everything, in a new back-end session. `selfies`: the selfie, then the liveness
+    /// challenge's frames.
+    pub fn start(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>) {
+        self.spawn(request, selfies, false);
     }
 
     /// Only the selfie, in the session that already read the document. Should that
     /// session be gone, everything goes again in a new one rather than the customer
     /// meeting an internal error.
-    pub fn resubmit_selfie(&mut self, request: OcrRequest, selfie: PreparedImage) {
-        self.spawn(request, selfie, true);
+    pub fn resubmit_selfie(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>) {
+        self.spawn(request, selfies, true);
     }
 
-    fn spawn(&mut self, request: OcrRequest, selfie: PreparedImage, selfie_only: bool) {
+    fn spawn(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>, selfie_only: bool) {
         let generation = self.next_generation();
         let (client, report, kept) = (self.client.clone(), self.report.clone(), self.kept.clone());
         self.task = Some(self.runtime.spawn(async move {
@@ -70,13 +71,13 @@ impl Submission {
                 .as_mut()
                 .filter(|kept| selfie_only && kept.has_document())
             {
-                Some(verification) => verification.face(&selfie).await,
+                Some(verification) => verification.face(&selfies).await,
                 None => {
                     if selfie_only {
                         tracing::warn!("no session kept for the selfie: sending everything again");
                     }
                     let verification = kept.insert(Verification::new(client));
-                    verification.run(request, &selfie, &progress).await
+                    verification.run(request, &selfies, &progress).await
                 }
             };
             report(

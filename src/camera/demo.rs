@@ -1,14 +1,22 @@
 //! The demo camera: plays the images in `assets/demo/` (a made-up CCCD front and back with
 //! a real QR code, and a public-domain face photo) as a 1280×720 picture, so the whole
 //! flow can be walked on a machine without a webcam. The images are built into the binary.
+//!
+//! During the liveness challenge it plays the face photo as a synthetic head
+//! ([`SyntheticHead`]) that follows the dot 250 ms late with a little jitter, as a person
+//! would; with `camera.demo_face = "print"` the same photo as a flat print turned the same
+//! way. The head is made from the face models when the first challenge starts; without
+//! them the still photo plays on (and the challenge fails, as it should).
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use image::{imageops, Rgb, RgbImage};
 
 use super::CaptureTarget;
-use super::{CameraError, FrameSource, SceneHint};
-use std::sync::Arc;
+use super::{CameraError, DemoFace, FrameSource, SceneHint};
+use crate::face::{FaceDetector, FaceMesh};
+use crate::liveness::{pose_following, SyntheticHead};
 
 const FRONT: &[u8] = include_bytes!("../../assets/demo/demo-card-front.png");
 const BACK: &[u8] = include_bytes!("../../assets/demo/demo-card-back.png");
@@ -30,17 +38,98 @@ pub fn demo_image(target: CaptureTarget) -> Result<RgbImage, CameraError> {
         .map_err(|error| CameraError::Decode(format!("bundled demo image: {error}")))
 }
 
-/// Plays one still per capture target, chosen by the scene hint.
+/// How late the demo head follows the dot, as a person's eyes and head do.
+const FOLLOW_LAG: Duration = Duration::from_millis(250);
+/// The demo head's unsteadiness, in degrees (uniform, either way).
+const JITTER_DEGREES: f32 = 0.6;
+
+/// Plays one still per capture target, chosen by the scene hint, and the synthetic head
+/// during the challenge.
 pub struct DemoSource {
     hint: Arc<SceneHint>,
     frames: Option<[RgbImage; 3]>,
+    head: DemoHead,
+    /// The jitter's random state (xorshift).
+    jitter: u64,
+    last_frame: Option<Instant>,
+}
+
+/// The synthetic head, made once, when the first challenge starts.
+enum DemoHead {
+    NotMade,
+    Made(Box<SyntheticHead>),
+    /// The face models are missing: the still photo plays on.
+    Unavailable,
 }
 
 impl DemoSource {
     pub fn new(hint: Arc<SceneHint>) -> Self {
-        Self { hint, frames: None }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |since| since.as_nanos() as u64);
+        Self {
+            hint,
+            frames: None,
+            head: DemoHead::NotMade,
+            jitter: seed | 1,
+            last_frame: None,
+        }
+    }
+
+    /// The head turned to follow the challenge's dot, framed as the selfie is.
+    fn challenge_frame(
+        &mut self,
+        path: &crate::liveness::DotPath,
+        started: Instant,
+    ) -> Option<RgbImage> {
+        if let DemoHead::NotMade = self.head {
+            self.head = match make_head() {
+                Ok(head) => DemoHead::Made(Box::new(head)),
+                Err(reason) => {
+                    tracing::warn!("the demo camera plays a still during the challenge: {reason}");
+                    DemoHead::Unavailable
+                }
+            };
+        }
+        let at = Instant::now().saturating_duration_since(started);
+        let (yaw, pitch) = pose_following(path, at, FOLLOW_LAG);
+        let (yaw, pitch) = (yaw + self.jitter_degrees(), pitch + self.jitter_degrees());
+        let DemoHead::Made(head) = &self.head else {
+            return None;
+        };
+        let flat = self.hint.demo_face() == DemoFace::Print;
+        // Nearest-neighbour scaling: a smooth one takes longer than a frame's interval.
+        Some(compose(
+            &head.render(yaw, pitch, flat),
+            SELFIE_FILL,
+            imageops::FilterType::Nearest,
+        ))
+    }
+
+    fn jitter_degrees(&mut self) -> f32 {
+        self.jitter ^= self.jitter << 13;
+        self.jitter ^= self.jitter >> 7;
+        self.jitter ^= self.jitter << 17;
+        let unit = (self.jitter >> 40) as f32 / (1u64 << 24) as f32;
+        (unit * 2.0 - 1.0) * JITTER_DEGREES
     }
 }
+
+/// The demo face, cut as the selfie is, given depth by its own mesh.
+fn make_head() -> Result<SyntheticHead, String> {
+    let detector = FaceDetector::load(None).map_err(|error| error.to_string())?;
+    let mesher = FaceMesh::load(None).map_err(|error| error.to_string())?;
+    let photo =
+        head_and_shoulders(&demo_image(CaptureTarget::Selfie).map_err(|error| error.to_string())?);
+    SyntheticHead::from_photo(photo, &detector, &mesher)
+        .ok_or_else(|| "no face found in the demo photo".to_owned())
+}
+
+/// How the stills are scaled into the frame.
+const SMOOTH: imageops::FilterType = imageops::FilterType::Triangle;
+
+/// How much of the frame's height the selfie fills.
+const SELFIE_FILL: f32 = 0.95;
 
 impl FrameSource for DemoSource {
     fn name(&self) -> String {
@@ -56,11 +145,12 @@ impl FrameSource for DemoSource {
             // A card is held at arm's length (it fills most of the card outline); a face
             // fills most of the height, as in front of a kiosk.
             self.frames = Some([
-                compose(&demo_image(CaptureTarget::Front)?, 0.82),
-                compose(&demo_image(CaptureTarget::Back)?, 0.82),
+                compose(&demo_image(CaptureTarget::Front)?, 0.82, SMOOTH),
+                compose(&demo_image(CaptureTarget::Back)?, 0.82, SMOOTH),
                 compose(
                     &head_and_shoulders(&demo_image(CaptureTarget::Selfie)?),
-                    0.95,
+                    SELFIE_FILL,
+                    SMOOTH,
                 ),
             ]);
         }
@@ -68,7 +158,18 @@ impl FrameSource for DemoSource {
     }
 
     fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
-        std::thread::sleep(FRAME_INTERVAL);
+        // Paced from the last frame's start, so that drawing a frame does not slow the rate.
+        if let Some(last) = self.last_frame {
+            std::thread::sleep(FRAME_INTERVAL.saturating_sub(last.elapsed()));
+        }
+        self.last_frame = Some(Instant::now());
+        if self.hint.get() == CaptureTarget::Selfie {
+            if let Some(challenge) = self.hint.challenge() {
+                if let Some(frame) = self.challenge_frame(&challenge.path, challenge.started) {
+                    return Ok(frame);
+                }
+            }
+        }
         let frames = self
             .frames
             .as_ref()
@@ -98,9 +199,9 @@ fn head_and_shoulders(portrait: &RgbImage) -> RgbImage {
     .to_image()
 }
 
-/// Centres `scene` on a plain background, scaled to `fill` of the frame's height (or
-/// width, whichever binds first).
-fn compose(scene: &RgbImage, fill: f32) -> RgbImage {
+/// Centres `scene` on a plain background, scaled (with `filter`) to `fill` of the frame's
+/// height (or width, whichever binds first).
+fn compose(scene: &RgbImage, fill: f32, filter: imageops::FilterType) -> RgbImage {
     let (width, height) = FRAME_SIZE;
     let mut frame = RgbImage::from_pixel(width, height, Rgb([58, 64, 72]));
     let scale = (width as f32 * fill / scene.width() as f32)
@@ -109,10 +210,18 @@ fn compose(scene: &RgbImage, fill: f32) -> RgbImage {
         scene,
         ((scene.width() as f32 * scale) as u32).max(1),
         ((scene.height() as f32 * scale) as u32).max(1),
-        imageops::FilterType::Triangle,
+        filter,
     );
-    let left = (width - scaled.width()) / 2;
-    let top = (height - scaled.height()) / 2;
-    imageops::overlay(&mut frame, &scaled, i64::from(left), i64::from(top));
+    let left = ((width - scaled.width()) / 2) as usize;
+    let top = ((height - scaled.height()) / 2) as usize;
+    // Row by row (a copy, not a blend: the scene is opaque), fast enough to compose every
+    // frame of the challenge.
+    let row_bytes = scaled.width() as usize * 3;
+    let frame_row = width as usize * 3;
+    let pixels: &mut [u8] = &mut frame;
+    for (y, row) in scaled.as_raw().chunks_exact(row_bytes).enumerate() {
+        let start = (top + y) * frame_row + left * 3;
+        pixels[start..start + row_bytes].copy_from_slice(row);
+    }
     frame
 }

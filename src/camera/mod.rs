@@ -12,6 +12,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::liveness::DotPath;
 
 pub use demo::{demo_image, DemoSource};
 pub use device::{decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource};
@@ -120,26 +123,75 @@ pub enum CameraStatus {
 }
 
 /// What the customer is presenting, as a hint to the demo source (a real camera ignores
-/// it).
+/// it): the capture screen's target, and the liveness challenge while it runs.
 #[derive(Debug, Default)]
-pub struct SceneHint(AtomicU8);
+pub struct SceneHint {
+    target: AtomicU8,
+    challenge: Mutex<Option<ChallengeScene>>,
+    demo_face: DemoFace,
+}
+
+/// The challenge on screen: the dot's path, and when it started moving.
+#[derive(Debug, Clone)]
+pub struct ChallengeScene {
+    pub path: DotPath,
+    pub started: Instant,
+}
+
+/// What the demo camera shows during the challenge (`camera.demo_face`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoFace {
+    /// A synthetic head (the demo photo given depth) that follows the dot a little late.
+    #[default]
+    Live,
+    /// The same photo as a flat print, turned exactly as the head would be: the attack.
+    Print,
+}
 
 impl SceneHint {
+    /// A hint for a demo source that plays `demo_face` during the challenge.
+    pub fn new(demo_face: DemoFace) -> Self {
+        Self {
+            demo_face,
+            ..Self::default()
+        }
+    }
+
     pub fn set(&self, target: CaptureTarget) {
         let value = match target {
             CaptureTarget::Front => 0,
             CaptureTarget::Back => 1,
             CaptureTarget::Selfie => 2,
         };
-        self.0.store(value, Ordering::Relaxed);
+        self.target.store(value, Ordering::Relaxed);
     }
 
     pub fn get(&self) -> CaptureTarget {
-        match self.0.load(Ordering::Relaxed) {
+        match self.target.load(Ordering::Relaxed) {
             0 => CaptureTarget::Front,
             1 => CaptureTarget::Back,
             _ => CaptureTarget::Selfie,
         }
+    }
+
+    /// The challenge started (`Some`) or ended (`None`).
+    pub fn set_challenge(&self, challenge: Option<ChallengeScene>) {
+        *self
+            .challenge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = challenge;
+    }
+
+    pub fn challenge(&self) -> Option<ChallengeScene> {
+        self.challenge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn demo_face(&self) -> DemoFace {
+        self.demo_face
     }
 }
 

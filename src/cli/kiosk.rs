@@ -90,7 +90,7 @@ pub async fn setup(
     let backend = Backend::start(loaded)
         .await
         .map_err(|error| error.to_string())?;
-    let hint = Arc::new(SceneHint::default());
+    let hint = Arc::new(SceneHint::new(config.camera.demo_face));
     Ok(KioskSetup {
         lang: config.lang,
         kiosk_mode: config.ui.kiosk_mode,
@@ -103,6 +103,6 @@ pub async fn setup(
         runtime,
         camera: camera_source(&config.camera.device, hint.clone()),
         hint,
-        capture: CaptureSetup::from_config(&config.capture),
+        capture: CaptureSetup::from_config(&config.capture, &config.liveness),
     })
 }

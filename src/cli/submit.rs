@@ -212,7 +212,9 @@ pub async fn run_submission(
     let mut report = SubmitReport::new(document, Some(backend));
     let mut verification = Verification::new(client);
     let request = OcrRequest::both_sides(document, front, back);
-    let outcome = verification.run(request, &selfie, &|_| {}).await;
+    let outcome = verification
+        .run(request, std::slice::from_ref(&selfie), &|_| {})
+        .await;
     report.session_reinitialisations = verification.session_reinitialisations();
     if let Some(read) = verification.document() {
         report.fields = read.fields.clone();

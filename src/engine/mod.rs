@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::contract::Secret;
 use crate::face::{FaceDetector, FaceMatcher, FaceMesh, DEFAULT_MATCH_DISTANCE};
+use crate::liveness::ParallaxThresholds;
 pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
     CardReading, FieldSource, ReadField,
@@ -53,6 +54,8 @@ pub struct EngineSettings {
     /// MediaPipe's face mesh and iris models, for liveness on several selfie frames;
     /// without them liveness answers "N/A" and says why.
     pub mesh: Option<Arc<FaceMesh>>,
+    /// The 3D check's thresholds (`[liveness] min_parallax`).
+    pub parallax: ParallaxThresholds,
 }
 
 /// Most sessions open at once unless set otherwise.
@@ -72,6 +75,7 @@ impl Default for EngineSettings {
             matcher: FaceMatcher::shared().ok(),
             match_distance: DEFAULT_MATCH_DISTANCE,
             mesh: FaceMesh::load(None).ok().map(Arc::new),
+            parallax: ParallaxThresholds::default(),
         }
     }
 }

@@ -1,14 +1,16 @@
-//! Liveness: is a live person in front of the camera, or a picture of one? (issue 14,
-//! being built). So far: the follow-the-dot challenge's random path and its score
-//! ([`challenge`]), the model-free 3D check ([`parallax`]): a head turning shows
-//! parallax between its points, a print or a screen moves as a plane; and both, with
-//! the same person in every frame, on a selfie's frames ([`frames`]); and the gaze
-//! signal the challenge is scored on, from a frame's mesh ([`gaze`]).
+//! Liveness: is a live person in front of the camera, or a picture of one? The
+//! follow-the-dot challenge's random path and its score ([`challenge`]), which the kiosk
+//! runs (`app::challenge`) on the gaze signal from each frame's mesh ([`gaze`]); the
+//! model-free 3D check ([`parallax`]): a head turning shows parallax between its points,
+//! a print or a screen moves as a plane; that check and the same person in every frame on
+//! a selfie's frames, as the local engine judges them ([`frames`]); and a synthetic head
+//! for the demo camera, the tests and the bench ([`synthetic`]).
 
 pub mod challenge;
 pub mod frames;
 pub mod gaze;
 pub mod parallax;
+pub mod synthetic;
 
 pub use challenge::{
     score, ChallengeProblem, ChallengeScore, ChallengeThresholds, DotPath, GazeSample, Segment,
@@ -16,3 +18,4 @@ pub use challenge::{
 pub use frames::{check_frames, FramesVerdict};
 pub use gaze::gaze;
 pub use parallax::{judge, Depth, ParallaxReport, ParallaxThresholds, RIGID_POINTS};
+pub use synthetic::{pose_following, SyntheticHead};

@@ -88,7 +88,9 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
         let camera_ready = view.camera_texture.is_some()
             && matches!(view.camera_status, CameraStatus::Running { .. })
             && view.guide.is_none_or(|guide| guide.fresh_frame);
-        super::button_row(ui, 2, 420.0, |ui| {
+        // A selfie from a file proves nobody was there: staff only (and never live).
+        let file_allowed = target != CaptureTarget::Selfie || view.staff_mode;
+        super::button_row(ui, 1 + usize::from(file_allowed), 420.0, |ui| {
             let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
             if ui
                 .add_enabled(
@@ -99,9 +101,10 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
             {
                 action = Some(Action::TakePicture);
             }
-            if ui
-                .add(super::secondary(&view.text("capture-load-file")).min_size(size))
-                .clicked()
+            if file_allowed
+                && ui
+                    .add(super::secondary(&view.text("capture-load-file")).min_size(size))
+                    .clicked()
             {
                 action = Some(Action::LoadFromFile);
             }
@@ -259,7 +262,9 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
         if let Some(texture) = view.pending {
             preview_ui(ui, texture, height, None, None);
         }
-        super::button_row(ui, 2, 420.0, |ui| {
+        // A selfie from a file proves nobody was there: staff only (and never live).
+        let file_allowed = target != CaptureTarget::Selfie || view.staff_mode;
+        super::button_row(ui, 1 + usize::from(file_allowed), 420.0, |ui| {
             let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
             if ui
                 .add(super::primary(&view.text("capture-use")).min_size(size))

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::{paragraph, primary_button, secondary_button, text_with, title, Action, View};
-use crate::flow::{Event, Guidance};
+use crate::flow::{ChallengeAdvice, Event, Guidance};
 
 pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Option<Action> {
     let (message, button) = match guidance {
@@ -23,6 +23,16 @@ pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Optio
             "guidance-retake",
         ),
         Guidance::KioskNotSetUp => (view.text("guidance-kiosk-not-set-up"), "guidance-ok"),
+        Guidance::ChallengeFailed(advice) => {
+            let advice = match advice {
+                ChallengeAdvice::KeepFaceInFrame => "challenge-keep-face-in-frame",
+                ChallengeAdvice::MoreLight => "challenge-more-light",
+                ChallengeAdvice::FollowTheDot => "challenge-follow-the-dot",
+                ChallengeAdvice::CameraProblem => "challenge-camera-problem",
+            };
+            (view.text(advice), "challenge-try-again")
+        }
+        Guidance::LivenessAskStaff => (view.text("challenge-ask-staff"), "guidance-restart-button"),
     };
     let mut action = None;
     ui.vertical_centered(|ui| {

@@ -2,6 +2,7 @@
 //! [`View`] and returns at most one [`Action`]; the app applies it at the end of the frame.
 
 pub mod capture;
+pub mod challenge;
 pub mod consent;
 pub mod document_choice;
 pub mod guidance;
@@ -61,6 +62,10 @@ pub struct View<'a> {
     pub notice: Option<&'a str>,
     /// What the frame analysis says about the preview (capture screens).
     pub guide: Option<&'a capture::CaptureGuide>,
+    /// The challenge's dot (shares of the screen); `None` while its frames are checked.
+    pub challenge_dot: Option<[f32; 2]>,
+    /// Staff mode: "Load from file" is offered for the selfie too.
+    pub staff_mode: bool,
 }
 
 impl View<'_> {

@@ -8,7 +8,7 @@ use egui::{Color32, RichText};
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, View};
 use crate::contract::OcrField;
-use crate::flow::{Event, Verdict};
+use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
 use crate::verify::{Agreement, FieldAgreement, Proof};
 
 const GOOD: Color32 = Color32::from_rgb(20, 130, 60);
@@ -34,7 +34,8 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     // and clipped the card column once the cross-check arrived.
     egui::ScrollArea::vertical()
         .auto_shrink([false, true])
-        .max_height(ui.available_height() - super::BUTTON_HEIGHT - 150.0)
+        // Below it: liveness with its evidence (two lines), face match, Finish.
+        .max_height(ui.available_height() - super::BUTTON_HEIGHT - 262.0)
         .show(ui, |ui| {
             // Rows of read-only text need no touch-sized height; the buttons keep theirs.
             ui.spacing_mut().interact_size.y = 32.0;
@@ -71,16 +72,13 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         });
     ui.add_space(8.0);
     let not_evaluated = view.text("result-not-evaluated");
-    let liveness = match result
-        .liveness
-        .as_ref()
-        .and_then(|liveness| liveness.is_live)
-    {
+    let liveness = match result.is_live() {
         Some(true) => (view.text("result-live"), GOOD),
         Some(false) => (view.text("result-not-live"), BAD),
         None => (not_evaluated.clone(), NEUTRAL),
     };
     check_line(ui, &view.text("result-liveness"), &liveness.0, liveness.1);
+    liveness_evidence_ui(ui, view, result);
     let face_match = result.face_match.as_ref();
     let threshold = format!("{:.0}", view.face_match_threshold);
     let similarity = face_match.and_then(|face_match| face_match.similarity);
@@ -206,6 +204,46 @@ fn score_ui(ui: &mut egui::Ui, view: &View, score: Option<f32>) {
             ui.label(RichText::new(view.text("result-low-score")).color(BAD));
         }
     });
+}
+
+/// The liveness evidence side by side: the kiosk's own check of its challenge, and what
+/// the back end said (its review flag and its own words on what it measured).
+fn liveness_evidence_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
+    let kiosk = match &result.kiosk_liveness {
+        KioskLiveness::NotRun => view.text("liveness-kiosk-not-run"),
+        KioskLiveness::NotScored => view.text("liveness-kiosk-not-scored"),
+        KioskLiveness::SelfieFromFile => view.text("liveness-kiosk-from-file"),
+        KioskLiveness::Passed(score) => text_with(
+            view.lang,
+            "liveness-kiosk-passed",
+            &[
+                ("correlation", format!("{:.2}", score.correlation)),
+                ("lag", score.lag.as_millis().to_string()),
+                ("coverage", format!("{:.0}", 100.0 * score.coverage)),
+            ],
+        ),
+    };
+    let liveness = result.liveness.as_ref();
+    let mut back_end = match liveness.and_then(|liveness| liveness.warning.as_deref()) {
+        Some(warning) => warning.to_owned(),
+        None => view.text("liveness-backend-no-detail"),
+    };
+    if liveness.and_then(|liveness| liveness.need_to_review) == Some(true) {
+        back_end = format!("{} {back_end}", view.text("liveness-backend-review"));
+    }
+    egui::Grid::new("liveness-evidence")
+        .num_columns(2)
+        .spacing([24.0, 4.0])
+        .show(ui, |ui| {
+            for (who, what) in [
+                (view.text("liveness-kiosk"), kiosk),
+                (view.text("liveness-backend"), back_end),
+            ] {
+                ui.label(RichText::new(who).size(18.0).strong());
+                ui.add(egui::Label::new(RichText::new(what).size(18.0)).wrap());
+                ui.end_row();
+            }
+        });
 }
 
 fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {

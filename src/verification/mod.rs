@@ -12,6 +12,7 @@ pub mod backend;
 use crate::api::{ApiError, FptClient, FptSession, OcrRequest};
 use crate::contract::{DocumentType, FaceMatch, Liveness, OcrField, OcrResult};
 use crate::imaging::PreparedImage;
+use crate::liveness::ChallengeScore;
 use crate::verify::{CardEvidence, FieldAgreement};
 
 pub use backend::{Backend, BackendError, BackendInfo};
@@ -38,6 +39,25 @@ pub struct VerificationResult {
     pub cross_check: Vec<FieldAgreement>,
     /// The back end's `is_complete_session`: the session takes no more selfies.
     pub is_complete_session: bool,
+    /// What the kiosk itself measured of liveness (its challenge), shown beside the back
+    /// end's answer; `submit` runs no challenge.
+    pub kiosk_liveness: KioskLiveness,
+}
+
+/// The kiosk's own liveness evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum KioskLiveness {
+    /// No challenge: the `passive` model, or `submit`.
+    #[default]
+    NotRun,
+    /// The challenge ran and passed the kiosk's check, with its figures.
+    Passed(ChallengeScore),
+    /// The challenge ran, but this kiosk has no face models to score it: the back end
+    /// judges the frames alone.
+    NotScored,
+    /// The selfie was loaded from a file (staff mode): nothing proves a person was there,
+    /// so liveness is never reported, whatever the back end says.
+    SelfieFromFile,
 }
 
 /// The overall verdict.
@@ -57,7 +77,12 @@ pub enum Verdict {
 }
 
 impl VerificationResult {
-    fn is_live(&self) -> Option<bool> {
+    /// The liveness verdict: the back end's, except for a selfie loaded from a file,
+    /// which nothing proves live.
+    pub fn is_live(&self) -> Option<bool> {
+        if self.kiosk_liveness == KioskLiveness::SelfieFromFile {
+            return None;
+        }
         self.liveness.as_ref().and_then(|liveness| liveness.is_live)
     }
 
@@ -98,6 +123,7 @@ impl VerificationResult {
         self.cross_check.clear();
         self.liveness = None;
         self.face_match = None;
+        self.kiosk_liveness = KioskLiveness::NotRun;
     }
 }
 
@@ -137,12 +163,13 @@ impl Verification {
         }
     }
 
-    /// Everything, in a new back-end session: session, document, face. `progress` hears
+    /// Everything, in a new back-end session: session, document, face. `selfies`: the
+    /// selfie, then the liveness challenge's frames when there was one. `progress` hears
     /// each step as it starts.
     pub async fn run(
         &mut self,
         request: OcrRequest,
-        selfie: &PreparedImage,
+        selfies: &[PreparedImage],
         progress: &(dyn Fn(SubmitStep) + Send + Sync),
     ) -> Result<VerificationResult, Failure> {
         progress(SubmitStep::Session);
@@ -154,7 +181,7 @@ impl Verification {
         progress(SubmitStep::Document);
         self.read_document(request).await?;
         progress(SubmitStep::Face);
-        self.face(selfie).await
+        self.face(selfies).await
     }
 
     /// The back end reads the document while this machine reads the card's own QR code.
@@ -196,8 +223,9 @@ impl Verification {
         self.session.reinitialisations()
     }
 
-    /// The face step, in the session that read the document.
-    pub async fn face(&mut self, selfie: &PreparedImage) -> Result<VerificationResult, Failure> {
+    /// The face step, in the session that read the document: `selfies` as in
+    /// [`Self::run`], the selfie first (the one matched with the card).
+    pub async fn face(&mut self, selfies: &[PreparedImage]) -> Result<VerificationResult, Failure> {
         if self.read.is_none() {
             return Err(internal_error(
                 SubmitStep::Face,
@@ -206,7 +234,7 @@ impl Verification {
         }
         let face = self
             .session
-            .face_liveness(selfie)
+            .face_liveness_frames(selfies)
             .await
             .map_err(|error| failure(SubmitStep::Face, error))?;
         Ok(VerificationResult {
@@ -219,6 +247,7 @@ impl Verification {
             face_match: face.face_match,
             cross_check: self.cross_check(),
             is_complete_session: face.is_complete_session,
+            kiosk_liveness: KioskLiveness::NotRun,
         })
     }
 }

@@ -12,7 +12,6 @@ use image::{Rgb, RgbImage};
 
 pub mod card;
 pub mod frames;
-pub mod head;
 
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";

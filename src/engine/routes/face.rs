@@ -18,7 +18,7 @@ use crate::contract::{Code, FaceMatch, FaceResult, Lang, Liveness, Shape};
 use crate::engine::script::ScriptedEndpoint;
 use crate::engine::sessions::CardFace;
 use crate::face::{similarity, Face};
-use crate::liveness::{check_frames, ParallaxThresholds};
+use crate::liveness::check_frames;
 
 const SHAPE: Shape = Shape::Code;
 
@@ -207,7 +207,7 @@ async fn liveness(
         return Ok(liveness_not_evaluated(NO_MESH_MODELS));
     };
     let matcher = state.matcher.clone();
-    let match_distance = state.match_distance;
+    let (match_distance, parallax) = (state.match_distance, state.parallax);
     let verdict = run_blocking(SHAPE, "checking liveness", move || {
         let frames: Vec<&[u8]> = frames.iter().map(|frame| frame.as_ref()).collect();
         check_frames(
@@ -216,7 +216,7 @@ async fn liveness(
             &mesh,
             matcher.as_deref(),
             match_distance,
-            ParallaxThresholds::default(),
+            parallax,
         )
     })
     .await?;

@@ -29,6 +29,7 @@ use super::{EngineSettings, RequestCounts};
 use crate::contract::{Code, Lang, Secret, Shape, StatusReply};
 use crate::face::{FaceDetector, FaceMatcher, FaceMesh};
 use crate::imaging::decode_upright;
+use crate::liveness::ParallaxThresholds;
 
 struct EngineState {
     api_keys: Vec<Secret>,
@@ -42,6 +43,7 @@ struct EngineState {
     matcher: Option<Arc<FaceMatcher>>,
     match_distance: f32,
     mesh: Option<Arc<FaceMesh>>,
+    parallax: ParallaxThresholds,
 }
 
 /// What a step answers with when it refuses: the finished response.
@@ -64,6 +66,7 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         matcher: settings.matcher,
         match_distance: settings.match_distance,
         mesh: settings.mesh,
+        parallax: settings.parallax,
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))

@@ -1,6 +1,6 @@
-//! A synthetic head for the liveness tests, and a print of it: a real photo given depth
-//! by its own face mesh (our `FaceMesh` on the photo), then turned in 3D and seen through a
-//! pinhole camera. The head's pixels move by their depth (the nose against the cheeks);
+//! A synthetic head, and a print of it, for the demo camera's challenge, the liveness
+//! tests and the bench: a real photo given depth by its own face mesh (our `FaceMesh` on
+//! the photo), then turned in 3D and seen through a pinhole camera. The head's pixels move by their depth (the nose against the cheeks);
 //! the print's all lie on one plane, turned exactly as the head is.
 //!
 //! Depth: each pixel's is the mesh's depth near it (inverse-distance weighting of the mesh
@@ -9,9 +9,14 @@
 //! (a depth buffer), 2×2 so that a turned surface leaves no holes; what no pixel reaches
 //! is grey.
 
+use std::time::Duration;
+
 use image::{Rgb, RgbImage};
 
-pub struct Head {
+use super::DotPath;
+use crate::face::{FaceDetector, FaceMesh};
+
+pub struct SyntheticHead {
     photo: RgbImage,
     /// Per pixel, the depth in pixels (negative towards the camera), row by row.
     depth: Vec<f32>,
@@ -24,7 +29,7 @@ pub struct Head {
 const DISTANCE: f32 = 1000.0;
 const GRID: u32 = 4;
 
-impl Head {
+impl SyntheticHead {
     /// The photo and its face mesh (468 points, x and y in the photo's pixels, z in the
     /// same scale).
     pub fn new(photo: RgbImage, mesh: &[[f32; 3]]) -> Self {
@@ -72,6 +77,16 @@ impl Head {
         }
     }
 
+    /// `photo`'s largest face, meshed, as a head; `None` when no face is found in it.
+    pub fn from_photo(photo: RgbImage, detector: &FaceDetector, mesher: &FaceMesh) -> Option<Self> {
+        let faces = detector.detect(&photo).ok()?;
+        let face = faces
+            .iter()
+            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))?;
+        let mesh = mesher.landmarks(&photo, face).ok()?;
+        Some(Self::new(photo, &mesh.points))
+    }
+
     /// The head turned by `yaw` and `pitch` (degrees); `flat`: the print instead, every
     /// pixel at the centre's depth.
     pub fn render(&self, yaw: f32, pitch: f32, flat: bool) -> RgbImage {
@@ -114,4 +129,16 @@ impl Head {
         }
         out
     }
+}
+
+/// How far the head turns to look at the dot: ±12° of yaw across the screen's width and
+/// ±7° of pitch across its height (a customer a little under a metre from a kiosk's
+/// screen turns the head as well as the eyes).
+pub const FOLLOW_YAW: f32 = 24.0;
+pub const FOLLOW_PITCH: f32 = 14.0;
+
+/// The head's pose (yaw, pitch in degrees) looking at where the dot was `lag` ago.
+pub fn pose_following(path: &DotPath, at: Duration, lag: Duration) -> (f32, f32) {
+    let dot = path.position(at.saturating_sub(lag));
+    (FOLLOW_YAW * (dot[0] - 0.5), FOLLOW_PITCH * (dot[1] - 0.5))
 }

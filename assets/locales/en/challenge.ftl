@@ -1,0 +1,10 @@
+challenge-title = Follow the dot
+challenge-instruction = Follow the dot with your eyes. Keep your face in the small picture.
+challenge-checking = Checking…
+challenge-dot = the dot to follow
+challenge-keep-face-in-frame = We could not see your face all the time. Keep your face inside the small picture and follow the dot with your eyes.
+challenge-more-light = It is too dark to see your face. Move to more light, or ask staff to turn on a light, and follow the dot again.
+challenge-follow-the-dot = Your eyes did not follow the dot. Watch the dot and follow it with your eyes until it stops.
+challenge-try-again = Try again
+challenge-ask-staff = We could not confirm that you are present in person. Please ask a member of staff for help.
+challenge-camera-problem = The camera did not give enough pictures this time. Please try again; if it happens again, ask a member of staff.

@@ -1,0 +1,10 @@
+challenge-title = Nhìn theo chấm tròn
+challenge-instruction = Nhìn theo chấm tròn bằng mắt. Giữ khuôn mặt trong khung hình nhỏ.
+challenge-checking = Đang kiểm tra…
+challenge-dot = chấm tròn cần nhìn theo
+challenge-keep-face-in-frame = Không thấy khuôn mặt của quý khách trong suốt thời gian kiểm tra. Vui lòng giữ khuôn mặt trong khung hình nhỏ và nhìn theo chấm tròn.
+challenge-more-light = Quá tối để thấy khuôn mặt. Vui lòng đến chỗ sáng hơn hoặc nhờ nhân viên bật đèn, rồi nhìn theo chấm tròn lần nữa.
+challenge-follow-the-dot = Mắt của quý khách chưa nhìn theo chấm tròn. Vui lòng nhìn chấm tròn và dõi theo nó cho đến khi dừng.
+challenge-try-again = Thử lại
+challenge-ask-staff = Chưa xác nhận được quý khách có mặt trực tiếp. Vui lòng nhờ nhân viên hỗ trợ.
+challenge-camera-problem = Lần này camera không cung cấp đủ hình ảnh. Vui lòng thử lại; nếu vẫn bị, hãy nhờ nhân viên hỗ trợ.

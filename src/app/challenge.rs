@@ -1,0 +1,295 @@
+//! The liveness challenge as the kiosk runs it: a random dot path for this attempt, the
+//! camera's frames while the dot moves, and the kiosk's own check of them. Each frame is
+//! handed to a worker thread as it arrives (face found, meshed, gaze measured, encoded for
+//! upload, its pixels dropped), so that a long challenge never holds every frame; when the
+//! dot stops, the worker scores the gaze track against the path
+//! ([`crate::liveness::score`]) and hands over the [`ChallengeOutcome`].
+
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use image::DynamicImage;
+
+use crate::camera::{ChallengeScene, Frame};
+use crate::face::{FaceDetector, FaceMesh};
+use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
+use crate::imaging::{prepare_decoded, ImageLimits, PreparedImage};
+use crate::liveness::{
+    challenge::DEFAULT_MOVES, gaze, score, ChallengeProblem, ChallengeThresholds, DotPath,
+    GazeSample,
+};
+
+/// The `[liveness]` settings the kiosk's challenge runs with.
+#[derive(Clone)]
+pub struct ChallengeSetup {
+    /// How long the dot moves.
+    pub length: Duration,
+    /// Failed tries before staff are asked for; `None`: no challenge (`passive`).
+    pub attempts: Option<u32>,
+    pub thresholds: ChallengeThresholds,
+    /// The face models; without them the challenge still runs and its frames still go to
+    /// the back end, but the kiosk cannot score it.
+    pub detector: Option<Arc<FaceDetector>>,
+    pub mesh: Option<Arc<FaceMesh>>,
+}
+
+/// The dot waits at its start this long before it moves: time to find it.
+pub const LEAD_IN: Duration = Duration::from_millis(1000);
+/// Frames closer together than this are not used (15 frames/s is enough for the eyes).
+const MIN_FRAME_GAP: Duration = Duration::from_millis(66);
+/// Most frames sent to the back end (evenly spaced over the challenge).
+pub const MAX_UPLOAD_FRAMES: usize = 30;
+/// A frame this dark on average (0–255) is why the face was not seen.
+const DARK: f32 = 60.0;
+
+/// One attempt of the challenge, from the dot's appearance to its verdict.
+pub(super) struct ChallengeRun {
+    path: DotPath,
+    /// When the dot starts moving (after [`LEAD_IN`]).
+    moving_from: Instant,
+    /// Frames to the worker; dropped when the dot stops, which tells it to score.
+    frames: Option<SyncSender<Arc<Frame>>>,
+    last_frame: Option<(u64, Instant)>,
+}
+
+impl ChallengeRun {
+    /// A new random path and its worker, which calls `done` with the verdict once the
+    /// dot has stopped. An error when the OS gives no randomness or no thread.
+    pub(super) fn start(
+        setup: &ChallengeSetup,
+        limits: ImageLimits,
+        done: impl FnOnce(ChallengeOutcome) + Send + 'static,
+    ) -> Result<Self, String> {
+        let path =
+            DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?;
+        let moving_from = Instant::now() + LEAD_IN;
+        let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(64);
+        let worker = Worker {
+            path: path.clone(),
+            moving_from,
+            detector: setup.detector.clone(),
+            mesh: setup.mesh.clone(),
+            thresholds: setup.thresholds,
+            limits,
+        };
+        std::thread::Builder::new()
+            .name("challenge".into())
+            .spawn(move || done(worker.judge(received)))
+            .map_err(|error| format!("cannot start the challenge's thread: {error}"))?;
+        Ok(Self {
+            path,
+            moving_from,
+            frames: Some(frames),
+            last_frame: None,
+        })
+    }
+
+    /// What the demo camera is told to play.
+    pub(super) fn scene(&self) -> ChallengeScene {
+        ChallengeScene {
+            path: self.path.clone(),
+            started: self.moving_from,
+        }
+    }
+
+    /// Where the dot is at `now`, as shares of the screen's width and height; `None` once
+    /// it has stopped (the frames are being checked).
+    pub(super) fn dot(&self, now: Instant) -> Option<[f32; 2]> {
+        self.frames.as_ref()?;
+        Some(
+            self.path
+                .position(now.saturating_duration_since(self.moving_from)),
+        )
+    }
+
+    /// Hands over the camera's newest frame while the dot moves; ends the recording once
+    /// it has stopped.
+    pub(super) fn follow(&mut self, frame: Option<Arc<Frame>>, now: Instant) {
+        let end = self.moving_from + self.path.length();
+        if let Some(frame) = frame {
+            let new = self.last_frame.is_none_or(|(sequence, at)| {
+                sequence != frame.sequence
+                    && frame.taken_at.saturating_duration_since(at) >= MIN_FRAME_GAP
+            });
+            if new && frame.taken_at >= self.moving_from && frame.taken_at <= end {
+                self.last_frame = Some((frame.sequence, frame.taken_at));
+                if let Some(frames) = &self.frames {
+                    // A worker that cannot keep up loses frames, never the UI its pace.
+                    let _ = frames.try_send(frame);
+                }
+            }
+        }
+        if now > end {
+            self.frames = None;
+        }
+    }
+}
+
+/// The challenge's worker thread.
+struct Worker {
+    path: DotPath,
+    moving_from: Instant,
+    detector: Option<Arc<FaceDetector>>,
+    mesh: Option<Arc<FaceMesh>>,
+    thresholds: ChallengeThresholds,
+    limits: ImageLimits,
+}
+
+/// One frame, measured and encoded.
+struct Measured {
+    upload: PreparedImage,
+    gaze: Option<GazeSample>,
+    brightness: f32,
+}
+
+impl Worker {
+    /// Measures each frame as it arrives, then judges the whole.
+    fn judge(self, frames: std::sync::mpsc::Receiver<Arc<Frame>>) -> ChallengeOutcome {
+        let mut measured = Vec::new();
+        for frame in frames {
+            if let Some(one) = self.measure(&frame) {
+                measured.push(one);
+            }
+        }
+        self.verdict(measured)
+    }
+
+    fn measure(&self, frame: &Frame) -> Option<Measured> {
+        let at = frame.taken_at.saturating_duration_since(self.moving_from);
+        let gaze = match (&self.detector, &self.mesh) {
+            (Some(detector), Some(mesh)) => detector
+                .detect(&frame.image)
+                .ok()
+                .and_then(|faces| {
+                    faces
+                        .into_iter()
+                        .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+                })
+                .and_then(|face| mesh.landmarks(&frame.image, &face).ok())
+                .and_then(|mesh| gaze(&mesh))
+                .map(|gaze| GazeSample { at, gaze }),
+            _ => None,
+        };
+        let brightness = mean_brightness(&frame.image);
+        let upload = prepare_decoded(
+            DynamicImage::ImageRgb8(frame.image.clone()),
+            "frame.jpg",
+            &self.limits,
+        )
+        .map_err(|error| tracing::warn!("a challenge frame was not encoded: {error}"))
+        .ok()?;
+        Some(Measured {
+            upload,
+            gaze,
+            brightness,
+        })
+    }
+
+    fn verdict(&self, measured: Vec<Measured>) -> ChallengeOutcome {
+        if measured.is_empty() {
+            tracing::warn!("liveness challenge: no frames arrived from the camera");
+            return ChallengeOutcome::Failed(ChallengeAdvice::CameraProblem);
+        }
+        let models = self.detector.is_some() && self.mesh.is_some();
+        let check = if models {
+            let samples: Vec<GazeSample> = measured.iter().filter_map(|one| one.gaze).collect();
+            let score = score(&self.path, &samples, self.thresholds);
+            // For the operations log: figures, never a face.
+            tracing::info!(
+                frames = measured.len(),
+                with_face = samples.len(),
+                correlation = score.correlation,
+                coverage = score.coverage,
+                lag_ms = score.lag.as_millis() as u64,
+                "liveness challenge scored"
+            );
+            match score.problem {
+                None => KioskLiveness::Passed(score),
+                Some(ChallengeProblem::DidNotFollow) => {
+                    return ChallengeOutcome::Failed(ChallengeAdvice::FollowTheDot)
+                }
+                Some(ChallengeProblem::FaceNotSeen) => {
+                    return ChallengeOutcome::Failed(face_not_seen(&measured, samples.len()))
+                }
+            }
+        } else {
+            tracing::info!("liveness challenge recorded, not scored here: no face models");
+            KioskLiveness::NotScored
+        };
+        ChallengeOutcome::Passed(ChallengeRecording {
+            frames: evenly_spaced(measured, MAX_UPLOAD_FRAMES)
+                .into_iter()
+                .map(|one| one.upload)
+                .collect(),
+            check,
+        })
+    }
+}
+
+/// Why too little of the challenge had a face: too few frames from the camera (a face in
+/// most of them), the dark, or the face out of the picture.
+fn face_not_seen(measured: &[Measured], with_face: usize) -> ChallengeAdvice {
+    if with_face * 10 >= measured.len() * 7 {
+        tracing::warn!(
+            frames = measured.len(),
+            "the camera gave too few frames to judge the challenge"
+        );
+        return ChallengeAdvice::CameraProblem;
+    }
+    let brightness = measured.iter().map(|one| one.brightness).sum::<f32>() / measured.len() as f32;
+    if brightness < DARK {
+        ChallengeAdvice::MoreLight
+    } else {
+        ChallengeAdvice::KeepFaceInFrame
+    }
+}
+
+/// At most `most` of `items`, evenly spaced, first and last kept.
+fn evenly_spaced<T>(items: Vec<T>, most: usize) -> Vec<T> {
+    let count = items.len();
+    if count <= most || most < 2 {
+        return items.into_iter().take(most.max(count.min(1))).collect();
+    }
+    let wanted: Vec<usize> = (0..most).map(|k| k * (count - 1) / (most - 1)).collect();
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| wanted.binary_search(index).is_ok())
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// The mean of a frame's grey levels, on every 8th pixel.
+fn mean_brightness(image: &image::RgbImage) -> f32 {
+    let (sum, count) = image
+        .pixels()
+        .step_by(8)
+        .fold((0.0f32, 0u32), |(sum, count), pixel| {
+            let [r, g, b] = pixel.0;
+            (
+                sum + 0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b),
+                count + 1,
+            )
+        });
+    if count == 0 {
+        0.0
+    } else {
+        sum / count as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::evenly_spaced;
+
+    #[test]
+    fn evenly_spaced_keeps_the_ends_and_the_count() {
+        let picked = evenly_spaced((0..53).collect::<Vec<_>>(), 30);
+        assert_eq!(picked.len(), 30);
+        assert_eq!(picked.first(), Some(&0));
+        assert_eq!(picked.last(), Some(&52));
+        assert!(picked.windows(2).all(|pair| pair[1] > pair[0]));
+        assert_eq!(evenly_spaced(vec![1, 2, 3], 30), vec![1, 2, 3]);
+    }
+}
