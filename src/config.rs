@@ -108,7 +108,8 @@ pub struct LivenessConfig {
     /// `gaze` (the challenge) or `passive` (one selfie: liveness is left to the back end,
     /// which our local engine cannot judge from one picture).
     pub model: LivenessModel,
-    /// How long the dot moves, 2000 to 5000.
+    /// How long the dot moves, 2000 to 4000 (after a one-second wait at its start: never
+    /// more than 5 s in all).
     pub challenge_ms: u64,
     /// The least correlation (0 to 1) between the dot's path and the customer's gaze.
     pub min_correlation: f32,
@@ -643,10 +644,10 @@ impl Config {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
         let liveness = &self.liveness;
-        if !(2000..=5000).contains(&liveness.challenge_ms) {
+        if !(2000..=4000).contains(&liveness.challenge_ms) {
             return invalid(
                 "liveness.challenge_ms",
-                "must be between 2000 and 5000 (the challenge takes about 3 seconds)",
+                "must be between 2000 and 4000 (with the one-second wait at its start, never more than 5 seconds)",
             );
         }
         if !(0.3..=0.99).contains(&liveness.min_correlation) {
@@ -1025,7 +1026,7 @@ mod tests {
         assert_eq!(config.liveness.parallax_thresholds().min_parallax, 0.03);
         assert_eq!(config.camera.demo_face, DemoFace::Print);
         for (key, value) in [
-            ("liveness.challenge_ms", "6000"),
+            ("liveness.challenge_ms", "4500"),
             ("liveness.challenge_ms", "500"),
             ("liveness.attempts", "0"),
             ("liveness.min_correlation", "1.5"),
