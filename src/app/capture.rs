@@ -104,19 +104,23 @@ impl CapturePipeline {
         self.challenge.as_ref().and_then(|run| run.dot(now))
     }
 
-    /// Runs the challenge while its screen shows: a new attempt on arrival, the frames
-    /// handed over while the dot moves, the animation kept going.
+    /// Runs the challenge while its screen shows: a new attempt on arrival, the animation
+    /// kept going while the dot moves.
     fn follow_challenge(&mut self, ctx: &egui::Context, now: Instant) {
         if self.challenge.is_none() {
             self.challenge_serial += 1;
             let serial = self.challenge_serial;
             let sender = self.sender.clone();
             let repaint_ctx = ctx.clone();
-            let started =
-                ChallengeRun::start(&self.challenge_setup, self.image_limits, move |outcome| {
+            let started = ChallengeRun::start(
+                &self.challenge_setup,
+                self.camera.tap(),
+                self.image_limits,
+                move |outcome| {
                     let _ = sender.send(Message::ChallengeDone { serial, outcome });
                     repaint_ctx.request_repaint();
-                });
+                },
+            );
             match started {
                 Ok(run) => {
                     self.camera.hint().set(CaptureTarget::Selfie);
@@ -135,11 +139,13 @@ impl CapturePipeline {
                 }
             }
         }
-        if let Some(run) = &mut self.challenge {
-            run.follow(self.camera.latest(), now);
-            if run.dot(now).is_some() {
-                ctx.request_repaint();
-            }
+        if self
+            .challenge
+            .as_ref()
+            .is_some_and(|run| run.dot(now).is_some())
+        {
+            // The dot's animation.
+            ctx.request_repaint();
         }
     }
 

@@ -1,17 +1,19 @@
 //! The liveness challenge as the kiosk runs it: a random dot path for this attempt, the
-//! camera's frames while the dot moves, and the kiosk's own check of them. Each frame is
-//! handed to a worker thread as it arrives (face found, meshed, gaze measured, encoded for
-//! upload, its pixels dropped), so that a long challenge never holds every frame; when the
-//! dot stops, the worker scores the gaze track against the path
+//! camera's frames while the dot moves (taken by a thread of their own, whatever the
+//! screen's rate), and the kiosk's own check of them. Each frame is handed to a worker
+//! thread as it arrives (face found, meshed, gaze measured, encoded for upload, its pixels
+//! dropped), so that a long challenge does not hold every frame; when the dot stops, the
+//! worker scores the gaze track against the path
 //! ([`crate::liveness::score`]) and hands over the [`ChallengeOutcome`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 
-use crate::camera::{ChallengeScene, Frame};
+use crate::camera::{ChallengeScene, Frame, FrameTap};
 use crate::face::{FaceDetector, FaceMesh};
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
 use crate::imaging::{prepare_decoded, ImageLimits, PreparedImage};
@@ -43,28 +45,38 @@ pub const MAX_UPLOAD_FRAMES: usize = 30;
 /// A frame this dark on average (0–255) is why the face was not seen.
 const DARK: f32 = 60.0;
 
-/// One attempt of the challenge, from the dot's appearance to its verdict.
+/// One attempt of the challenge, from the dot's appearance to its verdict. Dropping it
+/// (the screen left) stops the recording; the worker still reports, and is ignored.
 pub(super) struct ChallengeRun {
     path: DotPath,
     /// When the dot starts moving (after [`LEAD_IN`]).
     moving_from: Instant,
-    /// Frames to the worker; dropped when the dot stops, which tells it to score.
-    frames: Option<SyncSender<Arc<Frame>>>,
-    last_frame: Option<(u64, Instant)>,
+    /// Tells the collector to stop early.
+    stop: Arc<AtomicBool>,
 }
 
+/// How often the collector looks for a new camera frame.
+const POLL: Duration = Duration::from_millis(10);
+
 impl ChallengeRun {
-    /// A new random path and its worker, which calls `done` with the verdict once the
-    /// dot has stopped. An error when the OS gives no randomness or no thread.
+    /// A new random path, a collector thread taking `camera`'s frames while the dot moves
+    /// (on its own, so that a slow screen loses none), and the worker measuring them, which
+    /// calls `done` with the verdict once the dot has stopped. An error when the OS gives
+    /// no randomness or no thread.
     pub(super) fn start(
         setup: &ChallengeSetup,
+        camera: FrameTap,
         limits: ImageLimits,
         done: impl FnOnce(ChallengeOutcome) + Send + 'static,
     ) -> Result<Self, String> {
         let path =
             DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?;
         let moving_from = Instant::now() + LEAD_IN;
+        let ends_at = moving_from + path.length();
+        // Room for every frame the challenge keeps (15 a second for at most 4 s): a worker
+        // slower than the camera (a debug build) catches up after the dot stops.
         let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(64);
+        let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             path: path.clone(),
             moving_from,
@@ -77,11 +89,15 @@ impl ChallengeRun {
             .name("challenge".into())
             .spawn(move || done(worker.judge(received)))
             .map_err(|error| format!("cannot start the challenge's thread: {error}"))?;
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("challenge-frames".into())
+            .spawn(move || collect(&camera, moving_from, ends_at, &frames, &stopped))
+            .map_err(|error| format!("cannot start the challenge's thread: {error}"))?;
         Ok(Self {
             path,
             moving_from,
-            frames: Some(frames),
-            last_frame: None,
+            stop,
         })
     }
 
@@ -96,33 +112,40 @@ impl ChallengeRun {
     /// Where the dot is at `now`, as shares of the screen's width and height; `None` once
     /// it has stopped (the frames are being checked).
     pub(super) fn dot(&self, now: Instant) -> Option<[f32; 2]> {
-        self.frames.as_ref()?;
-        Some(
-            self.path
-                .position(now.saturating_duration_since(self.moving_from)),
-        )
+        let at = now.saturating_duration_since(self.moving_from);
+        (at <= self.path.length()).then(|| self.path.position(at))
     }
+}
 
-    /// Hands over the camera's newest frame while the dot moves; ends the recording once
-    /// it has stopped.
-    pub(super) fn follow(&mut self, frame: Option<Arc<Frame>>, now: Instant) {
-        let end = self.moving_from + self.path.length();
-        if let Some(frame) = frame {
-            let new = self.last_frame.is_none_or(|(sequence, at)| {
+impl Drop for ChallengeRun {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Hands the camera's frames taken while the dot moves to the worker, at most one per
+/// [`MIN_FRAME_GAP`]; returning drops `frames`, which tells the worker to judge.
+fn collect(
+    camera: &FrameTap,
+    moving_from: Instant,
+    ends_at: Instant,
+    frames: &SyncSender<Arc<Frame>>,
+    stop: &AtomicBool,
+) {
+    let mut last: Option<(u64, Instant)> = None;
+    while Instant::now() <= ends_at && !stop.load(Ordering::Relaxed) {
+        if let Some(frame) = camera.latest() {
+            let new = last.is_none_or(|(sequence, at)| {
                 sequence != frame.sequence
                     && frame.taken_at.saturating_duration_since(at) >= MIN_FRAME_GAP
             });
-            if new && frame.taken_at >= self.moving_from && frame.taken_at <= end {
-                self.last_frame = Some((frame.sequence, frame.taken_at));
-                if let Some(frames) = &self.frames {
-                    // A worker that cannot keep up loses frames, never the UI its pace.
-                    let _ = frames.try_send(frame);
-                }
+            if new && frame.taken_at >= moving_from && frame.taken_at <= ends_at {
+                last = Some((frame.sequence, frame.taken_at));
+                // Beyond the channel's room a frame is lost, never the camera's pace.
+                let _ = frames.try_send(frame);
             }
         }
-        if now > end {
-            self.frames = None;
-        }
+        std::thread::sleep(POLL);
     }
 }
 

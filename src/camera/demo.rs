@@ -76,12 +76,9 @@ impl DemoSource {
         }
     }
 
-    /// The head turned to follow the challenge's dot, framed as the selfie is.
-    fn challenge_frame(
-        &mut self,
-        path: &crate::liveness::DotPath,
-        started: Instant,
-    ) -> Option<RgbImage> {
+    /// Makes the synthetic head once, while the selfie screen shows: in time for the
+    /// challenge that follows it (making it takes a moment, more in a debug build).
+    fn prepare_head(&mut self) {
         if let DemoHead::NotMade = self.head {
             self.head = match make_head() {
                 Ok(head) => DemoHead::Made(Box::new(head)),
@@ -91,6 +88,15 @@ impl DemoSource {
                 }
             };
         }
+    }
+
+    /// The head turned to follow the challenge's dot, framed as the selfie is.
+    fn challenge_frame(
+        &mut self,
+        path: &crate::liveness::DotPath,
+        started: Instant,
+    ) -> Option<RgbImage> {
+        self.prepare_head();
         let at = Instant::now().saturating_duration_since(started);
         let (yaw, pitch) = pose_following(path, at, FOLLOW_LAG);
         let (yaw, pitch) = (yaw + self.jitter_degrees(), pitch + self.jitter_degrees());
@@ -164,6 +170,7 @@ impl FrameSource for DemoSource {
         }
         self.last_frame = Some(Instant::now());
         if self.hint.get() == CaptureTarget::Selfie {
+            self.prepare_head();
             if let Some(challenge) = self.hint.challenge() {
                 if let Some(frame) = self.challenge_frame(&challenge.path, challenge.started) {
                     return Ok(frame);

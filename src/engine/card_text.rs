@@ -371,8 +371,8 @@ mod tests {
     fn the_mrz_is_the_last_lines_of_mrz_characters() {
         let lines: Vec<TextLine> = [
             "Ngày, tháng, năm / Date, month, year: 14/08/2021",
-            "IDVNM2030045121079203004512<<<",
-            "9311055F3311053VNM<<<<<<<<<<<9",
+            "IDVNM2030045121079203004512<<1",
+            "9311055F3311053VNM<<<<<<<<<<<6",
             "PHAM<<THI<HONG<NHUNG<<<<<<<<<<",
         ]
         .into_iter()

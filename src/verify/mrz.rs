@@ -2,8 +2,12 @@
 //! 36) and TD3 (passports, 2 of 44). Every check digit is verified (weights 7-3-1), the
 //! composite one included; names are split on `<<`; dates get a century (birth in the past,
 //! expiry within 50 years of today). A Vietnamese chip ID card (TD1, issued by VNM) carries
-//! the last 9 digits of its 12-digit ID as the document number and the whole ID in the
-//! optional data; [`Mrz::vn_id`] is that 12-digit ID, checked against the document number.
+//! the last 9 digits of its 12-digit ID as the document number and, in the first line's
+//! optional data, the whole ID, `<<` and the ID's own check digit (as printed on real
+//! cards: `IDVNM` + number + its digit + ID + `<<` + the ID's digit); [`Mrz::vn_id`] is that
+//! 12-digit ID, checked by its digit and against the document number. A first line without
+//! the ID's digit (our early test cards had none) fails that check: no real card is known
+//! to be printed so.
 //!
 //! A broken shape (line count, line length, a character outside `A–Z 0–9 <`) is an
 //! [`MrzError`]; a field that does not hold up (a check digit, a date) is a failed
@@ -55,6 +59,8 @@ pub enum CheckedField {
     /// A Vietnamese card: the 12-digit ID in the optional data ends with the document
     /// number, and both are digits.
     VietnameseId,
+    /// A Vietnamese card: the 12-digit ID's own check digit, at the end of the first line.
+    VietnameseIdDigit,
 }
 
 impl CheckedField {
@@ -66,6 +72,7 @@ impl CheckedField {
             Self::PersonalNumber => "personal number",
             Self::Composite => "composite",
             Self::VietnameseId => "Vietnamese ID",
+            Self::VietnameseIdDigit => "ID check digit",
         }
     }
 }
@@ -283,10 +290,9 @@ fn parse_td1(first: &str, second: &str, third: &str, today: CardDate) -> Mrz {
     ));
 
     let vn_id = (issuing_state == "VNM").then(|| {
-        let id = optional_first.trim_end_matches('<');
+        let (id, after) = optional_first.split_at(12);
         let number = &first[5..14];
-        let ok = id.len() == 12
-            && id.bytes().all(|byte| byte.is_ascii_digit())
+        let ok = id.bytes().all(|byte| byte.is_ascii_digit())
             && number.bytes().all(|byte| byte.is_ascii_digit())
             && id.ends_with(number);
         checks.push(Check {
@@ -300,7 +306,18 @@ fn parse_td1(first: &str, second: &str, third: &str, today: CardDate) -> Mrz {
                     .to_owned()
             }),
         });
-        id.to_owned()
+        // `<<` and the ID's check digit close the line.
+        let printed = char_at(after, 2);
+        let mut digit_check = check_digit_check(CheckedField::VietnameseIdDigit, id, printed);
+        if &after[..2] != "<<" || printed == '<' {
+            digit_check.ok = false;
+            digit_check.problem = Some(format!(
+                "the first line ends {after:?}: a Vietnamese card ends it with `<<` and the \
+                 12-digit ID's check digit"
+            ));
+        }
+        checks.push(digit_check);
+        id.trim_end_matches('<').to_owned()
     });
     let (surname, given_names) = names(third);
     Mrz {
@@ -438,7 +455,7 @@ pub fn write_vietnamese_td1(
     }
     let digit = |text: &str| check_digit(text).map(|digit| char::from(b'0' + digit));
     let number = &id[3..];
-    let first = format!("IDVNM{number}{}{id}<<<", digit(number)?);
+    let first = format!("IDVNM{number}{}{id}<<{}", digit(number)?, digit(id)?);
     let mut second = format!(
         "{birth}{}{sex}{expiry}{}VNM<<<<<<<<<<<",
         digit(birth)?,
@@ -613,6 +630,90 @@ mod tests {
         assert!(card.check(CheckedField::Composite).unwrap().ok);
         assert!(!card.check(CheckedField::VietnameseId).unwrap().ok);
         assert!(!card.is_valid());
+    }
+
+    /// The first line of a card with `first` in place of the real one, the composite digit
+    /// made right again (so only the ID's own checks can object).
+    fn with_first_line(text: &str, first: &str) -> String {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut second = lines[1][..29].to_owned();
+        second.push(digit(&td1_composite(first, &second)));
+        format!("{first}\n{second}\n{}", lines[2])
+    }
+
+    #[test]
+    fn the_real_layout_has_the_ids_check_digit_and_each_wrong_digit_is_named() {
+        // Made-up numbers; the ID's digit computed by hand: 7-3-1 over "079203004512" is
+        // 0+21+9 + 14+0+3 + 0+0+4 + 35+3+2 = 91, so 1.
+        let text = vn_card(
+            "079203004512",
+            "931105",
+            'F',
+            "331105",
+            "PHAM<<THI<HONG<NHUNG",
+        );
+        let first = text.lines().next().unwrap().to_owned();
+        assert_eq!(first, "IDVNM2030045121079203004512<<1");
+        let card = parse_mrz(&text, TODAY).unwrap();
+        assert!(card.is_valid(), "{:?}", card.checks);
+        let check = card.check(CheckedField::VietnameseIdDigit).unwrap();
+        assert_eq!((check.printed, check.computed), (Some('1'), Some(1)));
+
+        // Every other digit in the ID's place: that check fails, saying what was printed
+        // and what it should be; nothing else does.
+        for wrong in ('0'..='9').filter(|c| *c != '1') {
+            let altered = with_first_line(&text, &format!("{}{wrong}", &first[..29]));
+            let card = parse_mrz(&altered, TODAY).unwrap();
+            let failed: Vec<CheckedField> = card
+                .checks
+                .iter()
+                .filter(|check| !check.ok)
+                .map(|check| check.field)
+                .collect();
+            assert_eq!(failed, vec![CheckedField::VietnameseIdDigit], "{wrong}");
+            let check = card.check(CheckedField::VietnameseIdDigit).unwrap();
+            assert_eq!((check.printed, check.computed), (Some(wrong), Some(1)));
+        }
+        // Each digit of the ID changed (the line's own composite made right again): the
+        // ID's digit catches it, whatever the position.
+        for position in 15..27 {
+            let mut altered = first.clone().into_bytes();
+            altered[position] = if altered[position] == b'1' {
+                b'2'
+            } else {
+                b'1'
+            };
+            let altered = String::from_utf8(altered).unwrap();
+            let card = parse_mrz(&with_first_line(&text, &altered), TODAY).unwrap();
+            assert!(!card.is_valid(), "position {position}");
+            assert!(
+                !card.check(CheckedField::VietnameseIdDigit).unwrap().ok,
+                "position {position}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_line_without_the_ids_check_digit_is_refused_with_a_clear_problem() {
+        let text = vn_card(
+            "079203004512",
+            "931105",
+            'F',
+            "331105",
+            "PHAM<<THI<HONG<NHUNG",
+        );
+        let first = text.lines().next().unwrap();
+        let without = with_first_line(&text, &format!("{}<", &first[..29]));
+        let card = parse_mrz(&without, TODAY).unwrap();
+        assert_eq!(card.vn_id.as_deref(), Some("079203004512"));
+        assert!(!card.is_valid());
+        let check = card.check(CheckedField::VietnameseIdDigit).unwrap();
+        assert!(!check.ok);
+        assert!(
+            check.problem.as_deref().unwrap().contains("check digit"),
+            "{check:?}"
+        );
+        assert!(card.check(CheckedField::Composite).unwrap().ok);
     }
 
     #[test]
