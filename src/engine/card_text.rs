@@ -40,11 +40,26 @@ struct Label {
 }
 
 impl Label {
-    /// `word` (folded) is the first word of one of this label's marks.
+    /// `word` (folded) is the first word of one of this label's marks, a colon after it
+    /// or not; a word of four letters or more may have one letter misread ("Quéc" for
+    /// "Quốc" in a noisy picture).
     fn begins_with(&self, word: &str) -> bool {
+        let word = word.trim_end_matches(':');
         self.marks
             .iter()
-            .any(|mark| mark.split(' ').next() == Some(word))
+            .filter_map(|mark| mark.split(' ').next())
+            .any(|first| {
+                let first = first.trim_end_matches(':');
+                first == word
+                    || (first.len() >= 4
+                        && first.len() == word.len()
+                        && first
+                            .bytes()
+                            .zip(word.bytes())
+                            .filter(|(a, b)| a != b)
+                            .count()
+                            == 1)
+            })
     }
 }
 
@@ -122,6 +137,11 @@ fn is_label_line(folded: &str) -> bool {
         .any(|label| label.marks.iter().any(|mark| folded.contains(mark)))
 }
 
+/// A "word" of symbols only (`=`, `_`, `|`, `@`) is specks on the card, not print.
+fn is_print(word: &Word) -> bool {
+    word.text.chars().any(char::is_alphanumeric)
+}
+
 /// The labelled fields of a card side's OCR lines, in the contract's order.
 pub fn read_printed_fields(lines: &[TextLine]) -> Vec<PrintedField> {
     let folded: Vec<String> = lines.iter().map(|line| fold(&line.text())).collect();
@@ -141,8 +161,7 @@ pub fn read_printed_fields(lines: &[TextLine]) -> Vec<PrintedField> {
                 (None, _) => return None,
             }
             .into_iter()
-            // A "word" of symbols only (`=`, `_`, `|`) is specks on the card, not print.
-            .filter(|word| word.text.chars().any(char::is_alphanumeric))
+            .filter(is_print)
             .collect();
             if words.is_empty() {
                 return None;
@@ -175,10 +194,14 @@ fn value_words(
     row: usize,
 ) -> Option<Vec<Word>> {
     let line = &lines[row].words;
+    // The value below the label: the next line with print on it, before any other label.
+    // A line of specks only (the holder's photo beside the label reads as `= @`) is
+    // passed over, one at most.
     let next_line = || {
-        lines
-            .get(row + 1)
-            .filter(|_| !is_label_line(&folded[row + 1]))
+        (row + 1..lines.len().min(row + 3))
+            .take_while(|&below| !is_label_line(&folded[below]))
+            .map(|below| &lines[below])
+            .find(|line| line.words.iter().any(is_print))
             .map(|line| line.words.clone())
     };
     match label.value {
@@ -355,6 +378,44 @@ mod tests {
         );
         assert_eq!(value("Expired Date"), Some("05/11/2033"));
         assert_eq!(fields[0].confidence, 90.0);
+    }
+
+    #[test]
+    fn a_line_of_specks_between_a_label_and_its_value_is_passed_over() {
+        // As Tesseract read the demo card, whose holder's photo sits left of the labels.
+        let lines: Vec<TextLine> = [
+            "! Dee Ho va tén / Full name:",
+            "= @",
+            "< PHẠM THỊ HỒNG NHUNG",
+            "3% Ngày sinh / Date of birth: 05/11/1993",
+        ]
+        .into_iter()
+        .map(line)
+        .collect();
+        let fields = read_printed_fields(&lines);
+        assert_eq!(fields[0].key, FieldKey::Name);
+        assert_eq!(fields[0].value, "PHẠM THỊ HỒNG NHUNG");
+        // Never past the next label.
+        let lines: Vec<TextLine> = [
+            "Họ và tên / Full name:",
+            "= @",
+            "Ngày sinh / Date of birth: 05/11/1993",
+        ]
+        .into_iter()
+        .map(line)
+        .collect();
+        assert!(read_printed_fields(&lines)
+            .iter()
+            .all(|field| field.key != FieldKey::Name));
+    }
+
+    #[test]
+    fn a_value_ends_at_the_next_label_even_with_a_letter_misread() {
+        // As Tesseract read a noisy card: "Quốc" as "Quéc".
+        let lines = [line(
+            "Giới tính / Sex: Nam Quéc tịch / Nationality: Việt Nam",
+        )];
+        assert_eq!(read_printed_fields(&lines)[0].value, "Nam");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::face::{FaceDetector, FaceMatcher, FaceMesh, DEFAULT_MATCH_DISTANCE};
 use crate::liveness::ParallaxThresholds;
 pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
-    CardReading, FieldSource, ReadField,
+    without_portrait, CardReading, FieldSource, ReadField,
 };
 pub use script::{Script, ScriptedEndpoint};
 pub use tesseract::Tesseract;

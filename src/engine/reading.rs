@@ -3,7 +3,7 @@
 //! wins over the printed text's, and the field says where it came from. Every field
 //! returned was read from the images; none is invented.
 
-use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
+use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, RgbImage};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{Reading, Tesseract, TextLine};
@@ -77,7 +77,14 @@ pub fn read_document_and_portrait(
         return (read_document(document, images, ocr), portrait);
     };
     let mut for_text = images.to_vec();
-    let mut front = for_text[0].to_rgb8();
+    for_text[0] = DynamicImage::ImageRgb8(without_portrait(&for_text[0].to_rgb8(), face));
+    (read_document(document, &for_text, ocr), portrait)
+}
+
+/// `front` with the head-and-shoulders area around `face` (the holder's photo) painted
+/// white, for Tesseract.
+pub fn without_portrait(front: &RgbImage, face: &Face) -> RgbImage {
+    let mut front = front.clone();
     let (width, height) = (front.width() as f32, front.height() as f32);
     let left = (face.left - 0.55 * face.width).clamp(0.0, width) as u32;
     let right = (face.left + 1.55 * face.width).clamp(0.0, width) as u32;
@@ -88,8 +95,7 @@ pub fn read_document_and_portrait(
             front.put_pixel(x, y, image::Rgb([255, 255, 255]));
         }
     }
-    for_text[0] = DynamicImage::ImageRgb8(front);
-    (read_document(document, &for_text, ocr), portrait)
+    front
 }
 
 /// Reads `images` (front first). `ocr` is `None` where Tesseract is not installed: then
