@@ -90,13 +90,13 @@ impl DemoSource {
         }
     }
 
-    /// The head turned to follow the challenge's dot, framed as the selfie is.
+    /// The head (made by [`Self::prepare_head`]) turned to follow the challenge's dot,
+    /// framed as the selfie is.
     fn challenge_frame(
         &mut self,
         path: &crate::liveness::DotPath,
         started: Instant,
     ) -> Option<RgbImage> {
-        self.prepare_head();
         let at = Instant::now().saturating_duration_since(started);
         let (yaw, pitch) = pose_following(path, at, FOLLOW_LAG);
         let (yaw, pitch) = (yaw + self.jitter_degrees(), pitch + self.jitter_degrees());
