@@ -272,9 +272,59 @@ fn one_face(height: f32, centre: (f32, f32), light: f32) -> image::RgbImage {
     face_frame(&[FacePlacement { height, centre }], light)
 }
 
+/// The preview's check of a selfie frame, as the analysis thread runs it.
 fn check_faces(frame: &image::RgbImage) -> FrameCheck {
-    let faces = detector().detect(frame).expect("detection runs");
-    check_selfie(frame, Some(faces), None, &normal())
+    let frame = ekyc_kiosk::camera::Frame {
+        image: frame.clone(),
+        sequence: 1,
+        taken_at: std::time::Instant::now(),
+    };
+    ekyc_kiosk::quality::analyser::analyse(
+        &frame,
+        ekyc_kiosk::camera::CaptureTarget::Selfie,
+        Some(&detector()),
+        None,
+        None,
+        &normal(),
+    )
+}
+
+/// A second person beside or behind the customer, their face down to 12 % of the frame's
+/// height, is told on the selfie screen: two faces a fifth of the height side by side
+/// (the short-range model alone saw neither), and a small face behind a near one.
+#[test]
+fn a_second_person_down_to_an_eighth_of_the_height_is_asked_to_step_aside() {
+    let pair = |first: (f32, (f32, f32)), second: (f32, (f32, f32))| {
+        face_frame(
+            &[
+                FacePlacement {
+                    height: first.0,
+                    centre: first.1,
+                },
+                FacePlacement {
+                    height: second.0,
+                    centre: second.1,
+                },
+            ],
+            1.0,
+        )
+    };
+    let cases = [
+        pair((0.2, (0.35, 0.5)), (0.2, (0.65, 0.5))),
+        pair((0.45, (0.4, 0.5)), (0.12, (0.85, 0.3))),
+        pair((0.45, (0.6, 0.55)), (0.14, (0.12, 0.75))),
+    ];
+    for (number, frame) in cases.iter().enumerate() {
+        let check = check_faces(frame);
+        let found = check.faces.as_ref().map_or(0, Vec::len);
+        assert_eq!(found, 2, "case {number}: {:?}", check.faces);
+        assert_eq!(check.gate(Gate::OneFace), Some(false), "case {number}");
+        assert_eq!(
+            check.instruction,
+            Some(Instruction::OnlyOnePerson),
+            "case {number}"
+        );
+    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! (scripted for the error paths), queried by role and label. A few snapshots are kept
 //! in `tests/snapshots/` and compared (rendered headless; `UPDATE_SNAPSHOTS=1` renews).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,12 +13,15 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
 use ekyc_kiosk::app::{CaptureSetup, ChallengeSetup, KioskApp, KioskSetup};
-use ekyc_kiosk::camera::{camera_source, CameraStatus, DemoFace, SceneHint};
+use ekyc_kiosk::camera::{
+    camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
+    SourceFactory,
+};
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
 use ekyc_kiosk::face::{FaceDetector, FaceMesh};
 use ekyc_kiosk::flow::{CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, Screen};
 use ekyc_kiosk::liveness::ChallengeThresholds;
-use ekyc_kiosk::quality::{Preset, Thresholds};
+use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
 
 const DEMO_ID: &str = "079203004512";
 
@@ -35,6 +40,25 @@ fn kiosk(script: Option<&str>, api_key: Option<&str>) -> Kiosk {
 /// `challenge`: the liveness challenge after the selfie, the demo camera playing that
 /// face (else the `passive` model: one selfie).
 fn kiosk_with(
+    script: Option<&str>,
+    api_key: Option<&str>,
+    auto_capture: bool,
+    face_model: bool,
+    challenge: Option<DemoFace>,
+) -> Kiosk {
+    kiosk_on(
+        |hint| camera_source("demo", hint),
+        script,
+        api_key,
+        auto_capture,
+        face_model,
+        challenge,
+    )
+}
+
+/// [`kiosk_with`] on another camera than the demo one.
+fn kiosk_on(
+    camera: impl FnOnce(Arc<SceneHint>) -> SourceFactory,
     script: Option<&str>,
     api_key: Option<&str>,
     auto_capture: bool,
@@ -80,7 +104,7 @@ fn kiosk_with(
         client: FptClient::new(client_settings).unwrap(),
         engine: Some(engine),
         runtime: runtime.handle().clone(),
-        camera: camera_source("demo", hint.clone()),
+        camera: camera(hint.clone()),
         hint,
         capture: CaptureSetup {
             thresholds: Thresholds::preset(Preset::Normal),
@@ -390,6 +414,89 @@ fn the_selfie_screen_says_what_to_do_and_turns_green_when_all_is_well() {
     assert!(guide.face.is_some(), "the face box is drawn");
     kiosk.harness.get_by_label("Good. Hold still…");
     kiosk.harness.snapshot("capture-selfie-en");
+}
+
+/// The demo camera, except that the selfie shows two people: the customer, and someone
+/// behind them whose face is 14 % of the frame's height.
+struct SomeoneBehind {
+    demo: DemoSource,
+    hint: Arc<SceneHint>,
+    pair: image::RgbImage,
+}
+
+impl FrameSource for SomeoneBehind {
+    fn name(&self) -> String {
+        self.demo.name()
+    }
+
+    fn open(&mut self) -> Result<(), CameraError> {
+        self.demo.open()
+    }
+
+    fn next_frame(&mut self) -> Result<image::RgbImage, CameraError> {
+        if self.hint.get() == CaptureTarget::Selfie {
+            std::thread::sleep(Duration::from_millis(66));
+            return Ok(self.pair.clone());
+        }
+        self.demo.next_frame()
+    }
+}
+
+#[test]
+fn a_second_person_on_the_selfie_screen_is_asked_to_step_aside() {
+    use common::frames::{face_frame, FacePlacement};
+    let pair = face_frame(
+        &[
+            FacePlacement {
+                height: 0.45,
+                centre: (0.5, 0.5),
+            },
+            FacePlacement {
+                height: 0.14,
+                centre: (0.85, 0.3),
+            },
+        ],
+        1.0,
+    );
+    let camera = move |hint: Arc<SceneHint>| -> SourceFactory {
+        Box::new(move || {
+            Box::new(SomeoneBehind {
+                demo: DemoSource::new(hint.clone()),
+                hint,
+                pair,
+            }) as Box<dyn FrameSource>
+        })
+    };
+    let mut kiosk = kiosk_on(camera, None, None, true, true, None);
+    kiosk.start_with_a_cccd();
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kiosk
+        .harness
+        .state()
+        .guide()
+        .is_some_and(|guide| guide.checked && guide.instruction == Some(Instruction::OnlyOnePerson))
+    {
+        let last = kiosk.harness.state().guide().cloned();
+        assert!(
+            Instant::now() < deadline,
+            "the second person was never pointed out: {last:?}"
+        );
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kiosk.harness.run_steps(2);
+    kiosk
+        .harness
+        .get_by_label("Only one person in the picture, please.");
+    // Nothing is taken while two people are in the picture, however long they stay.
+    for _ in 0..40 {
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
 }
 
 #[test]

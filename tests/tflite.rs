@@ -95,6 +95,39 @@ fn iris_landmarks_match_litert_on_two_eyes() {
     }
 }
 
+/// BlazeFace's full-range detector (sparse float16 weights: DENSIFY, DEQUANTIZE, and
+/// DEPTH_TO_SPACE and RESIZE_BILINEAR) on two small faces, against LiteRT: every
+/// anchor's score, and the boxes of the anchors near or above the threshold.
+#[test]
+fn the_full_range_detector_matches_litert_on_two_small_faces() {
+    let detector = model("face_detection_full_range_sparse.tflite");
+    assert_eq!(detector.input_shapes(), [vec![1, 192, 192, 3]]);
+    let name = "two-faces-192.png";
+    let expected = &fixtures()["detector"][name];
+    let pixels: Vec<f32> = image::open(data(name))
+        .unwrap()
+        .to_rgb8()
+        .as_raw()
+        .iter()
+        .map(|v| f32::from(*v) / 127.5 - 1.0)
+        .collect();
+    let outputs = detector.run(&[&pixels]).unwrap();
+    let (boxes, scores) = (&outputs[0], &outputs[1]);
+    assert_eq!((boxes.len(), scores.len()), (2304 * 16, 2304));
+    assert_close(scores, &floats(&expected["scores"]), 1.0, "score logits");
+    let candidates = expected["boxes"].as_object().unwrap();
+    assert!(candidates.len() >= 2, "LiteRT saw both faces");
+    for (index, values) in candidates {
+        let index: usize = index.parse().unwrap();
+        assert_close(
+            &boxes[index * 16..index * 16 + 16],
+            &floats(values),
+            192.0,
+            &format!("anchor {index}'s box"),
+        );
+    }
+}
+
 #[test]
 fn wrong_inputs_and_other_files_are_refused_with_a_reason() {
     let face = model("face_landmark.tflite");

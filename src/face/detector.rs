@@ -1,12 +1,17 @@
-//! BlazeFace (MediaPipe's short-range "front" model, 128×128 input, Apache-2.0) run with
-//! the pure-Rust `rten` runtime. The ONNX file is fetched by `./fetch-models` (not
-//! committed; provenance and licence in `assets/models/README.md`).
+//! BlazeFace, MediaPipe's face detector (Apache-2.0), in its two sizes: the short-range
+//! "front" model (128×128 input, one face near the camera; run with the pure-Rust `rten`
+//! runtime from ONNX) for the preview, and the full-range model (192×192 input, faces up
+//! to a few metres away; run by our own TensorFlow Lite interpreter, [`super::tflite`])
+//! for the thorough look at a still, where a second person further back must be found.
+//! `./fetch-models` fetches both (not committed; provenance and licences in
+//! `assets/models/README.md`).
 //!
-//! The model looks at a 128×128 picture and, for each of 896 anchors (a 16×16 grid with 2
-//! anchors per cell and an 8×8 grid with 6), gives a score and a box with six landmarks
-//! as offsets from the anchor. The frame is letterboxed into that square (its aspect kept,
-//! the rest grey), anchors above the score threshold are kept, and overlapping ones are
-//! merged into one face by a score-weighted average, as MediaPipe does.
+//! Both look at a square picture and, for each anchor (short range: a 16×16 grid with 2
+//! anchors per cell and an 8×8 grid with 6; full range: a 48×48 grid with 1), give a score
+//! and a box with six landmarks as offsets from the anchor. The frame is letterboxed into
+//! that square (its aspect kept, the rest grey), anchors above the score threshold are
+//! kept, and overlapping ones are merged into one face by a score-weighted average, as
+//! MediaPipe does.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,11 +21,19 @@ use rten::{Model, RunOptions, ThreadPool};
 use rten_tensor::prelude::*;
 use rten_tensor::{NdTensor, Tensor};
 
-/// The file name `./fetch-models` gives the model.
-pub const FACE_MODEL_FILE: &str = "face_detection_front_128x128.onnx";
+use super::tflite::TfliteModel;
 
-/// The model's input side, in pixels.
+/// The file name `./fetch-models` gives the short-range model.
+pub const FACE_MODEL_FILE: &str = "face_detection_front_128x128.onnx";
+/// The full-range model's file, in `mediapipe/` below a model root.
+pub const FULL_RANGE_MODEL_FILE: &str = "face_detection_full_range_sparse.tflite";
+
+/// The short-range model's input side, in pixels.
 const INPUT_SIDE: usize = 128;
+/// The full-range model's input side, in pixels.
+const FULL_RANGE_SIDE: usize = 192;
+/// The full-range model's anchors: a 48×48 grid (stride 4), one per cell.
+const FULL_RANGE_CELLS: usize = 48;
 /// Anchors whose boxes overlap more than this (intersection over union) are one face.
 const MERGE_OVERLAP: f32 = 0.3;
 
@@ -36,6 +49,12 @@ pub enum DetectorError {
     /// The model failed on a picture (should not happen with a good model file).
     #[error("face detection failed: {0}")]
     Run(String),
+}
+
+impl From<super::tflite::TfliteError> for DetectorError {
+    fn from(error: super::tflite::TfliteError) -> Self {
+        Self::Run(error.to_string())
+    }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
@@ -84,6 +103,18 @@ impl Face {
         }
     }
 
+    /// Whether two boxes (perhaps from the two models, which box a face differently)
+    /// are one face: they overlap, or the centre of either is inside the other.
+    fn is_same_face(&self, other: &Face) -> bool {
+        let inside = |point: Point, face: &Face| {
+            (face.left..face.left + face.width).contains(&point.x)
+                && (face.top..face.top + face.height).contains(&point.y)
+        };
+        self.overlap(other) > MERGE_OVERLAP
+            || inside(self.centre(), other)
+            || inside(other.centre(), self)
+    }
+
     fn overlap(&self, other: &Face) -> f32 {
         let left = self.left.max(other.left);
         let top = self.top.max(other.top);
@@ -118,13 +149,25 @@ pub fn default_model_path() -> Result<PathBuf, DetectorError> {
         .ok_or(DetectorError::Missing(paths))
 }
 
-/// The loaded model. Runs on one thread of its own, so a detection never takes the core
-/// the UI draws on, and the figures in the README are for one core.
+/// Where the full-range model is looked for: `mediapipe/` under each model root.
+pub fn full_range_search_paths() -> Vec<PathBuf> {
+    super::model_roots()
+        .into_iter()
+        .map(|root| root.join("mediapipe").join(FULL_RANGE_MODEL_FILE))
+        .collect()
+}
+
+/// The loaded models. Each runs on one thread of its own, so a detection never takes the
+/// core the UI draws on, and the figures in the README are for one core.
 pub struct FaceDetector {
     model: Model,
     threads: Arc<ThreadPool>,
+    /// The full-range model, for [`detect_thorough`](Self::detect_thorough).
+    full_range: TfliteModel,
     /// Anchors scoring below this are not faces (0–1).
     pub min_score: f32,
+    /// The same for the full-range model (MediaPipe's graph uses 0.6).
+    pub min_full_range_score: f32,
 }
 
 impl std::fmt::Debug for FaceDetector {
@@ -137,7 +180,8 @@ impl std::fmt::Debug for FaceDetector {
 }
 
 impl FaceDetector {
-    /// Loads the model from `path`, or from [`default_model_path`] when `None`.
+    /// Loads the short-range model from `path`, or from [`default_model_path`] when
+    /// `None`, and the full-range model from the first of [`full_range_search_paths`].
     pub fn load(path: Option<&Path>) -> Result<Self, DetectorError> {
         let path = match path {
             Some(path) if path.is_file() => path.to_path_buf(),
@@ -155,10 +199,29 @@ impl FaceDetector {
                 reason: "not the BlazeFace front model (one input, four outputs)".into(),
             });
         }
+        let full_paths = full_range_search_paths();
+        let full_path = full_paths
+            .iter()
+            .find(|path| path.is_file())
+            .ok_or_else(|| DetectorError::Missing(full_paths.clone()))?;
+        let full_range = TfliteModel::load(full_path).map_err(|error| DetectorError::Load {
+            path: full_path.clone(),
+            reason: error.to_string(),
+        })?;
+        if full_range.input_shapes() != [vec![1, FULL_RANGE_SIDE, FULL_RANGE_SIDE, 3]]
+            || full_range.output_names().len() != 2
+        {
+            return Err(DetectorError::Load {
+                path: full_path.clone(),
+                reason: "not BlazeFace's full-range model (192×192 in, two outputs)".into(),
+            });
+        }
         Ok(Self {
             model,
             threads: Arc::new(ThreadPool::with_num_threads(1)),
+            full_range,
             min_score: 0.75,
+            min_full_range_score: 0.5,
         })
     }
 
@@ -172,36 +235,82 @@ impl FaceDetector {
         self.detect_in(image, 0, 0)
     }
 
-    /// [`detect`](Self::detect), plus a pass over overlapping squares of the picture's
-    /// shorter side, so smaller faces (a second person behind the customer) are found
-    /// too. For a still (the engine's selfie check), not for every preview frame.
+    /// Every face in a still (the engine's selfie and card checks), down to about a tenth
+    /// of the picture's height: the short-range pass of [`detect`](Self::detect), then the
+    /// full-range model over the whole picture and over overlapping squares of its shorter
+    /// side, so that a second person further back is found too. Not for every preview
+    /// frame: it takes several times longer.
     pub fn detect_thorough(&self, image: &RgbImage) -> Result<Vec<Face>, DetectorError> {
         let mut faces = self.detect(image)?;
         let (width, height) = (image.width(), image.height());
         let side = width.min(height);
+        let mut far = Vec::new();
         if side < 64 || width.max(height) - side < side / 4 {
-            return Ok(faces);
+            far.extend(self.detect_far_in(image, 0, 0)?);
+        } else {
+            // Squares along the longer side, each overlapping the next by half.
+            let long = width.max(height);
+            let steps = (2 * long).div_ceil(side) - 1;
+            for step in 0..steps {
+                let offset =
+                    ((long - side) as u64 * u64::from(step) / u64::from(steps - 1).max(1)) as u32;
+                let (left, top) = if width >= height {
+                    (offset, 0)
+                } else {
+                    (0, offset)
+                };
+                let square = image::imageops::crop_imm(image, left, top, side, side).to_image();
+                far.extend(self.detect_far_in(&square, left, top)?);
+            }
         }
-        // Squares along the longer side, each overlapping the next by half.
-        let long = width.max(height);
-        let steps = (2 * long).div_ceil(side) - 1;
-        for step in 0..steps {
-            let offset =
-                ((long - side) as u64 * u64::from(step) / u64::from(steps - 1).max(1)) as u32;
-            let (left, top) = if width >= height {
-                (offset, 0)
-            } else {
-                (0, offset)
-            };
-            let square = image::imageops::crop_imm(image, left, top, side, side).to_image();
-            faces.extend(self.detect_in(&square, left, top)?);
+        // The short-range model's box of a face is kept (the face match is tuned to it);
+        // the full range adds the faces it did not find.
+        let near = faces.len();
+        for face in merge_overlapping(far) {
+            if !faces[..near].iter().any(|known| known.is_same_face(&face)) {
+                faces.push(face);
+            }
         }
-        Ok(merge_overlapping(faces))
+        Ok(faces)
+    }
+
+    /// Faces found by the full-range model in `image`, moved by (`left`, `top`).
+    fn detect_far_in(
+        &self,
+        image: &RgbImage,
+        left: u32,
+        top: u32,
+    ) -> Result<Vec<Face>, DetectorError> {
+        let (input, letterbox) = letterbox(image, FULL_RANGE_SIDE);
+        let outputs = self.full_range.run(&[&input])?;
+        let anchors = FULL_RANGE_CELLS * FULL_RANGE_CELLS;
+        let (Some(boxes), Some(scores)) = (
+            outputs.iter().find(|output| output.len() == 16 * anchors),
+            outputs.iter().find(|output| output.len() == anchors),
+        ) else {
+            return Err(DetectorError::Run(
+                "the full-range model gave no boxes and scores".into(),
+            ));
+        };
+        let mut candidates = Vec::new();
+        decode_layer(
+            Anchors {
+                side: FULL_RANGE_SIDE,
+                cells: FULL_RANGE_CELLS,
+                per_cell: 1,
+            },
+            scores,
+            boxes,
+            self.min_full_range_score,
+            &mut candidates,
+        );
+        Ok(place(merge_overlapping(candidates), &letterbox, left, top))
     }
 
     /// Faces in `image`, moved by (`left`, `top`) into a larger picture's pixels.
     fn detect_in(&self, image: &RgbImage, left: u32, top: u32) -> Result<Vec<Face>, DetectorError> {
-        let (input, letterbox) = letterbox(image);
+        let (input, letterbox) = letterbox(image, INPUT_SIDE);
+        let input = NdTensor::from_data([1, INPUT_SIDE, INPUT_SIDE, 3], input);
         let options = RunOptions::default().with_thread_pool(Some(self.threads.clone()));
         let input_id = self.model.input_ids()[0];
         let names = ["Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"];
@@ -226,35 +335,51 @@ impl FaceDetector {
                 .map_err(|error| DetectorError::Run(error.to_string()))
         });
         let mut candidates = Vec::new();
+        let layer = |cells, per_cell| Anchors {
+            side: INPUT_SIDE,
+            cells,
+            per_cell,
+        };
         decode_layer(
+            layer(16, 2),
             &scores_16?,
             &boxes_16?,
-            16,
-            2,
             self.min_score,
             &mut candidates,
         );
-        decode_layer(&scores_8?, &boxes_8?, 8, 6, self.min_score, &mut candidates);
-        let (left, top) = (left as f32, top as f32);
-        let faces = merge_overlapping(candidates)
-            .into_iter()
-            .map(|face| {
-                let mut face = letterbox.to_image(face);
-                face.left += left;
-                face.top += top;
-                for landmark in &mut face.landmarks {
-                    landmark.x += left;
-                    landmark.y += top;
-                }
-                face
-            })
-            .collect();
-        Ok(faces)
+        decode_layer(
+            layer(8, 6),
+            &scores_8?,
+            &boxes_8?,
+            self.min_score,
+            &mut candidates,
+        );
+        Ok(place(merge_overlapping(candidates), &letterbox, left, top))
     }
+}
+
+/// Faces in a model's square, in the pixels of the picture it was cut from at (`left`,
+/// `top`).
+fn place(faces: Vec<Face>, letterbox: &Letterbox, left: u32, top: u32) -> Vec<Face> {
+    let (left, top) = (left as f32, top as f32);
+    faces
+        .into_iter()
+        .map(|face| {
+            let mut face = letterbox.to_image(face);
+            face.left += left;
+            face.top += top;
+            for landmark in &mut face.landmarks {
+                landmark.x += left;
+                landmark.y += top;
+            }
+            face
+        })
+        .collect()
 }
 
 /// How the frame sits inside the model's square: scale and offset in model pixels.
 struct Letterbox {
+    side: usize,
     scale: f32,
     left: f32,
     top: f32,
@@ -263,7 +388,7 @@ struct Letterbox {
 impl Letterbox {
     /// A face in the square's 0–1 coordinates, back in the frame's pixels.
     fn to_image(&self, face: Face) -> Face {
-        let side = INPUT_SIDE as f32;
+        let side = self.side as f32;
         let point = |x: f32, y: f32| Point {
             x: (x * side - self.left) / self.scale,
             y: (y * side - self.top) / self.scale,
@@ -280,16 +405,16 @@ impl Letterbox {
     }
 }
 
-/// The frame shrunk into the 128×128 square (box average, aspect kept, grey bars), as
-/// the model's input: NHWC, values in −1…1.
-fn letterbox(image: &RgbImage) -> (NdTensor<f32, 4>, Letterbox) {
+/// The frame shrunk into a `side`×`side` square (box average, aspect kept, grey bars),
+/// as a model's input: NHWC, values in −1…1.
+fn letterbox(image: &RgbImage, side: usize) -> (Vec<f32>, Letterbox) {
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let scale = INPUT_SIDE as f32 / width.max(height) as f32;
-    let inner_width = ((width as f32 * scale).round() as usize).clamp(1, INPUT_SIDE);
-    let inner_height = ((height as f32 * scale).round() as usize).clamp(1, INPUT_SIDE);
-    let left = (INPUT_SIDE - inner_width) / 2;
-    let top = (INPUT_SIDE - inner_height) / 2;
-    let mut input = NdTensor::<f32, 4>::zeros([1, INPUT_SIDE, INPUT_SIDE, 3]);
+    let scale = side as f32 / width.max(height) as f32;
+    let inner_width = ((width as f32 * scale).round() as usize).clamp(1, side);
+    let inner_height = ((height as f32 * scale).round() as usize).clamp(1, side);
+    let left = (side - inner_width) / 2;
+    let top = (side - inner_height) / 2;
+    let mut input = vec![0.0; side * side * 3];
     let raw = image.as_raw();
     for out_y in 0..inner_height {
         let y0 = out_y * height / inner_height;
@@ -307,13 +432,14 @@ fn letterbox(image: &RgbImage) -> (NdTensor<f32, 4>, Letterbox) {
                 }
             }
             let count = ((y1 - y0) * (x1 - x0)) as f32;
+            let at = ((top + out_y) * side + left + out_x) * 3;
             for channel in 0..3 {
-                input[[0, top + out_y, left + out_x, channel]] =
-                    sum[channel] as f32 / count / 127.5 - 1.0;
+                input[at + channel] = sum[channel] as f32 / count / 127.5 - 1.0;
             }
         }
     }
     let letterbox = Letterbox {
+        side,
         scale: inner_width as f32 / width as f32,
         left: left as f32,
         top: top as f32,
@@ -321,17 +447,29 @@ fn letterbox(image: &RgbImage) -> (NdTensor<f32, 4>, Letterbox) {
     (input, letterbox)
 }
 
-/// The anchors of one output layer (`cells`×`cells` grid, `per_cell` anchors each) that
-/// score above `min_score`, in the square's 0–1 coordinates.
-fn decode_layer(
-    scores: &[f32],
-    boxes: &[f32],
+/// One output layer's anchors: a `cells`×`cells` grid over a `side`-pixel square,
+/// `per_cell` anchors in each cell.
+#[derive(Debug, Clone, Copy)]
+struct Anchors {
+    side: usize,
     cells: usize,
     per_cell: usize,
+}
+
+/// The anchors of one output layer that score above `min_score`, in the square's 0–1
+/// coordinates.
+fn decode_layer(
+    Anchors {
+        side,
+        cells,
+        per_cell,
+    }: Anchors,
+    scores: &[f32],
+    boxes: &[f32],
     min_score: f32,
     out: &mut Vec<Face>,
 ) {
-    let side = INPUT_SIDE as f32;
+    let side = side as f32;
     for (index, raw_score) in scores.iter().enumerate() {
         let score = 1.0 / (1.0 + (-raw_score.clamp(-80.0, 80.0)).exp());
         if score < min_score {

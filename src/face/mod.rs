@@ -13,8 +13,8 @@ mod resnet;
 pub mod tflite;
 
 pub use detector::{
-    default_model_path, model_search_paths, DetectorError, Face, FaceDetector, Point,
-    FACE_MODEL_FILE,
+    default_model_path, full_range_search_paths, model_search_paths, DetectorError, Face,
+    FaceDetector, Point, FACE_MODEL_FILE, FULL_RANGE_MODEL_FILE,
 };
 pub use dlib_format::FormatError;
 pub use landmarks::{FaceBox, Landmark};

@@ -1,9 +1,10 @@
 //! A TensorFlow Lite model read and run in pure Rust, for MediaPipe's face and iris
-//! landmark models: the FlatBuffers file read with every offset checked (a truncated or
+//! landmark models and its full-range face detector: the FlatBuffers file read with every offset checked (a truncated or
 //! foreign file is an error naming the byte, never a panic), and the operators those
 //! graphs use: CONV_2D (im2col and `rten-gemm`, weights packed once at load),
-//! DEPTHWISE_CONV_2D, PRELU, ADD (with broadcasting), MAX_POOL_2D, PAD, RESHAPE, and
-//! DEQUANTIZE of float16 weights (done once, at load). Float32 only, batch 1, NHWC, as
+//! DEPTHWISE_CONV_2D, PRELU, ADD (with broadcasting), MAX_POOL_2D, PAD, RESHAPE,
+//! DEPTH_TO_SPACE, RESIZE_BILINEAR, and DENSIFY and DEQUANTIZE of sparse or float16
+//! weights (done once, at load). Float32 only, batch 1, NHWC, as
 //! TensorFlow Lite lays tensors out. The results are checked against Google's own
 //! interpreter (LiteRT's reference kernels) in `tests/tflite.rs`.
 //!
@@ -170,6 +171,33 @@ impl<'a> Table<'a> {
         (0..len).map(|i| self.bytes.i32(start + 4 * i)).collect()
     }
 
+    /// A union's vector of indices (`SparseIndexVector`: 1 int32, 2 uint16, 3 uint8),
+    /// its type in field `index` and its table in the next.
+    fn indices(&self, index: usize) -> Result<Vec<usize>, TfliteError> {
+        let kind = self.u8_or(index, 0)?;
+        let Some(values) = self.table(index + 1)? else {
+            return Err(unsupported("sparse weights without their indices"));
+        };
+        let size = match kind {
+            1 => 4,
+            2 => 2,
+            3 => 1,
+            other => return Err(unsupported(format!("sparse indices of type {other}"))),
+        };
+        let (start, len) = values.vector(0, size)?;
+        (0..len)
+            .map(|i| {
+                let at = start + size * i;
+                match size {
+                    4 => usize::try_from(values.bytes.i32(at)?)
+                        .map_err(|_| unsupported("a negative sparse index")),
+                    2 => values.bytes.u16(at).map(usize::from),
+                    _ => values.bytes.u8(at).map(usize::from),
+                }
+            })
+            .collect()
+    }
+
     fn bytes_field(&self, index: usize) -> Result<&'a [u8], TfliteError> {
         let (start, len) = self.vector(index, 1)?;
         self.bytes.slice(start, len)
@@ -193,11 +221,14 @@ mod code {
     pub const ADD: i32 = 0;
     pub const CONV_2D: i32 = 3;
     pub const DEPTHWISE_CONV_2D: i32 = 4;
+    pub const DEPTH_TO_SPACE: i32 = 5;
     pub const DEQUANTIZE: i32 = 6;
     pub const MAX_POOL_2D: i32 = 17;
     pub const RESHAPE: i32 = 22;
+    pub const RESIZE_BILINEAR: i32 = 23;
     pub const PAD: i32 = 34;
     pub const PRELU: i32 = 54;
+    pub const DENSIFY: i32 = 124;
 }
 
 /// `TensorType` values used here.
@@ -373,6 +404,141 @@ enum Operator {
     },
     /// The same values under another shape.
     Reshape { input: usize, output: usize },
+    /// Each pixel's channels spread over a `block`×`block` square.
+    DepthToSpace {
+        input: usize,
+        output: usize,
+        block: usize,
+        in_shape: [usize; 4],
+    },
+    /// A larger (or smaller) picture, each value between its four nearest inputs.
+    ResizeBilinear {
+        input: usize,
+        output: usize,
+        /// For each output row (column): the two input rows (columns) and the weight of
+        /// the second.
+        rows: Vec<(usize, usize, f32)>,
+        columns: Vec<(usize, usize, f32)>,
+        in_shape: [usize; 4],
+        out_shape: [usize; 4],
+    },
+}
+
+/// Where each of `out_size` outputs falls between the `in_size` inputs, as TensorFlow
+/// Lite's RESIZE_BILINEAR places them.
+fn resize_taps(
+    in_size: usize,
+    out_size: usize,
+    align_corners: bool,
+    half_pixel_centers: bool,
+) -> Vec<(usize, usize, f32)> {
+    let scale = if align_corners && out_size > 1 {
+        (in_size as f32 - 1.0) / (out_size as f32 - 1.0)
+    } else {
+        in_size as f32 / out_size as f32
+    };
+    (0..out_size)
+        .map(|out| {
+            let position = if half_pixel_centers {
+                ((out as f32 + 0.5) * scale - 0.5).max(0.0)
+            } else {
+                out as f32 * scale
+            };
+            let first = (position.floor() as usize).min(in_size - 1);
+            let second = (first + 1).min(in_size - 1);
+            (first, second, position - first as f32)
+        })
+        .collect()
+}
+
+/// A sparse constant's values (in storage order) laid out dense in `shape`, from its
+/// `SparsityParameters`: each dimension dense or compressed (CSR), in the traversal order
+/// given; blocked sparsity is not supported.
+fn densify(values: &[f32], shape: &[usize], sparsity: Table<'_>) -> Result<Vec<f32>, TfliteError> {
+    let order: Vec<usize> = sparsity
+        .i32s(0)?
+        .into_iter()
+        .map(|axis| usize::try_from(axis).map_err(|_| unsupported("a negative axis")))
+        .collect::<Result<_, _>>()?;
+    if !sparsity.i32s(1)?.is_empty() {
+        return Err(unsupported("blocked sparsity"));
+    }
+    let levels = sparsity.tables(2)?;
+    let rank = shape.len();
+    let mut seen = vec![false; rank];
+    for axis in &order {
+        if *axis >= rank || std::mem::replace(&mut seen[*axis], true) {
+            return Err(unsupported(format!(
+                "traversal order {order:?} for rank {rank}"
+            )));
+        }
+    }
+    if order.len() != rank || levels.len() != rank {
+        return Err(unsupported(
+            "a traversal order or metadata not covering every axis",
+        ));
+    }
+    enum Level {
+        Dense(usize),
+        Compressed {
+            segments: Vec<usize>,
+            indices: Vec<usize>,
+        },
+    }
+    let levels = levels
+        .iter()
+        .zip(&order)
+        .map(|(level, axis)| match level.u8_or(0, 0)? {
+            0 => {
+                let size = usize::try_from(level.i32_or(1, 0)?)
+                    .map_err(|_| unsupported("a negative dense size"))?;
+                if size != shape[*axis] {
+                    return Err(unsupported("a dense size that is not the axis's"));
+                }
+                Ok(Level::Dense(size))
+            }
+            1 => Ok(Level::Compressed {
+                segments: level.indices(2)?,
+                indices: level.indices(4)?,
+            }),
+            other => Err(unsupported(format!("dimension format {other}"))),
+        })
+        .collect::<Result<Vec<Level>, TfliteError>>()?;
+    let mut strides = vec![1; rank];
+    for axis in (0..rank.saturating_sub(1)).rev() {
+        strides[axis] = strides[axis + 1] * shape[axis + 1];
+    }
+    let mut dense = vec![0.0; shape.iter().product()];
+    // Depth-first over the levels: (level, position in that level's storage, offset in
+    // the dense array so far).
+    let mut stack = vec![(0usize, 0usize, 0usize)];
+    let bad = || unsupported("sparse indices outside the tensor");
+    while let Some((level, position, offset)) = stack.pop() {
+        if level == rank {
+            *dense.get_mut(offset).ok_or_else(bad)? = *values.get(position).ok_or_else(bad)?;
+            continue;
+        }
+        let stride = strides[order[level]];
+        match &levels[level] {
+            Level::Dense(size) => {
+                for index in 0..*size {
+                    stack.push((level + 1, position * size + index, offset + index * stride));
+                }
+            }
+            Level::Compressed { segments, indices } => {
+                let start = *segments.get(position).ok_or_else(bad)?;
+                let end = *segments.get(position + 1).ok_or_else(bad)?;
+                for stored in start..end {
+                    let index = *indices.get(stored).ok_or_else(bad)?;
+                    if index >= shape[order[level]] {
+                        return Err(bad());
+                    }
+                    stack.push((level + 1, stored, offset + index * stride));
+                }
+            }
+        }
+    }
+    Ok(dense)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -443,7 +609,9 @@ impl TfliteModel {
         let mut names = Vec::with_capacity(tensors.len());
         let mut types = Vec::with_capacity(tensors.len());
         let mut data = Vec::with_capacity(tensors.len());
+        let mut sparsity = Vec::with_capacity(tensors.len());
         for tensor in &tensors {
+            sparsity.push(tensor.table(6)?);
             let shape = tensor
                 .i32s(0)?
                 .into_iter()
@@ -474,25 +642,36 @@ impl TfliteModel {
                 continue;
             }
             let count: usize = shapes[index].iter().product();
-            constants[index] = match types[index] {
-                FLOAT32 if contents.len() == 4 * count => Some(
+            let floats = match types[index] {
+                FLOAT32 => Some(
                     contents
                         .chunks_exact(4)
                         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                        .collect(),
+                        .collect::<Vec<f32>>(),
                 ),
-                FLOAT16 if contents.len() == 2 * count => Some(
+                FLOAT16 => Some(
                     contents
                         .chunks_exact(2)
                         .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
                         .collect(),
                 ),
+                _ => None,
+            };
+            constants[index] = match (floats, sparsity[index]) {
+                // Sparse weights: the stored values are the non-zero ones, made dense here.
+                (Some(values), Some(sparsity)) => {
+                    Some(densify(&values, &shapes[index], sparsity).map_err(|error| {
+                        unsupported(format!("sparse tensor {}: {error}", names[index]))
+                    })?)
+                }
+                (Some(values), None) if values.len() == count => Some(values),
                 // Integer constants (shapes, paddings) are read by their operators.
-                INT32 if contents.len() == 4 * count => None,
-                kind => {
+                (None, None) if types[index] == INT32 && contents.len() == 4 * count => None,
+                _ => {
                     return Err(unsupported(format!(
-                        "tensor {} of type {kind} with {} bytes for {count} values",
+                        "tensor {} of type {} with {} bytes for {count} values",
                         names[index],
+                        types[index],
                         contents.len()
                     )))
                 }
@@ -545,11 +724,13 @@ impl TfliteModel {
                     .ok_or_else(|| unsupported(format!("operator {number}: {what} {value}")))
             };
             match opcode {
-                code::DEQUANTIZE => {
-                    // Float16 weights: dequantised once, here.
+                code::DEQUANTIZE | code::DENSIFY => {
+                    // Float16 or sparse weights: made dense float32 once, here (at reading).
                     let source = input(0)?;
                     let values = constants[source].clone().ok_or_else(|| {
-                        unsupported(format!("operator {number}: DEQUANTIZE of a non-constant"))
+                        unsupported(format!(
+                            "operator {number}: DEQUANTIZE or DENSIFY of a non-constant"
+                        ))
                     })?;
                     constants[output] = Some(values);
                 }
@@ -708,6 +889,59 @@ impl TfliteModel {
                         input: source,
                         output,
                         padding,
+                        in_shape,
+                        out_shape,
+                    });
+                }
+                code::DEPTH_TO_SPACE => {
+                    let source = input(0)?;
+                    let block = positive(option(0, 0)?, "block size")?;
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let fits = out_shape[1] == in_shape[1] * block
+                        && out_shape[2] == in_shape[2] * block
+                        && out_shape[3] * block * block == in_shape[3];
+                    if !fits {
+                        return Err(unsupported(format!(
+                            "operator {number}: DEPTH_TO_SPACE {in_shape:?} → {out_shape:?}"
+                        )));
+                    }
+                    operators.push(Operator::DepthToSpace {
+                        input: source,
+                        output,
+                        block,
+                        in_shape,
+                    });
+                }
+                code::RESIZE_BILINEAR => {
+                    let source = input(0)?;
+                    let in_shape = nhwc(&shapes[source])?;
+                    let out_shape = nhwc(&shapes[output])?;
+                    let size = int_constant(input(1)?)?;
+                    if size != [out_shape[1] as i32, out_shape[2] as i32]
+                        || in_shape[3] != out_shape[3]
+                    {
+                        return Err(unsupported(format!(
+                            "operator {number}: RESIZE_BILINEAR to {size:?} for {out_shape:?}"
+                        )));
+                    }
+                    let align_corners = option_u8(2, 0)? != 0;
+                    let half_pixel_centers = option_u8(3, 0)? != 0;
+                    operators.push(Operator::ResizeBilinear {
+                        input: source,
+                        output,
+                        rows: resize_taps(
+                            in_shape[1],
+                            out_shape[1],
+                            align_corners,
+                            half_pixel_centers,
+                        ),
+                        columns: resize_taps(
+                            in_shape[2],
+                            out_shape[2],
+                            align_corners,
+                            half_pixel_centers,
+                        ),
                         in_shape,
                         out_shape,
                     });
@@ -892,7 +1126,10 @@ impl Operator {
                         in_shape[axis] + padding[axis][0] + padding[axis][1] == out_shape[axis]
                     })
             }
-            Self::Binary { .. } | Self::Reshape { .. } => true,
+            Self::Binary { .. }
+            | Self::Reshape { .. }
+            | Self::DepthToSpace { .. }
+            | Self::ResizeBilinear { .. } => true,
         };
         if ok {
             Ok(())
@@ -1132,6 +1369,55 @@ impl Operator {
                 (*output, out)
             }
             Self::Reshape { input, output } => (*output, model.value(values, *input)?.to_vec()),
+            Self::DepthToSpace {
+                input,
+                output,
+                block,
+                in_shape,
+            } => {
+                let source = model.value(values, *input)?;
+                let [_, in_rows, in_columns, in_channels] = *in_shape;
+                let channels = in_channels / (block * block);
+                let out_columns = in_columns * block;
+                let mut out = vec![0.0; source.len()];
+                for y in 0..in_rows {
+                    for x in 0..in_columns {
+                        let pixel = &source[(y * in_columns + x) * in_channels..][..in_channels];
+                        for (square, part) in pixel.chunks_exact(channels).enumerate() {
+                            let (dy, dx) = (square / block, square % block);
+                            let to = ((y * block + dy) * out_columns + x * block + dx) * channels;
+                            out[to..to + channels].copy_from_slice(part);
+                        }
+                    }
+                }
+                (*output, out)
+            }
+            Self::ResizeBilinear {
+                input,
+                output,
+                rows,
+                columns,
+                in_shape,
+                out_shape,
+            } => {
+                let source = model.value(values, *input)?;
+                let [_, _, in_columns, channels] = *in_shape;
+                let mut out = Vec::with_capacity(out_shape.iter().product());
+                let at =
+                    |y: usize, x: usize| &source[(y * in_columns + x) * channels..][..channels];
+                for (top, bottom, down) in rows {
+                    for (left, right, across) in columns {
+                        let (a, b) = (at(*top, *left), at(*top, *right));
+                        let (c, d) = (at(*bottom, *left), at(*bottom, *right));
+                        for channel in 0..channels {
+                            let upper = a[channel] + (b[channel] - a[channel]) * across;
+                            let lower = c[channel] + (d[channel] - c[channel]) * across;
+                            out.push(upper + (lower - upper) * down);
+                        }
+                    }
+                }
+                (*output, out)
+            }
         })
     }
 }

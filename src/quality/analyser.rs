@@ -135,7 +135,9 @@ pub fn analyse(
             check
         }
         CaptureTarget::Selfie => {
-            let faces = detector.map(|detector| match detector.detect(&frame.image) {
+            // The thorough pass (full range, over squares of the frame), so that a second
+            // person further back is seen here as the engine will see them.
+            let faces = detector.map(|detector| match detector.detect_thorough(&frame.image) {
                 Ok(faces) => faces,
                 Err(error) => {
                     tracing::warn!("{error}");

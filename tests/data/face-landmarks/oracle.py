@@ -1,13 +1,17 @@
 """Google's own TensorFlow Lite interpreter (LiteRT, reference kernels: no XNNPACK
 delegate) on the face and iris landmark models, for tests/tflite.rs to compare with.
 
-    python oracle.py FACE_MODEL IRIS_MODEL FACE.png... > fixtures.json
+    python oracle.py FACE_MODEL IRIS_MODEL DETECTOR_MODEL DETECTOR_INPUT.png FACE.png... > fixtures.json
 
 For each face crop (192×192 RGB): the face model's 1404 outputs (468 landmarks, x y z
 in the crop's pixels) and its face-presence logit. The eye crop (64×64) is cut around
 the first landmark's eye from the face model's own landmarks (33 and 133: the corners
 of one eye), saved beside the face as NAME-eye.png, and the iris model's 213 + 15 outputs
 are recorded for it. Inputs are the pixels / 255, as MediaPipe's graphs feed both models.
+
+The full-range face detector (192×192 RGB, pixels / 127.5 - 1 as its graph feeds it)
+on DETECTOR_INPUT.png: all 2304 score logits, and the 16 box values of every anchor
+whose logit is above -1 (the candidates the decoding looks at).
 """
 import json
 import sys
@@ -26,8 +30,8 @@ def interpreter(path):
     return model
 
 
-def run(model, pixels):
-    tensor = (np.asarray(pixels, dtype=np.float32) / 255.0)[np.newaxis]
+def run(model, pixels, scale=255.0, shift=0.0):
+    tensor = (np.asarray(pixels, dtype=np.float32) / scale - shift)[np.newaxis]
     model.set_tensor(model.get_input_details()[0]["index"], tensor)
     model.invoke()
     return [model.get_tensor(out["index"]).reshape(-1).tolist() for out in model.get_output_details()]
@@ -35,8 +39,14 @@ def run(model, pixels):
 
 face_model = interpreter(sys.argv[1])
 iris_model = interpreter(sys.argv[2])
-fixtures = {"face": {}, "iris": {}}
-for path in sys.argv[3:]:
+detector = interpreter(sys.argv[3])
+fixtures = {"face": {}, "iris": {}, "detector": {}}
+picture = Image.open(sys.argv[4]).convert("RGB")
+assert picture.size == (192, 192), sys.argv[4]
+boxes, scores = run(detector, picture, 127.5, 1.0)
+candidates = {str(i): boxes[16 * i:16 * i + 16] for i, s in enumerate(scores) if s > -1.0}
+fixtures["detector"][sys.argv[4]] = {"scores": scores, "boxes": candidates}
+for path in sys.argv[5:]:
     face = Image.open(path).convert("RGB")
     assert face.size == (192, 192), path
     landmarks, presence = run(face_model, face)
