@@ -17,6 +17,10 @@
 //! `EKYC_BENCH_SAVE=DIR` writes the frames and their labels there (for a reference
 //! detector to be run on the same pictures).
 
+#[path = "support/random.rs"]
+mod random;
+use random::Random;
+
 #[path = "support/timing.rs"]
 #[allow(dead_code)] // Each pass is timed on each frame here, not by `median_ms`.
 mod timing;
@@ -30,29 +34,6 @@ use image::{Rgb, RgbImage};
 
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
-
-/// A small deterministic random source (xorshift64*), so that every run sees the same
-/// frames.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `low..high`.
-    fn range(&mut self, low: f32, high: f32) -> f32 {
-        low + (high - low) * (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Roughly normal, mean 0, deviation 1.
-    fn normal(&mut self) -> f32 {
-        (0..4).map(|_| self.range(-1.0, 1.0)).sum::<f32>() * 0.866
-    }
-}
 
 /// A face photo and where dlib's HOG detector boxes the face in it.
 struct Portrait {

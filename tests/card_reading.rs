@@ -246,3 +246,60 @@ fn a_passport_is_read_from_its_data_pages_mrz() {
     assert_eq!(field("Date of birth").value, "12/08/1974");
     assert_eq!(field("Nationality").value, "UTO");
 }
+
+/// The card's QR code read from photos a customer would take: tilted, a little out of
+/// focus, in dim light, with sensor noise, saved as JPEG (the kiosk's rqrr-based reader,
+/// before rxing, read none of these three). The payload's Vietnamese letters come through
+/// (it is UTF-8). `EKYC_SAVE_RENDERS=DIR` keeps the photos.
+#[test]
+fn the_qr_code_is_read_from_tilted_soft_and_dim_photos() {
+    use common::photo::{photograph, PhotoConditions};
+    let person = person();
+    let card = render_front(&person);
+    let tilted = [(0.03, -0.02), (-0.04, 0.03), (0.02, 0.04), (-0.03, -0.03)];
+    // Size (of the largest that fits), blur σ, light, the noise's seed.
+    let cases = [
+        (0.6, 0.5, 0.45, 7),
+        (0.7, 0.8, 0.45, 15),
+        (0.7, 0.8, 0.6, 16),
+    ];
+    for (number, (size, blur, light, noise_seed)) in cases.into_iter().enumerate() {
+        let conditions = PhotoConditions {
+            size,
+            place: (0.4, 0.6),
+            degrees: 6.0,
+            tilt: tilted,
+            blur,
+            light,
+            noise: 5.0,
+            noise_seed,
+            quality: 72,
+        };
+        let jpeg = photograph(&card, &conditions).expect("the card fits the frame");
+        if let Ok(folder) = std::env::var("EKYC_SAVE_RENDERS") {
+            std::fs::write(format!("{folder}/qr-{number}.jpg"), &jpeg).unwrap();
+        }
+        let photo = image::load_from_memory(&jpeg).unwrap();
+        let qr = ekyc_kiosk::verify::find_cccd_qr(&photo)
+            .unwrap_or_else(|| panic!("{conditions:?}: no QR code read"));
+        assert_eq!(qr.id, person.id, "{conditions:?}");
+        assert_eq!(
+            qr.name.as_deref(),
+            Some(person.name.as_str()),
+            "{conditions:?}"
+        );
+    }
+}
+
+/// Pictures with no QR code, or nothing at all, are "none found", never a failure.
+#[test]
+fn pictures_without_a_qr_code_give_none() {
+    let person = person();
+    for picture in [
+        DynamicImage::ImageRgb8(render_back(&person)),
+        DynamicImage::new_rgb8(1, 1),
+        DynamicImage::new_luma8(640, 480),
+    ] {
+        assert!(ekyc_kiosk::verify::find_cccd_qr(&picture).is_none());
+    }
+}

@@ -211,18 +211,28 @@ pub fn skew_angle(gray: &GrayImage) -> f32 {
 }
 
 /// Paints QR codes white: their modules read as rows of garbage letters that Tesseract
-/// merges into the text lines beside them.
+/// merges into the text lines beside them. A code's square reaches 3.5 modules past its
+/// finder patterns' centres: a quarter of their spread for the smallest code (21
+/// modules), and a quiet zone's worth more for the larger ones.
 fn blank_qr_codes(gray: &mut image::GrayImage) {
-    let mut prepared = rqrr::PreparedImage::prepare(gray.clone());
-    for grid in prepared.detect_grids() {
-        let xs = grid.bounds.iter().map(|point| point.x);
-        let ys = grid.bounds.iter().map(|point| point.y);
-        let (left, right) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(0));
-        let (top, bottom) = (ys.clone().min().unwrap_or(0), ys.max().unwrap_or(0));
-        let margin = (right - left) / 10;
-        let (width, height) = (gray.width() as i32, gray.height() as i32);
-        let clamp_x = |x: i32| x.clamp(0, width) as u32;
-        let clamp_y = |y: i32| y.clamp(0, height) as u32;
+    for code in crate::verify::qr_codes(gray) {
+        let xs = code.points.iter().map(|point| point.0);
+        let ys = code.points.iter().map(|point| point.1);
+        let (left, right) = (
+            xs.clone().fold(f32::MAX, f32::min),
+            xs.fold(f32::MIN, f32::max),
+        );
+        let (top, bottom) = (
+            ys.clone().fold(f32::MAX, f32::min),
+            ys.fold(f32::MIN, f32::max),
+        );
+        if left > right || top > bottom {
+            continue;
+        }
+        let margin = (right - left).max(bottom - top) / 4.0 + 4.0;
+        let (width, height) = (gray.width() as f32, gray.height() as f32);
+        let clamp_x = |x: f32| x.clamp(0.0, width) as u32;
+        let clamp_y = |y: f32| y.clamp(0.0, height) as u32;
         for y in clamp_y(top - margin)..clamp_y(bottom + margin) {
             for x in clamp_x(left - margin)..clamp_x(right + margin) {
                 gray.put_pixel(x, y, image::Luma([255]));

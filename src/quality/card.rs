@@ -598,6 +598,13 @@ pub fn flatten_card(frame: &RgbImage, quad: &Quad) -> RgbImage {
     flatten_card_to(frame, quad, width as u32, height as u32)
 }
 
+/// [`flatten_card`] at a given width (the height follows the card's shape): larger than
+/// the card appears in the frame, to read fine print or a QR code's small modules.
+pub fn flatten_card_at(frame: &RgbImage, quad: &Quad, width: u32) -> RgbImage {
+    let height = (width as f32 / CARD_ASPECT).round() as u32;
+    flatten_card_to(frame, quad, width, height)
+}
+
 /// [`flatten_card`] at a given size.
 fn flatten_card_to(frame: &RgbImage, quad: &Quad, out_width: u32, out_height: u32) -> RgbImage {
     let [top, right, bottom, left] = quad.sides();

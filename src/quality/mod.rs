@@ -11,7 +11,7 @@ pub mod metrics;
 
 pub use analyser::{Analyser, Analysis};
 pub use auto_capture::{AutoCapture, AutoCaptureState};
-pub use card::{find_card, flatten_card, Quad, SideSignature, CARD_ASPECT};
+pub use card::{find_card, flatten_card, flatten_card_at, Quad, SideSignature, CARD_ASPECT};
 pub use gates::{
     card_outline, check_card, check_other_side, check_selfie, FrameCheck, Gate, Instruction,
     Preset, Thresholds,

@@ -89,41 +89,70 @@ pub fn parse_cccd_qr(payload: &str) -> Option<CccdQr> {
     })
 }
 
-/// The first CCCD payload among the image's QR codes. rqrr misses codes whose modules
-/// are a fractional 3–4 pixels (a card photographed from a little further away) and codes
-/// softened by blur (a camera slightly out of focus); a resampled or sharpened copy often
-/// reads. Tried in turn: as it is, at twice and at 0.6 of its size, sharpened, and
-/// sharpened at twice its size.
+/// The first CCCD payload among the image's QR codes (rxing, the Rust port of ZXing, with
+/// its local binarisation). Tried in turn: the picture as it is, sharpened (a camera
+/// slightly out of focus), and the card found and flattened at a size where a module is
+/// several pixels (a tilted card, a card far away).
 pub fn find_cccd_qr(image: &DynamicImage) -> Option<CccdQr> {
-    let fits = |scale: f32| image.width().max(image.height()) as f32 * scale <= 4096.0;
-    let resized = |scale: f32| {
-        let width = (image.width() as f32 * scale) as u32;
-        let height = (image.height() as f32 * scale) as u32;
-        image.resize(width, height, image::imageops::FilterType::CatmullRom)
-    };
-    let sharpened = |image: &DynamicImage| image.unsharpen(2.0, 0);
-    read_qr(image)
+    let grey = image.to_luma8();
+    let cccd = |codes: Vec<QrCode>| codes.iter().find_map(|code| parse_cccd_qr(&code.text));
+    cccd(qr_codes(&grey))
+        .or_else(|| cccd(qr_codes(&image::imageops::unsharpen(&grey, 2.0, 0))))
         .or_else(|| {
-            [2.0f32, 0.6]
-                .into_iter()
-                .filter(|&scale| fits(scale))
-                .find_map(|scale| read_qr(&resized(scale)))
-        })
-        .or_else(|| read_qr(&sharpened(image)))
-        .or_else(|| {
-            fits(2.0)
-                .then(|| read_qr(&sharpened(&resized(2.0))))
-                .flatten()
+            let rgb = image.to_rgb8();
+            let quad = crate::quality::find_card(&crate::quality::Luma::from_rgb(&rgb))?;
+            let flat = crate::quality::flatten_card_at(&rgb, &quad, 1600);
+            cccd(qr_codes(&DynamicImage::ImageRgb8(flat).to_luma8()))
         })
 }
 
-fn read_qr(image: &DynamicImage) -> Option<CccdQr> {
-    let mut prepared = rqrr::PreparedImage::prepare(image.to_luma8());
-    prepared.detect_grids().into_iter().find_map(|grid| {
-        let mut payload = Vec::new();
-        grid.decode_to(&mut payload).ok()?;
-        parse_cccd_qr(&String::from_utf8_lossy(&payload))
-    })
+/// One QR code found in a picture.
+pub struct QrCode {
+    /// Its payload, as UTF-8 (a CCCD's is).
+    pub text: String,
+    /// Where it is: the centres of its finder patterns (and of its alignment pattern,
+    /// when found), in the picture's pixels.
+    pub points: Vec<(f32, f32)>,
+}
+
+impl Drop for QrCode {
+    fn drop(&mut self) {
+        // A CCCD's payload is personal data: not left behind in freed memory.
+        zeroize::Zeroize::zeroize(&mut self.text);
+    }
+}
+
+/// Every QR code in `grey`. A decoder failure, even a panic inside it, is "none found".
+pub fn qr_codes(grey: &image::GrayImage) -> Vec<QrCode> {
+    let mut hints = rxing::DecodeHints {
+        TryHarder: Some(true),
+        CharacterSet: Some("UTF-8".into()),
+        PossibleFormats: Some(std::iter::once(rxing::BarcodeFormat::QR_CODE).collect()),
+        ..Default::default()
+    };
+    let (width, height) = grey.dimensions();
+    let pixels = grey.as_raw().clone();
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rxing::helpers::detect_multiple_in_luma_with_hints(pixels, width, height, &mut hints)
+    }));
+    match found {
+        Ok(Ok(results)) => results
+            .iter()
+            .map(|result| QrCode {
+                text: result.getText().to_owned(),
+                points: result
+                    .getPoints()
+                    .iter()
+                    .map(|point| (point.x, point.y))
+                    .collect(),
+            })
+            .collect(),
+        Ok(Err(_)) => Vec::new(),
+        Err(_) => {
+            tracing::warn!("the QR decoder failed on a picture; no QR code read from it");
+            Vec::new()
+        }
+    }
 }
 
 fn is_digits(text: &str, count: usize) -> bool {
