@@ -411,7 +411,7 @@ fn the_selfie_screen_says_what_to_do_and_turns_green_when_all_is_well() {
     }
     kiosk.harness.run_steps(2);
     let guide = kiosk.harness.state().guide().cloned().expect("a guide");
-    assert!(guide.face.is_some(), "the face box is drawn");
+    assert_eq!(guide.faces.len(), 1, "the face box is drawn");
     kiosk.harness.get_by_label("Good. Hold still…");
     kiosk.harness.snapshot("capture-selfie-en");
 }
@@ -491,6 +491,9 @@ fn a_second_person_on_the_selfie_screen_is_asked_to_step_aside() {
     kiosk
         .harness
         .get_by_label("Only one person in the picture, please.");
+    let guide = kiosk.harness.state().guide().cloned().expect("a guide");
+    assert_eq!(guide.faces.len(), 2, "both faces are boxed on the preview");
+    kiosk.harness.snapshot("capture-selfie-two-people-en");
     // Nothing is taken while two people are in the picture, however long they stay.
     for _ in 0..40 {
         kiosk.harness.step();

@@ -299,13 +299,17 @@ impl CapturePipeline {
         guide.card = check
             .card
             .map(|card| card.corners.map(|corner| egui::pos2(corner.x, corner.y)));
-        guide.face = check.faces.as_deref().and_then(|faces| match faces {
-            [face] => Some(egui::Rect::from_min_size(
-                egui::pos2(face.left, face.top),
-                egui::vec2(face.width, face.height),
-            )),
-            _ => None,
-        });
+        guide.faces = check
+            .faces
+            .iter()
+            .flatten()
+            .map(|face| {
+                egui::Rect::from_min_size(
+                    egui::pos2(face.left, face.top),
+                    egui::vec2(face.width, face.height),
+                )
+            })
+            .collect();
         let automatic = self.auto_capture.as_mut().filter(|_| !face_guidance_off);
         if let Some(auto) = automatic {
             match auto.update(analysis.frame.sequence, check.passed(), now) {

@@ -31,8 +31,9 @@ pub struct CaptureGuide {
     pub checked: bool,
     /// The card's corners, when one was found.
     pub card: Option<[Pos2; 4]>,
-    /// The face's box, when exactly one was found.
-    pub face: Option<Rect>,
+    /// The boxes of the faces found (more than one: the customer is asked to be alone,
+    /// and each face shows where the others are).
+    pub faces: Vec<Rect>,
     /// Time left before the automatic picture.
     pub countdown: Option<Duration>,
     /// The selfie screen without a face model: no face checks, no automatic picture.
@@ -234,8 +235,8 @@ fn preview_ui(
         points.push(points[0]);
         painter.add(Shape::line(points, found));
     }
-    if let Some(face) = guide.and_then(|guide| guide.face) {
-        painter.rect_stroke(to_screen(face), 6.0, found, egui::StrokeKind::Middle);
+    for face in guide.iter().flat_map(|guide| &guide.faces) {
+        painter.rect_stroke(to_screen(*face), 6.0, found, egui::StrokeKind::Middle);
     }
     if let Some(left) = guide.and_then(|guide| guide.countdown) {
         // In the corner, not over the card's text or the face.
