@@ -347,6 +347,9 @@ fn auto_capture_takes_a_flat_card_and_the_selfie_by_itself() {
         (aspect - 85.6 / 54.0).abs() < 0.02,
         "the card was cut out along its edges and flattened (aspect {aspect})"
     );
+    kiosk
+        .harness
+        .get_by_label("Is everything sharp and readable?");
     kiosk.click("Use this picture");
     kiosk.wait_for("the back", |screen| {
         *screen == Screen::Still(CaptureTarget::Back)
@@ -355,6 +358,10 @@ fn auto_capture_takes_a_flat_card_and_the_selfie_by_itself() {
     kiosk.wait_for("the selfie", |screen| {
         *screen == Screen::Still(CaptureTarget::Selfie)
     });
+    // A face is not asked whether it is "readable".
+    kiosk
+        .harness
+        .get_by_label("Is your face clear, whole and alone in the picture?");
     kiosk.click("Use this picture");
     assert_eq!(kiosk.screen(), Screen::Review);
 }

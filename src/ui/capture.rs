@@ -258,7 +258,11 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
     let mut action = None;
     ui.vertical_centered(|ui| {
         title(ui, &view.text(title_id(target)));
-        ui.label(RichText::new(view.text("capture-check-still")).size(24.0));
+        let question = match target {
+            CaptureTarget::Selfie => "capture-check-still-selfie",
+            CaptureTarget::Front | CaptureTarget::Back => "capture-check-still",
+        };
+        ui.label(RichText::new(view.text(question)).size(24.0));
         let height = (ui.available_height() - super::BUTTON_HEIGHT - 50.0).max(200.0);
         if let Some(texture) = view.pending {
             preview_ui(ui, texture, height, None, None);

@@ -8,6 +8,7 @@ capture-load-file = Load from file
 capture-use = Use this picture
 capture-retake = Retake
 capture-check-still = Is everything sharp and readable?
+capture-check-still-selfie = Is your face clear, whole and alone in the picture?
 camera-starting = Starting the camera…
 camera-unavailable-title = Camera not available
 camera-unavailable-body = The camera is missing or in use. It will be found again by itself when it comes back. Staff can also load a scanned picture from a file.

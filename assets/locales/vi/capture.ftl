@@ -8,6 +8,7 @@ capture-load-file = Tải ảnh từ tệp
 capture-use = Dùng ảnh này
 capture-retake = Chụp lại
 capture-check-still = Ảnh có rõ nét và đọc được không?
+capture-check-still-selfie = Khuôn mặt của quý khách có rõ, đầy đủ và chỉ một người trong ảnh không?
 camera-starting = Đang khởi động camera…
 camera-unavailable-title = Không có camera
 camera-unavailable-body = Camera bị thiếu hoặc đang được sử dụng. Kiosk sẽ tự kết nối lại khi camera sẵn sàng. Nhân viên cũng có thể tải ảnh đã quét từ tệp.
