@@ -221,3 +221,36 @@ fn the_mesh_on_a_photo_puts_the_eye_corners_where_dlib_does() {
         );
     }
 }
+
+/// A damaged copy of the full-range detector (its sparse weights' index vectors
+/// included) is refused or runs; it never panics. Bytes are overwritten at 300 places
+/// spread over the file (a fixed pattern), each copy with one place damaged.
+#[test]
+fn damaged_sparse_models_are_refused_or_run_never_panic() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/models/mediapipe/face_detection_full_range_sparse.tflite"),
+    )
+    .unwrap();
+    let input = vec![0.0; 192 * 192 * 3];
+    let (mut refused, mut ran) = (0, 0);
+    for place in 0..300 {
+        let at = (place * 7919 * 13) % bytes.len();
+        let mut damaged = bytes.clone();
+        for (offset, value) in [0xff, 0x7f, 0x00, 0x80].iter().enumerate() {
+            if let Some(byte) = damaged.get_mut(at + offset) {
+                *byte = *value;
+            }
+        }
+        match TfliteModel::from_bytes(&damaged) {
+            Err(_) => refused += 1,
+            // A damaged weight still makes a model; a few are run to the end.
+            Ok(model) if ran < 10 => {
+                let _ = model.run(&[&input]);
+                ran += 1;
+            }
+            Ok(_) => {}
+        }
+    }
+    eprintln!("{refused} of 300 damaged copies refused; {ran} of the others run");
+}
