@@ -338,6 +338,24 @@ fn windows(
     ))
 }
 
+/// The most values one tensor may hold (256 MB of float32): far above the largest tensor
+/// of the models run here (404,352 values, in the face mesh model), far below what a
+/// damaged file's shape could make the interpreter allocate.
+const MAX_TENSOR_VALUES: usize = 1 << 26;
+
+/// Refuses a shape whose tensor would be larger than [`MAX_TENSOR_VALUES`].
+fn check_size(shape: &[usize]) -> Result<(), TfliteError> {
+    let values = shape
+        .iter()
+        .try_fold(1usize, |product, dimension| product.checked_mul(*dimension));
+    match values {
+        Some(values) if values <= MAX_TENSOR_VALUES => Ok(()),
+        _ => Err(unsupported(format!(
+            "a tensor of shape {shape:?}, larger than {MAX_TENSOR_VALUES} values"
+        ))),
+    }
+}
+
 /// A tensor's shape as NHWC with batch 1 (shorter shapes are padded in front with 1s).
 fn nhwc(shape: &[usize]) -> Result<[usize; 4], TfliteError> {
     if shape.len() > 4 || shape.iter().product::<usize>() == 0 && !shape.is_empty() {
@@ -620,6 +638,7 @@ impl TfliteModel {
                         .map_err(|_| unsupported(format!("a dimension of {dimension}")))
                 })
                 .collect::<Result<Vec<usize>, TfliteError>>()?;
+            check_size(&shape)?;
             shapes.push(shape);
             types.push(tensor.u8_or(1, FLOAT32)?);
             names.push(tensor.string(3)?);
@@ -1444,6 +1463,16 @@ fn f16_to_f32(bits: u16) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tensors_too_large_to_be_a_face_model_are_refused() {
+        assert!(check_size(&[1, 192, 192, 3]).is_ok());
+        assert!(check_size(&[]).is_ok());
+        let error = check_size(&[1, 100_000, 100_000, 3]).unwrap_err();
+        assert!(error.to_string().contains("larger than"), "{error}");
+        // A product that overflows is refused, not wrapped.
+        assert!(check_size(&[usize::MAX, 2]).is_err());
+    }
 
     #[test]
     fn half_precision_converts_exactly() {
