@@ -305,6 +305,19 @@ pub struct EngineConfig {
     /// The folder with dlib's face-match models; unset: where `./fetch-models` and the
     /// package put them.
     pub face_match_models: Option<PathBuf>,
+    /// A file holding the Krypton company id the engine accepts (a credential, readable
+    /// only by its owner); unset: a random one per start (the in-process engine gives it
+    /// to the kiosk).
+    pub company_id_file: Option<PathBuf>,
+    /// The enrolment database (Krypton ENROLL/AUTH); unset: `enrolments.redb` in the
+    /// data folder (`$XDG_DATA_HOME/ekyc-kiosk`, else `~/.local/share/ekyc-kiosk`). Made
+    /// on the first enrolment, never before.
+    pub enrolment_db: Option<PathBuf>,
+    /// The key sealing the enrolments (64 hex digits, mode 600); unset: `enrolment.key`
+    /// beside the database. Made with the database.
+    pub enrolment_key_file: Option<PathBuf>,
+    /// An enrolment older than this many days is forgotten.
+    pub enrolment_days: u32,
 }
 
 impl Default for Config {
@@ -367,6 +380,10 @@ impl Default for EngineConfig {
             selfie_attempts: 3,
             match_distance: crate::face::DEFAULT_MATCH_DISTANCE,
             face_match_models: None,
+            company_id_file: None,
+            enrolment_db: None,
+            enrolment_key_file: None,
+            enrolment_days: 365,
         }
     }
 }
@@ -403,6 +420,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("engine.session_ttl_secs", "EKYC_ENGINE_SESSION_TTL_SECS"),
     ("engine.max_upload_mb", "EKYC_ENGINE_MAX_UPLOAD_MB"),
     ("engine.selfie_attempts", "EKYC_ENGINE_SELFIE_ATTEMPTS"),
+    ("engine.company_id_file", "EKYC_ENGINE_COMPANY_ID_FILE"),
+    ("engine.enrolment_db", "EKYC_ENROLMENT_DB"),
+    ("engine.enrolment_key_file", "EKYC_ENROLMENT_KEY_FILE"),
+    ("engine.enrolment_days", "EKYC_ENROLMENT_DAYS"),
     ("ui.kiosk_mode", "EKYC_KIOSK_MODE"),
     ("ui.idle_timeout_secs", "EKYC_IDLE_TIMEOUT_SECS"),
     ("ui.score_threshold", "EKYC_SCORE_THRESHOLD"),
@@ -435,6 +456,7 @@ fn kind_of(key: &str) -> Kind {
                 | "images.max_side"
                 | "images.jpeg_quality"
                 | "engine.selfie_attempts"
+                | "engine.enrolment_days"
                 | "capture.steady_frames"
                 | "liveness.attempts"
         );
@@ -478,7 +500,13 @@ pub struct LoadedConfig {
     /// The file read, if one was.
     pub path: Option<PathBuf>,
     api_key_from_env: Option<Secret>,
+    krypton_company_from_env: Option<Secret>,
+    /// `$XDG_DATA_HOME/ekyc-kiosk` or `~/.local/share/ekyc-kiosk`, when either is known.
+    data_dir: Option<PathBuf>,
 }
+
+/// The Krypton company id (a credential); it wins over `krypton.company_id_file`.
+pub const KRYPTON_COMPANY_ENV: &str = "EKYC_KRYPTON_COMPANY_ID";
 
 /// The system-wide file, installed by the Debian package and managed by IT.
 pub const SYSTEM_CONFIG_PATH: &str = "/etc/ekyc-kiosk/config.toml";
@@ -499,6 +527,15 @@ pub fn default_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathB
         .map(PathBuf::from)
         .or_else(|| env("HOME").map(|home| Path::new(&home).join(".config")))?;
     Some(base.join("ekyc-kiosk").join("config.toml"))
+}
+
+/// Where the engine keeps its enrolments unless told otherwise.
+pub fn default_data_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = env("XDG_DATA_HOME")
+        .filter(|dir| Path::new(dir).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|home| Path::new(&home).join(".local").join("share")))?;
+    Some(base.join("ekyc-kiosk"))
 }
 
 impl Config {
@@ -571,6 +608,10 @@ impl Config {
             api_key_from_env: env(API_KEY_ENV)
                 .filter(|key| !key.trim().is_empty())
                 .map(|key| Secret::new(key.trim())),
+            krypton_company_from_env: env(KRYPTON_COMPANY_ENV)
+                .filter(|id| !id.trim().is_empty())
+                .map(|id| Secret::new(id.trim())),
+            data_dir: default_data_dir(env),
         })
     }
 
@@ -682,6 +723,19 @@ impl LoadedConfig {
             .transpose()
     }
 
+    /// The Krypton company id: `EKYC_KRYPTON_COMPANY_ID`, else `krypton.company_id_file`.
+    pub fn krypton_company_id(&self) -> Result<Option<Secret>, ConfigError> {
+        if let Some(id) = &self.krypton_company_from_env {
+            return Ok(Some(id.clone()));
+        }
+        self.config
+            .krypton
+            .company_id_file
+            .as_deref()
+            .map(read_secret_file)
+            .transpose()
+    }
+
     pub fn image_limits(&self) -> ImageLimits {
         let images = &self.config.images;
         ImageLimits {
@@ -757,7 +811,33 @@ impl LoadedConfig {
             max_sessions: crate::engine::DEFAULT_MAX_SESSIONS,
             script: None,
             ocr: crate::engine::Tesseract::find(),
+            company_ids: engine
+                .company_id_file
+                .as_deref()
+                .map(read_secret_file)
+                .transpose()?
+                .into_iter()
+                .collect(),
+            enrolments: self.enrolments().map(std::sync::Arc::new),
         })
+    }
+
+    /// The enrolment store as configured (opened on first use); `None` when neither a
+    /// database path nor a data folder is known.
+    pub fn enrolments(&self) -> Option<crate::engine::Enrolments> {
+        let engine = &self.config.engine;
+        let database = engine
+            .enrolment_db
+            .clone()
+            .or_else(|| Some(self.data_dir.as_ref()?.join("enrolments.redb")))?;
+        let key = engine.enrolment_key_file.clone().unwrap_or_else(|| {
+            database
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("enrolment.key")
+        });
+        let retention = Duration::from_secs(u64::from(engine.enrolment_days) * 86_400);
+        Some(crate::engine::Enrolments::at(database, key, retention))
     }
 }
 
@@ -825,21 +905,7 @@ pub fn read_secret_file(path: &Path) -> Result<Secret, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
-    let metadata =
-        std::fs::metadata(path).map_err(|error| problem(format!("cannot read it: {error}")))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(problem(format!(
-                "other users can read it (mode {mode:o}); run `chmod 600 {}`",
-                path.display()
-            )));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = metadata;
+    crate::contract::secret::check_owner_only(path).map_err(problem)?;
     let text = std::fs::read_to_string(path)
         .map_err(|error| problem(format!("cannot read it: {error}")))?;
     let secret = Secret::new(text.trim());

@@ -219,7 +219,7 @@ async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake(
     let mut verification = Verification::new(client_for(&engine));
     let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
     let result = verification
-        .run(request, &[selfie()], &progress)
+        .run(Some(request), &[selfie()], &progress)
         .await
         .expect("the whole verification runs");
     assert_eq!(

@@ -79,6 +79,10 @@ pub enum ApiError {
         raw: RawBody,
     },
 
+    /// code "412" (the local engine's Krypton AUTH): the customer has no enrolment.
+    #[error("the customer is not enrolled (code 412): {message}")]
+    NotEnrolled { message: String, raw: RawBody },
+
     /// HTTP 401 or code "401": the back end refused the API key.
     #[error("the back end refused the API key (HTTP {status})")]
     Unauthorized { status: u16, raw: RawBody },
@@ -146,6 +150,8 @@ pub enum ErrorKind {
     FaceMismatch,
     /// See [`ApiError::MultipleFaces`].
     MultipleFaces,
+    /// See [`ApiError::NotEnrolled`].
+    NotEnrolled,
     /// See [`ApiError::Unauthorized`].
     Unauthorized,
     /// See [`ApiError::Api`].
@@ -175,6 +181,7 @@ impl ApiError {
             Self::DocumentNotFound { .. } => ErrorKind::DocumentNotFound,
             Self::FaceMismatch { .. } => ErrorKind::FaceMismatch,
             Self::MultipleFaces { .. } => ErrorKind::MultipleFaces,
+            Self::NotEnrolled { .. } => ErrorKind::NotEnrolled,
             Self::Unauthorized { .. } => ErrorKind::Unauthorized,
             Self::Api { .. } => ErrorKind::ApiError,
             Self::Http { .. } => ErrorKind::HttpError,
@@ -195,6 +202,7 @@ impl ApiError {
             Self::DocumentNotFound { .. } => Some("3"),
             Self::FaceMismatch { .. } => Some("303"),
             Self::MultipleFaces { .. } => Some("407"),
+            Self::NotEnrolled { .. } => Some("412"),
             Self::Api { code, .. } => Some(code),
             _ => None,
         }
@@ -206,6 +214,7 @@ impl ApiError {
             | Self::DocumentNotFound { raw, .. }
             | Self::FaceMismatch { raw, .. }
             | Self::MultipleFaces { raw, .. }
+            | Self::NotEnrolled { raw, .. }
             | Self::Unauthorized { raw, .. }
             | Self::Api { raw, .. }
             | Self::Http { raw, .. }

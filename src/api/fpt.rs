@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::error::{ApiError, RawBody};
 use super::http::{http_client, transport_error, RetryPolicy};
+use super::krypton::{KryptonClient, KryptonRequest};
 use crate::contract::{
     Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
     StatusReply,
@@ -183,6 +184,17 @@ impl FptClient {
 
     pub fn settings(&self) -> &FptSettings {
         &self.settings
+    }
+
+    /// The same client for a back end at another address (a Krypton session's `krPath`).
+    pub fn at(&self, base_url: &str) -> Self {
+        Self {
+            http: self.http.clone(),
+            settings: Arc::new(FptSettings {
+                base_url: base_url.to_owned(),
+                ..(*self.settings).clone()
+            }),
+        }
     }
 
     /// `POST /session/init`. `only_engine` marks a session that will do OCR only.
@@ -399,6 +411,10 @@ fn check_code(
             raw: raw(),
         }),
         Code::Unauthorized => Err(ApiError::Unauthorized { status, raw: raw() }),
+        Code::NotEnrolled => Err(ApiError::NotEnrolled {
+            message,
+            raw: raw(),
+        }),
         Code::FaceMismatch => Err(ApiError::FaceMismatch {
             result: Box::new(FaceResult::from_json(&body)),
             raw: raw(),
@@ -434,6 +450,9 @@ fn jpeg_part(image: &PreparedImage) -> Part {
 #[derive(Debug)]
 pub struct FptSession {
     client: FptClient,
+    /// A Krypton session is opened instead of `/session/init`: its id is then used with
+    /// the FPT.AI-shaped calls (the local engine's way of speaking both contracts).
+    krypton: Option<(KryptonClient, KryptonRequest)>,
     only_engine: bool,
     session_id: Option<SessionId>,
     /// The documents already read in this session, for replay into a new one.
@@ -445,10 +464,20 @@ impl FptSession {
     pub fn new(client: FptClient) -> Self {
         Self {
             client,
+            krypton: None,
             only_engine: false,
             session_id: None,
             documents_sent: Vec::new(),
             reinitialisations: 0,
+        }
+    }
+
+    /// A session opened through Krypton with `request` (its action decides what the
+    /// calls in it do), replaced the same way when it expires.
+    pub fn krypton(client: FptClient, krypton: KryptonClient, request: KryptonRequest) -> Self {
+        Self {
+            krypton: Some((krypton, request)),
+            ..Self::new(client)
         }
     }
 
@@ -467,7 +496,20 @@ impl FptSession {
 
     /// Opens the back-end session (done on first use otherwise).
     pub async fn start(&mut self) -> Result<(), ApiError> {
-        self.session_id = Some(self.client.init_session(self.only_engine).await?);
+        let session_id = match &self.krypton {
+            Some((krypton, request)) => {
+                let session = krypton.open_session(request).await?;
+                if let Some(path) = session.kr_path.filter(|path| {
+                    path.trim_end_matches('/')
+                        != self.client.settings.base_url.trim_end_matches('/')
+                }) {
+                    self.client = self.client.at(&path);
+                }
+                SessionId(session.session_id)
+            }
+            None => self.client.init_session(self.only_engine).await?,
+        };
+        self.session_id = Some(session_id);
         Ok(())
     }
 

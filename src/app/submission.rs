@@ -77,7 +77,7 @@ impl Submission {
                         tracing::warn!("no session kept for the selfie: sending everything again");
                     }
                     let verification = kept.insert(Verification::new(client));
-                    verification.run(request, &selfies, &progress).await
+                    verification.run(Some(request), &selfies, &progress).await
                 }
             };
             report(

@@ -1,5 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
+mod enrolments;
 mod inspect;
 mod kiosk;
 mod mrz;
@@ -19,7 +20,7 @@ use crate::contract::{
     SessionType,
 };
 use crate::engine::{self, Script};
-use crate::verification::{Backend, BackendError};
+use crate::verification::{Backend, BackendError, Journey};
 use submit::{Outcome, ReportError, Step, SubmitFiles, SubmitReport};
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,10 @@ pub enum Command {
     Submit(SubmitArgs),
     /// Open a Krypton v3 eKYC session (`POST /api/v3/ekyc`) and print the answer as received.
     KryptonSession(KryptonArgs),
+    /// The local engine's enrolments (Krypton ENROLL/AUTH): list (hashes and dates only),
+    /// delete one, purge those past `engine.enrolment_days`.
+    #[command(subcommand)]
+    Enrolments(enrolments::EnrolmentsCommand),
     /// Print the configuration in force, where it came from, and every key's variable.
     Config,
     /// List the cameras the system offers, with their formats.
@@ -120,6 +125,13 @@ pub struct InspectArgs {
     pub back: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "idr")]
     pub document: DocumentType,
+    /// The journey (Krypton's action): `enroll` (document and selfie), `auth` (a selfie
+    /// against the customer's enrolment: needs --user-id), `liveness` (a selfie only).
+    #[arg(long, value_enum, default_value = "enroll")]
+    pub action: KryptonAction,
+    /// The bank's customer id: `enroll` keeps the face for it, `auth` matches against it.
+    #[arg(long, value_name = "ID", required_if_eq("action", "auth"))]
+    pub user_id: Option<String>,
     /// One JSON object (schema `ekyc-kiosk/inspect/1`) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -127,9 +139,9 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// Image of the document's front side (JPEG or PNG).
-    #[arg(long, value_name = "FILE")]
-    pub front: PathBuf,
+    /// Image of the document's front side (JPEG or PNG); required for `enroll`.
+    #[arg(long, value_name = "FILE", required_if_eq("action", "enroll"))]
+    pub front: Option<PathBuf>,
     /// Image of the back side (not for a passport).
     #[arg(long, value_name = "FILE")]
     pub back: Option<PathBuf>,
@@ -138,6 +150,13 @@ pub struct SubmitArgs {
     pub selfie: PathBuf,
     #[arg(long, value_enum, default_value = "idr")]
     pub document: DocumentType,
+    /// The journey (Krypton's action): `enroll` (document and selfie), `auth` (a selfie
+    /// against the customer's enrolment: needs --user-id), `liveness` (a selfie only).
+    #[arg(long, value_enum, default_value = "enroll")]
+    pub action: KryptonAction,
+    /// The bank's customer id: `enroll` keeps the face for it, `auth` matches against it.
+    #[arg(long, value_name = "ID", required_if_eq("action", "auth"))]
+    pub user_id: Option<String>,
     /// Language of the back end's messages (default: the `lang` key).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
@@ -213,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
+        Command::Enrolments(command) => enrolments::run(command, &loaded),
         Command::Mrz { json } => mrz::run(json),
         Command::Inspect(args) => inspect::run(
             &args.front,
@@ -334,6 +354,12 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
             handle.api_key().expose()
         );
     }
+    if handle.company_id_was_generated() {
+        println!(
+            "Krypton company id for this run (engine.company_id_file is not set): {}",
+            handle.company_id().expose()
+        );
+    }
     if !handle.address().ip().is_loopback() {
         tracing::warn!(
             "the engine is reachable from the network at {}",
@@ -377,6 +403,7 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
 async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport {
     let files = SubmitFiles {
         document: args.document,
+        action: args.action,
         front: args.front.clone(),
         back: args.back.clone(),
         selfie: args.selfie.clone(),
@@ -411,13 +438,17 @@ async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport
         }
         Err(error) => return fail_with(Outcome::BackendFailure, error.to_string()),
     };
-    // `_engine` keeps the in-process engine alive until the submission is done.
-    let Backend {
-        client,
-        info,
-        engine: _engine,
-    } = backend;
-    submit::run_submission(client, info, submission).await
+    let journey = Journey {
+        action: args.action,
+        flow: KryptonFlow::CardFirst,
+        model: loaded.config.liveness.model,
+        customer_id: args.user_id.as_deref().map(Secret::new),
+    };
+    let verification = match backend.verification(&journey) {
+        Ok(verification) => verification,
+        Err(error) => return fail(Step::Connect, Outcome::BadInput, &error),
+    };
+    submit::run_submission(verification, backend.info.clone(), submission).await
 }
 
 async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
@@ -425,16 +456,9 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::from(code)
     };
-    let company_id = match (
-        &loaded.config.krypton.company_id_file,
-        std::env::var(KRYPTON_COMPANY_ENV),
-    ) {
-        (_, Ok(company_id)) if !company_id.trim().is_empty() => Secret::new(company_id.trim()),
-        (Some(path), _) => match crate::config::read_secret_file(path) {
-            Ok(company_id) => company_id,
-            Err(error) => return fail(2, error.to_string()),
-        },
-        (None, _) => Secret::new("local"),
+    let mut company_id = match loaded.krypton_company_id() {
+        Ok(company_id) => company_id,
+        Err(error) => return fail(2, error.to_string()),
     };
     // Keeps the in-process engine alive until the answer is in.
     let mut _engine = None;
@@ -450,12 +474,22 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
                 Err(error) => return fail(2, error.to_string()),
             };
             match engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
-                Ok(handle) => _engine.insert(handle).base_url().to_owned(),
+                Ok(handle) => {
+                    // The in-process engine accepts its own company id.
+                    company_id = Some(handle.company_id().clone());
+                    _engine.insert(handle).base_url().to_owned()
+                }
                 Err(error) => return fail(4, error.to_string()),
             }
         }
     };
     let network = &loaded.config.network;
+    let Some(company_id) = company_id else {
+        return fail(
+            2,
+            format!("no Krypton company id: set {KRYPTON_COMPANY_ENV} or krypton.company_id_file"),
+        );
+    };
     let client = match KryptonClient::new(
         url,
         company_id,
@@ -493,8 +527,7 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
     }
 }
 
-/// The Krypton company id from the environment (it wins over `krypton.company_id_file`).
-pub const KRYPTON_COMPANY_ENV: &str = "EKYC_KRYPTON_COMPANY_ID";
+pub use crate::config::KRYPTON_COMPANY_ENV;
 
 fn list_cameras() -> ExitCode {
     match crate::camera::list_cameras() {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::api::{ApiError, ErrorKind, FptClient, OcrRequest};
-use crate::contract::{DocumentType, FaceMatch, Liveness, OcrField};
+use crate::api::{ApiError, ErrorKind, OcrRequest};
+use crate::contract::{DocumentType, FaceMatch, KryptonAction, Liveness, OcrField};
 use crate::imaging::{prepare_image_file, ImageLimits, PreparedImage};
 pub use crate::verification::BackendInfo;
 use crate::verification::{SubmitStep, Verdict, Verification};
@@ -47,6 +47,7 @@ impl Outcome {
             ErrorKind::DocumentNotFound
             | ErrorKind::FaceMismatch
             | ErrorKind::MultipleFaces
+            | ErrorKind::NotEnrolled
             | ErrorKind::ApiError => Self::Rejected,
             ErrorKind::Unauthorized | ErrorKind::InvalidImage | ErrorKind::InvalidRequest => {
                 Self::BadInput
@@ -110,6 +111,11 @@ pub struct SubmitReport {
     pub outcome: Outcome,
     pub exit_code: u8,
     pub backend: Option<BackendInfo>,
+    /// The journey: `ENROLL`, `AUTH` or `LIVENESS` (Krypton's action).
+    pub action: KryptonAction,
+    /// ENROLL with `--user-id`: whether the back end kept the face for a later AUTH;
+    /// null when nothing was to be kept or the back end did not say.
+    pub enrolled: Option<bool>,
     pub document_type: DocumentType,
     /// OCR fields in the server's order; `score` is null where the server said "N/A".
     pub fields: Vec<OcrField>,
@@ -135,6 +141,8 @@ impl SubmitReport {
             outcome: Outcome::Accepted,
             exit_code: Outcome::Accepted.exit_code(),
             backend,
+            action: KryptonAction::Enroll,
+            enrolled: None,
             document_type,
             fields: Vec::new(),
             liveness: None,
@@ -162,7 +170,9 @@ impl SubmitReport {
 #[derive(Debug, Clone)]
 pub struct SubmitFiles {
     pub document: DocumentType,
-    pub front: PathBuf,
+    pub action: KryptonAction,
+    /// Required for ENROLL; AUTH and LIVENESS send no document.
+    pub front: Option<PathBuf>,
     pub back: Option<PathBuf>,
     pub selfie: PathBuf,
 }
@@ -171,7 +181,8 @@ pub struct SubmitFiles {
 #[derive(Debug)]
 pub struct PreparedSubmission {
     pub document: DocumentType,
-    pub front: PreparedImage,
+    pub action: KryptonAction,
+    pub front: Option<PreparedImage>,
     pub back: Option<PreparedImage>,
     pub selfie: PreparedImage,
 }
@@ -184,9 +195,22 @@ impl SubmitFiles {
                 "a passport has one page: leave out --back".into(),
             ));
         }
+        let enrol = self.action == KryptonAction::Enroll;
+        if !enrol && (self.front.is_some() || self.back.is_some()) {
+            return Err(ApiError::InvalidRequest(format!(
+                "{} reads no document: leave out --front and --back",
+                self.action.as_str()
+            )));
+        }
+        let front = match &self.front {
+            Some(front) => Some(prepare_image_file(front, limits)?),
+            None if enrol => return Err(ApiError::InvalidRequest("ENROLL needs --front".into())),
+            None => None,
+        };
         Ok(PreparedSubmission {
             document: self.document,
-            front: prepare_image_file(&self.front, limits)?,
+            action: self.action,
+            front,
             back: self
                 .back
                 .as_deref()
@@ -197,21 +221,23 @@ impl SubmitFiles {
     }
 }
 
-/// Runs the verification (init → OCR → face) against `client` and reports what came back.
+/// Runs `verification` (session → OCR when the journey reads a document → face) and
+/// reports what came back.
 pub async fn run_submission(
-    client: FptClient,
+    mut verification: Verification,
     backend: BackendInfo,
     submission: PreparedSubmission,
 ) -> SubmitReport {
     let PreparedSubmission {
         document,
+        action,
         front,
         back,
         selfie,
     } = submission;
     let mut report = SubmitReport::new(document, Some(backend));
-    let mut verification = Verification::new(client);
-    let request = OcrRequest::both_sides(document, front, back);
+    report.action = action;
+    let request = front.map(|front| OcrRequest::both_sides(document, front, back));
     let outcome = verification
         .run(request, std::slice::from_ref(&selfie), &|_| {})
         .await;
@@ -229,6 +255,7 @@ pub async fn run_submission(
             }
             report.liveness = result.liveness.clone();
             report.face_match = result.face_match.clone();
+            report.enrolled = result.enrolled;
         }
         Err(failure) => {
             let error = &failure.error;
@@ -286,7 +313,11 @@ pub fn render_table(report: &SubmitReport) -> String {
     if let Some(backend) = &report.backend {
         let _ = writeln!(out, "Back end: {} ({})", backend.kind, backend.base_url);
     }
-    let _ = writeln!(out, "Document: {}", report.document_type.as_str());
+    if report.action == KryptonAction::Enroll {
+        let _ = writeln!(out, "Document: {}", report.document_type.as_str());
+    } else {
+        let _ = writeln!(out, "Journey: {}", report.action.as_str());
+    }
     if !report.fields.is_empty() {
         let label_width = report
             .fields
@@ -350,6 +381,11 @@ pub fn render_table(report: &SubmitReport) -> String {
             let _ = write!(out, " ({warning})");
         }
         out.push('\n');
+    }
+    match report.enrolled {
+        Some(true) => out.push_str("Enrolment: the face is kept for this customer's AUTH\n"),
+        Some(false) => out.push_str("Enrolment: NOT kept (see the checks above)\n"),
+        None => {}
     }
     if let Some(error) = &report.error {
         let _ = writeln!(out, "Error ({:?} step): {}", error.step, error.message);

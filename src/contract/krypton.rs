@@ -22,6 +22,17 @@ pub enum KryptonAction {
     Liveness,
 }
 
+impl KryptonAction {
+    /// As on the wire: `ENROLL`, `AUTH`, `LIVENESS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enroll => "ENROLL",
+            Self::Auth => "AUTH",
+            Self::Liveness => "LIVENESS",
+        }
+    }
+}
+
 /// A member of `sessionTypes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -82,6 +93,11 @@ pub struct KryptonRequest {
 impl KryptonRequest {
     /// Checks what the contract requires beyond the allowed values (which the types
     /// already enforce). The message names the field.
+    ///
+    /// The parameter table says `flow` is required when ENROLL includes OCR, but the
+    /// vendor's own curl sample sends exactly that without one: a missing `flow` is
+    /// accepted and means [`KryptonFlow::CardFirst`] ([`Self::flow`]); our client always
+    /// sends it.
     pub fn validate(&self) -> Result<(), String> {
         if self.company_id.is_empty() {
             return Err("companyId is required".into());
@@ -92,14 +108,6 @@ impl KryptonRequest {
         if self.extra.user_id.trim().is_empty() {
             return Err("extra.userId is required".into());
         }
-        if self.extra.action == KryptonAction::Enroll
-            && self.session_types.contains(&SessionType::Ocr)
-            && self.extra.flow.is_none()
-        {
-            return Err(
-                "extra.flow (card_first or face_first) is required when ENROLL includes OCR".into(),
-            );
-        }
         if let Some(path) = &self.extra.kr_path {
             if !(path.starts_with("https://") || path.starts_with("http://")) {
                 return Err("extra.krPath must be an http(s) URL".into());
@@ -109,7 +117,16 @@ impl KryptonRequest {
     }
 }
 
-/// The local engine's answer to a valid request (HTTP 200, code "200").
+impl KryptonRequest {
+    /// `extra.flow`, or card first when it is missing (the vendor's sample).
+    pub fn flow(&self) -> KryptonFlow {
+        self.extra.flow.unwrap_or(KryptonFlow::CardFirst)
+    }
+}
+
+/// The local engine's answer to a valid request (HTTP 200, code "200"). Its session id
+/// is then used with the FPT.AI-shaped calls (`/ocr`, `/face/liveness`) at `krPath`,
+/// which behave as `action` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KryptonSessionReply {
@@ -118,19 +135,25 @@ pub struct KryptonSessionReply {
     pub session_id: String,
     pub session_types: Vec<SessionType>,
     pub action: KryptonAction,
+    /// The flow in force: the request's, or card first when it named none.
+    pub flow: KryptonFlow,
     pub model: LivenessModel,
+    /// Where the session's data exchange goes (`/ocr`, `/face/liveness`).
+    pub kr_path: String,
 }
 
 impl KryptonSessionReply {
-    /// A new session for `request`.
-    pub fn created(request: &KryptonRequest, session_id: String) -> Self {
+    /// A new session for `request`, its data exchange at `kr_path`.
+    pub fn created(request: &KryptonRequest, session_id: String, kr_path: String) -> Self {
         Self {
             code: "200".into(),
             message: "session created".into(),
             session_id,
             session_types: request.session_types.clone(),
             action: request.extra.action,
+            flow: request.flow(),
             model: request.extra.model,
+            kr_path,
         }
     }
 }
@@ -166,14 +189,17 @@ mod tests {
     }
 
     #[test]
-    fn flow_is_required_when_enroll_includes_ocr() {
-        assert!(enrol(Some(KryptonFlow::FaceFirst)).validate().is_ok());
-        let error = enrol(None).validate().unwrap_err();
-        assert!(error.contains("extra.flow"), "{error}");
-        let mut liveness_only = enrol(None);
-        liveness_only.extra.action = KryptonAction::Liveness;
-        liveness_only.session_types = vec![SessionType::Liveness];
-        assert!(liveness_only.validate().is_ok());
+    fn the_vendors_sample_without_a_flow_is_card_first() {
+        // The vendor's curl sample: ENROLL with OCR and no flow.
+        let sample = json!({"companyId": "c", "sessionTypes": ["ENROLL", "OCR"],
+                            "extra": {"action": "ENROLL", "model": "gaze", "userId": "u"}});
+        let request: KryptonRequest = serde_json::from_value(sample).unwrap();
+        assert!(request.validate().is_ok());
+        assert_eq!(request.flow(), KryptonFlow::CardFirst);
+        assert_eq!(
+            enrol(Some(KryptonFlow::FaceFirst)).flow(),
+            KryptonFlow::FaceFirst
+        );
     }
 
     #[test]

@@ -51,6 +51,26 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
+/// Refuses a credential file that other users can read or write: `Err` says why and how
+/// to fix it.
+pub fn check_owner_only(path: &std::path::Path) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read it: {error}"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "other users can read it (mode {mode:o}); run `chmod 600 {}`",
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,8 +51,11 @@ pub enum Code {
     TooLarge,
     /// `"500"`: the engine failed inside (ours; logged there).
     Internal,
-    /// `"503"`: too many open sessions (ours).
+    /// `"503"`: too many open sessions, or the enrolment store unavailable (ours).
     Busy,
+    /// `"412"`: an AUTH session for a customer with no enrolment (ours: the local engine's
+    /// Krypton sessions).
+    NotEnrolled,
     /// Any other code, as it came.
     Other(String),
 }
@@ -73,6 +76,7 @@ impl Code {
             "413" => Self::TooLarge,
             "500" => Self::Internal,
             "503" => Self::Busy,
+            "412" => Self::NotEnrolled,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -93,6 +97,7 @@ impl Code {
             Self::TooLarge => "413",
             Self::Internal => "500",
             Self::Busy => "503",
+            Self::NotEnrolled => "412",
             Self::Other(code) => code,
         }
     }

@@ -3,6 +3,7 @@
 //! reports only what it measured: what it cannot evaluate is "N/A".
 
 pub mod card_text;
+pub mod enrolments;
 mod reading;
 mod routes;
 pub mod script;
@@ -19,6 +20,7 @@ use tokio::sync::oneshot;
 use crate::contract::Secret;
 use crate::face::{FaceDetector, FaceMatcher, FaceMesh, DEFAULT_MATCH_DISTANCE};
 use crate::liveness::ParallaxThresholds;
+pub use enrolments::{EnrolmentStore, Enrolments};
 pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
     without_portrait, CardReading, FieldSource, ReadField,
@@ -56,6 +58,12 @@ pub struct EngineSettings {
     pub mesh: Option<Arc<FaceMesh>>,
     /// The 3D check's thresholds (`[liveness] min_parallax`).
     pub parallax: ParallaxThresholds,
+    /// Accepted Krypton company ids (`companyId`). Empty: a random one is made at
+    /// start-up (the in-process engine hands it to its client).
+    pub company_ids: Vec<Secret>,
+    /// Where ENROLL keeps templates and AUTH finds them; without it, Krypton sessions
+    /// that enrol or authenticate are refused (code 503) and say why.
+    pub enrolments: Option<Arc<Enrolments>>,
 }
 
 /// Most sessions open at once unless set otherwise.
@@ -76,6 +84,8 @@ impl Default for EngineSettings {
             match_distance: DEFAULT_MATCH_DISTANCE,
             mesh: FaceMesh::load(None).ok().map(Arc::new),
             parallax: ParallaxThresholds::default(),
+            company_ids: Vec::new(),
+            enrolments: None,
         }
     }
 }
@@ -129,6 +139,8 @@ pub struct EngineHandle {
     address: SocketAddr,
     api_key: Secret,
     key_was_generated: bool,
+    company_id: Secret,
+    company_id_was_generated: bool,
     counts: Arc<RequestCounts>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -151,6 +163,16 @@ impl EngineHandle {
 
     pub fn key_was_generated(&self) -> bool {
         self.key_was_generated
+    }
+
+    /// A Krypton company id the engine accepts (the generated one when none was
+    /// configured).
+    pub fn company_id(&self) -> &Secret {
+        &self.company_id
+    }
+
+    pub fn company_id_was_generated(&self) -> bool {
+        self.company_id_was_generated
     }
 
     pub fn requests(&self, endpoint: ScriptedEndpoint) -> usize {
@@ -199,6 +221,17 @@ pub async fn start(
             key
         }
     };
+    settings.company_ids.retain(|id| !id.is_empty());
+    let company_id_was_generated = settings.company_ids.is_empty();
+    let company_id = match settings.company_ids.first() {
+        Some(id) => id.clone(),
+        None => {
+            let id =
+                Secret::random().map_err(|error| EngineError::KeyGeneration(error.to_string()))?;
+            settings.company_ids.push(id.clone());
+            id
+        }
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| EngineError::Bind { addr, source })?;
@@ -206,7 +239,8 @@ pub async fn start(
         .local_addr()
         .map_err(|source| EngineError::Bind { addr, source })?;
     let counts = Arc::new(RequestCounts::default());
-    let router = routes::router(settings, counts.clone());
+    let base_url = format!("http://{address}");
+    let router = routes::router(settings, counts.clone(), base_url.clone());
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -220,10 +254,12 @@ pub async fn start(
     });
     tracing::info!("local engine listening on {address}");
     Ok(EngineHandle {
-        base_url: format!("http://{address}"),
+        base_url,
         address,
         api_key,
         key_was_generated,
+        company_id,
+        company_id_was_generated,
         counts,
         shutdown: Some(shutdown),
         server: Some(server),

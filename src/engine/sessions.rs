@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::enrolments::CustomerHash;
+use crate::contract::{KryptonAction, KryptonFlow, LivenessModel};
 use crate::face::Embedding;
 
 /// What the engine remembers of one session. The images and what was read from them are
@@ -11,6 +13,8 @@ use crate::face::Embedding;
 /// with the selfie and wiped when the session ends (complete, expired or replaced).
 #[derive(Debug, Clone)]
 pub struct EngineSession {
+    /// Bound at `/session/init`, or at the first call of a Krypton session (which names no
+    /// device type): empty until then.
     pub device_type: String,
     pub only_engine: bool,
     last_used: Instant,
@@ -21,6 +25,26 @@ pub struct EngineSession {
     pub selfie_attempts: u32,
     /// The face on the document's front, for the match with the selfie.
     pub card_face: CardFace,
+    /// What a Krypton session was opened for; `None`: an FPT.AI session (as ENROLL
+    /// without a customer).
+    pub journey: Option<Journey>,
+}
+
+/// A Krypton v3 session's parameters, as the FPT.AI-shaped calls in it follow them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Journey {
+    pub action: KryptonAction,
+    pub flow: KryptonFlow,
+    pub model: LivenessModel,
+    /// The customer (`userId`) as the enrolment store keys it; `None` for LIVENESS.
+    pub customer: Option<CustomerHash>,
+}
+
+impl Journey {
+    /// Whether the session reads a document: ENROLL does, AUTH and LIVENESS do not.
+    pub fn reads_document(&self) -> bool {
+        self.action == KryptonAction::Enroll
+    }
 }
 
 /// The face on the card's photo, as far as the engine could tell.
@@ -70,8 +94,23 @@ impl SessionStore {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Opens a session; `None` when the store is full even after forgetting expired ones.
+    /// Opens an FPT.AI session; `None` when the store is full even after forgetting
+    /// expired ones.
     pub fn create(&self, device_type: &str, only_engine: bool) -> Option<String> {
+        self.open(device_type, only_engine, None)
+    }
+
+    /// Opens a Krypton session: bound to the device type of its first call.
+    pub fn create_for_journey(&self, journey: Journey) -> Option<String> {
+        self.open("", false, Some(journey))
+    }
+
+    fn open(
+        &self,
+        device_type: &str,
+        only_engine: bool,
+        journey: Option<Journey>,
+    ) -> Option<String> {
         let mut sessions = self.lock();
         // Expired sessions go now, not when the store fills up: they may hold a face.
         let ttl = self.ttl;
@@ -90,6 +129,7 @@ impl SessionStore {
                 document_read: false,
                 selfie_attempts: 0,
                 card_face: CardFace::NotChecked,
+                journey,
             },
         );
         Some(id)
@@ -107,6 +147,9 @@ impl SessionStore {
         if session.last_used.elapsed() > self.ttl {
             sessions.remove(id);
             return Err(SessionProblem::Expired);
+        }
+        if session.device_type.is_empty() {
+            session.device_type = device_type.to_owned();
         }
         if session.device_type != device_type {
             return Err(SessionProblem::DeviceMismatch);
@@ -149,6 +192,25 @@ mod tests {
         assert_eq!(
             store.with_session(&id, "web-sdk", |_| ()),
             Err(SessionProblem::Unknown)
+        );
+    }
+
+    #[test]
+    fn a_krypton_session_binds_to_the_device_type_of_its_first_call() {
+        let store = SessionStore::new(Duration::from_secs(60), 10);
+        let id = store
+            .create_for_journey(Journey {
+                action: KryptonAction::Liveness,
+                flow: KryptonFlow::CardFirst,
+                model: LivenessModel::Gaze,
+                customer: None,
+            })
+            .unwrap();
+        let journey = store.with_session(&id, "kiosk", |session| session.journey);
+        assert_eq!(journey.unwrap().unwrap().action, KryptonAction::Liveness);
+        assert_eq!(
+            store.with_session(&id, "android", |_| ()),
+            Err(SessionProblem::DeviceMismatch)
         );
     }
 

@@ -6,14 +6,18 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::api::{ApiError, FptClient};
+use std::time::Duration;
+
+use super::{Journey, Verification};
+use crate::api::{ApiError, FptClient, KryptonClient};
 use crate::config::{Backend as BackendKind, LoadedConfig};
+use crate::contract::Secret;
 use crate::engine::{self, EngineError, EngineHandle};
 
 /// Where verifications go (`submit --json`'s `backend`).
 #[derive(Debug, Clone, Serialize)]
 pub struct BackendInfo {
-    /// `local` (an engine started in-process) or `fpt`.
+    /// `local` (an engine started in-process), `fpt` or `krypton`.
     pub kind: &'static str,
     pub base_url: String,
 }
@@ -23,6 +27,11 @@ pub struct BackendInfo {
 #[derive(Debug)]
 pub struct Backend {
     pub client: FptClient,
+    /// Opens Krypton sessions (AUTH, LIVENESS, ENROLL keeping a face): the local engine's
+    /// own, or the configured Krypton server's; `None` for an FPT.AI back end.
+    pub krypton: Option<KryptonClient>,
+    /// Every verification goes through a Krypton session (`backend = "krypton"`).
+    pub krypton_only: bool,
     pub info: BackendInfo,
     pub engine: Option<EngineHandle>,
 }
@@ -38,13 +47,12 @@ pub enum BackendError {
         "no API key for the FPT.AI back end: set EKYC_API_KEY or api_key_file in the configuration"
     )]
     NoApiKey,
-    /// `backend = "krypton"`: it only opens sessions.
+    /// `backend = "krypton"` with no company id.
     #[error(
-        "verifications speak the FPT.AI contract (OCR and face); Krypton v3 only opens \
-         sessions (see `ekyc-kiosk krypton-session`). Set backend to \"local\" or \"fpt\" \
-         (or give `submit` a --base-url)"
+        "no Krypton company id: set EKYC_KRYPTON_COMPANY_ID or krypton.company_id_file in \
+         the configuration"
     )]
-    KryptonOnlyOpensSessions,
+    NoCompanyId,
     /// The in-process engine did not start.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -56,47 +64,87 @@ pub enum BackendError {
 impl BackendError {
     /// The configuration is at fault (staff must change it), not the machine.
     pub fn is_bad_configuration(&self) -> bool {
-        matches!(
-            self,
-            Self::Config(_) | Self::NoApiKey | Self::KryptonOnlyOpensSessions
-        )
+        matches!(self, Self::Config(_) | Self::NoApiKey | Self::NoCompanyId)
     }
 }
 
 impl Backend {
     /// The configured back end.
     pub async fn start(loaded: &LoadedConfig) -> Result<Self, BackendError> {
-        let (engine, info, api_key) = match loaded.config.backend {
+        let config_error =
+            |error: crate::config::ConfigError| BackendError::Config(error.to_string());
+        let network = &loaded.config.network;
+        let krypton_client = |url: &str, company_id: Secret| {
+            KryptonClient::new(
+                url,
+                company_id,
+                Duration::from_secs(network.connect_timeout_secs),
+                Duration::from_secs(network.request_timeout_secs),
+                loaded.retry_policy(),
+            )
+        };
+        let (engine, info, api_key, krypton) = match loaded.config.backend {
             BackendKind::Local => {
-                let settings = loaded
-                    .engine_settings(&[])
-                    .map_err(|error| BackendError::Config(error.to_string()))?;
+                let settings = loaded.engine_settings(&[]).map_err(config_error)?;
                 let handle = engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
                 let info = BackendInfo {
                     kind: "local",
                     base_url: handle.base_url().to_owned(),
                 };
                 let key = handle.api_key().clone();
-                (Some(handle), info, key)
+                let krypton = krypton_client(handle.base_url(), handle.company_id().clone())?;
+                (Some(handle), info, key, Some(krypton))
             }
             BackendKind::Fpt => {
                 let key = loaded
                     .api_key()
-                    .map_err(|error| BackendError::Config(error.to_string()))?
+                    .map_err(config_error)?
                     .ok_or(BackendError::NoApiKey)?;
                 let info = BackendInfo {
                     kind: "fpt",
                     base_url: loaded.config.fpt.base_url.clone(),
                 };
-                (None, info, key)
+                (None, info, key, None)
             }
-            BackendKind::Krypton => return Err(BackendError::KryptonOnlyOpensSessions),
+            BackendKind::Krypton => {
+                // Validation made sure there is a URL.
+                let url = loaded.config.krypton.url.clone().unwrap_or_default();
+                let company_id = loaded
+                    .krypton_company_id()
+                    .map_err(config_error)?
+                    .ok_or(BackendError::NoCompanyId)?;
+                // The FPT.AI-shaped calls go to the session's krPath, with the API key
+                // when one is configured (a gateway may add it instead).
+                let key = loaded
+                    .api_key()
+                    .map_err(config_error)?
+                    .unwrap_or_else(|| Secret::new(""));
+                let info = BackendInfo {
+                    kind: "krypton",
+                    base_url: url.clone(),
+                };
+                (None, info, key, Some(krypton_client(&url, company_id)?))
+            }
         };
+        let krypton_only = loaded.config.backend == BackendKind::Krypton;
         let client = FptClient::new(loaded.fpt_settings(&info.base_url, api_key))?;
         Ok(Self {
             client,
+            krypton,
+            krypton_only,
             info,
             engine,
         })
+    }
+
+    /// A verification of `journey` on this back end; refused with the reason when the
+    /// back end cannot do it (AUTH on an FPT.AI back end).
+    pub fn verification(&self, journey: &Journey) -> Result<Verification, ApiError> {
+        Verification::for_journey(
+            self.client.clone(),
+            self.krypton.as_ref(),
+            journey,
+            self.krypton_only,
+        )
     }
 }

@@ -9,13 +9,78 @@
 
 pub mod backend;
 
-use crate::api::{ApiError, FptClient, FptSession, OcrRequest};
-use crate::contract::{DocumentType, FaceMatch, Liveness, OcrField, OcrResult};
+use crate::api::{ApiError, FptClient, FptSession, KryptonClient, OcrRequest};
+use crate::contract::{
+    DocumentType, FaceMatch, KryptonAction, KryptonExtra, KryptonFlow, Liveness, LivenessModel,
+    OcrField, OcrResult, Secret, SessionType,
+};
 use crate::imaging::PreparedImage;
 use crate::liveness::ChallengeScore;
 use crate::verify::{CardEvidence, FieldAgreement};
 
 pub use backend::{Backend, BackendError, BackendInfo};
+
+/// What a verification is for, in Krypton's terms, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journey {
+    /// ENROLL (card and selfie), AUTH (a selfie against an enrolment) or LIVENESS.
+    pub action: KryptonAction,
+    /// Which the customer captures first (ENROLL).
+    pub flow: KryptonFlow,
+    pub model: LivenessModel,
+    /// The bank's customer id (`userId`): ENROLL keeps the face for it, AUTH matches
+    /// against it. A credential-like value: redacted in `Debug`.
+    pub customer_id: Option<Secret>,
+}
+
+impl Default for Journey {
+    /// Today's journey: ENROLL, card first, with no customer id (nothing kept).
+    fn default() -> Self {
+        Self {
+            action: KryptonAction::Enroll,
+            flow: KryptonFlow::CardFirst,
+            model: LivenessModel::Gaze,
+            customer_id: None,
+        }
+    }
+}
+
+impl Journey {
+    /// ENROLL reads a document; AUTH and LIVENESS do not.
+    pub fn reads_document(&self) -> bool {
+        self.action == KryptonAction::Enroll
+    }
+
+    /// Whether the back end must know the journey (a Krypton session): anything but an
+    /// ENROLL that keeps nothing.
+    pub fn needs_krypton_session(&self) -> bool {
+        self.action != KryptonAction::Enroll || self.customer_id.is_some()
+    }
+
+    /// The Krypton request's `sessionTypes` and `extra` for this journey. LIVENESS names
+    /// no customer: a random id stands in for the contract's required `userId`.
+    fn krypton_request(&self, krypton: &KryptonClient) -> crate::api::krypton::KryptonRequest {
+        let session_types = match self.action {
+            KryptonAction::Enroll => vec![SessionType::Enroll, SessionType::Ocr],
+            KryptonAction::Auth => vec![SessionType::Auth],
+            KryptonAction::Liveness => vec![SessionType::Liveness],
+        };
+        let user_id = match &self.customer_id {
+            Some(customer_id) => customer_id.expose().trim().to_owned(),
+            None => format!("kiosk-{}", uuid::Uuid::new_v4()),
+        };
+        krypton.request(
+            session_types,
+            KryptonExtra {
+                action: self.action,
+                flow: (self.action == KryptonAction::Enroll).then_some(self.flow),
+                model: self.model,
+                user_id,
+                kr_path: None,
+            },
+        )
+    }
+}
 
 /// The steps of a verification, in order, shown with their progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,6 +107,12 @@ pub struct VerificationResult {
     /// What the kiosk itself measured of liveness (its challenge), shown beside the back
     /// end's answer; `submit` runs no challenge.
     pub kiosk_liveness: KioskLiveness,
+    /// The journey's action: LIVENESS is judged on liveness alone, AUTH's match is
+    /// against the customer's enrolment.
+    pub action: Option<KryptonAction>,
+    /// ENROLL with a customer id: whether the back end kept the face (the local engine's
+    /// `enrolment.enrolled`); `None` when nothing was to be kept or the back end did not say.
+    pub enrolled: Option<bool>,
 }
 
 /// The kiosk's own liveness evidence.
@@ -92,8 +163,19 @@ impl VerificationResult {
             .and_then(|face_match| face_match.is_match)
     }
 
-    /// The one verdict rule: any "no" rejects; a pass needs both checks evaluated.
+    /// The one verdict rule: any "no" rejects; a pass needs both checks evaluated (in a
+    /// LIVENESS journey, liveness alone).
     pub fn verdict(&self) -> Verdict {
+        if self.action == Some(KryptonAction::Liveness) {
+            return match self.is_live() {
+                Some(false) => Verdict::Rejected,
+                Some(true) => Verdict::Verified,
+                None => Verdict::NotEvaluated {
+                    liveness: true,
+                    face_match: false,
+                },
+            };
+        }
         match (self.is_live(), self.is_match()) {
             (Some(false), _) | (_, Some(false)) => Verdict::Rejected,
             (Some(true), Some(true)) => Verdict::Verified,
@@ -107,14 +189,14 @@ impl VerificationResult {
     /// The checks the back end answered without evaluating ("N/A"), by their names in
     /// `submit --json`: `liveness`, `face_match`.
     pub fn not_evaluated(&self) -> Vec<&'static str> {
-        [
-            ("liveness", self.is_live()),
-            ("face_match", self.is_match()),
-        ]
-        .into_iter()
-        .filter(|(_, value)| value.is_none())
-        .map(|(name, _)| name)
-        .collect()
+        let face_match = (self.action != Some(KryptonAction::Liveness))
+            .then_some(("face_match", self.is_match()));
+        [("liveness", self.is_live())]
+            .into_iter()
+            .chain(face_match)
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// Drops every value a customer could be recognised by (each field zeroes itself).
@@ -144,6 +226,7 @@ struct DocumentRead {
 pub struct Verification {
     session: FptSession,
     read: Option<DocumentRead>,
+    action: KryptonAction,
 }
 
 impl std::fmt::Debug for Verification {
@@ -156,32 +239,88 @@ impl std::fmt::Debug for Verification {
 }
 
 impl Verification {
+    /// Today's journey (ENROLL, nothing kept) in an FPT.AI session.
     pub fn new(client: FptClient) -> Self {
         Self {
             session: FptSession::new(client),
             read: None,
+            action: KryptonAction::Enroll,
         }
+    }
+
+    /// `journey` against the back end: in a Krypton session when it needs one (AUTH,
+    /// LIVENESS, ENROLL keeping a face) or when `krypton_only` (a Krypton back end), else
+    /// in an FPT.AI session. Refused with the reason when the back end cannot do it.
+    pub fn for_journey(
+        client: FptClient,
+        krypton: Option<&KryptonClient>,
+        journey: &Journey,
+        krypton_only: bool,
+    ) -> Result<Self, ApiError> {
+        let session = match krypton {
+            Some(krypton) if journey.needs_krypton_session() || krypton_only => {
+                FptSession::krypton(client, krypton.clone(), journey.krypton_request(krypton))
+            }
+            None if journey.needs_krypton_session() => {
+                return Err(ApiError::InvalidRequest(format!(
+                    "{} needs a back end that speaks Krypton v3 (the local engine, or \
+                     backend = \"krypton\"); the FPT.AI back end only enrols{}",
+                    journey.action.as_str(),
+                    if journey.action == KryptonAction::Enroll {
+                        " without keeping the face for a later AUTH"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+            _ => FptSession::new(client),
+        };
+        Ok(Self {
+            session,
+            read: None,
+            action: journey.action,
+        })
     }
 
     /// Everything, in a new back-end session: session, document, face. `selfies`: the
     /// selfie, then the liveness challenge's frames when there was one. `progress` hears
     /// each step as it starts.
+    ///
+    /// `request` is the document; AUTH and LIVENESS read none (it is ignored, `None`
+    /// is fine), and an ENROLL without one is refused.
     pub async fn run(
         &mut self,
-        request: OcrRequest,
+        request: Option<OcrRequest>,
         selfies: &[PreparedImage],
         progress: &(dyn Fn(SubmitStep) + Send + Sync),
     ) -> Result<VerificationResult, Failure> {
         progress(SubmitStep::Session);
         self.read = None;
+        let request = match request {
+            Some(request) => Some(request),
+            None if self.reads_document() => {
+                return Err(failure(
+                    SubmitStep::Document,
+                    ApiError::InvalidRequest("ENROLL needs the document's images".into()),
+                ))
+            }
+            None => None,
+        };
         self.session
             .start()
             .await
             .map_err(|error| failure(SubmitStep::Session, error))?;
-        progress(SubmitStep::Document);
-        self.read_document(request).await?;
+        if let Some(request) = request.filter(|_| self.reads_document()) {
+            progress(SubmitStep::Document);
+            self.read_document(request).await?;
+        }
         progress(SubmitStep::Face);
         self.face(selfies).await
+    }
+
+    /// ENROLL reads a document; AUTH and LIVENESS do not.
+    pub fn reads_document(&self) -> bool {
+        self.action == KryptonAction::Enroll
     }
 
     /// The back end reads the document while this machine reads the card's own QR code.
@@ -226,7 +365,7 @@ impl Verification {
     /// The face step, in the session that read the document: `selfies` as in
     /// [`Self::run`], the selfie first (the one matched with the card).
     pub async fn face(&mut self, selfies: &[PreparedImage]) -> Result<VerificationResult, Failure> {
-        if self.read.is_none() {
+        if self.read.is_none() && self.reads_document() {
             return Err(internal_error(
                 SubmitStep::Face,
                 "sending a selfie with no document read",
@@ -248,6 +387,12 @@ impl Verification {
             cross_check: self.cross_check(),
             is_complete_session: face.is_complete_session,
             kiosk_liveness: KioskLiveness::NotRun,
+            action: Some(self.action),
+            enrolled: face
+                .extra
+                .get("enrolment")
+                .and_then(|enrolment| enrolment.get("enrolled"))
+                .and_then(serde_json::Value::as_bool),
         })
     }
 }

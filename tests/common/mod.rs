@@ -103,6 +103,20 @@ pub async fn scripted_engine(script: &str) -> EngineHandle {
     .await
 }
 
+/// Engine settings with an enrolment store in `folder` (database and key file made there
+/// on first use).
+#[allow(dead_code)]
+pub fn with_enrolments_in(folder: &std::path::Path, settings: EngineSettings) -> EngineSettings {
+    EngineSettings {
+        enrolments: Some(std::sync::Arc::new(ekyc_kiosk::engine::Enrolments::at(
+            folder.join("enrolments.redb"),
+            folder.join("enrolment.key"),
+            Duration::from_secs(30 * 86_400),
+        ))),
+        ..settings
+    }
+}
+
 /// Quick retries so failure tests take milliseconds.
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {

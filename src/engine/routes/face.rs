@@ -11,13 +11,15 @@ use axum::Json;
 use image::RgbImage;
 
 use super::{
-    answer, bad_request, decode_uploads, header, read_uploads, reply, run_blocking, Admitted,
-    EngineState, Refusal,
+    answer, bad_request, decode_uploads, enrolments_unavailable, header, not_enrolled,
+    read_uploads, reply, run_blocking, Admitted, EngineState, Refusal,
 };
-use crate::contract::{Code, FaceMatch, FaceResult, Lang, Liveness, Shape};
+use crate::contract::{
+    Code, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
+};
 use crate::engine::script::ScriptedEndpoint;
-use crate::engine::sessions::CardFace;
-use crate::face::{similarity, Face};
+use crate::engine::sessions::{CardFace, Journey};
+use crate::face::{similarity, Embedding, Face};
 use crate::liveness::check_frames;
 
 const SHAPE: Shape = Shape::Code;
@@ -35,7 +37,7 @@ pub(super) async fn face_liveness(
             let admitted = state
                 .admit(ScriptedEndpoint::FaceLiveness, &headers, SHAPE)
                 .await?;
-            check_ready(&state, &headers, &admitted)?;
+            let journey = check_ready(&state, &headers, &admitted)?;
             let mut uploads = read_uploads(
                 multipart,
                 "selfies",
@@ -57,7 +59,8 @@ pub(super) async fn face_liveness(
                 // retakes it.
                 return Err(no_face(admitted.lang));
             }
-            let attempt = take_attempt(&state, &admitted)?;
+            let against = reference(&state, journey, admitted.lang).await?;
+            let attempt = take_attempt(&state, &admitted, &against)?;
             // Two faces are answered with 407 and nothing else: no liveness to measure.
             let two_faces = faces.as_ref().is_some_and(|faces| faces.len() >= 2);
             let liveness = if two_faces {
@@ -65,20 +68,33 @@ pub(super) async fn face_liveness(
             } else {
                 liveness(&state, frames).await?
             };
-            let (status, result) =
-                decide(&state, faces, selfie, attempt, liveness, admitted.lang).await?;
+            let (status, mut result, selfie_face) = decide(
+                &state,
+                faces,
+                selfie,
+                attempt,
+                liveness,
+                admitted.lang,
+                &against,
+            )
+            .await?;
+            if let Some(journey) = journey.filter(|journey| journey.action == KryptonAction::Enroll)
+            {
+                enrol(&state, journey, &mut result, selfie_face, admitted.lang).await?;
+            }
             Ok((status, Json(result.to_json())).into_response())
         }
         .await,
     )
 }
 
-/// The `auto` header, and a session that read its document and takes more selfies.
+/// The `auto` header, and a session that read its document (when its journey reads one)
+/// and takes more selfies. Returns the session's journey.
 fn check_ready(
     state: &EngineState,
     headers: &HeaderMap,
     admitted: &Admitted,
-) -> Result<(), Refusal> {
+) -> Result<Option<Journey>, Refusal> {
     let lang = admitted.lang;
     if header(headers, &["auto"]).is_none() {
         return Err(bad_request(
@@ -88,11 +104,12 @@ fn check_ready(
             "Thiếu header auto",
         ));
     }
-    let (only_engine, document_read, attempts) = state.visit(admitted, |session| {
+    let (only_engine, document_read, attempts, journey) = state.visit(admitted, |session| {
         (
             session.only_engine,
             session.document_read,
             session.selfie_attempts,
+            session.journey,
         )
     })?;
     if only_engine {
@@ -103,7 +120,7 @@ fn check_ready(
             "Phiên này chỉ dùng cho OCR (only-engine)",
         ));
     }
-    if !document_read {
+    if !document_read && journey.is_none_or(|journey| journey.reads_document()) {
         return Err(bad_request(
             SHAPE,
             lang,
@@ -119,6 +136,103 @@ fn check_ready(
             "Phiên đã hoàn tất; hãy bắt đầu lại từ giấy tờ",
         ));
     }
+    Ok(journey)
+}
+
+/// What the selfie is matched with.
+enum Reference {
+    /// The face on the document read in this session (FPT.AI, Krypton ENROLL).
+    Document,
+    /// The customer's enrolled template (Krypton AUTH).
+    Enrolment(Box<Embedding>),
+    /// Nothing: a Krypton LIVENESS session checks liveness only.
+    Nothing,
+}
+
+/// The session's reference face: for AUTH the customer's template, read now (an
+/// enrolment deleted since the session opened is refused with code 412).
+async fn reference(
+    state: &EngineState,
+    journey: Option<Journey>,
+    lang: Lang,
+) -> Result<Reference, Refusal> {
+    let Some(journey) = journey else {
+        return Ok(Reference::Document);
+    };
+    match (journey.action, journey.customer) {
+        (KryptonAction::Enroll, _) => Ok(Reference::Document),
+        (KryptonAction::Liveness, _) => Ok(Reference::Nothing),
+        (KryptonAction::Auth, None) => Err(not_enrolled(lang)),
+        (KryptonAction::Auth, Some(customer)) => {
+            let store = state.enrolment_store(lang).await?;
+            let template = run_blocking(SHAPE, "reading an enrolment", move || {
+                store.template(customer)
+            })
+            .await?;
+            match template {
+                Ok(Some(template)) => Ok(Reference::Enrolment(Box::new(template))),
+                Ok(None) => Err(not_enrolled(lang)),
+                Err(error) => {
+                    tracing::error!("{error}");
+                    Err(enrolments_unavailable(&error.to_string(), lang))
+                }
+            }
+        }
+    }
+}
+
+/// ENROLL with a customer: a selfie that matched the document and passed liveness (or
+/// the bank chose the `passive` model, which the engine cannot judge) becomes the
+/// customer's template. The answer says whether it did, in `enrolment` (the local
+/// engine's extension).
+async fn enrol(
+    state: &EngineState,
+    journey: Journey,
+    result: &mut FaceResult,
+    selfie_face: Option<Embedding>,
+    lang: Lang,
+) -> Result<(), Refusal> {
+    let Some(customer) = journey.customer else {
+        return Ok(());
+    };
+    let matched = result
+        .face_match
+        .as_ref()
+        .and_then(|face_match| face_match.is_match);
+    let live = result
+        .liveness
+        .as_ref()
+        .and_then(|liveness| liveness.is_live);
+    let refused = match (matched, live, selfie_face) {
+        (Some(true), Some(true), Some(face)) => Ok(face),
+        (Some(true), None, Some(face)) if journey.model == LivenessModel::Passive => Ok(face),
+        (Some(true), Some(false), _) => Err("the selfie did not pass liveness"),
+        (Some(true), None, _) => Err("liveness was not evaluated"),
+        (Some(false), _, _) => Err("the face does not match the document"),
+        _ => Err("the face match was not evaluated"),
+    };
+    let enrolment = match refused {
+        Ok(face) => {
+            let store = state.enrolment_store(lang).await?;
+            let stored =
+                run_blocking(SHAPE, "enrolling", move || store.enrol(customer, &face)).await?;
+            match stored {
+                Ok(()) => {
+                    tracing::info!("customer enrolled");
+                    serde_json::json!({"enrolled": true})
+                }
+                Err(error) => {
+                    tracing::error!("{error}");
+                    return Err(enrolments_unavailable(&error.to_string(), lang));
+                }
+            }
+        }
+        Err(why) => {
+            tracing::info!(why, "customer not enrolled");
+            serde_json::json!({"enrolled": false, "reason": why})
+        }
+    };
+    result.extra.insert("enrolment".into(), enrolment);
     Ok(())
 }
 
@@ -158,13 +272,18 @@ struct Attempt {
 
 /// One visit to the session: count the attempt and take what the selfie is matched with.
 /// A card photo without a face ends the session: the customer starts again from the card.
-fn take_attempt(state: &EngineState, admitted: &Admitted) -> Result<Attempt, Refusal> {
+fn take_attempt(
+    state: &EngineState,
+    admitted: &Admitted,
+    against: &Reference,
+) -> Result<Attempt, Refusal> {
     let most = state.selfie_attempts;
+    let document = matches!(against, Reference::Document);
     let visit =
         state
             .sessions
             .with_session(&admitted.session_id, &admitted.device_type, |session| {
-                if matches!(session.card_face, CardFace::NoFace) {
+                if document && matches!(session.card_face, CardFace::NoFace) {
                     // Nothing to match the selfie with: the session ends, the card goes again.
                     session.selfie_attempts = most;
                     session.card_face = CardFace::NotChecked;
@@ -172,7 +291,9 @@ fn take_attempt(state: &EngineState, admitted: &Admitted) -> Result<Attempt, Ref
                 }
                 session.selfie_attempts += 1;
                 let complete = session.selfie_attempts >= most;
-                let card_face = if complete {
+                let card_face = if !document {
+                    CardFace::NotChecked
+                } else if complete {
                     // Complete: the session no longer keeps the card's face.
                     std::mem::take(&mut session.card_face)
                 } else {
@@ -246,6 +367,7 @@ async fn liveness(
 
 /// The answer to a counted selfie: two faces (407), the match (200 or 303), or face match
 /// not evaluated and why; with `liveness` as measured.
+/// Also returns the selfie's face embedding when one was made (for ENROLL).
 async fn decide(
     state: &EngineState,
     faces: Option<Vec<Face>>,
@@ -253,16 +375,23 @@ async fn decide(
     attempt: Attempt,
     liveness: Liveness,
     lang: Lang,
-) -> Result<(StatusCode, FaceResult), Refusal> {
+    against: &Reference,
+) -> Result<(StatusCode, FaceResult, Option<Embedding>), Refusal> {
     let complete = attempt.complete;
     if let Some(count) = faces.as_ref().map(Vec::len).filter(|count| *count >= 2) {
-        return Ok((StatusCode::OK, multiple_faces(count, complete)));
+        return Ok((StatusCode::OK, multiple_faces(count, complete), None));
     }
+    let reference = match against {
+        Reference::Enrolment(template) => CardFace::Found(template.clone()),
+        Reference::Document => attempt.card_face,
+        Reference::Nothing => CardFace::NotChecked,
+    };
     let unavailable = match (
         &state.matcher,
         faces.as_ref().and_then(|faces| faces.first()),
-        attempt.card_face,
+        reference,
     ) {
+        _ if matches!(against, Reference::Nothing) => NOT_ASKED,
         (Some(matcher), Some(face), CardFace::Found(card)) => {
             let (matcher, face) = (matcher.clone(), face.clone());
             let embedded = run_blocking(SHAPE, "matching faces", move || {
@@ -270,10 +399,16 @@ async fn decide(
             })
             .await?;
             let distance = embedded.distance(&card);
-            return Ok((
-                StatusCode::OK,
-                face_matched(distance, state.match_distance, complete, liveness, lang),
-            ));
+            let enrolled = matches!(against, Reference::Enrolment(_));
+            let result = face_matched(
+                distance,
+                state.match_distance,
+                complete,
+                liveness,
+                lang,
+                enrolled,
+            );
+            return Ok((StatusCode::OK, result, Some(embedded)));
         }
         (None, _, _) => NO_MATCH_MODELS,
         (Some(_), None, _) => NO_FACE_DETECTOR,
@@ -284,10 +419,20 @@ async fn decide(
         StatusCode::OK,
         FaceResult {
             code: "200".into(),
-            message: lang.say(
-                "Selfie received; liveness and face match were not evaluated",
-                "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt",
-            ),
+            message: match liveness.is_live {
+                None => lang.say(
+                    "Selfie received; liveness and face match were not evaluated",
+                    "Đã nhận ảnh chân dung; chưa đánh giá thực thể sống và so khớp khuôn mặt",
+                ),
+                Some(true) => lang.say(
+                    "Live; face match was not evaluated",
+                    "Là người thật; chưa so khớp khuôn mặt",
+                ),
+                Some(false) => lang.say(
+                    "Not live; face match was not evaluated",
+                    "Không phải người thật; chưa so khớp khuôn mặt",
+                ),
+            },
             liveness: Some(liveness),
             face_match: Some(FaceMatch {
                 code: Some("200".into()),
@@ -298,10 +443,12 @@ async fn decide(
             is_complete_session: complete,
             ..FaceResult::default()
         },
+        None,
     ))
 }
 
 /// Why face match answered "N/A" (its `warning`).
+const NOT_ASKED: &str = "Face match is not part of a Krypton LIVENESS session";
 const NO_MATCH_MODELS: &str =
     "Face match unavailable: the face-match models are not installed on this engine (./fetch-models)";
 const NO_FACE_DETECTOR: &str = "Face match unavailable: the selfie was not checked for faces \
@@ -346,12 +493,14 @@ fn multiple_faces(count: usize, complete: bool) -> FaceResult {
 /// The match itself, in the contract's shapes: code "200" with `isMatch` "true", or code
 /// "303" with `isMatch` "false" (the contract's sample), `similarity` as a percentage
 /// ([`similarity`]) and the local engine's `distance`.
+/// `enrolled`: matched with the customer's enrolment (AUTH), not a document.
 fn face_matched(
     distance: f32,
     threshold: f32,
     complete: bool,
     liveness: Liveness,
     lang: Lang,
+    enrolled: bool,
 ) -> FaceResult {
     let matched = distance < threshold;
     // For the operations log: the verdict only, never the numbers of a face.
@@ -374,6 +523,15 @@ fn face_matched(
                 ),
             },
             "face matching successful",
+        )
+    } else if enrolled {
+        (
+            Code::FaceMismatch,
+            lang.say(
+                "The face does not match the enrolled customer",
+                "Khuôn mặt không khớp với khách hàng đã đăng ký",
+            ),
+            "face is not matching with the enrolled face",
         )
     } else {
         (

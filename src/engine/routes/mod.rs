@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
 use super::sessions::{SessionProblem, SessionStore};
 use super::tesseract::Tesseract;
-use super::{EngineSettings, RequestCounts};
+use super::{EngineSettings, EnrolmentStore, Enrolments, RequestCounts};
 use crate::contract::{Code, Lang, Secret, Shape, StatusReply};
 use crate::face::{FaceDetector, FaceMatcher, FaceMesh};
 use crate::imaging::decode_upright;
@@ -44,12 +44,20 @@ struct EngineState {
     match_distance: f32,
     mesh: Option<Arc<FaceMesh>>,
     parallax: ParallaxThresholds,
+    company_ids: Vec<Secret>,
+    enrolments: Option<Arc<Enrolments>>,
+    /// Where this engine answers: the `krPath` of its Krypton sessions.
+    base_url: String,
 }
 
 /// What a step answers with when it refuses: the finished response.
 type Refusal = Response;
 
-pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Router {
+pub(super) fn router(
+    settings: EngineSettings,
+    counts: Arc<RequestCounts>,
+    base_url: String,
+) -> Router {
     // Two card sides plus the multipart framing.
     let body_limit = usize::try_from(settings.max_file_bytes.saturating_mul(2))
         .unwrap_or(usize::MAX)
@@ -67,6 +75,9 @@ pub(super) fn router(settings: EngineSettings, counts: Arc<RequestCounts>) -> Ro
         match_distance: settings.match_distance,
         mesh: settings.mesh,
         parallax: settings.parallax,
+        company_ids: settings.company_ids,
+        enrolments: settings.enrolments,
+        base_url,
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))
@@ -282,6 +293,78 @@ impl EngineState {
             .with_session(&admitted.session_id, &admitted.device_type, visit)
             .map_err(|_| session_refused(admitted.shape, admitted.lang))
     }
+}
+
+impl EngineState {
+    /// Krypton's `companyId` against the configured ones, compared in constant time.
+    fn check_company_id(
+        &self,
+        request: &crate::contract::KryptonRequest,
+        lang: Lang,
+    ) -> Result<(), Refusal> {
+        let given = request.company_id.expose().trim().as_bytes();
+        if self
+            .company_ids
+            .iter()
+            .any(|id| same_secret(given, id.expose().as_bytes()))
+        {
+            return Ok(());
+        }
+        tracing::info!("Krypton session refused: unknown companyId");
+        Err(reply(
+            Shape::Code,
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            &lang.say("Unknown companyId", "companyId không hợp lệ"),
+        ))
+    }
+
+    /// The enrolment store, opened on first use; refused with code 503 (and the reason,
+    /// for IT: paths, never a customer) when there is none or it cannot be opened. Only
+    /// Krypton sessions and `/face/liveness` need it, both in the `code` shape.
+    async fn enrolment_store(&self, lang: Lang) -> Result<Arc<dyn EnrolmentStore>, Refusal> {
+        let Some(enrolments) = self.enrolments.clone() else {
+            return Err(enrolments_unavailable(
+                "this engine has no enrolment store configured",
+                lang,
+            ));
+        };
+        let opened = run_blocking(Shape::Code, "opening the enrolments", move || {
+            enrolments.store()
+        })
+        .await?;
+        opened.map_err(|error| {
+            tracing::error!("{error}");
+            enrolments_unavailable(&error.to_string(), lang)
+        })
+    }
+}
+
+/// Code 503: enrolment and authentication cannot work on this engine now.
+fn enrolments_unavailable(why: &str, lang: Lang) -> Refusal {
+    reply(
+        Shape::Code,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Code::Busy,
+        &lang.say(
+            &format!("Enrolment is unavailable on this engine: {why}"),
+            &format!("Không thể đăng ký/xác thực trên máy chủ này: {why}"),
+        ),
+    )
+}
+
+/// Code 412 (HTTP 403): an AUTH for a customer who has no enrolment (never enrolled,
+/// deleted, or past the retention limit).
+fn not_enrolled(lang: Lang) -> Refusal {
+    reply(
+        Shape::Code,
+        StatusCode::FORBIDDEN,
+        Code::NotEnrolled,
+        &lang.say(
+            "This customer is not enrolled",
+            "Khách hàng này chưa đăng ký khuôn mặt",
+        ),
+    )
 }
 
 /// A request that passed [`EngineState::admit`].

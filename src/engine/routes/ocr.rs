@@ -29,6 +29,7 @@ pub(super) async fn ocr(
     answer(
         async {
             let admitted = state.admit(ScriptedEndpoint::Ocr, &headers, SHAPE).await?;
+            check_reads_document(&state, &admitted)?;
             let (document, side) = document_and_side(&state, &headers, &admitted)?;
             let most = if side.is_some() || !document.has_back() {
                 1
@@ -55,6 +56,22 @@ pub(super) async fn ocr(
         }
         .await,
     )
+}
+
+/// A Krypton AUTH or LIVENESS session reads no document.
+fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Result<(), Refusal> {
+    match state.visit(admitted, |session| session.journey)? {
+        Some(journey) if !journey.reads_document() => {
+            let action = journey.action.as_str();
+            Err(bad_request(
+                SHAPE,
+                admitted.lang,
+                &format!("This is a Krypton {action} session: it reads no document"),
+                &format!("Phiên Krypton {action} không đọc giấy tờ"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `document-type` and `side-type`, and the order of sides in the session.

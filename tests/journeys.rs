@@ -1,0 +1,345 @@
+//! The three Krypton journeys against the local engine, over HTTP: ENROLL keeps the face
+//! for a customer, AUTH matches a selfie against it (after an engine restart too),
+//! LIVENESS checks liveness alone; the enrolment store's file holds nothing readable.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use ekyc_kiosk::api::{ApiError, DocumentType, KryptonClient, OcrRequest, PreparedImage};
+use ekyc_kiosk::contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
+use ekyc_kiosk::engine::{EngineHandle, EngineSettings};
+use ekyc_kiosk::verification::{Failure, Journey, SubmitStep, Verification, VerificationResult};
+
+const CUSTOMER: &str = "customer-0042";
+
+fn krypton_for(engine: &EngineHandle) -> KryptonClient {
+    KryptonClient::new(
+        engine.base_url(),
+        engine.company_id().clone(),
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(60),
+        fast_retry(),
+    )
+    .unwrap()
+}
+
+async fn engine_in(folder: &Path) -> EngineHandle {
+    start_engine(with_enrolments_in(folder, EngineSettings::default())).await
+}
+
+fn journey(action: KryptonAction, customer: Option<&str>, model: LivenessModel) -> Journey {
+    Journey {
+        action,
+        flow: KryptonFlow::CardFirst,
+        model,
+        customer_id: customer.map(Secret::new),
+    }
+}
+
+async fn run(
+    engine: &EngineHandle,
+    journey: &Journey,
+    selfie: PreparedImage,
+) -> Result<VerificationResult, Failure> {
+    let mut verification = Verification::for_journey(
+        client_for(engine),
+        Some(&krypton_for(engine)),
+        journey,
+        false,
+    )
+    .unwrap();
+    let document = journey
+        .reads_document()
+        .then(|| OcrRequest::both_sides(DocumentType::Idr, front(), None));
+    verification.run(document, &[selfie], &|_| {}).await
+}
+
+/// Someone who is not the card's holder.
+fn stranger() -> PreparedImage {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/face-match/grace-hopper-face.png");
+    prepared(&std::fs::read(path).unwrap(), "stranger.png")
+}
+
+/// The passive model: one selfie, whose liveness the engine cannot judge, so the bank's
+/// choice of `passive` is what lets the face be kept.
+async fn enrol(engine: &EngineHandle, customer: &str) -> VerificationResult {
+    let enrol = journey(
+        KryptonAction::Enroll,
+        Some(customer),
+        LivenessModel::Passive,
+    );
+    run(engine, &enrol, selfie()).await.expect("enrolment runs")
+}
+
+#[tokio::test]
+async fn an_enrolled_customer_authenticates_after_a_restart_and_a_stranger_does_not() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let enrolled = enrol(&engine, CUSTOMER).await;
+    assert_eq!(enrolled.enrolled, Some(true), "{enrolled:?}");
+    assert_eq!(enrolled.face_match.unwrap().is_match, Some(true));
+    engine.stop().await;
+
+    let engine = engine_in(folder.path()).await;
+    let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Passive);
+    let result = run(&engine, &auth, selfie()).await.expect("AUTH runs");
+    assert!(result.fields.is_empty(), "AUTH reads no document");
+    let face_match = result.face_match.unwrap();
+    assert_eq!(face_match.is_match, Some(true));
+    assert!(face_match
+        .similarity
+        .is_some_and(|similarity| similarity > 80.0));
+
+    let failure = run(&engine, &auth, stranger()).await.unwrap_err();
+    assert_eq!(failure.step, SubmitStep::Face);
+    match failure.error {
+        ApiError::FaceMismatch { result, .. } => {
+            assert_eq!(
+                result.message,
+                "The face does not match the enrolled customer"
+            )
+        }
+        other => panic!("expected a mismatch, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn auth_for_a_customer_never_enrolled_is_refused_before_any_selfie() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let auth = journey(KryptonAction::Auth, Some("nobody"), LivenessModel::Passive);
+    let failure = run(&engine, &auth, selfie()).await.unwrap_err();
+    assert_eq!(failure.step, SubmitStep::Session);
+    assert!(
+        matches!(&failure.error, ApiError::NotEnrolled { message, .. } if message.contains("not enrolled")),
+        "{}",
+        failure.error
+    );
+    assert_eq!(
+        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::FaceLiveness),
+        0
+    );
+}
+
+#[tokio::test]
+async fn with_the_gaze_model_a_selfie_whose_liveness_was_not_measured_is_not_kept() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let gaze = journey(KryptonAction::Enroll, Some(CUSTOMER), LivenessModel::Gaze);
+    let result = run(&engine, &gaze, selfie()).await.unwrap();
+    assert_eq!(result.face_match.unwrap().is_match, Some(true));
+    assert_eq!(result.enrolled, Some(false));
+    let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Gaze);
+    let failure = run(&engine, &auth, selfie()).await.unwrap_err();
+    assert!(matches!(failure.error, ApiError::NotEnrolled { .. }));
+}
+
+#[tokio::test]
+async fn liveness_only_reads_no_document_and_is_judged_on_liveness_alone() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let liveness = journey(KryptonAction::Liveness, None, LivenessModel::Gaze);
+    let result = run(&engine, &liveness, selfie()).await.unwrap();
+    let face_match = result.face_match.clone().unwrap();
+    assert_eq!(face_match.is_match, None);
+    assert!(face_match.warning.unwrap().contains("LIVENESS"));
+    // One selfie: liveness not measured, and that is the only check.
+    assert_eq!(result.not_evaluated(), vec!["liveness"]);
+    assert_eq!(
+        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::Ocr),
+        0
+    );
+    assert!(
+        !folder.path().join("enrolments.redb").exists(),
+        "LIVENESS opens no enrolment store"
+    );
+}
+
+#[tokio::test]
+async fn a_document_sent_in_an_auth_or_liveness_session_is_refused() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let krypton = krypton_for(&engine);
+    let request = krypton.request(
+        vec![ekyc_kiosk::contract::SessionType::Liveness],
+        ekyc_kiosk::contract::KryptonExtra {
+            action: KryptonAction::Liveness,
+            flow: None,
+            model: LivenessModel::Gaze,
+            user_id: "anyone".into(),
+            kr_path: None,
+        },
+    );
+    let mut session = ekyc_kiosk::api::FptSession::krypton(client_for(&engine), krypton, request);
+    let error = session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("LIVENESS session: it reads no document"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn eight_customers_enrol_at_once_and_each_authenticates() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let customers: Vec<String> = (0..8).map(|index| format!("branch-7-{index}")).collect();
+    let enrolments = customers.iter().map(|customer| enrol(&engine, customer));
+    for result in futures_util::future::join_all(enrolments).await {
+        assert_eq!(result.enrolled, Some(true));
+    }
+    let engine = &engine;
+    let auths = customers.iter().map(|customer| {
+        let auth = journey(KryptonAction::Auth, Some(customer), LivenessModel::Passive);
+        async move { run(engine, &auth, selfie()).await }
+    });
+    for result in futures_util::future::join_all(auths).await {
+        assert_eq!(result.unwrap().face_match.unwrap().is_match, Some(true));
+    }
+}
+
+#[tokio::test]
+async fn the_database_holds_no_id_no_name_and_no_image() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    enrol(&engine, CUSTOMER).await;
+    engine.stop().await;
+    let bytes = std::fs::read(folder.path().join("enrolments.redb")).unwrap();
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|window| window == needle);
+    for needle in [
+        CUSTOMER.as_bytes(),
+        "079203004512".as_bytes(),
+        "Nhung".as_bytes(),
+        "NHUNG".as_bytes(),
+        &[0xff, 0xd8, 0xff], // JPEG
+        b"\x89PNG",          // PNG
+    ] {
+        assert!(
+            !contains(needle),
+            "{:?} found in the database",
+            String::from_utf8_lossy(needle)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_key_file_others_can_read_or_a_damaged_database_is_refused_in_words() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    enrol(&engine, CUSTOMER).await;
+    engine.stop().await;
+    let key = folder.path().join("enrolment.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let engine = engine_in(folder.path()).await;
+    let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Passive);
+    let failure = run(&engine, &auth, selfie()).await.unwrap_err();
+    assert!(
+        failure.error.to_string().contains("chmod 600"),
+        "{}",
+        failure.error
+    );
+    engine.stop().await;
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let database = folder.path().join("enrolments.redb");
+    let length = std::fs::metadata(&database).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&database)
+        .unwrap()
+        .set_len(length / 2)
+        .unwrap();
+    let engine = engine_in(folder.path()).await;
+    let failure = run(&engine, &auth, selfie()).await.unwrap_err();
+    assert!(
+        failure.error.to_string().contains("damaged"),
+        "{}",
+        failure.error
+    );
+}
+
+/// `ekyc-kiosk` with its enrolments in `folder`, on an in-process engine.
+fn command(folder: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ekyc-kiosk"));
+    command
+        .env_clear()
+        .env("HOME", folder)
+        .env("EKYC_ENROLMENT_DB", folder.join("enrolments.redb"));
+    command
+}
+
+#[test]
+fn submit_runs_each_journey_headless_and_staff_can_list_and_delete() {
+    let folder = tempfile::tempdir().unwrap();
+    let front = write_file(
+        folder.path(),
+        "front.jpg",
+        &jpeg(&card_with_qr(CARD_PAYLOAD)),
+    );
+    let selfie = selfie_path();
+    let submit = |args: &[&str]| {
+        let output = command(folder.path())
+            .env("EKYC_LIVENESS_MODEL", "passive")
+            .args(["submit", "--json", "--selfie"])
+            .arg(&selfie)
+            .args(args)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+        (output.status.code(), report)
+    };
+    let front = front.to_str().unwrap();
+    let (code, report) = submit(&["--front", front, "--user-id", CUSTOMER]);
+    assert_eq!(
+        (code, &report["enrolled"]),
+        (Some(0), &serde_json::json!(true)),
+        "{report}"
+    );
+    assert_eq!(report["action"], "ENROLL");
+
+    let (code, report) = submit(&["--action", "auth", "--user-id", CUSTOMER]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["face_match"]["is_match"], true);
+    assert!(report["fields"].as_array().unwrap().is_empty());
+
+    let (code, report) = submit(&["--action", "liveness"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["not_evaluated"], serde_json::json!(["liveness"]));
+
+    let (code, report) = submit(&["--action", "auth", "--user-id", "someone-else"]);
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(report["error"]["kind"], "not_enrolled");
+
+    let list = command(folder.path())
+        .args(["enrolments", "list"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(list.status.code(), Some(0), "{listing}");
+    assert!(listing.contains("1 enrolment(s)"), "{listing}");
+    assert!(!listing.contains(CUSTOMER), "the id never shows: {listing}");
+
+    let delete = command(folder.path())
+        .args(["enrolments", "delete", CUSTOMER])
+        .output()
+        .unwrap();
+    assert_eq!(delete.status.code(), Some(0));
+    let (code, report) = submit(&["--action", "auth", "--user-id", CUSTOMER]);
+    assert_eq!(
+        (code, &report["error"]["kind"]),
+        (Some(3), &serde_json::json!("not_enrolled"))
+    );
+    let again = command(folder.path())
+        .args(["enrolments", "delete", CUSTOMER])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
