@@ -52,6 +52,70 @@ pub struct Config {
     pub camera: CameraConfig,
     pub capture: CaptureConfig,
     pub liveness: LivenessConfig,
+    pub journey: JourneyConfig,
+}
+
+/// A journey's name in the configuration (Krypton's action, in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JourneyName {
+    /// A new customer: document and selfie.
+    Enroll,
+    /// A returning customer: who they are, then a selfie against their enrolment.
+    Auth,
+    /// A selfie with the liveness check only.
+    Liveness,
+}
+
+impl From<JourneyName> for crate::contract::KryptonAction {
+    fn from(name: JourneyName) -> Self {
+        match name {
+            JourneyName::Enroll => Self::Enroll,
+            JourneyName::Auth => Self::Auth,
+            JourneyName::Liveness => Self::Liveness,
+        }
+    }
+}
+
+/// Which journeys the kiosk offers, and how ENROLL runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JourneyConfig {
+    /// The journey Start begins.
+    pub action: JourneyName,
+    /// More journeys offered beside `action`: with any, the Welcome screen shows one
+    /// button per journey (staff pick at a desk).
+    pub journeys: Vec<JourneyName>,
+    /// ENROLL: `card_first` or `face_first`.
+    pub flow: crate::contract::KryptonFlow,
+    /// ENROLL: keep the customer's face for a later AUTH, under the card's ID number (read
+    /// from its QR code). Needs the local engine or a Krypton back end.
+    pub keep_face: bool,
+}
+
+impl Default for JourneyConfig {
+    fn default() -> Self {
+        Self {
+            action: JourneyName::Enroll,
+            journeys: Vec::new(),
+            flow: crate::contract::KryptonFlow::CardFirst,
+            keep_face: false,
+        }
+    }
+}
+
+impl JourneyConfig {
+    /// `action`, then the other journeys, each once.
+    pub fn offered(&self) -> Vec<crate::contract::KryptonAction> {
+        let mut offered = Vec::new();
+        for name in std::iter::once(self.action).chain(self.journeys.iter().copied()) {
+            let action = name.into();
+            if !offered.contains(&action) {
+                offered.push(action);
+            }
+        }
+        offered
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -337,6 +401,7 @@ impl Default for Config {
             camera: CameraConfig::default(),
             capture: CaptureConfig::default(),
             liveness: LivenessConfig::default(),
+            journey: JourneyConfig::default(),
         }
     }
 }
@@ -438,6 +503,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("liveness.model", "EKYC_LIVENESS_MODEL"),
     ("liveness.challenge_ms", "EKYC_LIVENESS_CHALLENGE_MS"),
     ("liveness.attempts", "EKYC_LIVENESS_ATTEMPTS"),
+    ("journey.action", "EKYC_JOURNEY"),
+    ("journey.flow", "EKYC_JOURNEY_FLOW"),
+    ("journey.keep_face", "EKYC_KEEP_FACE"),
 ];
 
 /// The API key itself comes from the environment or a file, never from config.toml.
@@ -460,7 +528,7 @@ fn kind_of(key: &str) -> Kind {
                 | "capture.steady_frames"
                 | "liveness.attempts"
         );
-    if key == "ui.kiosk_mode" || key == "capture.auto_capture" {
+    if key == "ui.kiosk_mode" || key == "capture.auto_capture" || key == "journey.keep_face" {
         Kind::Boolean
     } else if integer {
         Kind::Integer

@@ -10,7 +10,8 @@ use zeroize::Zeroize;
 
 use crate::api::ApiError;
 pub use crate::camera::CaptureTarget;
-use crate::contract::{DocumentType, Lang};
+use crate::contract::{DocumentType, Lang, Secret};
+pub use crate::contract::{KryptonAction, KryptonFlow};
 use crate::imaging::PreparedImage;
 pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
 
@@ -34,6 +35,8 @@ pub enum Guidance {
     },
     /// The back end refused this kiosk's key: staff must fix the configuration.
     KioskNotSetUp,
+    /// AUTH: the customer has no enrolment (never enrolled, deleted or expired): staff.
+    NotEnrolled,
     /// The liveness challenge failed; one more try, with what to do differently.
     ChallengeFailed(ChallengeAdvice),
     /// The challenge failed as many times as allowed: a member of staff must help.
@@ -73,8 +76,12 @@ pub struct ChallengeRecording {
 /// What is on screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
-    /// Product name, language switch, Start.
+    /// Product name, language switch, Start (one button per journey when the kiosk
+    /// offers several).
     Welcome,
+    /// AUTH: who the customer is: their card's QR code shown to the camera (no picture
+    /// kept), or their number typed by staff.
+    Identify,
     /// What is captured, why, how long it is kept; Accept / Decline.
     Consent,
     /// CCCD, passport or driver licence.
@@ -95,6 +102,17 @@ pub enum Screen {
     Guidance(Guidance),
     /// The back end cannot be reached or is broken: Retry, or Cancel to the review.
     BackendUnavailable,
+}
+
+/// One step of a journey before the review, in the order the journey takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Who the customer is (AUTH).
+    Identify,
+    /// CCCD, passport or driver licence (ENROLL).
+    DocumentChoice,
+    /// A picture.
+    Capture(CaptureTarget),
 }
 
 /// One captured image: what is uploaded, and a small preview for the screen.
@@ -150,8 +168,15 @@ impl Drop for Capture {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event {
-    /// Welcome → Start.
+    /// Welcome → Start: the kiosk's first journey.
     Start,
+    /// Welcome → one of the journeys offered (staff's choice at a desk).
+    StartJourney(KryptonAction),
+    /// The customer is identified (AUTH): their number, from their card or typed by staff.
+    Identified(Secret),
+    /// Start over from any screen but Welcome and a submission in flight: everything of
+    /// the customer's wiped.
+    StartOver,
     /// The language switch.
     SetLanguage(Lang),
     /// Consent accepted.
@@ -211,6 +236,14 @@ pub const IDLE_COUNTDOWN: Duration = Duration::from_secs(10);
 pub struct Flow {
     screen: Screen,
     lang: Lang,
+    /// The journeys offered, the first being Start's; never empty.
+    offered: Vec<KryptonAction>,
+    /// Card or face first, for ENROLL.
+    order: KryptonFlow,
+    /// The current customer's journey.
+    action: KryptonAction,
+    /// AUTH: who the customer said they are.
+    customer_id: Option<Secret>,
     document: Option<DocumentType>,
     front: Option<Capture>,
     back: Option<Capture>,
@@ -240,6 +273,7 @@ impl std::fmt::Debug for Flow {
             .debug_struct("Flow")
             .field("screen", &self.screen)
             .field("lang", &self.lang)
+            .field("action", &self.action)
             .field("document", &self.document)
             .finish_non_exhaustive()
     }
@@ -250,6 +284,10 @@ impl Flow {
         Self {
             screen: Screen::Welcome,
             lang,
+            offered: vec![KryptonAction::Enroll],
+            order: KryptonFlow::CardFirst,
+            action: KryptonAction::Enroll,
+            customer_id: None,
             document: None,
             front: None,
             back: None,
@@ -272,6 +310,95 @@ impl Flow {
     pub fn with_challenge(mut self, attempts: u32) -> Self {
         self.challenge_attempts = Some(attempts.max(1));
         self
+    }
+
+    /// The journeys offered (the first is Start's; duplicates dropped) and, for ENROLL,
+    /// whether the card or the face comes first.
+    pub fn with_journeys(mut self, offered: &[KryptonAction], order: KryptonFlow) -> Self {
+        let mut unique = Vec::new();
+        for action in offered {
+            if !unique.contains(action) {
+                unique.push(*action);
+            }
+        }
+        if !unique.is_empty() {
+            self.offered = unique;
+        }
+        self.action = self.offered[0];
+        self.order = order;
+        self
+    }
+
+    /// The journeys offered on the Welcome screen.
+    pub fn offered(&self) -> &[KryptonAction] {
+        &self.offered
+    }
+
+    /// The current customer's journey.
+    pub fn action(&self) -> KryptonAction {
+        self.action
+    }
+
+    /// Card or face first (ENROLL).
+    pub fn order(&self) -> KryptonFlow {
+        self.order
+    }
+
+    /// AUTH: the customer's number, once identified.
+    pub fn customer_id(&self) -> Option<&Secret> {
+        self.customer_id.as_ref()
+    }
+
+    /// The journey's steps before the review, in order: ENROLL the document (choice,
+    /// front, back when it has one) and the selfie, in the configured order; AUTH who the
+    /// customer is, then the selfie; LIVENESS the selfie alone.
+    pub fn steps(&self) -> Vec<Step> {
+        let selfie = Step::Capture(CaptureTarget::Selfie);
+        match self.action {
+            KryptonAction::Enroll => {
+                let mut document = vec![Step::DocumentChoice, Step::Capture(CaptureTarget::Front)];
+                if self.document.is_none_or(DocumentType::has_back) {
+                    document.push(Step::Capture(CaptureTarget::Back));
+                }
+                match self.order {
+                    KryptonFlow::CardFirst => document.into_iter().chain([selfie]).collect(),
+                    KryptonFlow::FaceFirst => [selfie].into_iter().chain(document).collect(),
+                }
+            }
+            KryptonAction::Auth => vec![Step::Identify, selfie],
+            KryptonAction::Liveness => vec![selfie],
+        }
+    }
+
+    fn screen_of(step: Step) -> Screen {
+        match step {
+            Step::Identify => Screen::Identify,
+            Step::DocumentChoice => Screen::DocumentChoice,
+            Step::Capture(target) => Screen::Capture(target),
+        }
+    }
+
+    /// The screen after `step`: the next step's, or the review after the last.
+    fn after(&self, step: Step) -> Screen {
+        let steps = self.steps();
+        steps
+            .iter()
+            .skip_while(|candidate| **candidate != step)
+            .nth(1)
+            .map_or(Screen::Review, |next| Self::screen_of(*next))
+    }
+
+    /// The first step not yet done (or the review when all are).
+    fn first_to_do(&self) -> Screen {
+        let done = |step: &Step| match step {
+            Step::Identify => self.customer_id.is_some(),
+            Step::DocumentChoice => self.document.is_some(),
+            Step::Capture(target) => self.capture(*target).is_some(),
+        };
+        self.steps()
+            .into_iter()
+            .find(|step| !done(step))
+            .map_or(Screen::Review, Self::screen_of)
     }
 
     /// The passed challenge's frames and check, for the current selfie.
@@ -311,12 +438,13 @@ impl Flow {
 
     /// What the review shows and a submission sends, in order.
     pub fn targets(&self) -> Vec<CaptureTarget> {
-        let mut targets = vec![CaptureTarget::Front];
-        if self.document.is_none_or(DocumentType::has_back) {
-            targets.push(CaptureTarget::Back);
-        }
-        targets.push(CaptureTarget::Selfie);
-        targets
+        self.steps()
+            .into_iter()
+            .filter_map(|step| match step {
+                Step::Capture(target) => Some(target),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Seconds left in the "are you still there?" countdown, while it shows.
@@ -360,15 +488,28 @@ impl Flow {
                 Effect::None
             }
             (_, Event::StillHere) => Effect::None,
-            (Screen::Welcome, Event::Start) => self.show(Screen::Consent),
-            (Screen::Consent, Event::Accept) => self.show(Screen::DocumentChoice),
+            (Screen::Welcome, Event::Start) => {
+                self.action = self.offered[0];
+                self.show(Screen::Consent)
+            }
+            (Screen::Welcome, Event::StartJourney(action)) if self.offered.contains(&action) => {
+                self.action = action;
+                self.show(Screen::Consent)
+            }
+            (Screen::Welcome | Screen::Submitting(_), Event::StartOver) => Effect::None,
+            (_, Event::StartOver) => self.reset(),
+            (Screen::Consent, Event::Accept) => self.show(self.first_to_do()),
             (Screen::Consent, Event::Decline) => self.reset(),
+            (Screen::Identify, Event::Identified(customer_id)) if !customer_id.is_empty() => {
+                self.customer_id = Some(customer_id);
+                self.show(self.after(Step::Identify))
+            }
             (Screen::DocumentChoice, Event::ChooseDocument(document)) => {
                 self.document = Some(document);
                 if !document.has_back() {
                     self.back = None;
                 }
-                self.show(Screen::Capture(CaptureTarget::Front))
+                self.show(self.after(Step::DocumentChoice))
             }
             (Screen::Capture(target), Event::Captured(capture)) => {
                 self.pending = Some(capture);
@@ -392,7 +533,7 @@ impl Flow {
                 let next = if self.retaking_from_review {
                     Screen::Review
                 } else {
-                    self.next_after(target)
+                    self.after(Step::Capture(target))
                 };
                 self.retaking_from_review = false;
                 self.show(next)
@@ -445,7 +586,7 @@ impl Flow {
                 let next = if self.retaking_from_review {
                     Screen::Review
                 } else {
-                    self.next_after(CaptureTarget::Selfie)
+                    self.after(Step::Capture(CaptureTarget::Selfie))
                 };
                 self.retaking_from_review = false;
                 self.show(next)
@@ -481,19 +622,6 @@ impl Flow {
         } else {
             // A new document image needs a new back-end session.
             self.document_accepted = false;
-        }
-    }
-
-    fn next_after(&self, target: CaptureTarget) -> Screen {
-        let targets = self.targets();
-        let next = targets
-            .iter()
-            .skip_while(|candidate| **candidate != target)
-            .nth(1)
-            .copied();
-        match next {
-            Some(next) => Screen::Capture(next),
-            None => Screen::Review,
         }
     }
 
@@ -553,6 +681,7 @@ impl Flow {
                 retake,
             },
             ApiError::Unauthorized { .. } => Guidance::KioskNotSetUp,
+            ApiError::NotEnrolled { .. } => Guidance::NotEnrolled,
             ApiError::InvalidImage { .. } | ApiError::InvalidRequest(_) => Guidance::Rejected {
                 message: error.to_string(),
                 retake,
@@ -594,9 +723,11 @@ impl Flow {
                 self.recording = None;
                 self.retaking_from_review = false;
                 self.document_accepted = false;
-                self.show(Screen::Capture(CaptureTarget::Front))
+                // The journey's first picture: the front, or the selfie when it comes
+                // first or alone.
+                self.show(self.first_to_do())
             }
-            Guidance::KioskNotSetUp => self.reset(),
+            Guidance::KioskNotSetUp | Guidance::NotEnrolled => self.reset(),
         }
     }
 
@@ -625,6 +756,8 @@ impl Flow {
         self.failed_challenges = 0;
         self.pending = None;
         self.document = None;
+        self.customer_id = None;
+        self.action = self.offered[0];
         self.retaking_from_review = false;
         self.document_accepted = false;
         self.result.wipe();
@@ -639,6 +772,9 @@ impl Flow {
 fn event_name(event: &Event) -> &'static str {
     match event {
         Event::Start => "Start",
+        Event::StartJourney(_) => "StartJourney",
+        Event::Identified(_) => "Identified",
+        Event::StartOver => "StartOver",
         Event::SetLanguage(_) => "SetLanguage",
         Event::Accept => "Accept",
         Event::Decline => "Decline",

@@ -560,3 +560,176 @@ fn a_selfie_loaded_from_a_file_skips_the_challenge_and_is_never_reported_live() 
         }
     );
 }
+
+// The journeys as data: each one's steps, in order, and where they lead.
+
+mod journeys {
+    use super::*;
+    use ekyc_kiosk::api::Secret;
+    use ekyc_kiosk::flow::{KryptonAction, KryptonFlow, Step};
+
+    fn offering(offered: &[KryptonAction], order: KryptonFlow) -> Kiosk {
+        let mut kiosk = Kiosk::new();
+        kiosk.flow = Flow::new(Lang::En, IDLE, kiosk.now).with_journeys(offered, order);
+        kiosk
+    }
+
+    /// The screens a customer passes from consent to the review, taking every picture.
+    fn walk(kiosk: &mut Kiosk) -> Vec<Screen> {
+        let _ = kiosk.send(Event::Accept);
+        let mut seen = Vec::new();
+        while kiosk.screen() != Screen::Review {
+            seen.push(kiosk.screen());
+            match kiosk.screen() {
+                Screen::DocumentChoice => {
+                    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+                }
+                Screen::Identify => {
+                    let _ = kiosk.send(Event::Identified(Secret::new("079203004512")));
+                }
+                _ => kiosk.take(),
+            }
+            assert!(seen.len() < 10, "no end: {seen:?}");
+        }
+        seen
+    }
+
+    #[test]
+    fn enroll_face_first_takes_the_selfie_before_the_document() {
+        let mut kiosk = offering(&[KryptonAction::Enroll], KryptonFlow::FaceFirst);
+        let _ = kiosk.send(Event::Start);
+        assert_eq!(
+            walk(&mut kiosk),
+            [
+                Screen::Capture(Selfie),
+                Screen::DocumentChoice,
+                Screen::Capture(Front),
+                Screen::Capture(Back),
+            ]
+        );
+        assert_eq!(kiosk.flow.targets(), [Selfie, Front, Back]);
+        assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    }
+
+    #[test]
+    fn enroll_card_first_is_todays_order_and_a_passport_has_no_back() {
+        let mut kiosk = offering(&[KryptonAction::Enroll], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::Start);
+        let _ = kiosk.send(Event::Accept);
+        let _ = kiosk.send(Event::ChooseDocument(DocumentType::Passport));
+        assert_eq!(
+            kiosk.flow.steps(),
+            [
+                Step::DocumentChoice,
+                Step::Capture(Front),
+                Step::Capture(Selfie)
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_identifies_the_customer_then_takes_a_selfie_and_no_card() {
+        let mut kiosk = offering(
+            &[KryptonAction::Enroll, KryptonAction::Auth],
+            KryptonFlow::CardFirst,
+        );
+        let _ = kiosk.send(Event::StartJourney(KryptonAction::Auth));
+        assert_eq!(kiosk.flow.action(), KryptonAction::Auth);
+        assert_eq!(
+            walk(&mut kiosk),
+            [Screen::Identify, Screen::Capture(Selfie)]
+        );
+        assert_eq!(kiosk.flow.targets(), [Selfie]);
+        assert_eq!(
+            kiosk.flow.customer_id().map(Secret::expose),
+            Some("079203004512")
+        );
+        assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    }
+
+    #[test]
+    fn liveness_is_the_selfie_alone() {
+        let mut kiosk = offering(&[KryptonAction::Liveness], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::Start);
+        assert_eq!(walk(&mut kiosk), [Screen::Capture(Selfie)]);
+        assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+    }
+
+    #[test]
+    fn a_journey_not_offered_cannot_be_started() {
+        let mut kiosk = offering(&[KryptonAction::Enroll], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::StartJourney(KryptonAction::Auth));
+        assert_eq!(kiosk.screen(), Screen::Welcome);
+    }
+
+    #[test]
+    fn an_empty_number_does_not_identify_anyone() {
+        let mut kiosk = offering(&[KryptonAction::Auth], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::Start);
+        let _ = kiosk.send(Event::Accept);
+        let _ = kiosk.send(Event::Identified(Secret::new("  ")));
+        assert_eq!(kiosk.screen(), Screen::Identify);
+    }
+
+    #[test]
+    fn a_customer_not_enrolled_is_sent_to_staff_and_everything_is_wiped() {
+        let mut kiosk = offering(
+            &[KryptonAction::Enroll, KryptonAction::Auth],
+            KryptonFlow::CardFirst,
+        );
+        let _ = kiosk.send(Event::StartJourney(KryptonAction::Auth));
+        walk(&mut kiosk);
+        assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
+        let refused = ApiError::NotEnrolled {
+            message: "not enrolled".into(),
+            raw: RawBody::default(),
+        };
+        let _ = kiosk.send(Event::Finished(Err(refused)));
+        assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::NotEnrolled));
+        assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
+        assert_eq!(kiosk.screen(), Screen::Welcome);
+        assert!(kiosk.flow.customer_id().is_none());
+        assert_eq!(
+            kiosk.flow.action(),
+            KryptonAction::Enroll,
+            "Start's journey again"
+        );
+    }
+
+    #[test]
+    fn start_over_wipes_from_any_screen_but_welcome_and_a_submission() {
+        let mut kiosk = offering(&[KryptonAction::Auth], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::Start);
+        let _ = kiosk.send(Event::Accept);
+        let _ = kiosk.send(Event::Identified(Secret::new("42")));
+        assert_eq!(kiosk.send(Event::StartOver), Effect::WipeSession);
+        assert_eq!(kiosk.screen(), Screen::Welcome);
+        assert!(kiosk.flow.customer_id().is_none());
+        assert_eq!(kiosk.send(Event::StartOver), Effect::None);
+    }
+
+    #[test]
+    fn a_complete_auth_session_goes_back_to_the_selfie_not_the_number() {
+        let mut kiosk = offering(&[KryptonAction::Auth], KryptonFlow::CardFirst);
+        let _ = kiosk.send(Event::Start);
+        walk(&mut kiosk);
+        let _ = kiosk.send(Event::Submit);
+        let _ = kiosk.send(Event::Progress(SubmitStep::Face));
+        let mismatch = ApiError::FaceMismatch {
+            result: Box::new(FaceResult {
+                code: "303".into(),
+                is_complete_session: true,
+                ..FaceResult::default()
+            }),
+            raw: RawBody::default(),
+        };
+        let _ = kiosk.send(Event::Finished(Err(mismatch)));
+        assert_eq!(
+            kiosk.screen(),
+            Screen::Guidance(Guidance::RestartFromDocument)
+        );
+        let _ = kiosk.send(Event::FollowGuidance);
+        assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+        assert!(kiosk.flow.customer_id().is_some());
+    }
+}

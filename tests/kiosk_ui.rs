@@ -11,15 +11,17 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
-use ekyc_kiosk::api::{FptClient, FptSettings, Lang, RetryPolicy, Secret};
-use ekyc_kiosk::app::{CaptureSetup, ChallengeSetup, KioskApp, KioskSetup};
+use ekyc_kiosk::api::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secret};
+use ekyc_kiosk::app::{CaptureSetup, ChallengeSetup, JourneySetup, KioskApp, KioskSetup};
 use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
     SourceFactory,
 };
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
 use ekyc_kiosk::face::{FaceDetector, FaceMesh};
-use ekyc_kiosk::flow::{CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, Screen};
+use ekyc_kiosk::flow::{
+    CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, KryptonAction, KryptonFlow, Screen,
+};
 use ekyc_kiosk::liveness::ChallengeThresholds;
 use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
 
@@ -52,17 +54,21 @@ fn kiosk_with(
         api_key,
         auto_capture,
         face_model,
+        None,
         challenge,
     )
 }
 
 /// [`kiosk_with`] on another camera than the demo one.
+/// `journeys`: the journeys offered, with the engine's enrolments in that folder (else
+/// ENROLL alone, no enrolment store).
 fn kiosk_on(
     camera: impl FnOnce(Arc<SceneHint>) -> SourceFactory,
     script: Option<&str>,
     api_key: Option<&str>,
     auto_capture: bool,
     face_model: bool,
+    journeys: Option<(JourneySetup, &std::path::Path)>,
     challenge: Option<DemoFace>,
 ) -> Kiosk {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -70,10 +76,13 @@ fn kiosk_on(
         .enable_all()
         .build()
         .unwrap();
-    let settings = EngineSettings {
+    let mut settings = EngineSettings {
         script: script.map(|text| Script::from_toml(text).unwrap()),
         ..EngineSettings::default()
     };
+    if let Some((_, folder)) = &journeys {
+        settings = common::with_enrolments_in(folder, settings);
+    }
     let engine = runtime
         .block_on(engine::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -102,6 +111,18 @@ fn kiosk_on(
         face_match_threshold: 80.0,
         image_limits: Default::default(),
         client: FptClient::new(client_settings).unwrap(),
+        krypton: Some(
+            KryptonClient::new(
+                engine.base_url(),
+                engine.company_id().clone(),
+                Duration::from_secs(2),
+                Duration::from_secs(60),
+                RetryPolicy::default(),
+            )
+            .unwrap(),
+        ),
+        krypton_only: false,
+        journeys: journeys.map(|(journeys, _)| journeys).unwrap_or_default(),
         engine: Some(engine),
         runtime: runtime.handle().clone(),
         camera: camera(hint.clone()),
@@ -474,7 +495,7 @@ fn a_second_person_on_the_selfie_screen_is_asked_to_step_aside() {
             }) as Box<dyn FrameSource>
         })
     };
-    let mut kiosk = kiosk_on(camera, None, None, true, true, None);
+    let mut kiosk = kiosk_on(camera, None, None, true, true, None, None);
     kiosk.start_with_a_cccd();
     kiosk.take(CaptureTarget::Front);
     kiosk.take(CaptureTarget::Back);
@@ -831,4 +852,225 @@ fn a_kiosk_that_cannot_start_says_out_of_service_and_shows_staff_the_problem() {
     harness.get_by_label("Kiosk này tạm ngừng phục vụ");
     harness.get_by_label(&problem);
     harness.snapshot("out-of-service");
+}
+
+// The journeys: the picker, ENROLL face first, AUTH with the customer read from their
+// card's QR code, LIVENESS.
+
+fn journeys(offered: &[KryptonAction], order: KryptonFlow) -> JourneySetup {
+    JourneySetup {
+        offered: offered.to_vec(),
+        order,
+        keep_face: false,
+    }
+}
+
+fn kiosk_offering(setup: JourneySetup, enrolments: &std::path::Path) -> Kiosk {
+    kiosk_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        Some((setup, enrolments)),
+        None,
+    )
+}
+
+/// Enrols the demo card's holder (its ID number) with `selfie`'s face, through an engine
+/// of its own on the same enrolment store.
+fn enrol_demo_customer(folder: &std::path::Path, selfie: ekyc_kiosk::api::PreparedImage) {
+    use ekyc_kiosk::api::{DocumentType, OcrRequest};
+    use ekyc_kiosk::verification::{Journey, Verification};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = common::start_engine(common::with_enrolments_in(
+            folder,
+            EngineSettings::default(),
+        ))
+        .await;
+        let krypton = KryptonClient::new(
+            engine.base_url(),
+            engine.company_id().clone(),
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        let journey = Journey {
+            action: KryptonAction::Enroll,
+            flow: KryptonFlow::CardFirst,
+            model: ekyc_kiosk::contract::LivenessModel::Passive,
+            customer_id: Some(Secret::new(DEMO_ID)),
+        };
+        let mut verification =
+            Verification::for_journey(common::client_for(&engine), Some(&krypton), &journey, false)
+                .unwrap();
+        let document = OcrRequest::both_sides(DocumentType::Idr, common::front(), None);
+        let result = verification
+            .run(Some(document), &[selfie], &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(result.enrolled, Some(true), "{result:?}");
+        engine.stop().await;
+    });
+}
+
+impl Kiosk {
+    /// Welcome → `journey` → consent accepted.
+    fn start_journey(&mut self, journey: &str) {
+        self.harness.run_steps(2);
+        self.click(journey);
+        self.click("I agree");
+    }
+}
+
+#[test]
+fn the_welcome_screen_offers_each_journey_configured() {
+    let folder = tempfile::tempdir().unwrap();
+    let all = [
+        KryptonAction::Enroll,
+        KryptonAction::Auth,
+        KryptonAction::Liveness,
+    ];
+    let mut kiosk = kiosk_offering(journeys(&all, KryptonFlow::CardFirst), folder.path());
+    kiosk.wait_for_running_camera();
+    for label in ["New customer", "Returning customer", "Liveness check"] {
+        kiosk.harness.get_by_role_and_label(Role::Button, label);
+    }
+    assert!(kiosk
+        .harness
+        .query_by_role_and_label(Role::Button, "Start")
+        .is_none());
+    kiosk.harness.snapshot("welcome-journeys-en");
+    kiosk.click("Tiếng Việt");
+    kiosk
+        .harness
+        .get_by_role_and_label(Role::Button, "Khách hàng đã đăng ký");
+}
+
+#[test]
+fn enroll_face_first_takes_the_selfie_then_the_card_and_reaches_a_result() {
+    let folder = tempfile::tempdir().unwrap();
+    let setup = journeys(&[KryptonAction::Enroll], KryptonFlow::FaceFirst);
+    let mut kiosk = kiosk_offering(setup, folder.path());
+    kiosk.start_journey("Start");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.take(CaptureTarget::Selfie);
+    assert_eq!(kiosk.screen(), Screen::DocumentChoice);
+    kiosk.click("Chip ID card (CCCD)");
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    kiosk.harness.get_by_label(DEMO_ID);
+}
+
+#[test]
+fn auth_reads_the_number_from_the_card_and_matches_the_enrolled_face() {
+    let folder = tempfile::tempdir().unwrap();
+    enrol_demo_customer(folder.path(), common::selfie());
+    let setup = journeys(
+        &[KryptonAction::Enroll, KryptonAction::Auth],
+        KryptonFlow::CardFirst,
+    );
+    let mut kiosk = kiosk_offering(setup, folder.path());
+    kiosk.start_journey("Returning customer");
+    assert_eq!(kiosk.screen(), Screen::Identify);
+    // The demo camera holds up the demo card: its QR code names the customer.
+    kiosk.wait_for("the card's number read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    assert_eq!(
+        kiosk
+            .harness
+            .state()
+            .flow()
+            .customer_id()
+            .map(Secret::expose),
+        Some(DEMO_ID)
+    );
+    assert!(
+        kiosk
+            .harness
+            .state()
+            .flow()
+            .capture(CaptureTarget::Front)
+            .is_none(),
+        "no card picture"
+    );
+    kiosk.take(CaptureTarget::Selfie);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    let result = kiosk.harness.state().flow().result().clone();
+    assert_eq!(result.face_match.unwrap().is_match, Some(true));
+    assert!(result.fields.is_empty());
+    assert!(kiosk.shows("Matches the registered customer"));
+    kiosk.harness.snapshot("result-auth-en");
+}
+
+#[test]
+fn auth_with_another_persons_face_is_asked_to_retake_the_selfie() {
+    let folder = tempfile::tempdir().unwrap();
+    let stranger = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/face-match/grace-hopper-face.png"),
+    )
+    .unwrap();
+    enrol_demo_customer_as(folder.path(), common::prepared(&stranger, "stranger.png"));
+    let setup = journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst);
+    let mut kiosk = kiosk_offering(setup, folder.path());
+    kiosk.start_journey("Start");
+    // Staff type the number instead.
+    for digit in DEMO_ID.chars() {
+        kiosk.click(&digit.to_string());
+    }
+    kiosk.click("OK");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.take(CaptureTarget::Selfie);
+    kiosk.submit_and_wait();
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::FaceMismatchRetakeSelfie)
+    );
+}
+
+/// The demo card's number enrolled with someone else's face: a stranger's enrolment
+/// that the demo camera's face must not pass.
+fn enrol_demo_customer_as(folder: &std::path::Path, face: ekyc_kiosk::api::PreparedImage) {
+    use ekyc_kiosk::engine::enrolments::{EnrolmentStore, FileEnrolments};
+    use ekyc_kiosk::face::{FaceDetector, FaceMatcher};
+    let image = image::load_from_memory(&face.jpeg).unwrap().to_rgb8();
+    let detector = FaceDetector::load(None).unwrap();
+    let found = detector.detect(&image).unwrap();
+    let matcher = FaceMatcher::shared().unwrap();
+    let template = matcher.embed_face(&image, &found[0]);
+    let store = FileEnrolments::open(
+        &folder.join("enrolments.redb"),
+        &folder.join("enrolment.key"),
+        Duration::from_secs(86_400),
+    )
+    .unwrap();
+    store
+        .enrol(store.customer_hash(DEMO_ID), &template)
+        .unwrap();
+}
+
+#[test]
+fn liveness_only_takes_a_selfie_and_says_only_liveness_was_checked() {
+    let folder = tempfile::tempdir().unwrap();
+    let setup = journeys(&[KryptonAction::Liveness], KryptonFlow::CardFirst);
+    let mut kiosk = kiosk_offering(setup, folder.path());
+    kiosk.start_journey("Start");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.take(CaptureTarget::Selfie);
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    assert!(kiosk.shows("Only liveness was checked"));
+    assert!(kiosk
+        .harness
+        .query_by_label_contains("Face match")
+        .is_none());
 }

@@ -267,7 +267,8 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 /// not an internal message.
 #[test]
 fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
-    use ekyc_kiosk::app::submission::Submission;
+    use ekyc_kiosk::app::submission::{KioskJourney, Submission, Verifier};
+    use ekyc_kiosk::contract::{KryptonAction, KryptonFlow, LivenessModel};
     use ekyc_kiosk::flow::Event;
     use std::sync::{mpsc, Arc};
 
@@ -277,9 +278,21 @@ fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
     let report = Arc::new(move |generation: u64, event: Event| {
         let _ = sender.send((generation, event));
     });
-    let mut submission = Submission::new(runtime.handle().clone(), client_for(&engine), report);
+    let verifier = Verifier {
+        client: client_for(&engine),
+        krypton: None,
+        krypton_only: false,
+        model: LivenessModel::Passive,
+        keep_face: false,
+    };
+    let mut submission = Submission::new(runtime.handle().clone(), verifier, report);
     let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
-    submission.resubmit_selfie(request, vec![selfie()]);
+    let journey = KioskJourney {
+        action: KryptonAction::Enroll,
+        order: KryptonFlow::CardFirst,
+        customer_id: None,
+    };
+    submission.resubmit_selfie(journey, Some(request), vec![selfie()]);
     let mut names = Vec::new();
     let finished = loop {
         let (_, event) = events

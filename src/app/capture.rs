@@ -44,7 +44,21 @@ pub(super) struct CapturePipeline {
     challenge: Option<ChallengeRun>,
     /// Counts the challenges run: a late verdict of an earlier one is ignored.
     challenge_serial: u64,
+    /// The identify screen's card reading: when it showed, when a frame was last read,
+    /// and whether a reading is in flight.
+    scan: Option<CardScan>,
 }
+
+/// Reading the card's QR code from the preview, a frame at a time.
+struct CardScan {
+    since: Instant,
+    last: Option<Instant>,
+    in_flight: Arc<AtomicBool>,
+}
+
+/// How often the identify screen reads a frame: often enough to feel instant, rarely
+/// enough to leave the kiosk's two cores for the preview.
+const SCAN_EVERY: Duration = Duration::from_millis(300);
 
 impl CapturePipeline {
     /// Starts the camera (from `source`) and the analysis threads; both ask `ctx` for
@@ -91,6 +105,7 @@ impl CapturePipeline {
             challenge_setup: setup.challenge.clone(),
             challenge: None,
             challenge_serial: 0,
+            scan: None,
         })
     }
 
@@ -229,6 +244,42 @@ impl CapturePipeline {
         });
     }
 
+    /// The identify screen: the newest frame's QR code read off the UI thread, one frame
+    /// at a time. A card's number becomes [`Message::Identified`]; the frame is dropped
+    /// either way (no picture of the card is kept).
+    fn scan_for_card(&mut self, now: Instant) {
+        let scan = self.scan.get_or_insert_with(|| CardScan {
+            since: now,
+            last: None,
+            in_flight: Arc::new(AtomicBool::new(false)),
+        });
+        if scan.in_flight.load(Ordering::Acquire)
+            || scan
+                .last
+                .is_some_and(|last| now.duration_since(last) < SCAN_EVERY)
+        {
+            return;
+        }
+        let since = scan.since;
+        let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) else {
+            return;
+        };
+        scan.last = Some(now);
+        scan.in_flight.store(true, Ordering::Release);
+        let (in_flight, sender) = (scan.in_flight.clone(), self.sender.clone());
+        self.runtime.spawn_blocking(move || {
+            let card = crate::verify::find_cccd_qr(&DynamicImage::ImageRgb8(frame.image.clone()));
+            drop(frame);
+            if let Some(card) = card {
+                tracing::info!("identify: the card's QR code was read");
+                let _ = sender.send(Message::Identified(crate::contract::Secret::new(
+                    card.id.as_str(),
+                )));
+            }
+            in_flight.store(false, Ordering::Release);
+        });
+    }
+
     /// When the capture screen for `target` appeared (now, if it is not showing).
     fn screen_since(&self, target: CaptureTarget) -> Instant {
         match self.capture_screen {
@@ -240,6 +291,11 @@ impl CapturePipeline {
     /// Follows the frame analysis on a capture screen: the guide drawn over the preview,
     /// and the automatic picture when every gate held long enough.
     pub(super) fn follow(&mut self, ctx: &egui::Context, flow: &Flow, now: Instant) {
+        if *flow.screen() == Screen::Identify {
+            self.scan_for_card(now);
+        } else {
+            self.scan = None;
+        }
         if *flow.screen() == Screen::Challenge {
             self.follow_challenge(ctx, now);
         } else {
@@ -366,6 +422,8 @@ impl CapturePipeline {
         let target = match flow.screen() {
             Screen::Capture(target) => Some(*target),
             Screen::Challenge => Some(CaptureTarget::Selfie),
+            // The card's front, shown for its QR code.
+            Screen::Identify => Some(CaptureTarget::Front),
             _ => None,
         };
         self.preview_visible

@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions};
+use zeroize::Zeroize;
 
-use crate::api::{FptClient, OcrRequest};
+use crate::api::{FptClient, KryptonClient, OcrRequest};
 use crate::camera::{CameraStatus, SceneHint, SourceFactory};
 use crate::config::{CaptureConfig, LivenessConfig, LivenessModel};
-use crate::contract::Lang;
+use crate::contract::{KryptonAction, KryptonFlow, Lang, Secret};
 use crate::engine::EngineHandle;
 use crate::face::{FaceDetector, FaceMesh};
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
@@ -43,12 +44,41 @@ pub struct KioskSetup {
     pub face_match_threshold: f32,
     pub image_limits: ImageLimits,
     pub client: FptClient,
+    /// Opens Krypton sessions (AUTH, LIVENESS, ENROLL keeping the face); `None` with an
+    /// FPT.AI back end, which then offers ENROLL only.
+    pub krypton: Option<KryptonClient>,
+    /// Every verification goes through a Krypton session (`backend = "krypton"`).
+    pub krypton_only: bool,
+    /// The journeys offered (`[journey]`).
+    pub journeys: JourneySetup,
     /// The in-process engine, when the back end is local (kept alive here).
     pub engine: Option<EngineHandle>,
     pub runtime: tokio::runtime::Handle,
     pub camera: SourceFactory,
     pub hint: Arc<SceneHint>,
     pub capture: CaptureSetup,
+}
+
+/// The journeys this kiosk offers (`[journey]`).
+#[derive(Debug, Clone)]
+pub struct JourneySetup {
+    /// The first is Start's; more than one puts a choice on the Welcome screen.
+    pub offered: Vec<KryptonAction>,
+    /// ENROLL: card or face first.
+    pub order: KryptonFlow,
+    /// ENROLL: keep the face for a later AUTH, under the card's ID number (read from its
+    /// QR code on this machine).
+    pub keep_face: bool,
+}
+
+impl Default for JourneySetup {
+    fn default() -> Self {
+        Self {
+            offered: vec![KryptonAction::Enroll],
+            order: KryptonFlow::CardFirst,
+            keep_face: false,
+        }
+    }
 }
 
 /// The capture screens' gates and auto-capture.
@@ -114,6 +144,8 @@ enum Message {
     CaptureFailed(String),
     /// A report from the submission worker.
     Submission { generation: u64, event: Event },
+    /// The customer's card was read on the identify screen: their ID number.
+    Identified(Secret),
     /// The verdict of the liveness challenge numbered `serial`.
     ChallengeDone {
         serial: u64,
@@ -141,6 +173,8 @@ pub struct KioskApp {
     notice: Option<String>,
     submission: Submission,
     messages: Receiver<Message>,
+    /// The identify screen's number, as typed (zeroed at the wipe).
+    keypad: zeroize::Zeroizing<String>,
     _engine: Option<EngineHandle>,
 }
 
@@ -164,10 +198,29 @@ impl KioskApp {
             let _ = report_sender.send(Message::Submission { generation, event });
             report_ctx.request_repaint();
         });
-        let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now());
-        if let Some(attempts) = setup.capture.challenge.attempts {
-            flow = flow.with_challenge(attempts);
+        let mut offered = setup.journeys.offered.clone();
+        if setup.krypton.is_none() {
+            // FPT.AI has no AUTH and no separate liveness session, and keeps no face.
+            if offered
+                .iter()
+                .any(|action| *action != KryptonAction::Enroll)
+            {
+                tracing::warn!(
+                    "journeys AUTH and LIVENESS need a back end that speaks Krypton v3 (the \
+                     local engine, or backend = \"krypton\"): this kiosk offers ENROLL only"
+                );
+            }
+            offered = vec![KryptonAction::Enroll];
         }
+        let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now())
+            .with_journeys(&offered, setup.journeys.order);
+        let model = match setup.capture.challenge.attempts {
+            Some(attempts) => {
+                flow = flow.with_challenge(attempts);
+                LivenessModel::Gaze
+            }
+            None => LivenessModel::Passive,
+        };
         Ok(Self {
             flow,
             kiosk_mode: setup.kiosk_mode,
@@ -175,12 +228,23 @@ impl KioskApp {
             score_threshold: setup.score_threshold,
             face_match_threshold: setup.face_match_threshold,
             backend_is_local: setup.engine.is_some(),
-            submission: Submission::new(setup.runtime, setup.client, report),
+            submission: Submission::new(
+                setup.runtime,
+                submission::Verifier {
+                    client: setup.client,
+                    krypton: setup.krypton,
+                    krypton_only: setup.krypton_only,
+                    model,
+                    keep_face: setup.journeys.keep_face,
+                },
+                report,
+            ),
             capture,
             thumbnails: HashMap::new(),
             pending_texture: None,
             notice: None,
             messages,
+            keypad: zeroize::Zeroizing::new(String::new()),
             _engine: setup.engine,
         })
     }
@@ -211,7 +275,28 @@ impl KioskApp {
             Action::TakePicture => self.capture.take_picture(&self.flow),
             Action::LoadFromFile => self.capture.load_from_file(ctx, self.flow.lang()),
             Action::RetryCamera => self.capture.retry_camera(),
+            Action::Keypad(key) => self.keypad_key(key, now),
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    fn keypad_key(&mut self, key: ui::identify::Key, now: Instant) {
+        use ui::identify::{Key, MAX_DIGITS};
+        match key {
+            Key::Digit(digit) if self.keypad.len() < MAX_DIGITS && digit < 10 => {
+                self.keypad.push(char::from(b'0' + digit));
+            }
+            Key::Digit(_) => {}
+            Key::Erase => {
+                self.keypad.pop();
+            }
+            Key::Done if !self.keypad.is_empty() => {
+                let typed = Secret::new(self.keypad.as_str());
+                self.keypad.zeroize();
+                let effect = self.flow.handle(Event::Identified(typed), now);
+                self.apply_effect(effect);
+            }
+            Key::Done => {}
         }
     }
 
@@ -220,16 +305,19 @@ impl KioskApp {
             Effect::None => {}
             Effect::StartSubmission => {
                 if let Some((request, selfies)) = self.submission_content() {
-                    self.submission.start(request, selfies);
+                    let journey = self.journey();
+                    self.submission.start(journey, request, selfies);
                 }
             }
             Effect::ResubmitSelfie => {
                 if let Some((request, selfies)) = self.submission_content() {
-                    self.submission.resubmit_selfie(request, selfies);
+                    let journey = self.journey();
+                    self.submission.resubmit_selfie(journey, request, selfies);
                 }
             }
             Effect::CancelSubmission => self.submission.cancel(),
             Effect::WipeSession => {
+                self.keypad.zeroize();
                 self.submission.wipe();
                 self.thumbnails.clear();
                 self.pending_texture = None;
@@ -238,21 +326,34 @@ impl KioskApp {
         }
     }
 
-    /// What a submission sends: the document's sides, and the selfie followed by the
-    /// challenge's frames, once all are taken.
-    fn submission_content(&self) -> Option<(OcrRequest, Vec<PreparedImage>)> {
-        let document = self.flow.document()?;
-        let front = self.flow.capture(CaptureTarget::Front)?;
+    /// The current customer's journey, for the submission.
+    fn journey(&self) -> submission::KioskJourney {
+        submission::KioskJourney {
+            action: self.flow.action(),
+            order: self.flow.order(),
+            customer_id: self.flow.customer_id().cloned(),
+        }
+    }
+
+    /// What a submission sends: the document's sides (ENROLL), and the selfie followed by
+    /// the challenge's frames, once all are taken.
+    fn submission_content(&self) -> Option<(Option<OcrRequest>, Vec<PreparedImage>)> {
         let selfie = self.flow.capture(CaptureTarget::Selfie)?;
-        let back = self
-            .flow
-            .capture(CaptureTarget::Back)
-            .filter(|_| document.has_back());
-        let request = OcrRequest::both_sides(
-            document,
-            front.upload.clone(),
-            back.map(|back| back.upload.clone()),
-        );
+        let request = if self.flow.action() == KryptonAction::Enroll {
+            let document = self.flow.document()?;
+            let front = self.flow.capture(CaptureTarget::Front)?;
+            let back = self
+                .flow
+                .capture(CaptureTarget::Back)
+                .filter(|_| document.has_back());
+            Some(OcrRequest::both_sides(
+                document,
+                front.upload.clone(),
+                back.map(|back| back.upload.clone()),
+            ))
+        } else {
+            None
+        };
         let mut selfies = vec![selfie.upload.clone()];
         if let Some(recording) = self.flow.recording() {
             selfies.extend(recording.frames.iter().cloned());
@@ -268,6 +369,9 @@ impl KioskApp {
                 Message::CaptureFailed(reason) => {
                     self.notice = Some(reason);
                     Effect::None
+                }
+                Message::Identified(customer_id) => {
+                    self.flow.handle(Event::Identified(customer_id), now)
                 }
                 Message::Submission { generation, event }
                     if generation == self.submission.generation() =>
@@ -459,6 +563,7 @@ impl eframe::App for KioskApp {
                 guide: self.capture.guide(),
                 challenge_dot: self.capture.challenge_dot(Instant::now()),
                 staff_mode: self.staff_mode,
+                keypad: self.keypad.as_str(),
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff_mode);
@@ -467,6 +572,7 @@ impl eframe::App for KioskApp {
             egui::CentralPanel::default().show(ui, |ui| {
                 let action = match &screen {
                     Screen::Welcome => ui::welcome::welcome_ui(ui, &view),
+                    Screen::Identify => ui::identify::identify_ui(ui, &view),
                     Screen::Consent => ui::consent::consent_ui(ui, &view),
                     Screen::DocumentChoice => ui::document_choice::document_choice_ui(ui, &view),
                     Screen::Capture(target) => ui::capture::capture_ui(ui, &view, *target),

@@ -7,10 +7,68 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
-use crate::api::{FptClient, OcrRequest};
+use crate::api::{ApiError, FptClient, KryptonClient, OcrRequest};
+use crate::contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
 use crate::flow::Event;
 use crate::imaging::PreparedImage;
-use crate::verification::{SubmitStep, Verification};
+use crate::verification::{Journey, SubmitStep, Verification};
+
+/// How verifications reach the back end.
+pub struct Verifier {
+    pub client: FptClient,
+    /// `None`: an FPT.AI back end (ENROLL only).
+    pub krypton: Option<KryptonClient>,
+    pub krypton_only: bool,
+    /// The liveness model sent with a Krypton session.
+    pub model: LivenessModel,
+    /// ENROLL keeps the face under the card's ID number.
+    pub keep_face: bool,
+}
+
+/// The current customer's journey, as the flow knows it.
+#[derive(Debug, Clone)]
+pub struct KioskJourney {
+    pub action: KryptonAction,
+    pub order: KryptonFlow,
+    /// AUTH: who the customer said they are.
+    pub customer_id: Option<Secret>,
+}
+
+impl Verifier {
+    /// A verification of `journey`. ENROLL keeping the face finds the customer's number
+    /// on the card's own QR code (read here, from the front's upload); a card without one
+    /// is enrolled without keeping the face, and the result says so.
+    fn verification(
+        &self,
+        journey: &KioskJourney,
+        request: Option<&OcrRequest>,
+    ) -> Result<Verification, ApiError> {
+        let customer_id = match journey.action {
+            KryptonAction::Enroll if self.keep_face => request.and_then(card_number),
+            KryptonAction::Enroll | KryptonAction::Liveness => None,
+            KryptonAction::Auth => journey.customer_id.clone(),
+        };
+        let journey = Journey {
+            action: journey.action,
+            flow: journey.order,
+            model: self.model,
+            customer_id,
+        };
+        Verification::for_journey(
+            self.client.clone(),
+            self.krypton.as_ref(),
+            &journey,
+            self.krypton_only,
+        )
+    }
+}
+
+/// The ID number on the front's QR code.
+fn card_number(request: &OcrRequest) -> Option<Secret> {
+    let front = request.images.first()?;
+    let image = image::load_from_memory(&front.jpeg).ok()?;
+    crate::verify::find_cccd_qr(&image).map(|qr| Secret::new(qr.id.as_str()))
+}
 
 /// Where reports go: the generation they belong to, and the event for the flow.
 pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
@@ -18,7 +76,7 @@ pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
 /// One customer's submissions.
 pub struct Submission {
     runtime: Handle,
-    client: FptClient,
+    verifier: Arc<Verifier>,
     report: Report,
     generation: u64,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -29,10 +87,10 @@ pub struct Submission {
 }
 
 impl Submission {
-    pub fn new(runtime: Handle, client: FptClient, report: Report) -> Self {
+    pub fn new(runtime: Handle, verifier: Verifier, report: Report) -> Self {
         Self {
             runtime,
-            client,
+            verifier: Arc::new(verifier),
             report,
             generation: 0,
             task: None,
@@ -47,20 +105,40 @@ impl Submission {
 
     /// Everything, in a new back-end session. `selfies`: the selfie, then the liveness
     /// challenge's frames.
-    pub fn start(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>) {
-        self.spawn(request, selfies, false);
+    pub fn start(
+        &mut self,
+        journey: KioskJourney,
+        request: Option<OcrRequest>,
+        selfies: Vec<PreparedImage>,
+    ) {
+        self.spawn(journey, request, selfies, false);
     }
 
     /// Only the selfie, in the session that already read the document. Should that
     /// session be gone, everything goes again in a new one rather than the customer
     /// meeting an internal error.
-    pub fn resubmit_selfie(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>) {
-        self.spawn(request, selfies, true);
+    pub fn resubmit_selfie(
+        &mut self,
+        journey: KioskJourney,
+        request: Option<OcrRequest>,
+        selfies: Vec<PreparedImage>,
+    ) {
+        self.spawn(journey, request, selfies, true);
     }
 
-    fn spawn(&mut self, request: OcrRequest, selfies: Vec<PreparedImage>, selfie_only: bool) {
+    fn spawn(
+        &mut self,
+        journey: KioskJourney,
+        request: Option<OcrRequest>,
+        selfies: Vec<PreparedImage>,
+        selfie_only: bool,
+    ) {
         let generation = self.next_generation();
-        let (client, report, kept) = (self.client.clone(), self.report.clone(), self.kept.clone());
+        let (verifier, report, kept) = (
+            self.verifier.clone(),
+            self.report.clone(),
+            self.kept.clone(),
+        );
         self.task = Some(self.runtime.spawn(async move {
             let progress = {
                 let report = report.clone();
@@ -76,8 +154,29 @@ impl Submission {
                     if selfie_only {
                         tracing::warn!("no session kept for the selfie: sending everything again");
                     }
-                    let verification = kept.insert(Verification::new(client));
-                    verification.run(Some(request), &selfies, &progress).await
+                    // Reading the card's number for the enrolment is CPU work.
+                    let made = {
+                        let (verifier, journey, request) =
+                            (verifier.clone(), journey.clone(), request.clone());
+                        tokio::task::spawn_blocking(move || {
+                            verifier.verification(&journey, request.as_ref())
+                        })
+                        .await
+                    };
+                    match made {
+                        Ok(Ok(verification)) => {
+                            let verification = kept.insert(verification);
+                            verification.run(request, &selfies, &progress).await
+                        }
+                        Ok(Err(error)) => Err(crate::verification::Failure {
+                            step: SubmitStep::Session,
+                            error,
+                        }),
+                        Err(_) => Err(crate::verification::Failure {
+                            step: SubmitStep::Session,
+                            error: ApiError::Internal("preparing the verification".into()),
+                        }),
+                    }
                 }
             };
             report(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::out_of_service::OutOfService;
-use crate::app::{CaptureSetup, KioskApp, KioskSetup, APP_ID};
+use crate::app::{CaptureSetup, JourneySetup, KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
 use crate::config::LoadedConfig;
 use crate::verification::Backend;
@@ -99,6 +99,13 @@ pub async fn setup(
         face_match_threshold: config.ui.face_match_threshold as f32,
         image_limits: loaded.image_limits(),
         client: backend.client,
+        krypton: backend.krypton,
+        krypton_only: backend.krypton_only,
+        journeys: JourneySetup {
+            offered: config.journey.offered(),
+            order: config.journey.flow,
+            keep_face: config.journey.keep_face,
+        },
         engine: backend.engine,
         runtime,
         camera: camera_source(&config.camera.device, hint.clone()),

@@ -346,19 +346,24 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
             return ExitCode::from(4);
         }
     };
-    // stdout, for the operator and for scripts that wait for it; the log has it too.
-    println!("local engine listening on {}", handle.base_url());
-    if handle.key_was_generated() {
-        println!(
-            "API key for this run (none was configured): {}",
-            handle.api_key().expose()
-        );
-    }
+    // stdout, for the operator and for scripts that wait for it; the log has it too. A
+    // reader that stopped reading (closed the pipe) must not stop the engine.
+    let say = |line: String| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{line}");
+    };
+    say(format!("local engine listening on {}", handle.base_url()));
     if handle.company_id_was_generated() {
-        println!(
+        say(format!(
             "Krypton company id for this run (engine.company_id_file is not set): {}",
             handle.company_id().expose()
-        );
+        ));
+    }
+    if handle.key_was_generated() {
+        say(format!(
+            "API key for this run (none was configured): {}",
+            handle.api_key().expose()
+        ));
     }
     if !handle.address().ip().is_loopback() {
         tracing::warn!(
@@ -367,7 +372,7 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
         );
     }
     wait_for_stop_signal().await;
-    println!("stopping");
+    say("stopping".into());
     handle.stop().await;
     ExitCode::SUCCESS
 }

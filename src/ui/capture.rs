@@ -158,7 +158,7 @@ fn guide_line_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) {
 }
 
 /// Says the camera is missing; true when "Try again" was pressed.
-fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> bool {
+pub fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> bool {
     ui.allocate_ui(Vec2::new(ui.available_width(), height), |ui| {
         ui.vertical_centered(|ui| {
             ui.add_space(height * 0.2);
@@ -188,7 +188,7 @@ fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> bool {
 
 /// The picture, scaled to fit `height`, with the card outline or face oval over it (green
 /// when every gate holds), what the analysis found, and the countdown.
-fn preview_ui(
+pub fn preview_ui(
     ui: &mut egui::Ui,
     texture: &TextureHandle,
     height: f32,

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::{paragraph, primary_button, secondary_button, text_with, title, Action, View};
-use crate::flow::{ChallengeAdvice, Event, Guidance};
+use crate::flow::{ChallengeAdvice, Event, Guidance, KryptonAction};
 
 pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Option<Action> {
     let (message, button) = match guidance {
@@ -12,6 +12,10 @@ pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Optio
         Guidance::FaceMismatchRetakeSelfie => {
             (view.text("guidance-face-mismatch"), "guidance-retake")
         }
+        Guidance::RestartFromDocument if view.flow.action() != KryptonAction::Enroll => (
+            view.text("guidance-restart-selfie"),
+            "guidance-restart-button",
+        ),
         Guidance::RestartFromDocument => (view.text("guidance-restart"), "guidance-restart-button"),
         Guidance::OnlyOnePerson => (view.text("guidance-one-person"), "guidance-retake"),
         Guidance::Rejected { message, .. } => (
@@ -23,6 +27,7 @@ pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Optio
             "guidance-retake",
         ),
         Guidance::KioskNotSetUp => (view.text("guidance-kiosk-not-set-up"), "guidance-ok"),
+        Guidance::NotEnrolled => (view.text("guidance-not-enrolled"), "guidance-ok"),
         Guidance::ChallengeFailed(advice) => {
             let advice = match advice {
                 ChallengeAdvice::KeepFaceInFrame => "challenge-keep-face-in-frame",

@@ -6,6 +6,7 @@ pub mod challenge;
 pub mod consent;
 pub mod document_choice;
 pub mod guidance;
+pub mod identify;
 pub mod idle;
 pub mod result;
 pub mod review;
@@ -39,6 +40,8 @@ pub enum Action {
     LoadFromFile,
     /// Try to reopen the camera now.
     RetryCamera,
+    /// A key of the identify screen's keypad.
+    Keypad(identify::Key),
     /// Leave the kiosk (staff mode only).
     Quit,
 }
@@ -66,6 +69,8 @@ pub struct View<'a> {
     pub challenge_dot: Option<[f32; 2]>,
     /// Staff mode: "Load from file" is offered for the selfie too.
     pub staff_mode: bool,
+    /// The identify screen's number, as typed.
+    pub keypad: &'a str,
 }
 
 impl View<'_> {

@@ -7,7 +7,7 @@ use egui::{Color32, RichText};
 
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, View};
-use crate::contract::OcrField;
+use crate::contract::{KryptonAction, OcrField};
 use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
 use crate::verify::{Agreement, FieldAgreement, Proof};
 
@@ -27,49 +27,62 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let result = view.flow.result();
     ui.vertical_centered(|ui| {
         title(ui, &view.text("result-title"));
-        verdict_ui(ui, view, result.verdict());
+        verdict_ui(ui, view, result);
         ui.add_space(12.0);
     });
-    // The full width: shrunk to its content, the area kept a first frame's narrower width
-    // and clipped the card column once the cross-check arrived.
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, true])
-        // Below it: liveness with its evidence (two lines), face match, Finish.
-        .max_height(ui.available_height() - super::BUTTON_HEIGHT - 262.0)
-        .show(ui, |ui| {
-            // Rows of read-only text need no touch-sized height; the buttons keep theirs.
-            ui.spacing_mut().interact_size.y = 32.0;
-            egui::Grid::new("ocr-fields")
-                .num_columns(4)
-                .spacing([24.0, 12.0])
-                .striped(true)
-                .show(ui, |ui| {
-                    for id in [
-                        "result-field",
-                        "result-value",
-                        "result-score",
-                        "result-card",
-                    ] {
-                        ui.label(RichText::new(view.text(id)).strong());
-                    }
-                    ui.end_row();
-                    for field in &result.fields {
-                        ui.label(field_label(view, field));
-                        // Long values (an address) wrap, so the card column stays on screen.
-                        ui.scope(|ui| {
-                            ui.set_max_width(440.0);
-                            ui.add(egui::Label::new(RichText::new(&field.value).size(25.0)).wrap());
-                        });
-                        score_ui(ui, view, field.score);
-                        let agreement = result
-                            .cross_check
-                            .iter()
-                            .find(|agreement| agreement.key == field.key.as_str());
-                        card_ui(ui, view, agreement);
+    let action_kind = result.action.unwrap_or(KryptonAction::Enroll);
+    if action_kind != KryptonAction::Enroll {
+        // AUTH and LIVENESS read no document: what was checked instead, in words.
+        let about = match action_kind {
+            KryptonAction::Auth => "result-auth-about",
+            _ => "result-liveness-about",
+        };
+        ui.vertical_centered(|ui| super::paragraph(ui, &view.text(about)));
+        ui.add_space(16.0);
+    } else {
+        // The full width: shrunk to its content, the area kept a first frame's narrower width
+        // and clipped the card column once the cross-check arrived.
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, true])
+            // Below it: liveness with its evidence (two lines), face match, Finish.
+            .max_height(ui.available_height() - super::BUTTON_HEIGHT - 262.0)
+            .show(ui, |ui| {
+                // Rows of read-only text need no touch-sized height; the buttons keep theirs.
+                ui.spacing_mut().interact_size.y = 32.0;
+                egui::Grid::new("ocr-fields")
+                    .num_columns(4)
+                    .spacing([24.0, 12.0])
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for id in [
+                            "result-field",
+                            "result-value",
+                            "result-score",
+                            "result-card",
+                        ] {
+                            ui.label(RichText::new(view.text(id)).strong());
+                        }
                         ui.end_row();
-                    }
-                });
-        });
+                        for field in &result.fields {
+                            ui.label(field_label(view, field));
+                            // Long values (an address) wrap, so the card column stays on screen.
+                            ui.scope(|ui| {
+                                ui.set_max_width(440.0);
+                                ui.add(
+                                    egui::Label::new(RichText::new(&field.value).size(25.0)).wrap(),
+                                );
+                            });
+                            score_ui(ui, view, field.score);
+                            let agreement = result
+                                .cross_check
+                                .iter()
+                                .find(|agreement| agreement.key == field.key.as_str());
+                            card_ui(ui, view, agreement);
+                            ui.end_row();
+                        }
+                    });
+            });
+    }
     ui.add_space(8.0);
     let not_evaluated = view.text("result-not-evaluated");
     let liveness = match result.is_live() {
@@ -82,9 +95,14 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let face_match = result.face_match.as_ref();
     let threshold = format!("{:.0}", view.face_match_threshold);
     let similarity = face_match.and_then(|face_match| face_match.similarity);
+    let (matches, no_match) = if action_kind == KryptonAction::Auth {
+        ("result-match-enrolled", "result-no-match-enrolled")
+    } else {
+        ("result-match", "result-no-match")
+    };
     let (verdict, colour) = match face_match.and_then(|face_match| face_match.is_match) {
-        Some(true) => (view.text("result-match"), GOOD),
-        Some(false) => (view.text("result-no-match"), BAD),
+        Some(true) => (view.text(matches), GOOD),
+        Some(false) => (view.text(no_match), BAD),
         None => (not_evaluated.clone(), NEUTRAL),
     };
     let detail = match similarity {
@@ -101,7 +119,29 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         ),
         None => verdict,
     };
-    check_line(ui, &view.text("result-face-match"), &detail, colour);
+    if action_kind != KryptonAction::Liveness {
+        let name = if action_kind == KryptonAction::Auth {
+            view.text("result-face-match-enrolled")
+        } else {
+            view.text("result-face-match")
+        };
+        check_line(ui, &name, &detail, colour);
+    }
+    match result.enrolled {
+        Some(true) => check_line(
+            ui,
+            &view.text("result-enrolment"),
+            &view.text("result-enrolled"),
+            GOOD,
+        ),
+        Some(false) => check_line(
+            ui,
+            &view.text("result-enrolment"),
+            &view.text("result-not-enrolled"),
+            NEUTRAL,
+        ),
+        None => {}
+    }
     ui.add_space(8.0);
     ui.vertical_centered(|ui| {
         if primary_button(ui, &view.text("result-finish")).clicked() {
@@ -145,8 +185,13 @@ fn card_ui(ui: &mut egui::Ui, view: &View, agreement: Option<&FieldAgreement>) {
     ui.label(RichText::new(text).color(colour));
 }
 
-fn verdict_ui(ui: &mut egui::Ui, view: &View, verdict: Verdict) {
-    let (label, colour) = match verdict {
+fn verdict_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
+    // AUTH and LIVENESS read no document: the banner does not say it was read.
+    let incomplete = match result.action {
+        Some(KryptonAction::Auth | KryptonAction::Liveness) => "verdict-incomplete-no-document",
+        _ => "verdict-incomplete",
+    };
+    let (label, colour) = match result.verdict() {
         Verdict::Verified => (view.text("verdict-verified"), GOOD),
         Verdict::Rejected => (view.text("verdict-rejected"), BAD),
         Verdict::NotEvaluated {
@@ -159,11 +204,7 @@ fn verdict_ui(ui: &mut egui::Ui, view: &View, verdict: Verdict) {
                 _ => "verdict-checks-face",
             };
             (
-                text_with(
-                    view.lang,
-                    "verdict-incomplete",
-                    &[("checks", view.text(checks))],
-                ),
+                text_with(view.lang, incomplete, &[("checks", view.text(checks))]),
                 NEUTRAL,
             )
         }

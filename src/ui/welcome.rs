@@ -3,13 +3,15 @@
 use egui::RichText;
 
 use super::{primary_button, Action, View};
-use crate::contract::Lang;
+use crate::contract::{KryptonAction, Lang};
 use crate::flow::Event;
 
 pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let mut action = None;
     ui.vertical_centered(|ui| {
-        ui.add_space(ui.available_height() * 0.18);
+        // Several journeys take the room of the space above.
+        let choice = view.flow.offered().len() > 1;
+        ui.add_space(ui.available_height() * if choice { 0.02 } else { 0.18 });
         ui.label(
             RichText::new(view.text("app-name"))
                 .size(56.0)
@@ -19,13 +21,35 @@ pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         ui.label(RichText::new(view.text("welcome-title")).size(34.0));
         ui.add_space(8.0);
         ui.add(egui::Label::new(RichText::new(view.text("welcome-body")).size(24.0)).wrap());
-        ui.add_space(40.0);
-        if primary_button(ui, &view.text("welcome-start")).clicked() {
+        ui.add_space(if choice { 20.0 } else { 40.0 });
+        let offered = view.flow.offered();
+        if offered.len() > 1 {
+            action = journey_choice_ui(ui, view, offered);
+        } else if primary_button(ui, &view.text("welcome-start")).clicked() {
             action = Some(Action::Flow(Event::Start));
         }
-        ui.add_space(40.0);
+        ui.add_space(if choice { 12.0 } else { 40.0 });
         action = action.take().or(language_switch(ui, view));
     });
+    action
+}
+
+/// One button per journey offered, each with a line saying what it is for (staff pick at
+/// a desk).
+fn journey_choice_ui(ui: &mut egui::Ui, view: &View, offered: &[KryptonAction]) -> Option<Action> {
+    let mut action = None;
+    for journey in offered {
+        let (button, hint) = match journey {
+            KryptonAction::Enroll => ("journey-enroll", "journey-enroll-hint"),
+            KryptonAction::Auth => ("journey-auth", "journey-auth-hint"),
+            KryptonAction::Liveness => ("journey-liveness", "journey-liveness-hint"),
+        };
+        if primary_button(ui, &view.text(button)).clicked() {
+            action = Some(Action::Flow(Event::StartJourney(*journey)));
+        }
+        ui.label(RichText::new(view.text(hint)).size(20.0));
+        ui.add_space(4.0);
+    }
     action
 }
 

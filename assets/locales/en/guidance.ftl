@@ -11,3 +11,5 @@ backend-unavailable-title = The verification service is not answering
 backend-unavailable-body = Your pictures are still here. Try again in a moment, or ask a member of staff.
 backend-retry = Try again
 backend-cancel = Back to my pictures
+guidance-not-enrolled = We could not find your registration. Please see a member of staff: they can register you now.
+guidance-restart-selfie = The face could not be confirmed. Let's take the face picture again.

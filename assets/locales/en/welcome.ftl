@@ -1,3 +1,9 @@
 welcome-title = Verify your identity
 welcome-body = You will need your ID card, passport or driver licence. It takes about two minutes.
 welcome-start = Start
+journey-enroll = New customer
+journey-enroll-hint = ID card and a face picture: open an account, register.
+journey-auth = Returning customer
+journey-auth-hint = Show your ID card, then a face picture: confirm it is you.
+journey-liveness = Liveness check
+journey-liveness-hint = A face picture only: that a real person is here, before a large transaction.

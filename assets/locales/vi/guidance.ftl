@@ -11,3 +11,5 @@ backend-unavailable-title = Dịch vụ xác thực không phản hồi
 backend-unavailable-body = Ảnh của quý khách vẫn còn đây. Vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.
 backend-retry = Thử lại
 backend-cancel = Quay lại ảnh của tôi
+guidance-not-enrolled = Chúng tôi không tìm thấy đăng ký của bạn. Vui lòng gặp nhân viên: họ có thể đăng ký cho bạn ngay.
+guidance-restart-selfie = Chưa xác nhận được khuôn mặt. Hãy chụp lại ảnh khuôn mặt.

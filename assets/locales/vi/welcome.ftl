@@ -1,3 +1,9 @@
 welcome-title = Xác thực danh tính của quý khách
 welcome-body = Quý khách cần căn cước công dân, hộ chiếu hoặc giấy phép lái xe. Quá trình mất khoảng hai phút.
 welcome-start = Bắt đầu
+journey-enroll = Khách hàng mới
+journey-enroll-hint = Thẻ căn cước và ảnh khuôn mặt: mở tài khoản, đăng ký.
+journey-auth = Khách hàng đã đăng ký
+journey-auth-hint = Đưa thẻ căn cước, rồi chụp ảnh khuôn mặt: xác nhận đúng là bạn.
+journey-liveness = Kiểm tra người thật
+journey-liveness-hint = Chỉ chụp ảnh khuôn mặt: xác nhận người thật, trước giao dịch giá trị lớn.
