@@ -343,3 +343,73 @@ fn submit_runs_each_journey_headless_and_staff_can_list_and_delete() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_krypton_back_end_runs_every_verification_in_a_krypton_session() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_in(folder.path()).await;
+    let (url, company, key) = (
+        engine.base_url().to_owned(),
+        engine.company_id().expose().to_owned(),
+        engine.api_key().expose().to_owned(),
+    );
+    let home = folder.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        command(&home)
+            .env("EKYC_BACKEND", "krypton")
+            .env("EKYC_KRYPTON_URL", url)
+            .env("EKYC_KRYPTON_COMPANY_ID", company)
+            .env("EKYC_API_KEY", key)
+            .args(["submit", "--json", "--action", "liveness", "--selfie"])
+            .arg(selfie_path())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(report["backend"]["kind"], "krypton");
+    assert_eq!(report["action"], "LIVENESS");
+    assert_eq!(
+        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::Krypton),
+        1
+    );
+    assert_eq!(
+        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::SessionInit),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_krypton_answer_without_a_session_id_stops_with_a_message_that_says_so() {
+    // A real server's answer is undocumented: one without a session id is not guessed at.
+    let engine =
+        scripted_engine("[[krypton]]\nbody = '{\"code\": \"200\", \"message\": \"ok\"}'\n").await;
+    let liveness = journey(KryptonAction::Liveness, None, LivenessModel::Gaze);
+    let failure = run(&engine, &liveness, selfie()).await.unwrap_err();
+    assert_eq!(failure.step, SubmitStep::Session);
+    assert!(
+        matches!(&failure.error, ApiError::MalformedResponse { reason, .. } if reason.contains("no sessionId")),
+        "{}",
+        failure.error
+    );
+}
+
+#[tokio::test]
+async fn an_fpt_back_end_refuses_auth_and_says_why() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Gaze);
+    let error = Verification::for_journey(client_for(&engine), None, &auth, false).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("AUTH needs a back end that speaks Krypton v3"),
+        "{error}"
+    );
+    let keep = journey(KryptonAction::Enroll, Some(CUSTOMER), LivenessModel::Gaze);
+    assert!(Verification::for_journey(client_for(&engine), None, &keep, false).is_err());
+    let plain = journey(KryptonAction::Enroll, None, LivenessModel::Gaze);
+    assert!(Verification::for_journey(client_for(&engine), None, &plain, false).is_ok());
+}

@@ -446,13 +446,32 @@ fn the_selfie_screen_says_what_to_do_and_turns_green_when_all_is_well() {
 
 /// The demo camera, except that the selfie shows two people: the customer, and someone
 /// behind them whose face is 14 % of the frame's height.
-struct SomeoneBehind {
+/// The demo camera, except that one screen's scene (`target`) is replaced by `frame`.
+struct Replaced {
     demo: DemoSource,
     hint: Arc<SceneHint>,
-    pair: image::RgbImage,
+    target: CaptureTarget,
+    frame: image::RgbImage,
 }
 
-impl FrameSource for SomeoneBehind {
+/// A camera factory for [`kiosk_on`]: the demo camera with `target`'s scene replaced.
+fn replaced(
+    target: CaptureTarget,
+    frame: image::RgbImage,
+) -> impl FnOnce(Arc<SceneHint>) -> SourceFactory {
+    move |hint: Arc<SceneHint>| -> SourceFactory {
+        Box::new(move || {
+            Box::new(Replaced {
+                demo: DemoSource::new(hint.clone()),
+                hint,
+                target,
+                frame,
+            }) as Box<dyn FrameSource>
+        })
+    }
+}
+
+impl FrameSource for Replaced {
     fn name(&self) -> String {
         self.demo.name()
     }
@@ -462,9 +481,9 @@ impl FrameSource for SomeoneBehind {
     }
 
     fn next_frame(&mut self) -> Result<image::RgbImage, CameraError> {
-        if self.hint.get() == CaptureTarget::Selfie {
+        if self.hint.get() == self.target {
             std::thread::sleep(Duration::from_millis(66));
-            return Ok(self.pair.clone());
+            return Ok(self.frame.clone());
         }
         self.demo.next_frame()
     }
@@ -486,15 +505,7 @@ fn a_second_person_on_the_selfie_screen_is_asked_to_step_aside() {
         ],
         1.0,
     );
-    let camera = move |hint: Arc<SceneHint>| -> SourceFactory {
-        Box::new(move || {
-            Box::new(SomeoneBehind {
-                demo: DemoSource::new(hint.clone()),
-                hint,
-                pair,
-            }) as Box<dyn FrameSource>
-        })
-    };
+    let camera = replaced(CaptureTarget::Selfie, pair);
     let mut kiosk = kiosk_on(camera, None, None, true, true, None, None);
     kiosk.start_with_a_cccd();
     kiosk.take(CaptureTarget::Front);
@@ -1073,4 +1084,78 @@ fn liveness_only_takes_a_selfie_and_says_only_liveness_was_checked() {
         .harness
         .query_by_label_contains("Face match")
         .is_none());
+}
+
+#[test]
+fn the_selfies_still_keeps_both_buttons_on_the_screen() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.start_with_a_cccd();
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    kiosk.wait_for_camera("Take picture");
+    kiosk.click("Take picture");
+    kiosk.wait_for("the selfie's still", |screen| {
+        *screen == Screen::Still(CaptureTarget::Selfie)
+    });
+    for label in ["Use this picture", "Retake"] {
+        let button = kiosk
+            .harness
+            .get_by_role_and_label(Role::Button, label)
+            .rect();
+        assert!(
+            button.right() <= 1280.0 && button.left() >= 0.0,
+            "{label} at {button:?}"
+        );
+    }
+}
+
+#[test]
+fn staff_type_the_number_when_no_card_is_shown() {
+    use common::frames::{face_frame, FacePlacement};
+    // The customer stands there without holding up a card.
+    let no_card = face_frame(
+        &[FacePlacement {
+            height: 0.4,
+            centre: (0.5, 0.5),
+        }],
+        1.0,
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let mut kiosk = kiosk_on(
+        replaced(CaptureTarget::Front, no_card),
+        None,
+        None,
+        false,
+        true,
+        Some((
+            journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst),
+            folder.path(),
+        )),
+        None,
+    );
+    kiosk.start_journey("Start");
+    kiosk.wait_for_running_camera();
+    // Frames were read for a QR code and none named anyone.
+    for _ in 0..40 {
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(kiosk.screen(), Screen::Identify);
+    for key in ["0", "7", "9", "9"] {
+        kiosk.click(key);
+    }
+    kiosk.click("⌫");
+    kiosk.harness.get_by_label("079");
+    kiosk.harness.snapshot("identify-en");
+    kiosk.click("OK");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    assert_eq!(
+        kiosk
+            .harness
+            .state()
+            .flow()
+            .customer_id()
+            .map(Secret::expose),
+        Some("079")
+    );
 }

@@ -267,9 +267,9 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
         if let Some(texture) = view.pending {
             preview_ui(ui, texture, height, None, None);
         }
-        // A selfie from a file proves nobody was there: staff only (and never live).
-        let file_allowed = target != CaptureTarget::Selfie || view.staff_mode;
-        super::button_row(ui, 1 + usize::from(file_allowed), 420.0, |ui| {
+        // Use and Retake, whatever the target (the row was once sized for one button on
+        // the selfie's still, and Retake ran off the screen's edge).
+        super::button_row(ui, 2, 420.0, |ui| {
             let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
             if ui
                 .add(super::primary(&view.text("capture-use")).min_size(size))
