@@ -1159,3 +1159,44 @@ fn staff_type_the_number_when_no_card_is_shown() {
         Some("079")
     );
 }
+
+#[test]
+fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
+    // The demo camera's picture of the card's back (MRZ, no QR code), held up on the
+    // identify screen.
+    let hint = Arc::new(SceneHint::new(DemoFace::Live));
+    hint.set(CaptureTarget::Back);
+    let mut demo = DemoSource::new(hint);
+    demo.open().unwrap();
+    let back = demo.next_frame().unwrap();
+    assert!(
+        ekyc_kiosk::verify::find_cccd_qr(&image::DynamicImage::ImageRgb8(back.clone())).is_none(),
+        "the back carries no QR code: only its MRZ can name the customer"
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let mut kiosk = kiosk_on(
+        replaced(CaptureTarget::Front, back),
+        None,
+        None,
+        false,
+        true,
+        Some((
+            journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst),
+            folder.path(),
+        )),
+        None,
+    );
+    kiosk.start_journey("Start");
+    kiosk.wait_for("the MRZ read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    assert_eq!(
+        kiosk
+            .harness
+            .state()
+            .flow()
+            .customer_id()
+            .map(Secret::expose),
+        Some(DEMO_ID)
+    );
+}

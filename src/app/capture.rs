@@ -49,11 +49,42 @@ pub(super) struct CapturePipeline {
     scan: Option<CardScan>,
 }
 
-/// Reading the card's QR code from the preview, a frame at a time.
+/// Reading the card's QR code (or its back's MRZ) from the preview, a frame at a time.
 struct CardScan {
     since: Instant,
     last: Option<Instant>,
+    /// When the MRZ was last looked for: Tesseract takes far longer than a QR code.
+    last_mrz: Option<Instant>,
     in_flight: Arc<AtomicBool>,
+}
+
+/// How often the identify screen also looks for an MRZ (a card shown by its back).
+const MRZ_EVERY: Duration = Duration::from_millis(1500);
+
+/// Tesseract for the MRZ, looked for on the first card shown by its back.
+static MRZ_READER: std::sync::OnceLock<Option<crate::engine::Tesseract>> =
+    std::sync::OnceLock::new();
+
+/// The customer's number on `frame`: the CCCD QR code's ID, else (`try_mrz`) the ID in
+/// the MRZ of a card's back, when its check digits hold.
+fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<crate::contract::Secret> {
+    let secret = |id: &str| crate::contract::Secret::new(id);
+    if let Some(card) = crate::verify::find_cccd_qr(&DynamicImage::ImageRgb8(frame.image.clone())) {
+        return Some(secret(&card.id));
+    }
+    if !try_mrz {
+        return None;
+    }
+    let ocr = MRZ_READER
+        .get_or_init(crate::engine::Tesseract::find)
+        .as_ref()?;
+    let card = find_card(&Luma::from_rgb(&frame.image)).filter(|card| !card.cut_off)?;
+    let flat = DynamicImage::ImageRgb8(flatten_card(&frame.image, &card)).to_luma8();
+    let (mrz, _, _) = crate::engine::read_mrz(ocr, &flat, &[])?;
+    if !mrz.is_valid() {
+        return None;
+    }
+    mrz.vn_id.as_deref().map(secret)
 }
 
 /// How often the identify screen reads a frame: often enough to feel instant, rarely
@@ -244,13 +275,14 @@ impl CapturePipeline {
         });
     }
 
-    /// The identify screen: the newest frame's QR code read off the UI thread, one frame
-    /// at a time. A card's number becomes [`Message::Identified`]; the frame is dropped
-    /// either way (no picture of the card is kept).
+    /// The identify screen: the newest frame's QR code (and now and then its MRZ) read off
+    /// the UI thread, one frame at a time. A card's number becomes [`Message::Identified`];
+    /// the frame is dropped either way (no picture of the card is kept).
     fn scan_for_card(&mut self, now: Instant) {
         let scan = self.scan.get_or_insert_with(|| CardScan {
             since: now,
             last: None,
+            last_mrz: None,
             in_flight: Arc::new(AtomicBool::new(false)),
         });
         if scan.in_flight.load(Ordering::Acquire)
@@ -265,16 +297,20 @@ impl CapturePipeline {
             return;
         };
         scan.last = Some(now);
+        let try_mrz = scan
+            .last_mrz
+            .is_none_or(|last| now.duration_since(last) >= MRZ_EVERY);
+        if try_mrz {
+            scan.last_mrz = Some(now);
+        }
         scan.in_flight.store(true, Ordering::Release);
         let (in_flight, sender) = (scan.in_flight.clone(), self.sender.clone());
         self.runtime.spawn_blocking(move || {
-            let card = crate::verify::find_cccd_qr(&DynamicImage::ImageRgb8(frame.image.clone()));
+            let number = card_number_in(&frame, try_mrz);
             drop(frame);
-            if let Some(card) = card {
-                tracing::info!("identify: the card's QR code was read");
-                let _ = sender.send(Message::Identified(crate::contract::Secret::new(
-                    card.id.as_str(),
-                )));
+            if let Some(number) = number {
+                tracing::info!("identify: the customer's card was read");
+                let _ = sender.send(Message::Identified(number));
             }
             in_flight.store(false, Ordering::Release);
         });

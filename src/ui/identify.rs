@@ -1,6 +1,6 @@
-//! Identify (AUTH): who the customer is. Their card's front held up to the camera (its QR
-//! code is read from the preview; no picture is kept), or their number typed by staff on
-//! the keypad.
+//! Identify (AUTH): who the customer is. Their card held up to the camera (the front's QR
+//! code or the back's MRZ is read from the preview; no picture is kept), or their number
+//! typed by staff on the keypad.
 
 use egui::{RichText, Vec2};
 

@@ -1,6 +1,6 @@
 identify-title = Who are you?
-identify-body = Hold the front of your ID card up to the camera. Only its QR code is read; no picture of the card is kept.
-identify-scanning = Looking for the card's QR code…
+identify-body = Hold your ID card up to the camera, either side. Only its QR code or MRZ is read; no picture of the card is kept.
+identify-scanning = Looking for the card's QR code or MRZ…
 identify-keypad = Or a member of staff types your number:
 identify-erase = ⌫
 identify-done = OK
