@@ -1109,6 +1109,23 @@ fn the_selfies_still_keeps_both_buttons_on_the_screen() {
     }
 }
 
+/// An AUTH-only kiosk whose camera shows `frame` on the identify screen, at its consent
+/// accepted.
+fn auth_kiosk_showing(frame: image::RgbImage, enrolments: &std::path::Path) -> Kiosk {
+    let setup = journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst);
+    let mut kiosk = kiosk_on(
+        replaced(CaptureTarget::Front, frame),
+        None,
+        None,
+        false,
+        true,
+        Some((setup, enrolments)),
+        None,
+    );
+    kiosk.start_journey("Start");
+    kiosk
+}
+
 #[test]
 fn staff_type_the_number_when_no_card_is_shown() {
     use common::frames::{face_frame, FacePlacement};
@@ -1121,19 +1138,7 @@ fn staff_type_the_number_when_no_card_is_shown() {
         1.0,
     );
     let folder = tempfile::tempdir().unwrap();
-    let mut kiosk = kiosk_on(
-        replaced(CaptureTarget::Front, no_card),
-        None,
-        None,
-        false,
-        true,
-        Some((
-            journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst),
-            folder.path(),
-        )),
-        None,
-    );
-    kiosk.start_journey("Start");
+    let mut kiosk = auth_kiosk_showing(no_card, folder.path());
     kiosk.wait_for_running_camera();
     // Frames were read for a QR code and none named anyone.
     for _ in 0..40 {
@@ -1174,19 +1179,7 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
         "the back carries no QR code: only its MRZ can name the customer"
     );
     let folder = tempfile::tempdir().unwrap();
-    let mut kiosk = kiosk_on(
-        replaced(CaptureTarget::Front, back),
-        None,
-        None,
-        false,
-        true,
-        Some((
-            journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst),
-            folder.path(),
-        )),
-        None,
-    );
-    kiosk.start_journey("Start");
+    let mut kiosk = auth_kiosk_showing(back, folder.path());
     kiosk.wait_for("the MRZ read", |screen| {
         *screen == Screen::Capture(CaptureTarget::Selfie)
     });
