@@ -1193,3 +1193,29 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
         Some(DEMO_ID)
     );
 }
+
+#[test]
+fn the_document_choice_and_the_review_can_start_over() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    kiosk.click("I agree");
+    assert_eq!(kiosk.screen(), Screen::DocumentChoice);
+    kiosk.click("Start over");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+
+    kiosk.walk_to_review();
+    kiosk.click("Start over");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    let flow = kiosk.harness.state().flow();
+    assert!(
+        [
+            CaptureTarget::Front,
+            CaptureTarget::Back,
+            CaptureTarget::Selfie
+        ]
+        .iter()
+        .all(|target| flow.capture(*target).is_none()),
+        "every picture wiped"
+    );
+}

@@ -1,6 +1,6 @@
-//! Document choice: chip ID card (CCCD), passport, driver licence.
+//! Document choice: chip ID card (CCCD), passport, driver licence; or start over.
 
-use super::{primary_button, title, Action, View};
+use super::{primary_button, secondary_button, title, Action, View};
 use crate::contract::DocumentType;
 use crate::flow::Event;
 
@@ -18,6 +18,10 @@ pub fn document_choice_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                 action = Some(Action::Flow(Event::ChooseDocument(document)));
             }
             ui.add_space(8.0);
+        }
+        ui.add_space(24.0);
+        if secondary_button(ui, &view.text("start-over")).clicked() {
+            action = Some(Action::Flow(Event::StartOver));
         }
     });
     action

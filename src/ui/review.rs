@@ -1,8 +1,8 @@
-//! Review: the thumbnails side by side; retake any one, or send.
+//! Review: the thumbnails side by side; retake any one, send, or start over.
 
 use egui::RichText;
 
-use super::{primary_button, title, Action, View};
+use super::{primary_button, secondary_button, title, Action, View};
 use crate::flow::{CaptureTarget, Event};
 
 pub fn review_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
@@ -37,6 +37,9 @@ pub fn review_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         ui.add_space(32.0);
         if primary_button(ui, &view.text("review-submit")).clicked() {
             action = Some(Action::Flow(Event::Submit));
+        }
+        if secondary_button(ui, &view.text("start-over")).clicked() {
+            action = Some(Action::Flow(Event::StartOver));
         }
     });
     action

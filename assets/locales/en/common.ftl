@@ -11,3 +11,4 @@ idle-still-here = I'm still here
 out-of-service-title = This kiosk is out of service
 out-of-service-body = Please ask a member of staff for help.
 out-of-service-staff = For staff: the kiosk could not start. Fix the problem below (usually /etc/ekyc-kiosk/config.toml), then restart it: systemctl restart ekyc-kiosk
+start-over = Start over

@@ -4,4 +4,3 @@ identify-scanning = Looking for the card's QR code or MRZ…
 identify-keypad = Or a member of staff types your number:
 identify-erase = ⌫
 identify-done = OK
-start-over = Start over

@@ -11,3 +11,4 @@ idle-still-here = Tôi vẫn ở đây
 out-of-service-title = Kiosk này tạm ngừng phục vụ
 out-of-service-body = Quý khách vui lòng liên hệ nhân viên để được hỗ trợ.
 out-of-service-staff = Dành cho nhân viên: kiosk không khởi động được. Hãy sửa lỗi bên dưới (thường là /etc/ekyc-kiosk/config.toml), rồi khởi động lại: systemctl restart ekyc-kiosk
+start-over = Làm lại từ đầu

@@ -4,4 +4,3 @@ identify-scanning = Đang tìm mã QR hoặc MRZ trên thẻ…
 identify-keypad = Hoặc nhân viên nhập số của bạn:
 identify-erase = ⌫
 identify-done = OK
-start-over = Làm lại từ đầu
