@@ -79,8 +79,8 @@ pub enum Screen {
     /// Product name, language switch, Start (one button per journey when the kiosk
     /// offers several).
     Welcome,
-    /// AUTH: who the customer is: their card's QR code shown to the camera (no picture
-    /// kept), or their number typed by staff.
+    /// AUTH: who the customer is: their card shown to the camera (the front's QR code or
+    /// the back's MRZ; no picture kept), or their number typed by staff.
     Identify,
     /// What is captured, why, how long it is kept; Accept / Decline.
     Consent,

@@ -81,6 +81,25 @@ impl Default for JourneySetup {
     }
 }
 
+/// The journeys the kiosk can offer of those configured: without a back end that speaks
+/// Krypton v3 (an FPT.AI back end: no AUTH, no separate liveness session, nothing kept),
+/// ENROLL alone, and the log says why.
+pub fn journeys_offered(configured: &[KryptonAction], speaks_krypton: bool) -> Vec<KryptonAction> {
+    if speaks_krypton {
+        return configured.to_vec();
+    }
+    if configured
+        .iter()
+        .any(|action| *action != KryptonAction::Enroll)
+    {
+        tracing::warn!(
+            "journeys AUTH and LIVENESS need a back end that speaks Krypton v3 (the local \
+             engine, or backend = \"krypton\"): this kiosk offers ENROLL only"
+        );
+    }
+    vec![KryptonAction::Enroll]
+}
+
 /// The capture screens' gates and auto-capture.
 pub struct CaptureSetup {
     pub thresholds: Thresholds,
@@ -198,20 +217,7 @@ impl KioskApp {
             let _ = report_sender.send(Message::Submission { generation, event });
             report_ctx.request_repaint();
         });
-        let mut offered = setup.journeys.offered.clone();
-        if setup.krypton.is_none() {
-            // FPT.AI has no AUTH and no separate liveness session, and keeps no face.
-            if offered
-                .iter()
-                .any(|action| *action != KryptonAction::Enroll)
-            {
-                tracing::warn!(
-                    "journeys AUTH and LIVENESS need a back end that speaks Krypton v3 (the \
-                     local engine, or backend = \"krypton\"): this kiosk offers ENROLL only"
-                );
-            }
-            offered = vec![KryptonAction::Enroll];
-        }
+        let offered = journeys_offered(&setup.journeys.offered, setup.krypton.is_some());
         let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now())
             .with_journeys(&offered, setup.journeys.order);
         let model = match setup.capture.challenge.attempts {
@@ -597,5 +603,20 @@ impl eframe::App for KioskApp {
         for action in actions {
             self.apply(&ctx, action);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_fpt_back_end_offers_enroll_alone() {
+        let configured = [KryptonAction::Auth, KryptonAction::Liveness];
+        assert_eq!(journeys_offered(&configured, true), configured);
+        assert_eq!(
+            journeys_offered(&configured, false),
+            [KryptonAction::Enroll]
+        );
     }
 }

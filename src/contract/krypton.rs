@@ -67,8 +67,8 @@ pub enum LivenessModel {
     Passive,
 }
 
-/// The `extra` object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The `extra` object. `userId` is the bank's customer id: `Debug` leaves it out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KryptonExtra {
     pub action: KryptonAction,
@@ -78,6 +78,18 @@ pub struct KryptonExtra {
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kr_path: Option<String>,
+}
+
+impl std::fmt::Debug for KryptonExtra {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("KryptonExtra")
+            .field("action", &self.action)
+            .field("flow", &self.flow)
+            .field("model", &self.model)
+            .field("kr_path", &self.kr_path)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The request body, exactly as sent on the wire.
@@ -222,6 +234,11 @@ mod tests {
         assert!(
             !format!("{request:?}").contains("bank-42"),
             "the company id never prints"
+        );
+        let request = enrol(Some(KryptonFlow::CardFirst));
+        assert!(
+            !format!("{request:?}").contains("customer-7"),
+            "nor the customer id"
         );
     }
 }
