@@ -25,9 +25,7 @@ impl Secret {
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
-        Ok(Self(
-            bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
-        ))
+        Ok(Self(lower_hex(&bytes)))
     }
 }
 
@@ -49,6 +47,12 @@ impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Secret)
     }
+}
+
+/// `bytes` as lowercase hex digits, two per byte (keys and hashes as files and staff see
+/// them).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Refuses a credential file that other users can read or write: `Err` says why and how

@@ -25,7 +25,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::contract::secret::check_owner_only;
+use crate::contract::secret::{check_owner_only, lower_hex};
 use crate::face::{Embedding, EMBEDDING_SIZE};
 
 /// Customer hash → (enrolled at, Unix seconds; nonce and sealed template).
@@ -45,7 +45,7 @@ pub struct CustomerHash(pub [u8; 32]);
 impl CustomerHash {
     /// 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        lower_hex(&self.0)
     }
 
     /// The hash as `to_hex` writes it (either case); `None` for anything else.
@@ -564,11 +564,7 @@ fn make_key(key_path: &Path) -> Result<[u8; 32], String> {
     let mut file = options
         .open(key_path)
         .map_err(|error| format!("cannot make it: {error}"))?;
-    let hex = Zeroizing::new(
-        key.iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>(),
-    );
+    let hex = Zeroizing::new(lower_hex(&key));
     file.write_all(hex.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|error| format!("cannot write it: {error}"))?;
