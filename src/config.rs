@@ -124,8 +124,19 @@ pub struct UiConfig {
     /// Fullscreen, no window decorations, close refused outside staff mode. The packaged
     /// app's config turns it on; `--windowed` turns it off for one run.
     pub kiosk_mode: bool,
-    /// No touch for this long after Welcome: "are you still there?", then a wipe.
+    /// No touch for this long after Welcome: "Do you need more time?", then a wipe.
     pub idle_timeout_secs: u64,
+    /// How long "Do you need more time?" waits for an answer (at least 20 seconds,
+    /// WCAG 2.2.1).
+    pub more_time_secs: u64,
+    /// Spoken instructions in the UI language (`voice_command`, espeak-ng by default).
+    pub voice: bool,
+    /// The speech engine: a program and its arguments; `{voice}` becomes the language
+    /// (`en`, `vi`); the text comes on its standard input.
+    pub voice_command: Vec<String>,
+    /// The result's values (name, ID number) are read aloud too. Off: a voice in a bank
+    /// hall is heard by everyone near the kiosk.
+    pub voice_reads_values: bool,
     /// OCR scores below this (percent) are flagged on the result screen.
     pub score_threshold: u32,
     /// Face-match similarity threshold (percent) shown with the similarity.
@@ -137,6 +148,12 @@ impl Default for UiConfig {
         Self {
             kiosk_mode: false,
             idle_timeout_secs: 60,
+            more_time_secs: 20,
+            voice: false,
+            voice_command: ["espeak-ng", "-v", "{voice}", "--stdin"]
+                .map(String::from)
+                .to_vec(),
+            voice_reads_values: false,
             score_threshold: 80,
             face_match_threshold: 80,
         }
@@ -172,8 +189,8 @@ pub struct LivenessConfig {
     /// `gaze` (the challenge) or `passive` (one selfie: liveness is left to the back end,
     /// which our local engine cannot judge from one picture).
     pub model: LivenessModel,
-    /// How long the dot moves, 2000 to 4000 (after a one-second wait at its start: never
-    /// more than 5 s in all).
+    /// How long the dot moves, 2000 to 8000 ms, after a one-second wait at its start
+    /// (longer: the same path, slower, for customers who need the time).
     pub challenge_ms: u64,
     /// The least correlation (0 to 1) between the dot's path and the customer's gaze.
     pub min_correlation: f32,
@@ -491,6 +508,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("engine.enrolment_days", "EKYC_ENROLMENT_DAYS"),
     ("ui.kiosk_mode", "EKYC_KIOSK_MODE"),
     ("ui.idle_timeout_secs", "EKYC_IDLE_TIMEOUT_SECS"),
+    ("ui.more_time_secs", "EKYC_MORE_TIME_SECS"),
+    ("ui.voice", "EKYC_VOICE"),
     ("ui.score_threshold", "EKYC_SCORE_THRESHOLD"),
     ("ui.face_match_threshold", "EKYC_FACE_MATCH_THRESHOLD"),
     ("camera.device", "EKYC_CAMERA"),
@@ -728,6 +747,18 @@ impl Config {
         if self.ui.idle_timeout_secs < 10 {
             return invalid("ui.idle_timeout_secs", "must be at least 10 seconds");
         }
+        if self.ui.more_time_secs < 20 {
+            return invalid(
+                "ui.more_time_secs",
+                "must be at least 20 seconds (WCAG 2.2.1: time to ask for more time)",
+            );
+        }
+        if self.ui.voice && self.ui.voice_command.is_empty() {
+            return invalid(
+                "ui.voice_command",
+                "names no program (voice = true needs one)",
+            );
+        }
         if self.capture.steady_frames == 0 || self.capture.steady_frames > 100 {
             return invalid("capture.steady_frames", "must be between 1 and 100");
         }
@@ -753,10 +784,10 @@ impl Config {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
         let liveness = &self.liveness;
-        if !(2000..=4000).contains(&liveness.challenge_ms) {
+        if !(2000..=8000).contains(&liveness.challenge_ms) {
             return invalid(
                 "liveness.challenge_ms",
-                "must be between 2000 and 4000 (with the one-second wait at its start, never more than 5 seconds)",
+                "must be between 2000 and 8000 (longer: a slower dot, for customers who need the time)",
             );
         }
         if !(0.3..=0.99).contains(&liveness.min_correlation) {
@@ -1160,7 +1191,7 @@ mod tests {
         assert_eq!(config.liveness.parallax_thresholds().min_parallax, 0.03);
         assert_eq!(config.camera.demo_face, DemoFace::Print);
         for (key, value) in [
-            ("liveness.challenge_ms", "4500"),
+            ("liveness.challenge_ms", "8500"),
             ("liveness.challenge_ms", "500"),
             ("liveness.attempts", "0"),
             ("liveness.min_correlation", "1.5"),
@@ -1176,6 +1207,16 @@ mod tests {
                 .to_string();
             assert!(error.contains(key), "{key} = {value}: {error}");
         }
+        // WCAG 2.2.1: at least 20 seconds to ask for more time; 20 itself is fine.
+        let file = write_config("[ui]\nmore_time_secs = 19\n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ui.more_time_secs"), "{error}");
+        let file = write_config("[ui]\nmore_time_secs = 45\nvoice = true\n");
+        let loaded = Config::load_with(Some(file.path()), &no_env, &[]).unwrap();
+        assert_eq!(loaded.config.ui.more_time_secs, 45);
+        assert_eq!(loaded.config.ui.voice_command[0], "espeak-ng");
         let env = |name: &str| (name == "EKYC_LIVENESS_MODEL").then(|| "blink".to_string());
         let error = Config::load_with(None, &env, &[]).unwrap_err().to_string();
         assert!(

@@ -229,8 +229,9 @@ pub enum Effect {
     WipeSession,
 }
 
-/// The idle countdown: "are you still there?" shown this long before the session is wiped.
-pub const IDLE_COUNTDOWN: Duration = Duration::from_secs(10);
+/// "Do you need more time?" shown this long before the session is wiped, by default
+/// (`ui.more_time_secs`): WCAG 2.2.1 asks for at least 20 seconds to answer.
+pub const MORE_TIME: Duration = Duration::from_secs(20);
 
 /// The wizard's state.
 pub struct Flow {
@@ -262,8 +263,10 @@ pub struct Flow {
     /// The passed challenge of the current selfie.
     recording: Option<ChallengeRecording>,
     idle_timeout: Duration,
+    /// How long "Do you need more time?" waits for an answer.
+    more_time: Duration,
     last_activity: Instant,
-    /// When the "are you still there?" countdown ends, while it is showing.
+    /// When the "Do you need more time?" countdown ends, while it is showing.
     idle_deadline: Option<Instant>,
 }
 
@@ -300,9 +303,16 @@ impl Flow {
             failed_challenges: 0,
             recording: None,
             idle_timeout,
+            more_time: MORE_TIME,
             last_activity: now,
             idle_deadline: None,
         }
+    }
+
+    /// "Do you need more time?" waits `more_time` for an answer before the wipe.
+    pub fn with_more_time(mut self, more_time: Duration) -> Self {
+        self.more_time = more_time;
+        self
     }
 
     /// With the liveness challenge after the selfie, `attempts` tries before staff are
@@ -447,7 +457,12 @@ impl Flow {
             .collect()
     }
 
-    /// Seconds left in the "are you still there?" countdown, while it shows.
+    /// How long "Do you need more time?" waits for an answer.
+    pub fn more_time(&self) -> Duration {
+        self.more_time
+    }
+
+    /// Seconds left in the "Do you need more time?" countdown, while it shows.
     pub fn idle_countdown(&self, now: Instant) -> Option<Duration> {
         self.idle_deadline
             .map(|deadline| deadline.saturating_duration_since(now))
@@ -468,7 +483,7 @@ impl Flow {
         }
         match self.idle_deadline {
             None if now.saturating_duration_since(self.last_activity) >= self.idle_timeout => {
-                self.idle_deadline = Some(now + IDLE_COUNTDOWN);
+                self.idle_deadline = Some(now + self.more_time);
                 Effect::None
             }
             Some(deadline) if now >= deadline => {

@@ -389,7 +389,8 @@ fn idle_customers_get_a_countdown_then_the_session_is_wiped() {
     assert_eq!(kiosk.flow.tick(start + IDLE), Effect::None);
     assert_eq!(
         kiosk.flow.idle_countdown(start + IDLE),
-        Some(Duration::from_secs(10))
+        Some(Duration::from_secs(20)),
+        "WCAG 2.2.1: at least 20 seconds to ask for more time"
     );
 
     // A touch during the countdown keeps the session.
@@ -406,16 +407,41 @@ fn idle_customers_get_a_countdown_then_the_session_is_wiped() {
     );
     assert_eq!(kiosk.screen(), Screen::Review);
 
-    // Nobody touches: after the timeout and the 10-second countdown, everything is gone.
+    // Nobody touches: after the timeout and the 20-second countdown, everything is gone.
     let later = start + IDLE * 2 + Duration::from_secs(4);
     let _ = kiosk.flow.tick(later);
     assert!(kiosk.flow.idle_countdown(later).is_some());
     assert_eq!(
-        kiosk.flow.tick(later + Duration::from_secs(10)),
+        kiosk.flow.tick(later + Duration::from_secs(19)),
+        Effect::None
+    );
+    assert_eq!(
+        kiosk.flow.tick(later + Duration::from_secs(20)),
         Effect::WipeSession
     );
     assert_eq!(kiosk.screen(), Screen::Welcome);
     assert!(kiosk.flow.capture(Front).is_none());
+}
+
+#[test]
+fn the_time_to_ask_for_more_time_can_be_made_longer() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.flow = std::mem::replace(&mut kiosk.flow, Flow::new(Lang::En, IDLE, kiosk.now))
+        .with_more_time(Duration::from_secs(45));
+    let start = kiosk.now;
+    let _ = kiosk.flow.tick(start + IDLE);
+    assert_eq!(
+        kiosk.flow.idle_countdown(start + IDLE),
+        Some(Duration::from_secs(45))
+    );
+    assert_eq!(
+        kiosk.flow.tick(start + IDLE + Duration::from_secs(44)),
+        Effect::None
+    );
+    assert_eq!(
+        kiosk.flow.tick(start + IDLE + Duration::from_secs(45)),
+        Effect::WipeSession
+    );
 }
 
 #[test]

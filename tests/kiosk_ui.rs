@@ -71,6 +71,28 @@ fn kiosk_on(
     journeys: Option<(JourneySetup, &std::path::Path)>,
     challenge: Option<DemoFace>,
 ) -> Kiosk {
+    let (setup, runtime) = setup_on(
+        camera,
+        script,
+        api_key,
+        auto_capture,
+        face_model,
+        journeys,
+        challenge,
+    );
+    kiosk_from(setup, runtime)
+}
+
+/// What [`kiosk_on`] starts the kiosk with, for a test to change before [`kiosk_from`].
+fn setup_on(
+    camera: impl FnOnce(Arc<SceneHint>) -> SourceFactory,
+    script: Option<&str>,
+    api_key: Option<&str>,
+    auto_capture: bool,
+    face_model: bool,
+    journeys: Option<(JourneySetup, &std::path::Path)>,
+    challenge: Option<DemoFace>,
+) -> (KioskSetup, tokio::runtime::Runtime) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -107,6 +129,8 @@ fn kiosk_on(
         lang: Lang::En,
         kiosk_mode: false,
         idle_timeout: Duration::from_secs(600),
+        more_time: Duration::from_secs(20),
+        voice: None,
         score_threshold: 80.0,
         face_match_threshold: 80.0,
         image_limits: Default::default(),
@@ -142,6 +166,11 @@ fn kiosk_on(
             detector,
         },
     };
+    (setup, runtime)
+}
+
+/// The kiosk's window (headless) on `setup`.
+fn kiosk_from(setup: KioskSetup, runtime: tokio::runtime::Runtime) -> Kiosk {
     let harness = Harness::builder()
         .with_size([1280.0, 860.0])
         .with_theme(egui::Theme::Light)
@@ -309,13 +338,29 @@ fn the_whole_path_reaches_a_result_with_the_cards_id_and_finish_wipes_it() {
         kiosk
             .harness
             .query_all_by_label_contains("✓ QR code")
+            .filter(|node| !node.accesskit_node().is_hidden())
             .count(),
         5
     );
+    // A screen reader reads each row as one sentence at its first cell, the other cells
+    // left out of the tree (else it would read them twice).
+    let id_row = kiosk
+        .harness
+        .get_by_label_contains(&format!("ID number, {DEMO_ID}, "))
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert!(id_row.ends_with("✓ QR code and MRZ"), "{id_row}");
+    assert!(kiosk
+        .harness
+        .query_all_by_label(DEMO_ID)
+        .all(|node| node.accesskit_node().is_hidden()));
     kiosk.harness.snapshot("result-en");
     kiosk.click("Tiếng Việt");
-    kiosk.harness.get_by_label("Họ và tên");
-    kiosk.harness.get_by_label("Nơi thường trú");
+    kiosk
+        .harness
+        .get_by_label_contains("Họ và tên, Phạm Thị Hồng Nhung, ");
+    kiosk.harness.get_by_label_contains("Nơi thường trú, ");
     kiosk.harness.snapshot("result-vi");
     kiosk.click("English");
 
@@ -1218,4 +1263,336 @@ fn the_document_choice_and_the_review_can_start_over() {
         .all(|target| flow.capture(*target).is_none()),
         "every picture wiped"
     );
+}
+
+/// Issue 19: what a screen reader finds, touch sizes, larger text, high contrast, the
+/// "Do you need more time?" question and the voice.
+mod accessibility {
+    use std::collections::HashSet;
+
+    use egui_kittest::kittest::By;
+    use ekyc_kiosk::app::voice::VoiceSetup;
+
+    use super::*;
+
+    /// The texts of one language's Fluent files (`key = value` lines; values with
+    /// placeables left out: they never show as they are written).
+    fn texts(lang: &str) -> HashSet<String> {
+        let folder = format!("{}/assets/locales/{lang}", env!("CARGO_MANIFEST_DIR"));
+        let mut texts = HashSet::new();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let body = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in body.lines() {
+                if let Some((_, value)) = line.split_once(" = ") {
+                    if !value.contains('{') {
+                        texts.insert(value.trim().to_owned());
+                    }
+                }
+            }
+        }
+        texts
+    }
+
+    /// What a screen reader reads on the screen shown: role, label or value, bounds.
+    fn read_out(kiosk: &Kiosk) -> Vec<(Role, String, Option<egui::accesskit::Rect>)> {
+        kiosk
+            .harness
+            .query_all(By::new().predicate(|node| !node.is_hidden()))
+            .map(|node| {
+                let node = node.accesskit_node();
+                let text = if node.role() == Role::Label {
+                    node.value()
+                } else {
+                    node.label()
+                };
+                (node.role(), text.unwrap_or_default(), node.bounding_box())
+            })
+            .collect()
+    }
+
+    /// Every button has a label in `lang` and is at least 48 × 48 px; no text of the
+    /// other language shows.
+    fn check_screen(kiosk: &Kiosk, where_: &str, foreign: &HashSet<String>) {
+        let nodes = read_out(kiosk);
+        assert!(
+            nodes.iter().any(|(role, ..)| *role == Role::Button),
+            "{where_}: no button at all?"
+        );
+        for (role, text, bounds) in &nodes {
+            if *role == Role::Button {
+                assert!(
+                    !text.trim().is_empty(),
+                    "{where_}: a button without a label"
+                );
+                let bounds = bounds.expect("a button on screen has bounds");
+                assert!(
+                    bounds.width() >= 48.0 && bounds.height() >= 48.0,
+                    "{where_}: {text:?} is {:.0} × {:.0} px, under the 48 px touch target",
+                    bounds.width(),
+                    bounds.height()
+                );
+            }
+            assert!(
+                !foreign.contains(text.as_str()),
+                "{where_}: {text:?} is not in the UI language"
+            );
+        }
+    }
+
+    #[test]
+    fn every_screen_is_labelled_in_its_language_and_every_button_is_touch_sized() {
+        let (english, vietnamese) = (texts("en"), texts("vi"));
+        let english_only: HashSet<String> = english.difference(&vietnamese).cloned().collect();
+        let vietnamese_only: HashSet<String> = vietnamese.difference(&english).cloned().collect();
+        assert!(english_only.contains("Send for verification") && vietnamese_only.len() > 50);
+
+        let mut kiosk = kiosk(None, None);
+        kiosk.wait_for_running_camera();
+        let check_both = |kiosk: &mut Kiosk, name: &str| {
+            check_screen(kiosk, &format!("{name} (en)"), &vietnamese_only);
+            kiosk.click("Tiếng Việt");
+            check_screen(kiosk, &format!("{name} (vi)"), &english_only);
+            kiosk.click("English");
+        };
+        check_both(&mut kiosk, "welcome");
+        kiosk.click("Start");
+        check_both(&mut kiosk, "consent");
+        kiosk.click("I agree");
+        check_both(&mut kiosk, "document choice");
+        kiosk.click("Chip ID card (CCCD)");
+        kiosk.wait_for_camera("Take picture");
+        check_both(&mut kiosk, "capture");
+        kiosk.click("Take picture");
+        kiosk.wait_for("the still", |screen| matches!(screen, Screen::Still(_)));
+        check_both(&mut kiosk, "still");
+        kiosk.click("Use this picture");
+        kiosk.take(CaptureTarget::Back);
+        kiosk.take(CaptureTarget::Selfie);
+        check_both(&mut kiosk, "review");
+        kiosk.submit_and_wait();
+        assert_eq!(kiosk.screen(), Screen::Result);
+        check_both(&mut kiosk, "result");
+    }
+
+    #[test]
+    fn larger_text_and_high_contrast_last_for_one_customer_and_never_push_text_off_screen() {
+        let mut kiosk = kiosk(None, None);
+        kiosk.wait_for_running_camera();
+        kiosk.click("Larger text");
+        assert!(kiosk.harness.state().look().large_text);
+        let body =
+            &kiosk.harness.ctx.global_style().text_styles[&ekyc_kiosk::ui::Type::Body.style()];
+        assert_eq!(body.size, 36.0, "A+ makes text 1.5× larger");
+        kiosk.walk_to_review();
+        kiosk.submit_and_wait();
+        kiosk.harness.run_steps(6);
+        for lang in ["en", "vi"] {
+            if lang == "vi" {
+                kiosk.click("Tiếng Việt");
+                kiosk.harness.run_steps(6);
+            }
+            // Nothing runs off the right edge; what is taller than the window scrolls,
+            // and says so.
+            for (_, text, bounds) in read_out(&kiosk) {
+                if let Some(bounds) = bounds {
+                    assert!(
+                        bounds.x1 <= 1280.5,
+                        "{lang}: {text:?} ends at x = {:.0}, past the window",
+                        bounds.x1
+                    );
+                }
+            }
+            let more = if lang == "en" {
+                "More below ▼"
+            } else {
+                "Xem thêm bên dưới ▼"
+            };
+            assert!(
+                kiosk.harness.query_all_by_label(more).next().is_some(),
+                "{lang}: the cue"
+            );
+            kiosk.harness.snapshot(format!("result-large-text-{lang}"));
+        }
+        kiosk.click("English");
+        kiosk.click("High contrast");
+        assert_eq!(
+            kiosk.harness.ctx.global_style().visuals.panel_fill,
+            egui::Color32::BLACK
+        );
+        kiosk.harness.run_steps(4);
+        kiosk.harness.snapshot("result-high-contrast-en");
+        // Finish is below the fold with larger text: the customer presses the screen's
+        // "More below" until the end shows (the cue greys out there).
+        let mut presses = 0;
+        loop {
+            let Some(cue) = kiosk
+                .harness
+                .query_all_by_label("More below ▼")
+                .rfind(|cue| !cue.accesskit_node().is_disabled())
+            else {
+                break;
+            };
+            cue.click();
+            kiosk.harness.run_steps(3);
+            presses += 1;
+            assert!(presses < 10, "the cue never reached the end");
+        }
+        assert!(presses > 0, "Finish was out of sight");
+        // The next customer starts with the kiosk's own look.
+        kiosk.click("Finish");
+        kiosk.harness.run_steps(2);
+        assert_eq!(kiosk.harness.state().look(), Default::default());
+        let style = kiosk.harness.ctx.global_style();
+        assert_eq!(
+            style.text_styles[&ekyc_kiosk::ui::Type::Body.style()].size,
+            24.0
+        );
+        assert_ne!(style.visuals.panel_fill, egui::Color32::BLACK);
+    }
+
+    #[test]
+    fn the_more_time_question_counts_down_and_gives_the_time_back() {
+        let (mut setup, runtime) = setup_on(
+            |hint| camera_source("demo", hint),
+            None,
+            None,
+            false,
+            true,
+            None,
+            None,
+        );
+        setup.idle_timeout = Duration::from_millis(300);
+        setup.more_time = Duration::from_secs(25);
+        let mut kiosk = kiosk_from(setup, runtime);
+        kiosk.harness.run_steps(2);
+        kiosk.click("Start");
+        std::thread::sleep(Duration::from_millis(400));
+        kiosk.harness.run_steps(2);
+        kiosk.harness.get_by_label("Do you need more time?");
+        assert!(
+            kiosk.shows("session ends in 25 seconds"),
+            "the configured time to answer"
+        );
+        let button = kiosk
+            .harness
+            .get_by_role_and_label(Role::Button, "Yes, I need more time");
+        let bounds = button.accesskit_node().bounding_box().unwrap();
+        assert!(bounds.height() >= 72.0, "a big button");
+        kiosk.click("Yes, I need more time");
+        assert!(kiosk
+            .harness
+            .query_by_label("Do you need more time?")
+            .is_none());
+        assert_eq!(kiosk.screen(), Screen::Consent, "nothing lost");
+    }
+
+    /// A speech engine stand-in: notes its pid, its voice and what it was asked to say,
+    /// then talks for a long time.
+    fn recording_voice(log: &std::path::Path, reads_values: bool) -> VoiceSetup {
+        let script = format!(
+            "printf '%s %s %s\\n' $$ \"$0\" \"$(cat)\" >> {log}; exec sleep 30",
+            log = log.display()
+        );
+        VoiceSetup {
+            command: vec!["sh".into(), "-c".into(), script, "{voice}".into()],
+            reads_values,
+        }
+    }
+
+    /// The engine's runs: (pid, voice, words), in order (a line each, written at once).
+    fn spoken(log: &std::path::Path) -> Vec<(u32, String, String)> {
+        let body = std::fs::read_to_string(log).unwrap_or_default();
+        body.lines()
+            .map(|line| {
+                let mut parts = line.splitn(3, ' ');
+                let pid = parts.next().unwrap().parse().expect(line);
+                let voice = parts.next().unwrap().to_owned();
+                (pid, voice, parts.next().unwrap_or_default().to_owned())
+            })
+            .collect()
+    }
+
+    fn wait_for_words(log: &std::path::Path, count: usize) -> Vec<(u32, String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let said = spoken(log);
+            if said.len() >= count || Instant::now() > deadline {
+                return said;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn voiced_kiosk(log: &std::path::Path, reads_values: bool) -> Kiosk {
+        let (mut setup, runtime) = setup_on(
+            |hint| camera_source("demo", hint),
+            None,
+            None,
+            false,
+            true,
+            None,
+            None,
+        );
+        setup.voice = Some(recording_voice(log, reads_values));
+        kiosk_from(setup, runtime)
+    }
+
+    #[test]
+    fn the_voice_says_each_screen_in_its_language_stops_when_it_changes_and_never_reads_the_card() {
+        let folder = tempfile::tempdir().unwrap();
+        let log = folder.path().join("spoken.txt");
+        let mut kiosk = voiced_kiosk(&log, false);
+        kiosk.harness.run_steps(4);
+        assert!(
+            spoken(&log).is_empty(),
+            "Welcome does not talk to an empty hall"
+        );
+        kiosk.click("Start");
+        let said = wait_for_words(&log, 1);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert_eq!(said[0].1, "en");
+        assert!(
+            said[0]
+                .2
+                .starts_with("Before we start. We will take pictures"),
+            "{said:?}"
+        );
+        kiosk.click("Tiếng Việt");
+        let said = wait_for_words(&log, 2);
+        assert_eq!(said[1].1, "vi");
+        assert!(said[1].2.starts_with("Trước khi bắt đầu."), "{said:?}");
+        // The English words were cut off: their process is gone (killed and reaped).
+        let first = said[0].0;
+        assert!(
+            !std::path::Path::new(&format!("/proc/{first}")).exists(),
+            "the first speech still runs"
+        );
+        kiosk.click("English");
+        kiosk.click("I agree");
+        kiosk.click("Chip ID card (CCCD)");
+        kiosk.take(CaptureTarget::Front);
+        kiosk.take(CaptureTarget::Back);
+        kiosk.take(CaptureTarget::Selfie);
+        kiosk.submit_and_wait();
+        kiosk.harness.run_steps(2);
+        let said = spoken(&log);
+        let (_, _, last) = said.last().unwrap();
+        assert!(last.starts_with("Verification result."), "{last}");
+        for (_, _, words) in &said {
+            assert!(
+                !words.contains(DEMO_ID) && !words.contains("Nhung"),
+                "the card's data said aloud: {words}"
+            );
+        }
+        drop(kiosk);
+        // Staff may turn reading the values on.
+        let log = folder.path().join("values.txt");
+        let mut kiosk = voiced_kiosk(&log, true);
+        kiosk.walk_to_review();
+        kiosk.submit_and_wait();
+        kiosk.harness.run_steps(2);
+        let said = spoken(&log);
+        let (_, _, last) = said.last().unwrap();
+        assert!(last.contains(&format!("ID number: {DEMO_ID}")), "{last}");
+    }
 }

@@ -35,6 +35,8 @@ pub(super) struct CapturePipeline {
     /// Set while a capture screen shows: only then do camera frames cause repaints.
     preview_visible: Arc<AtomicBool>,
     camera_texture: Option<(u64, TextureHandle)>,
+    /// When the first screen with a preview opened (for the start-up figures).
+    first_preview_screen: Option<std::time::Instant>,
     image_limits: ImageLimits,
     runtime: tokio::runtime::Handle,
     /// Where stills go.
@@ -130,6 +132,7 @@ impl CapturePipeline {
             guide: None,
             preview_visible,
             camera_texture: None,
+            first_preview_screen: None,
             image_limits,
             runtime,
             sender,
@@ -467,6 +470,8 @@ impl CapturePipeline {
         let Some(target) = target else {
             return;
         };
+        self.first_preview_screen
+            .get_or_insert_with(std::time::Instant::now);
         self.camera.hint().set(target);
         let Some(frame) = self.camera.latest() else {
             return;
@@ -486,6 +491,13 @@ impl CapturePipeline {
                 *sequence = frame.sequence;
             }
             None => {
+                let waited = self
+                    .first_preview_screen
+                    .map_or(0, |opened| opened.elapsed().as_millis());
+                tracing::info!(
+                    "vitals: first preview frame shown {waited} ms after its screen opened ({} ms after start)",
+                    super::since_process_start()
+                );
                 self.camera_texture = Some((
                     frame.sequence,
                     ctx.load_texture("camera", image, TextureOptions::LINEAR),

@@ -73,9 +73,11 @@ impl ChallengeRun {
             DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?;
         let moving_from = Instant::now() + LEAD_IN;
         let ends_at = moving_from + path.length();
-        // Room for every frame the challenge keeps (15 a second for at most 4 s): a worker
-        // slower than the camera (a debug build) catches up after the dot stops.
-        let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(64);
+        // Room for every frame the challenge keeps (15 a second, a little more for the
+        // lead-in; 8 s at most): a worker slower than the camera (a debug build) catches
+        // up after the dot stops.
+        let room = ((setup.length + LEAD_IN).as_secs_f32() * 16.0).ceil() as usize;
+        let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(room.max(64));
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             path: path.clone(),

@@ -4,15 +4,17 @@
 
 mod capture;
 mod challenge;
+pub mod memory;
 pub mod out_of_service;
 pub mod submission;
+pub mod voice;
 
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions};
+use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
 use zeroize::Zeroize;
 
 use crate::api::{FptClient, KryptonClient, OcrRequest};
@@ -25,7 +27,7 @@ use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
 use crate::imaging::{ImageLimits, PreparedImage};
 use crate::quality::Thresholds;
 use crate::ui::capture::CaptureGuide;
-use crate::ui::{self, Action, View};
+use crate::ui::{self, Action, Type, View};
 pub use capture::crop_card;
 use capture::CapturePipeline;
 pub use challenge::ChallengeSetup;
@@ -35,11 +37,31 @@ use submission::Submission;
 /// (`packaging/vn.ekyc.kiosk.desktop`, `assets/icons/`).
 pub const APP_ID: &str = "vn.ekyc.kiosk";
 
+static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Notes when the process started (the first thing `main` does), for the start-up figures
+/// the log gives (`benches/kiosk-vitals` reads them).
+pub fn mark_process_start() {
+    PROCESS_START.get_or_init(Instant::now);
+}
+
+/// Milliseconds since [`mark_process_start`] (since first asked, without it).
+pub(crate) fn since_process_start() -> u128 {
+    PROCESS_START
+        .get_or_init(Instant::now)
+        .elapsed()
+        .as_millis()
+}
+
 /// What the kiosk needs to run, made before the window opens.
 pub struct KioskSetup {
     pub lang: Lang,
     pub kiosk_mode: bool,
     pub idle_timeout: Duration,
+    /// How long "Do you need more time?" waits.
+    pub more_time: Duration,
+    /// Spoken instructions (`ui.voice`); `None`: silent.
+    pub voice: Option<voice::VoiceSetup>,
     pub score_threshold: f32,
     pub face_match_threshold: f32,
     pub image_limits: ImageLimits,
@@ -194,6 +216,17 @@ pub struct KioskApp {
     messages: Receiver<Message>,
     /// The identify screen's number, as typed (zeroed at the wipe).
     keypad: zeroize::Zeroizing<String>,
+    /// The current customer's text size and contrast (back to the default at the wipe).
+    look: ui::look::Look,
+    /// The wipe asked for the default look (applied in the next frame, with the context).
+    reset_look: bool,
+    /// Counts the screens shown: each new one gets a fresh scroll position.
+    visit: u64,
+    last_screen: Screen,
+    /// Spoken instructions (`ui.voice`).
+    voice: Option<voice::Voice>,
+    /// The first frame was drawn (logged once, with the time since start).
+    drawn: bool,
     _engine: Option<EngineHandle>,
 }
 
@@ -219,6 +252,7 @@ impl KioskApp {
         });
         let offered = journeys_offered(&setup.journeys.offered, setup.krypton.is_some());
         let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now())
+            .with_more_time(setup.more_time)
             .with_journeys(&offered, setup.journeys.order);
         let model = match setup.capture.challenge.attempts {
             Some(attempts) => {
@@ -251,6 +285,12 @@ impl KioskApp {
             notice: None,
             messages,
             keypad: zeroize::Zeroizing::new(String::new()),
+            look: ui::look::Look::default(),
+            reset_look: false,
+            visit: 0,
+            last_screen: Screen::Welcome,
+            voice: setup.voice.map(voice::Voice::new),
+            drawn: false,
             _engine: setup.engine,
         })
     }
@@ -283,7 +323,23 @@ impl KioskApp {
             Action::RetryCamera => self.capture.retry_camera(),
             Action::Keypad(key) => self.keypad_key(key, now),
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Action::SetLook(look) => {
+                self.flow.touch(now);
+                self.set_look(ctx, look);
+            }
         }
+    }
+
+    fn set_look(&mut self, ctx: &egui::Context, look: ui::look::Look) {
+        if look != self.look {
+            self.look = look;
+            ui::look::apply(ctx, look);
+        }
+    }
+
+    /// The current customer's text size and contrast, for tests.
+    pub fn look(&self) -> ui::look::Look {
+        self.look
     }
 
     fn keypad_key(&mut self, key: ui::identify::Key, now: Instant) {
@@ -324,10 +380,12 @@ impl KioskApp {
             Effect::CancelSubmission => self.submission.cancel(),
             Effect::WipeSession => {
                 self.keypad.zeroize();
+                self.reset_look = true;
                 self.submission.wipe();
                 self.thumbnails.clear();
                 self.pending_texture = None;
                 self.notice = None;
+                memory::release_freed();
             }
         }
     }
@@ -431,8 +489,9 @@ impl KioskApp {
     }
 }
 
-/// Product name, the badges (local engine, demo camera, staff mode) and, after Welcome, the
-/// language switch.
+/// Product name and the badges (local engine, demo camera, staff mode) on the left; on
+/// the right, on every screen, A+ and high contrast and, after Welcome, the language
+/// switch. Left to right in the order a screen reader reads them.
 fn top_bar_ui(
     ui: &mut egui::Ui,
     view: &View,
@@ -440,43 +499,86 @@ fn top_bar_ui(
     staff_mode: bool,
 ) -> Option<Action> {
     let mut action = None;
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(view.text("app-name")).size(22.0).strong());
+    let palette = ui::look::palette(ui.ctx());
+    // Wrapped: with larger text the toggles take a second row rather than leave the screen.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(Type::Note.text(view.text("app-name")).strong());
         if backend_is_local {
-            badge(
-                ui,
-                &view.text("badge-local-engine"),
-                Color32::from_rgb(90, 90, 160),
-            );
+            badge(ui, &view.text("badge-local-engine"), palette.info_banner);
         }
         if let CameraStatus::Running { demo: true, .. } = view.camera_status {
-            badge(
-                ui,
-                &view.text("badge-demo-camera"),
-                Color32::from_rgb(150, 100, 0),
-            );
+            badge(ui, &view.text("badge-demo-camera"), palette.caution_banner);
         }
         if staff_mode {
-            badge(
-                ui,
-                &view.text("badge-staff-mode"),
-                Color32::from_rgb(160, 40, 40),
-            );
+            badge(ui, &view.text("badge-staff-mode"), palette.bad_banner);
             if ui.button(view.text("staff-quit")).clicked() {
                 action = Some(Action::Quit);
             }
         }
+        // (visible text, what a screen reader says, selected, what a press does)
+        let mut toggles = vec![
+            (
+                "A+".to_owned(),
+                view.text("look-larger-text"),
+                view.look.large_text,
+                Action::SetLook(ui::look::Look {
+                    large_text: !view.look.large_text,
+                    ..view.look
+                }),
+            ),
+            (
+                "◐".to_owned(),
+                view.text("look-high-contrast"),
+                view.look.high_contrast,
+                Action::SetLook(ui::look::Look {
+                    high_contrast: !view.look.high_contrast,
+                    ..view.look
+                }),
+            ),
+        ];
         if *view.flow.screen() != Screen::Welcome {
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                for (lang, id) in [(Lang::Vi, "language-vi"), (Lang::En, "language-en")] {
-                    if ui
-                        .add(egui::Button::selectable(view.lang == lang, view.text(id)))
-                        .clicked()
-                    {
-                        action = Some(Action::Flow(Event::SetLanguage(lang)));
-                    }
+            for (lang, id) in [(Lang::En, "language-en"), (Lang::Vi, "language-vi")] {
+                let name = view.text(id);
+                toggles.push((
+                    name.clone(),
+                    name,
+                    view.lang == lang,
+                    Action::Flow(Event::SetLanguage(lang)),
+                ));
+            }
+        }
+        // Pushed to the right edge by their width (as drawn last frame; estimated on the
+        // first), not by a right-to-left layout, which would hand a screen reader the
+        // buttons in reverse. One group: with larger text it moves to a second row whole.
+        let width_key = egui::Id::unique("top-bar-toggles-width");
+        let estimate = toggles.len() as f32 * 140.0;
+        let width = ui
+            .ctx()
+            .data(|data| data.get_temp::<f32>(width_key))
+            .unwrap_or(estimate);
+        // (In a wrapping row, `available_width` is a whole row's; what is left of this
+        // one is `available_size_before_wrap`.)
+        if ui.available_size_before_wrap().x < width + 1.0 {
+            ui.end_row();
+        }
+        ui.add_space((ui.available_size_before_wrap().x - width - 1.0).max(0.0));
+        let group = ui.horizontal(|ui| {
+            for (text, spoken, selected, toggle) in toggles {
+                let response = ui
+                    .add(ui::toggle(ui, selected, &text).min_size(egui::vec2(56.0, 56.0)))
+                    .on_hover_text(&spoken);
+                response.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::Role::Button, true, selected, &spoken)
+                });
+                if response.clicked() {
+                    action = Some(toggle);
                 }
-            });
+            }
+        });
+        let drawn = group.response.rect.width();
+        if (drawn - width).abs() > 0.5 {
+            ui.ctx().data_mut(|data| data.insert_temp(width_key, drawn));
+            ui.ctx().request_repaint();
         }
     });
     action
@@ -495,12 +597,13 @@ fn capture_texture(ctx: &egui::Context, capture: &Capture, name: &str) -> Captur
 }
 
 fn badge(ui: &mut egui::Ui, label: &str, colour: Color32) {
+    let on_banner = ui::look::palette(ui.ctx()).on_banner;
     egui::Frame::new()
         .fill(colour)
         .corner_radius(8.0)
         .inner_margin(egui::Margin::symmetric(10, 4))
         .show(ui, |ui| {
-            ui.label(RichText::new(label).size(18.0).color(Color32::WHITE));
+            ui.label(Type::Small.text(label).color(on_banner));
         });
 }
 
@@ -543,6 +646,13 @@ impl eframe::App for KioskApp {
             };
             ctx.request_repaint_after(Duration::from_millis(soon));
         }
+        if std::mem::take(&mut self.reset_look) {
+            self.set_look(ctx, ui::look::Look::default());
+        }
+        if *self.flow.screen() != self.last_screen {
+            self.last_screen = self.flow.screen().clone();
+            self.visit += 1;
+        }
         self.capture.follow(ctx, &self.flow, now);
         self.sync_textures(ctx);
     }
@@ -570,38 +680,62 @@ impl eframe::App for KioskApp {
                 challenge_dot: self.capture.challenge_dot(Instant::now()),
                 staff_mode: self.staff_mode,
                 keypad: self.keypad.as_str(),
+                look: self.look,
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff_mode);
             egui::Panel::top("top-bar")
                 .show(ui, |ui| actions.extend(top_bar_ui(ui, &view, local, staff)));
+            let visit = self.visit;
             egui::CentralPanel::default().show(ui, |ui| {
-                let action = match &screen {
-                    Screen::Welcome => ui::welcome::welcome_ui(ui, &view),
-                    Screen::Identify => ui::identify::identify_ui(ui, &view),
-                    Screen::Consent => ui::consent::consent_ui(ui, &view),
-                    Screen::DocumentChoice => ui::document_choice::document_choice_ui(ui, &view),
-                    Screen::Capture(target) => ui::capture::capture_ui(ui, &view, *target),
-                    Screen::Still(target) => ui::capture::still_ui(ui, &view, *target),
-                    Screen::Challenge => {
-                        ui::challenge::challenge_ui(ui, &view);
-                        None
-                    }
-                    Screen::Review => ui::review::review_ui(ui, &view),
-                    Screen::Submitting(step) => ui::submitting::submitting_ui(ui, &view, *step),
-                    Screen::Result => ui::result::result_ui(ui, &view),
-                    Screen::Guidance(guidance) => ui::guidance::guidance_ui(ui, &view, guidance),
-                    Screen::BackendUnavailable => ui::guidance::backend_unavailable_ui(ui, &view),
-                };
+                // Every screen scrolls when its content is taller than the window (A+).
+                let height = ui.available_height();
+                let action =
+                    ui::scroll_with_cue(ui, &view, ("screen", visit), height, |ui| match &screen {
+                        Screen::Welcome => ui::welcome::welcome_ui(ui, &view),
+                        Screen::Identify => ui::identify::identify_ui(ui, &view),
+                        Screen::Consent => ui::consent::consent_ui(ui, &view),
+                        Screen::DocumentChoice => {
+                            ui::document_choice::document_choice_ui(ui, &view)
+                        }
+                        Screen::Capture(target) => ui::capture::capture_ui(ui, &view, *target),
+                        Screen::Still(target) => ui::capture::still_ui(ui, &view, *target),
+                        Screen::Challenge => {
+                            ui::challenge::challenge_ui(ui, &view);
+                            None
+                        }
+                        Screen::Review => ui::review::review_ui(ui, &view),
+                        Screen::Submitting(step) => ui::submitting::submitting_ui(ui, &view, *step),
+                        Screen::Result => ui::result::result_ui(ui, &view),
+                        Screen::Guidance(guidance) => {
+                            ui::guidance::guidance_ui(ui, &view, guidance)
+                        }
+                        Screen::BackendUnavailable => {
+                            ui::guidance::backend_unavailable_ui(ui, &view)
+                        }
+                    });
                 actions.extend(action);
             });
-            if let Some(left) = self.flow.idle_countdown(Instant::now()) {
+            let more_time = self.flow.idle_countdown(Instant::now());
+            if let Some(left) = more_time {
                 actions.extend(ui::idle::idle_ui(&ctx, &view, left));
+            }
+            if let Some(voice) = &mut self.voice {
+                // The question's full time, not the seconds left: said once, not every second.
+                let asked = more_time.map(|_| self.flow.more_time());
+                let words = ui::spoken::spoken(&view, asked, voice.reads_values());
+                voice.say(view.lang, words);
             }
             actions
         };
         for action in actions {
             self.apply(&ctx, action);
+        }
+        if !std::mem::replace(&mut self.drawn, true) {
+            tracing::info!(
+                "vitals: first frame drawn {} ms after start",
+                since_process_start()
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::out_of_service::OutOfService;
+use crate::app::voice::VoiceSetup;
 use crate::app::{CaptureSetup, JourneySetup, KioskApp, KioskSetup, APP_ID};
 use crate::camera::{camera_source, SceneHint};
 use crate::config::LoadedConfig;
@@ -74,10 +75,20 @@ fn window_options(kiosk_mode: bool) -> eframe::NativeOptions {
     if kiosk_mode {
         viewport = viewport.with_fullscreen(true).with_decorations(false);
     }
-    eframe::NativeOptions {
+    let mut options = eframe::NativeOptions {
         viewport,
         ..eframe::NativeOptions::default()
+    };
+    // The renderer's memory in blocks sized for a kiosk's few textures, not for a game's:
+    // with Mesa's software renderer (no GPU) the default took a 64 MB block at start.
+    if let eframe::egui_wgpu::WgpuSetup::CreateNew(setup) = &mut options.wgpu_options.wgpu_setup {
+        let egui_default = setup.device_descriptor.clone();
+        setup.device_descriptor = Arc::new(move |adapter| eframe::wgpu::DeviceDescriptor {
+            memory_hints: eframe::wgpu::MemoryHints::MemoryUsage,
+            ..egui_default(adapter)
+        });
     }
+    options
 }
 
 /// The back end (an in-process engine unless an FPT.AI-contract one is configured), the
@@ -95,6 +106,11 @@ pub async fn setup(
         lang: config.lang,
         kiosk_mode: config.ui.kiosk_mode,
         idle_timeout: Duration::from_secs(config.ui.idle_timeout_secs),
+        more_time: Duration::from_secs(config.ui.more_time_secs),
+        voice: config.ui.voice.then(|| VoiceSetup {
+            command: config.ui.voice_command.clone(),
+            reads_values: config.ui.voice_reads_values,
+        }),
         score_threshold: config.ui.score_threshold as f32,
         face_match_threshold: config.ui.face_match_threshold as f32,
         image_limits: loaded.image_limits(),

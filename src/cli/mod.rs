@@ -178,6 +178,8 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    crate::app::mark_process_start();
+    crate::app::memory::limit_arenas();
     let cli = Cli::parse();
     if !matches!(cli.command, None | Some(Command::Serve(_))) {
         die_quietly_on_a_closed_pipe();

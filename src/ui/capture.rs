@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use egui::{Color32, Pos2, Rect, RichText, Shape, Stroke, TextureHandle, Vec2};
 
-use super::{text_with, title, Action, View};
+use super::{look, text_with, title, Action, Type, View};
 use crate::camera::CameraStatus;
 use crate::flow::{CaptureTarget, Event};
 use crate::quality::Instruction;
@@ -52,7 +52,7 @@ pub fn face_oval(width: f32, height: f32) -> Rect {
     )
 }
 
-fn title_id(target: CaptureTarget) -> &'static str {
+pub fn title_id(target: CaptureTarget) -> &'static str {
     match target {
         CaptureTarget::Front => "capture-front-title",
         CaptureTarget::Back => "capture-back-title",
@@ -65,7 +65,7 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
     ui.vertical_centered(|ui| {
         title(ui, &view.text(title_id(target)));
         guide_line_ui(ui, view, target);
-        let preview_height = (ui.available_height() - super::BUTTON_HEIGHT - 70.0).max(200.0);
+        let preview_height = (ui.available_height() - super::button_height(ui) - 70.0).max(200.0);
         match (view.camera_status, view.camera_texture) {
             (CameraStatus::Unavailable(_), _) => {
                 if camera_unavailable_ui(ui, view, preview_height) {
@@ -81,10 +81,7 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
             }
         }
         if let Some(notice) = view.notice {
-            ui.colored_label(
-                Color32::from_rgb(200, 60, 40),
-                RichText::new(notice).size(22.0),
-            );
+            ui.colored_label(look::palette(ui.ctx()).bad, Type::Note.text(notice));
         }
         let camera_ready = view.camera_texture.is_some()
             && matches!(view.camera_status, CameraStatus::Running { .. })
@@ -92,11 +89,11 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
         // A selfie from a file proves nobody was there: staff only (and never live).
         let file_allowed = target != CaptureTarget::Selfie || view.staff_mode;
         super::button_row(ui, 1 + usize::from(file_allowed), 420.0, |ui| {
-            let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
+            let size = Vec2::new(420.0, super::button_height(ui));
             if ui
                 .add_enabled(
                     camera_ready,
-                    super::primary(&view.text("capture-button")).min_size(size),
+                    super::primary(ui, &view.text("capture-button")).min_size(size),
                 )
                 .clicked()
             {
@@ -122,9 +119,10 @@ fn guide_line_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) {
     } else {
         "capture-card-hint"
     };
+    let palette = look::palette(ui.ctx());
     let (text, colour) = match view.guide {
         Some(guide) if guide.face_guidance_off && target == CaptureTarget::Selfie => {
-            (view.text("guide-face-off"), Color32::from_rgb(150, 100, 0))
+            (view.text("guide-face-off"), palette.caution)
         }
         Some(CaptureGuide {
             countdown: Some(left),
@@ -137,24 +135,21 @@ fn guide_line_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) {
                     "guide-countdown",
                     &[("seconds", seconds.to_string())],
                 ),
-                Color32::from_rgb(20, 130, 60),
+                palette.good,
             )
         }
         Some(CaptureGuide {
             instruction: Some(instruction),
             ..
-        }) => (
-            view.text(instruction.message_id()),
-            Color32::from_rgb(190, 90, 0),
-        ),
+        }) => (view.text(instruction.message_id()), palette.caution),
         Some(CaptureGuide {
             checked: true,
             instruction: None,
             ..
-        }) => (view.text("guide-ready"), Color32::from_rgb(20, 130, 60)),
+        }) => (view.text("guide-ready"), palette.good),
         _ => (view.text(hint), ui.visuals().text_color()),
     };
-    ui.label(RichText::new(text).size(28.0).color(colour).strong());
+    ui.label(Type::Emphasis.text(text).color(colour).strong());
 }
 
 /// Says the camera is missing; true when "Try again" was pressed.
@@ -163,21 +158,18 @@ pub fn camera_unavailable_ui(ui: &mut egui::Ui, view: &View, height: f32) -> boo
         ui.vertical_centered(|ui| {
             ui.add_space(height * 0.2);
             ui.label(
-                RichText::new(view.text("camera-unavailable-title"))
-                    .size(34.0)
+                Type::Title
+                    .text(view.text("camera-unavailable-title"))
                     .family(super::bold_family()),
             );
-            ui.add(
-                egui::Label::new(RichText::new(view.text("camera-unavailable-body")).size(24.0))
-                    .wrap(),
-            );
+            ui.add(egui::Label::new(Type::Body.text(view.text("camera-unavailable-body"))).wrap());
             if let CameraStatus::Unavailable(error) = view.camera_status {
                 ui.label(RichText::new(error.to_string()).small().weak());
             }
             ui.add_space(12.0);
             ui.add(
                 super::secondary(&view.text("camera-retry"))
-                    .min_size(Vec2::new(320.0, super::BUTTON_HEIGHT)),
+                    .min_size(Vec2::new(320.0, super::button_height(ui))),
             )
             .clicked()
         })
@@ -262,17 +254,17 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
             CaptureTarget::Selfie => "capture-check-still-selfie",
             CaptureTarget::Front | CaptureTarget::Back => "capture-check-still",
         };
-        ui.label(RichText::new(view.text(question)).size(24.0));
-        let height = (ui.available_height() - super::BUTTON_HEIGHT - 50.0).max(200.0);
+        ui.label(Type::Body.text(view.text(question)));
+        let height = (ui.available_height() - super::button_height(ui) - 50.0).max(200.0);
         if let Some(texture) = view.pending {
             preview_ui(ui, texture, height, None, None);
         }
         // Use and Retake, whatever the target (the row was once sized for one button on
         // the selfie's still, and Retake ran off the screen's edge).
         super::button_row(ui, 2, 420.0, |ui| {
-            let size = Vec2::new(420.0, super::BUTTON_HEIGHT);
+            let size = Vec2::new(420.0, super::button_height(ui));
             if ui
-                .add(super::primary(&view.text("capture-use")).min_size(size))
+                .add(super::primary(ui, &view.text("capture-use")).min_size(size))
                 .clicked()
             {
                 action = Some(Action::Flow(Event::UseCapture));

@@ -1,13 +1,12 @@
 //! Errors as guidance: what to do, never a code. Also the retry screen for a back end
 //! that does not answer.
 
-use egui::RichText;
-
-use super::{paragraph, primary_button, secondary_button, text_with, title, Action, View};
+use super::{paragraph, primary_button, secondary_button, text_with, title, Action, Type, View};
 use crate::flow::{ChallengeAdvice, Event, Guidance, KryptonAction};
 
-pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Option<Action> {
-    let (message, button) = match guidance {
+/// What the screen says, and its button's text id.
+pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {
+    match guidance {
         Guidance::CardNotFound => (view.text("guidance-card-not-found"), "guidance-retake"),
         Guidance::FaceMismatchRetakeSelfie => {
             (view.text("guidance-face-mismatch"), "guidance-retake")
@@ -38,12 +37,16 @@ pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Optio
             (view.text(advice), "challenge-try-again")
         }
         Guidance::LivenessAskStaff => (view.text("challenge-ask-staff"), "guidance-restart-button"),
-    };
+    }
+}
+
+pub fn guidance_ui(ui: &mut egui::Ui, view: &View, guidance: &Guidance) -> Option<Action> {
+    let (message, button) = message(view, guidance);
     let mut action = None;
     ui.vertical_centered(|ui| {
         ui.set_max_width(900.0);
         ui.add_space(ui.available_height() * 0.2);
-        ui.label(RichText::new("⚠").size(64.0));
+        ui.label(Type::Display.text("⚠"));
         paragraph(ui, &message);
         ui.add_space(32.0);
         if primary_button(ui, &view.text(button)).clicked() {

@@ -2,10 +2,10 @@
 //! code or the back's MRZ is read from the preview; no picture is kept), or their number
 //! typed by staff on the keypad.
 
-use egui::{RichText, Vec2};
+use egui::Vec2;
 
 use super::capture::{camera_unavailable_ui, preview_ui};
-use super::{paragraph, secondary_button, title, Action, View};
+use super::{paragraph, secondary_button, title, Action, Type, View};
 use crate::camera::CameraStatus;
 use crate::flow::{CaptureTarget, Event};
 
@@ -31,7 +31,7 @@ pub fn identify_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         paragraph(ui, &view.text("identify-body"));
     });
     ui.add_space(8.0);
-    let height = (ui.available_height() - super::BUTTON_HEIGHT - 40.0).max(240.0);
+    let height = (ui.available_height() - super::button_height(ui) - 40.0).max(240.0);
     ui.horizontal_top(|ui| {
         let preview_width = (ui.available_width() - 420.0).max(320.0);
         ui.allocate_ui(Vec2::new(preview_width, height), |ui| {
@@ -43,7 +43,7 @@ pub fn identify_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                 }
                 (_, Some(texture)) => {
                     preview_ui(ui, texture, height - 40.0, Some(CaptureTarget::Front), None);
-                    ui.label(RichText::new(view.text("identify-scanning")).size(22.0));
+                    ui.label(Type::Note.text(view.text("identify-scanning")));
                 }
                 (_, None) => {
                     ui.spinner();
@@ -52,11 +52,7 @@ pub fn identify_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             });
         });
         ui.vertical(|ui| {
-            ui.label(
-                RichText::new(view.text("identify-keypad"))
-                    .size(22.0)
-                    .strong(),
-            );
+            ui.label(Type::Note.text(view.text("identify-keypad")).strong());
             action = action.take().or(keypad_ui(ui, view));
         });
     });
@@ -78,7 +74,7 @@ fn keypad_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     };
     ui.add_sized(
         [3.0 * 120.0 + 2.0 * 12.0, 64.0],
-        egui::Label::new(RichText::new(shown).size(34.0).monospace()),
+        egui::Label::new(Type::Title.text(shown).family(egui::FontFamily::Monospace)),
     );
     let erase = view.text("identify-erase");
     let done = view.text("identify-done");
@@ -103,7 +99,7 @@ fn keypad_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                         Key::Done => !view.keypad.is_empty(),
                     };
                     let button = if key == Key::Done {
-                        super::primary(&label)
+                        super::primary(ui, &label)
                     } else {
                         super::secondary(&label)
                     };

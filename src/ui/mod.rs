@@ -8,22 +8,22 @@ pub mod document_choice;
 pub mod guidance;
 pub mod identify;
 pub mod idle;
+pub mod look;
 pub mod result;
 pub mod review;
+pub mod spoken;
 pub mod submitting;
 pub mod text;
 pub mod welcome;
 
 use std::collections::HashMap;
 
-use egui::{
-    Color32, FontData, FontDefinitions, FontFamily, FontId, RichText, TextStyle, TextureHandle,
-    Vec2,
-};
+use egui::{FontData, FontDefinitions, FontFamily, RichText, TextureHandle, Vec2};
 
 use crate::camera::CameraStatus;
 use crate::contract::Lang;
 use crate::flow::{CaptureTarget, Event, Flow};
+pub use look::Type;
 pub use text::{text, text_with};
 
 /// What a screen asks for. At most one per frame, so its size (a capture travels inside
@@ -44,6 +44,8 @@ pub enum Action {
     Keypad(identify::Key),
     /// Leave the kiosk (staff mode only).
     Quit,
+    /// Text size and contrast for the current customer (A+, ◐ on the top bar).
+    SetLook(look::Look),
 }
 
 /// What the screens are drawn from.
@@ -71,6 +73,8 @@ pub struct View<'a> {
     pub staff_mode: bool,
     /// The identify screen's number, as typed.
     pub keypad: &'a str,
+    /// The current customer's text size and contrast.
+    pub look: look::Look,
 }
 
 impl View<'_> {
@@ -89,7 +93,8 @@ pub fn bold_family() -> FontFamily {
     FontFamily::Name("bold".into())
 }
 
-/// Fonts and sizes for a touch screen: large type, controls at least 48 px high.
+/// Fonts, sizes and colours for a touch screen: large type, controls at least 48 px
+/// high, the light palette (A+ and high contrast change them: [`look::apply`]).
 pub fn install_style(ctx: &egui::Context) {
     let mut fonts = FontDefinitions::default();
     fonts
@@ -110,63 +115,47 @@ pub fn install_style(ctx: &egui::Context) {
         .families
         .insert(bold_family(), vec!["dejavu-bold".into(), "dejavu".into()]);
     ctx.set_fonts(fonts);
-    // A bank hall is bright; dark text on light backgrounds reads best there.
-    ctx.set_theme(egui::Theme::Light);
-    ctx.all_styles_mut(|style| {
-        style.text_styles = [
-            (TextStyle::Heading, FontId::new(40.0, bold_family())),
-            (TextStyle::Body, FontId::new(24.0, FontFamily::Proportional)),
-            (
-                TextStyle::Button,
-                FontId::new(26.0, FontFamily::Proportional),
-            ),
-            (
-                TextStyle::Small,
-                FontId::new(17.0, FontFamily::Proportional),
-            ),
-            (
-                TextStyle::Monospace,
-                FontId::new(22.0, FontFamily::Monospace),
-            ),
-        ]
-        .into();
-        style.spacing.button_padding = Vec2::new(24.0, 14.0);
-        style.spacing.interact_size.y = 48.0;
-        style.spacing.item_spacing = Vec2::new(16.0, 14.0);
-    });
+    look::apply(ctx, look::Look::default());
 }
 
 /// Height of every primary control: well above the 48 px touch minimum.
 pub const BUTTON_HEIGHT: f32 = 72.0;
 
 /// The main action's button, styled; `primary_button` places one.
-pub fn primary(label: &str) -> egui::Button<'static> {
-    let text = RichText::new(label)
-        .size(30.0)
+pub fn primary(ui: &egui::Ui, label: &str) -> egui::Button<'static> {
+    let palette = look::palette(ui.ctx());
+    let text = Type::Emphasis
+        .text(label)
         .family(bold_family())
-        .color(Color32::WHITE);
-    egui::Button::new(text).fill(Color32::from_rgb(0, 104, 180))
+        .color(palette.on_primary);
+    egui::Button::new(text).fill(palette.primary)
 }
 
 /// Any other choice's button, styled.
 pub fn secondary(label: &str) -> egui::Button<'static> {
-    egui::Button::new(RichText::new(label).size(26.0))
+    egui::Button::new(Type::Large.text(label))
+}
+
+/// Height of a primary control at the current text size (never under [`BUTTON_HEIGHT`]).
+pub fn button_height(ui: &egui::Ui) -> f32 {
+    BUTTON_HEIGHT * look::current(ui.ctx()).text_scale()
+}
+
+/// Width of a button column at the current text size.
+fn button_width(ui: &egui::Ui) -> f32 {
+    ui.available_width()
+        .min(520.0 * look::current(ui.ctx()).text_scale())
 }
 
 /// A large button for the main action of a screen.
 pub fn primary_button(ui: &mut egui::Ui, label: &str) -> egui::Response {
-    ui.add_sized(
-        [ui.available_width().min(520.0), BUTTON_HEIGHT],
-        primary(label),
-    )
+    let button = primary(ui, label);
+    ui.add_sized([button_width(ui), button_height(ui)], button)
 }
 
 /// A large button for the other choices.
 pub fn secondary_button(ui: &mut egui::Ui, label: &str) -> egui::Response {
-    ui.add_sized(
-        [ui.available_width().min(520.0), BUTTON_HEIGHT],
-        secondary(label),
-    )
+    ui.add_sized([button_width(ui), button_height(ui)], secondary(label))
 }
 
 /// Buttons side by side, `count` of them `width` wide, centred in a centred layout.
@@ -178,7 +167,7 @@ pub fn button_row<R>(
 ) -> R {
     let row = Vec2::new(
         count as f32 * width + (count.saturating_sub(1)) as f32 * ui.spacing().item_spacing.x,
-        BUTTON_HEIGHT,
+        button_height(ui),
     );
     ui.allocate_ui_with_layout(row, egui::Layout::left_to_right(egui::Align::Center), add)
         .inner
@@ -193,5 +182,100 @@ pub fn title(ui: &mut egui::Ui, label: &str) {
 
 /// Body text that wraps, at a readable width.
 pub fn paragraph(ui: &mut egui::Ui, label: &str) {
-    ui.add(egui::Label::new(RichText::new(label).size(26.0)).wrap());
+    ui.add(egui::Label::new(Type::Large.text(label)).wrap());
+}
+
+/// Passes in a row a scroll area's content must overflow before it gets its cue.
+const OVERFLOW_PASSES: u8 = 3;
+
+/// A vertical scroll area at most `max_height` high and, while more of it lies below, a
+/// "More below ▼" button under it that scrolls down a page (a customer who does not know
+/// the area scrolls still sees that it does). The button's room is taken from the area,
+/// never from what follows it, and it covers nothing. `id` names the area; a new one
+/// starts at the top, without the button until its content is found too tall.
+pub fn scroll_with_cue<R>(
+    ui: &mut egui::Ui,
+    view: &View,
+    id: impl std::hash::Hash + std::fmt::Debug,
+    max_height: f32,
+    add: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    let id = ui.make_persistent_id(id);
+    let (jump_key, overflow_key) = (id.with("jump"), id.with("overflow"));
+    let (jump, overflowing_passes) = ui.ctx().data_mut(|data| {
+        (
+            data.remove_temp::<f32>(jump_key),
+            data.get_temp::<u8>(overflow_key).unwrap_or(0),
+        )
+    });
+    let overflowed = overflowing_passes >= OVERFLOW_PASSES;
+    let scale = look::current(ui.ctx()).text_scale();
+    let cue_height = 56.0 * scale;
+    let room = if overflowed {
+        max_height - cue_height - ui.spacing().item_spacing.y
+    } else {
+        max_height
+    };
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, true])
+        .max_height(room.max(cue_height));
+    if let Some(offset) = jump {
+        area = area.vertical_scroll_offset(offset);
+    }
+    let output = area.show(ui, add);
+    let viewport = output.inner_rect;
+    let offset = output.state.clamped_offset().y;
+    // Once the content did not fit for a few passes in a row (a first pass lays out text
+    // before widths are known, much taller), the cue stays for this area (a new screen is a
+    // new area): content that sizes itself to the room would otherwise fit once the cue
+    // takes its share, lose the cue, overflow again, and flicker. A few points of bottom
+    // margin past the edge hide nothing worth a button.
+    let tolerance = ui.spacing().item_spacing.y + 2.0;
+    if !overflowed {
+        let too_tall = output.content_size.y > viewport.height() + tolerance;
+        let passes = if too_tall { overflowing_passes + 1 } else { 0 };
+        if passes != overflowing_passes {
+            ui.ctx()
+                .data_mut(|data| data.insert_temp(overflow_key, passes));
+            ui.ctx().request_repaint();
+        }
+    }
+    if overflowed {
+        let more = output.content_size.y - offset - viewport.height() > tolerance;
+        let palette = look::palette(ui.ctx());
+        let label = Type::Body
+            .text(format!("{} ▼", view.text("more-below")))
+            .color(palette.on_button);
+        let button = egui::Button::new(label)
+            .fill(palette.button)
+            .stroke(egui::Stroke::new(2.0, palette.primary))
+            .corner_radius(24.0)
+            .min_size(Vec2::new(
+                (viewport.width() * 0.5).min(360.0 * scale),
+                cue_height,
+            ));
+        // Kept in place at the end (greyed), so the layout does not jump.
+        let clicked = ui
+            .vertical_centered(|ui| ui.add_enabled(more, button).clicked())
+            .inner;
+        if clicked {
+            let page = viewport.height() * 0.8;
+            ui.ctx()
+                .data_mut(|data| data.insert_temp(jump_key, offset + page));
+        }
+    }
+    output.inner
+}
+
+/// A button that shows a choice in force (the language, A+), its text in the colour that
+/// reads on its fill.
+pub fn toggle(ui: &egui::Ui, selected: bool, label: &str) -> egui::Button<'static> {
+    let palette = look::palette(ui.ctx());
+    let colour = if selected {
+        palette.on_selected
+    } else {
+        palette.on_button
+    };
+    egui::Button::selectable(selected, Type::Body.text(label).color(colour))
 }

@@ -5,19 +5,16 @@
 
 use egui::{Color32, RichText};
 
+use super::look::{self, Palette};
 use super::text::try_text;
-use super::{primary_button, text_with, title, Action, View};
+use super::{primary_button, text_with, title, Action, Type, View};
 use crate::contract::{KryptonAction, OcrField};
 use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
 use crate::verify::{Agreement, FieldAgreement, Proof};
 
-const GOOD: Color32 = Color32::from_rgb(20, 130, 60);
-const BAD: Color32 = Color32::from_rgb(190, 40, 30);
-const NEUTRAL: Color32 = Color32::from_rgb(150, 100, 0);
-
 /// The field's label in the UI language, or the card's own label for keys this kiosk
 /// has no translation for.
-fn field_label(view: &View, field: &OcrField) -> String {
+pub fn field_label(view: &View, field: &OcrField) -> String {
     try_text(view.lang, &format!("field-{}", field.key.replace(' ', "-")))
         .unwrap_or_else(|| field.label.clone())
 }
@@ -25,6 +22,7 @@ fn field_label(view: &View, field: &OcrField) -> String {
 pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let mut action = None;
     let result = view.flow.result();
+    let palette = look::palette(ui.ctx());
     ui.vertical_centered(|ui| {
         title(ui, &view.text("result-title"));
         verdict_ui(ui, view, result);
@@ -42,53 +40,26 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     } else {
         // The full width: shrunk to its content, the area kept a first frame's narrower width
         // and clipped the card column once the cross-check arrived.
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, true])
-            // Below it: liveness with its evidence (two lines), face match, Finish.
-            .max_height(ui.available_height() - super::BUTTON_HEIGHT - 262.0)
-            .show(ui, |ui| {
+        // Below it: liveness with its evidence (two lines), face match, Finish.
+        let height = ui.available_height() - super::button_height(ui) - 262.0;
+        if look::current(ui.ctx()).large_text {
+            // Larger text: the fields one under the other, the whole screen scrolling (an
+            // area of its own would leave room for one field).
+            fields_stacked_ui(ui, view, palette, result);
+        } else {
+            super::scroll_with_cue(ui, view, "ocr-fields", height, |ui| {
                 // Rows of read-only text need no touch-sized height; the buttons keep theirs.
                 ui.spacing_mut().interact_size.y = 32.0;
-                egui::Grid::new("ocr-fields")
-                    .num_columns(4)
-                    .spacing([24.0, 12.0])
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for id in [
-                            "result-field",
-                            "result-value",
-                            "result-score",
-                            "result-card",
-                        ] {
-                            ui.label(RichText::new(view.text(id)).strong());
-                        }
-                        ui.end_row();
-                        for field in &result.fields {
-                            ui.label(field_label(view, field));
-                            // Long values (an address) wrap, so the card column stays on screen.
-                            ui.scope(|ui| {
-                                ui.set_max_width(440.0);
-                                ui.add(
-                                    egui::Label::new(RichText::new(&field.value).size(25.0)).wrap(),
-                                );
-                            });
-                            score_ui(ui, view, field.score);
-                            let agreement = result
-                                .cross_check
-                                .iter()
-                                .find(|agreement| agreement.key == field.key.as_str());
-                            card_ui(ui, view, agreement);
-                            ui.end_row();
-                        }
-                    });
+                fields_grid_ui(ui, view, palette, result);
             });
+        }
     }
     ui.add_space(8.0);
     let not_evaluated = view.text("result-not-evaluated");
     let liveness = match result.is_live() {
-        Some(true) => (view.text("result-live"), GOOD),
-        Some(false) => (view.text("result-not-live"), BAD),
-        None => (not_evaluated.clone(), NEUTRAL),
+        Some(true) => (view.text("result-live"), palette.good),
+        Some(false) => (view.text("result-not-live"), palette.bad),
+        None => (not_evaluated.clone(), palette.caution),
     };
     check_line(ui, &view.text("result-liveness"), &liveness.0, liveness.1);
     liveness_evidence_ui(ui, view, result);
@@ -101,9 +72,9 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         ("result-match", "result-no-match")
     };
     let (verdict, colour) = match face_match.and_then(|face_match| face_match.is_match) {
-        Some(true) => (view.text(matches), GOOD),
-        Some(false) => (view.text(no_match), BAD),
-        None => (not_evaluated.clone(), NEUTRAL),
+        Some(true) => (view.text(matches), palette.good),
+        Some(false) => (view.text(no_match), palette.bad),
+        None => (not_evaluated.clone(), palette.caution),
     };
     let detail = match similarity {
         Some(similarity) => format!(
@@ -132,13 +103,13 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             ui,
             &view.text("result-enrolment"),
             &view.text("result-enrolled"),
-            GOOD,
+            palette.good,
         ),
         Some(false) => check_line(
             ui,
             &view.text("result-enrolment"),
             &view.text("result-not-enrolled"),
-            NEUTRAL,
+            palette.caution,
         ),
         None => {}
     }
@@ -151,13 +122,114 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     action
 }
 
+/// The fields as a table: label, value, score, what the card says.
+fn fields_grid_ui(ui: &mut egui::Ui, view: &View, palette: &Palette, result: &VerificationResult) {
+    egui::Grid::new("ocr-fields")
+        .num_columns(4)
+        .spacing([24.0, 12.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for id in [
+                "result-field",
+                "result-value",
+                "result-score",
+                "result-card",
+            ] {
+                ui.label(RichText::new(view.text(id)).strong());
+            }
+            ui.end_row();
+            for field in &result.fields {
+                let row = FieldRow::new(view, palette, result, field);
+                row.label_ui(ui);
+                // Long values (an address) wrap, so the card column stays on screen.
+                let value = ui
+                    .scope(|ui| {
+                        ui.set_max_width(440.0);
+                        ui.add(egui::Label::new(Type::Large.text(&field.value)).wrap())
+                    })
+                    .inner;
+                let score = score_ui(ui, view, palette, field.score);
+                let card = row.card_ui(ui);
+                for cell in [value, score, card] {
+                    hide_from_screen_reader(ui.ctx(), cell.id);
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// The fields one under the other (larger text: four columns would not fit): the label,
+/// then the value, then the score and what the card says.
+fn fields_stacked_ui(
+    ui: &mut egui::Ui,
+    view: &View,
+    palette: &Palette,
+    result: &VerificationResult,
+) {
+    for field in &result.fields {
+        let row = FieldRow::new(view, palette, result, field);
+        ui.separator();
+        row.label_ui(ui);
+        let value = ui.add(egui::Label::new(Type::Large.text(&field.value).strong()).wrap());
+        let details = ui
+            .horizontal_wrapped(|ui| {
+                score_ui(ui, view, palette, field.score);
+                row.card_ui(ui);
+            })
+            .response;
+        for cell in [value, details] {
+            hide_from_screen_reader(ui.ctx(), cell.id);
+        }
+    }
+}
+
+/// One field's row, for either layout.
+struct FieldRow {
+    label: String,
+    card: Option<(String, Color32)>,
+    /// The row in words, read by a screen reader at the label.
+    sentence: String,
+}
+
+impl FieldRow {
+    fn new(view: &View, palette: &Palette, result: &VerificationResult, field: &OcrField) -> Self {
+        let label = field_label(view, field);
+        let agreement = result
+            .cross_check
+            .iter()
+            .find(|agreement| agreement.key == field.key.as_str());
+        let card = card_text(view, palette, agreement);
+        let sentence = row_sentence(view, &label, field, card.as_ref());
+        Self {
+            label,
+            card,
+            sentence,
+        }
+    }
+
+    /// The label, which a screen reader reads as the whole row ("ID number, 079…, score
+    /// 98.00, ✓ QR code"); the other cells are left out of its tree.
+    fn label_ui(&self, ui: &mut egui::Ui) {
+        ui.label(&self.label)
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &self.sentence));
+    }
+
+    fn card_ui(&self, ui: &mut egui::Ui) -> egui::Response {
+        match &self.card {
+            Some((text, colour)) => ui.label(RichText::new(text).color(*colour)),
+            None => ui.label(""),
+        }
+    }
+}
+
 /// What the card's QR code or MRZ says about the field: agrees, differs (with the card's
-/// value), or nothing to compare with.
-fn card_ui(ui: &mut egui::Ui, view: &View, agreement: Option<&FieldAgreement>) {
-    let Some(agreement) = agreement else {
-        ui.label("");
-        return;
-    };
+/// value), or nothing to compare with; `None` when the field has no cross-check.
+fn card_text(
+    view: &View,
+    palette: &Palette,
+    agreement: Option<&FieldAgreement>,
+) -> Option<(String, Color32)> {
+    let agreement = agreement?;
     let proof = match agreement.proofs.as_slice() {
         [Proof::Qr] => view.text("proof-qr"),
         [Proof::Mrz] => view.text("proof-mrz"),
@@ -167,7 +239,7 @@ fn card_ui(ui: &mut egui::Ui, view: &View, agreement: Option<&FieldAgreement>) {
     let (text, colour) = match agreement.verdict {
         Agreement::Agrees => (
             text_with(view.lang, "cross-agrees", &[("proof", proof)]),
-            GOOD,
+            palette.good,
         ),
         Agreement::Differs => (
             text_with(
@@ -178,22 +250,63 @@ fn card_ui(ui: &mut egui::Ui, view: &View, agreement: Option<&FieldAgreement>) {
                     ("value", agreement.card_value.clone().unwrap_or_default()),
                 ],
             ),
-            BAD,
+            palette.bad,
         ),
-        Agreement::NotAvailable => (view.text("cross-not-available"), Color32::GRAY),
+        Agreement::NotAvailable => (view.text("cross-not-available"), palette.weak_text),
     };
-    ui.label(RichText::new(text).color(colour));
+    Some((text, colour))
 }
 
-fn verdict_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
+/// A result row in words, for a screen reader: label, value, score, what the card says.
+fn row_sentence(
+    view: &View,
+    label: &str,
+    field: &OcrField,
+    card: Option<&(String, Color32)>,
+) -> String {
+    let score = match field.score {
+        Some(score) => text_with(
+            view.lang,
+            "result-score-spoken",
+            &[("score", format!("{score:.2}"))],
+        ),
+        None => view.text("result-not-evaluated"),
+    };
+    let mut sentence = format!("{label}, {}, {score}", field.value);
+    if field
+        .score
+        .is_some_and(|score| score < view.score_threshold)
+    {
+        sentence = format!("{sentence}, {}", view.text("result-low-score"));
+    }
+    if let Some((card, _)) = card {
+        sentence = format!("{sentence}, {card}");
+    }
+    sentence
+}
+
+/// Leaves a cell out of the accessibility tree (its row is read at the row's first cell).
+fn hide_from_screen_reader(ctx: &egui::Context, id: egui::Id) {
+    ctx.accesskit_node_builder(id, |node| node.set_hidden());
+}
+
+/// The verdict in words, and how serious it is.
+pub enum VerdictKind {
+    Good,
+    Bad,
+    Caution,
+}
+
+/// The banner's words (also what the voice says: no personal data in them).
+pub fn verdict_text(view: &View, result: &VerificationResult) -> (String, VerdictKind) {
     // AUTH and LIVENESS read no document: the banner does not say it was read.
     let incomplete = match result.action {
         Some(KryptonAction::Auth | KryptonAction::Liveness) => "verdict-incomplete-no-document",
         _ => "verdict-incomplete",
     };
-    let (label, colour) = match result.verdict() {
-        Verdict::Verified => (view.text("verdict-verified"), GOOD),
-        Verdict::Rejected => (view.text("verdict-rejected"), BAD),
+    match result.verdict() {
+        Verdict::Verified => (view.text("verdict-verified"), VerdictKind::Good),
+        Verdict::Rejected => (view.text("verdict-rejected"), VerdictKind::Bad),
         Verdict::NotEvaluated {
             liveness,
             face_match,
@@ -205,9 +318,19 @@ fn verdict_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
             };
             (
                 text_with(view.lang, incomplete, &[("checks", view.text(checks))]),
-                NEUTRAL,
+                VerdictKind::Caution,
             )
         }
+    }
+}
+
+fn verdict_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
+    let palette = look::palette(ui.ctx());
+    let (label, kind) = verdict_text(view, result);
+    let colour = match kind {
+        VerdictKind::Good => palette.good_banner,
+        VerdictKind::Bad => palette.bad_banner,
+        VerdictKind::Caution => palette.caution_banner,
     };
     egui::Frame::new()
         .fill(colour)
@@ -215,26 +338,30 @@ fn verdict_ui(ui: &mut egui::Ui, view: &View, result: &VerificationResult) {
         .inner_margin(16.0)
         .show(ui, |ui| {
             ui.label(
-                RichText::new(label)
-                    .size(30.0)
+                Type::Emphasis
+                    .text(label)
                     .family(super::bold_family())
-                    .color(Color32::WHITE),
+                    .color(palette.on_banner),
             );
         });
 }
 
-fn score_ui(ui: &mut egui::Ui, view: &View, score: Option<f32>) {
+fn score_ui(
+    ui: &mut egui::Ui,
+    view: &View,
+    palette: &Palette,
+    score: Option<f32>,
+) -> egui::Response {
     let Some(score) = score else {
-        ui.label(
+        return ui.label(
             RichText::new(view.text("result-not-evaluated"))
                 .italics()
-                .color(NEUTRAL),
+                .color(palette.caution),
         );
-        return;
     };
     ui.horizontal(|ui| {
         let low = score < view.score_threshold;
-        let colour = if low { BAD } else { GOOD };
+        let colour = if low { palette.bad } else { palette.good };
         ui.add(
             egui::ProgressBar::new((score / 100.0).clamp(0.0, 1.0))
                 .desired_width(160.0)
@@ -242,9 +369,10 @@ fn score_ui(ui: &mut egui::Ui, view: &View, score: Option<f32>) {
         );
         ui.label(RichText::new(format!("{score:.2}")).color(colour));
         if low {
-            ui.label(RichText::new(view.text("result-low-score")).color(BAD));
+            ui.label(RichText::new(view.text("result-low-score")).color(palette.bad));
         }
-    });
+    })
+    .response
 }
 
 /// The liveness evidence side by side: the kiosk's own check of its challenge, and what
@@ -280,16 +408,17 @@ fn liveness_evidence_ui(ui: &mut egui::Ui, view: &View, result: &VerificationRes
                 (view.text("liveness-kiosk"), kiosk),
                 (view.text("liveness-backend"), back_end),
             ] {
-                ui.label(RichText::new(who).size(18.0).strong());
-                ui.add(egui::Label::new(RichText::new(what).size(18.0)).wrap());
+                ui.label(Type::Small.text(who).strong());
+                ui.add(egui::Label::new(Type::Small.text(what)).wrap());
                 ui.end_row();
             }
         });
 }
 
 fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("{name}:")).size(26.0).strong());
-        ui.label(RichText::new(verdict).size(26.0).color(colour));
+    // Wrapped: with larger text a long verdict continues on the next line.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(Type::Large.text(format!("{name}:")).strong());
+        ui.add(egui::Label::new(Type::Large.text(verdict).color(colour)).wrap());
     });
 }

@@ -1,8 +1,6 @@
 //! Review: the thumbnails side by side; retake any one, send, or start over.
 
-use egui::RichText;
-
-use super::{primary_button, secondary_button, title, Action, View};
+use super::{primary_button, secondary_button, title, Action, Type, View};
 use crate::flow::{CaptureTarget, Event};
 
 pub fn review_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
@@ -19,15 +17,14 @@ pub fn review_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                         CaptureTarget::Back => "review-back",
                         CaptureTarget::Selfie => "review-selfie",
                     };
-                    ui.label(RichText::new(view.text(label)).size(26.0));
+                    ui.label(Type::Large.text(view.text(label)));
                     if let Some(texture) = view.thumbnails.get(&target) {
                         let size = texture.size_vec2();
                         let scale = (column.min(420.0) / size.x).min(300.0 / size.y);
                         ui.add(egui::Image::new((texture.id(), size * scale)));
                     }
-                    let retake =
-                        egui::Button::new(RichText::new(view.text("review-retake")).size(24.0))
-                            .min_size([column.min(300.0), 56.0].into());
+                    let retake = egui::Button::new(Type::Body.text(view.text("review-retake")))
+                        .min_size([column.min(300.0), 56.0].into());
                     if ui.add(retake).clicked() {
                         action = Some(Action::Flow(Event::RetakeFromReview(target)));
                     }

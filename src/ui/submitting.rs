@@ -1,9 +1,7 @@
 //! Submitting: the steps (session, document, face) with progress, and Cancel. The work
 //! happens on the async runtime; this screen only shows where it is.
 
-use egui::{Color32, RichText};
-
-use super::{secondary_button, title, Action, View};
+use super::{look, secondary_button, title, Action, Type, View};
 use crate::flow::{Event, SubmitStep};
 
 pub fn submitting_ui(ui: &mut egui::Ui, view: &View, current: SubmitStep) -> Option<Action> {
@@ -19,17 +17,13 @@ pub fn submitting_ui(ui: &mut egui::Ui, view: &View, current: SubmitStep) -> Opt
             ui.horizontal(|ui| {
                 ui.add_space((ui.available_width() - 640.0).max(0.0) / 2.0);
                 if step < current {
-                    ui.label(
-                        RichText::new("✔")
-                            .size(30.0)
-                            .color(Color32::from_rgb(20, 140, 60)),
-                    );
+                    ui.label(Type::Emphasis.text("✔").color(look::palette(ui.ctx()).good));
                 } else if step == current {
                     ui.add(egui::Spinner::new().size(30.0));
                 } else {
-                    ui.label(RichText::new("○").size(30.0).weak());
+                    ui.label(Type::Emphasis.text("○").weak());
                 }
-                let label = RichText::new(view.text(id)).size(28.0);
+                let label = Type::Emphasis.text(view.text(id));
                 ui.label(if step > current { label.weak() } else { label });
             });
         }

@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(text(Lang::Vi, "welcome-start"), "Bắt đầu");
         assert_eq!(
             text_with(Lang::Vi, "idle-body", &[("seconds", "7".into())]),
-            "Để bảo vệ thông tin của quý khách, phiên làm việc sẽ kết thúc sau 7 giây."
+            "Để bảo vệ thông tin của quý khách, phiên làm việc sẽ kết thúc sau 7 giây nếu quý khách không yêu cầu thêm thời gian."
         );
         assert_eq!(try_text(Lang::En, "field-Blood-type"), None);
     }

@@ -1,8 +1,6 @@
 //! Welcome: product name, language switch, Start.
 
-use egui::RichText;
-
-use super::{primary_button, Action, View};
+use super::{primary_button, Action, Type, View};
 use crate::contract::{KryptonAction, Lang};
 use crate::flow::Event;
 
@@ -13,14 +11,14 @@ pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         let choice = view.flow.offered().len() > 1;
         ui.add_space(ui.available_height() * if choice { 0.02 } else { 0.18 });
         ui.label(
-            RichText::new(view.text("app-name"))
-                .size(56.0)
+            Type::Display
+                .text(view.text("app-name"))
                 .family(super::bold_family()),
         );
         ui.add_space(16.0);
-        ui.label(RichText::new(view.text("welcome-title")).size(34.0));
+        ui.label(Type::Title.text(view.text("welcome-title")));
         ui.add_space(8.0);
-        ui.add(egui::Label::new(RichText::new(view.text("welcome-body")).size(24.0)).wrap());
+        ui.add(egui::Label::new(Type::Body.text(view.text("welcome-body"))).wrap());
         ui.add_space(if choice { 20.0 } else { 40.0 });
         let offered = view.flow.offered();
         if offered.len() > 1 {
@@ -47,7 +45,7 @@ fn journey_choice_ui(ui: &mut egui::Ui, view: &View, offered: &[KryptonAction]) 
         if primary_button(ui, &view.text(button)).clicked() {
             action = Some(Action::Flow(Event::StartJourney(*journey)));
         }
-        ui.label(RichText::new(view.text(hint)).size(20.0));
+        ui.label(Type::Note.text(view.text(hint)));
         ui.add_space(4.0);
     }
     action
@@ -62,11 +60,8 @@ pub fn language_switch(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             ((ui.available_width() - 2.0 * 170.0 - ui.spacing().item_spacing.x) / 2.0).max(0.0),
         );
         for (lang, id) in [(Lang::En, "language-en"), (Lang::Vi, "language-vi")] {
-            let button = egui::Button::selectable(
-                view.lang == lang,
-                RichText::new(view.text(id)).size(24.0),
-            )
-            .min_size([170.0, 56.0].into());
+            let button =
+                super::toggle(ui, view.lang == lang, &view.text(id)).min_size([170.0, 56.0].into());
             if ui.add(button).clicked() && view.lang != lang {
                 action = Some(Action::Flow(Event::SetLanguage(lang)));
             }

@@ -13,3 +13,4 @@ backend-retry = Try again
 backend-cancel = Back to my pictures
 guidance-not-enrolled = We could not find your registration. Please see a member of staff: they can register you now.
 guidance-restart-selfie = The face could not be confirmed. Let's take the face picture again.
+guidance-rejected-spoken = The document was not accepted. Please take the picture again.

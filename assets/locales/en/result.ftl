@@ -53,3 +53,4 @@ result-not-enrolled = not kept (the checks above did not all pass)
 verdict-incomplete-no-document = Not complete: { $checks } not evaluated by this service
 result-match-enrolled = yes
 result-no-match-enrolled = no
+result-score-spoken = score { $score }

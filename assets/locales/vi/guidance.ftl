@@ -13,3 +13,4 @@ backend-retry = Thử lại
 backend-cancel = Quay lại ảnh của tôi
 guidance-not-enrolled = Chúng tôi không tìm thấy đăng ký của bạn. Vui lòng gặp nhân viên: họ có thể đăng ký cho bạn ngay.
 guidance-restart-selfie = Chưa xác nhận được khuôn mặt. Hãy chụp lại ảnh khuôn mặt.
+guidance-rejected-spoken = Giấy tờ không được chấp nhận. Vui lòng chụp lại.

@@ -53,3 +53,4 @@ result-not-enrolled = không lưu (các kiểm tra trên chưa đạt hết)
 verdict-incomplete-no-document = Chưa đầy đủ: dịch vụ này chưa đánh giá { $checks }
 result-match-enrolled = có
 result-no-match-enrolled = không
+result-score-spoken = độ tin cậy { $score }
