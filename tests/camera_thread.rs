@@ -127,3 +127,63 @@ fn dropping_the_camera_stops_its_thread() {
         "no reopen after the drop"
     );
 }
+
+/// Counts what the camera thread asks of it: decoded frames and skipped ones.
+struct CountingSource {
+    decoded: Arc<AtomicUsize>,
+    skipped: Arc<AtomicUsize>,
+}
+
+impl FrameSource for CountingSource {
+    fn name(&self) -> String {
+        "counting".into()
+    }
+
+    fn open(&mut self) -> Result<(), CameraError> {
+        Ok(())
+    }
+
+    fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
+        std::thread::sleep(Duration::from_millis(10));
+        self.decoded.fetch_add(1, Ordering::SeqCst);
+        Ok(RgbImage::new(8, 8))
+    }
+
+    fn skip_frame(&mut self) -> Result<(), CameraError> {
+        std::thread::sleep(Duration::from_millis(10));
+        self.skipped.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn without_a_preview_on_screen_frames_are_drained_undecoded_and_the_last_one_dropped() {
+    let decoded = Arc::new(AtomicUsize::new(0));
+    let skipped = Arc::new(AtomicUsize::new(0));
+    let source = CountingSource {
+        decoded: decoded.clone(),
+        skipped: skipped.clone(),
+    };
+    let camera = Camera::start(
+        Box::new(move || Box::new(source)),
+        Arc::new(SceneHint::default()),
+        || {},
+    )
+    .unwrap();
+    wait_until("a frame", || camera.latest().is_some());
+
+    camera.set_wanted(false);
+    assert!(
+        camera.latest().is_none(),
+        "the last frame is dropped at once"
+    );
+    let before = decoded.load(Ordering::SeqCst);
+    wait_until("frames skipped", || skipped.load(Ordering::SeqCst) >= 5);
+    // At most the frame being read when the preview went away is decoded after it.
+    assert!(decoded.load(Ordering::SeqCst) <= before + 1);
+    assert!(camera.latest().is_none(), "nothing published while hidden");
+
+    camera.set_wanted(true);
+    wait_until("a new frame", || camera.latest().is_some());
+    assert!(decoded.load(Ordering::SeqCst) > before);
+}

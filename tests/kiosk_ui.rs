@@ -1240,7 +1240,7 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
 }
 
 #[test]
-fn the_document_choice_and_the_review_can_start_over() {
+fn the_document_choice_the_capture_screens_and_the_review_can_start_over() {
     let mut kiosk = kiosk(None, None);
     kiosk.harness.run_steps(2);
     kiosk.click("Start");
@@ -1248,6 +1248,19 @@ fn the_document_choice_and_the_review_can_start_over() {
     assert_eq!(kiosk.screen(), Screen::DocumentChoice);
     kiosk.click("Start over");
     assert_eq!(kiosk.screen(), Screen::Welcome);
+
+    // The wrong document chosen: the back's capture screen leads out too.
+    kiosk.start_with_a_cccd();
+    kiosk.take(CaptureTarget::Front);
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Back));
+    kiosk.click("Start over");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    assert!(kiosk
+        .harness
+        .state()
+        .flow()
+        .capture(CaptureTarget::Front)
+        .is_none());
 
     kiosk.walk_to_review();
     kiosk.click("Start over");
@@ -1318,6 +1331,13 @@ mod accessibility {
             nodes.iter().any(|(role, ..)| *role == Role::Button),
             "{where_}: no button at all?"
         );
+        // At the usual text size only the result's table is taller than its room.
+        if !where_.starts_with("result") {
+            assert!(
+                !nodes.iter().any(|(_, text, _)| text.contains('▼')),
+                "{where_}: a \"More below\" cue, yet everything fits"
+            );
+        }
         for (role, text, bounds) in &nodes {
             if *role == Role::Button {
                 assert!(
@@ -1383,7 +1403,33 @@ mod accessibility {
         let body =
             &kiosk.harness.ctx.global_style().text_styles[&ekyc_kiosk::ui::Type::Body.style()];
         assert_eq!(body.size, 36.0, "A+ makes text 1.5× larger");
-        kiosk.walk_to_review();
+        // Every screen on the way keeps to the window's width.
+        let fits = |kiosk: &Kiosk, screen: &str| {
+            for (_, text, bounds) in read_out(kiosk) {
+                if let Some(bounds) = bounds {
+                    assert!(
+                        bounds.x1 <= 1280.5,
+                        "{screen}: {text:?} ends at x = {:.0}, past the window",
+                        bounds.x1
+                    );
+                }
+            }
+        };
+        fits(&kiosk, "welcome");
+        kiosk.click("Start");
+        fits(&kiosk, "consent");
+        kiosk.click("I agree");
+        fits(&kiosk, "document choice");
+        kiosk.click("Chip ID card (CCCD)");
+        kiosk.wait_for_camera("Take picture");
+        fits(&kiosk, "capture");
+        kiosk.click("Take picture");
+        kiosk.wait_for("the still", |screen| matches!(screen, Screen::Still(_)));
+        fits(&kiosk, "still");
+        kiosk.click("Use this picture");
+        kiosk.take(CaptureTarget::Back);
+        kiosk.take(CaptureTarget::Selfie);
+        fits(&kiosk, "review");
         kiosk.submit_and_wait();
         kiosk.harness.run_steps(6);
         for lang in ["en", "vi"] {

@@ -467,6 +467,7 @@ impl CapturePipeline {
         };
         self.preview_visible
             .store(target.is_some(), Ordering::Relaxed);
+        self.camera.set_wanted(target.is_some());
         let Some(target) = target else {
             return;
         };

@@ -163,6 +163,13 @@ impl FrameSource for DemoSource {
         Ok(())
     }
 
+    fn skip_frame(&mut self) -> Result<(), CameraError> {
+        // Nothing to drain: wait a frame's time, compose nothing.
+        std::thread::sleep(FRAME_INTERVAL);
+        self.last_frame = None;
+        Ok(())
+    }
+
     fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
         // Paced from the last frame's start, so that drawing a frame does not slow the rate.
         if let Some(last) = self.last_frame {

@@ -140,6 +140,17 @@ impl FrameSource for DeviceSource {
         )
     }
 
+    fn skip_frame(&mut self) -> Result<(), CameraError> {
+        let camera = self
+            .camera
+            .as_mut()
+            .ok_or_else(|| CameraError::Stopped("not open".into()))?;
+        camera
+            .frame_raw()
+            .map(|_| ())
+            .map_err(|error| CameraError::Stopped(error.to_string()))
+    }
+
     fn close(&mut self) {
         if let Some(mut camera) = self.camera.take() {
             let _ = camera.stop_stream();

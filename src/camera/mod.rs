@@ -69,6 +69,12 @@ pub trait FrameSource {
     }
     fn open(&mut self) -> Result<(), CameraError>;
     fn next_frame(&mut self) -> Result<RgbImage, CameraError>;
+    /// Waits for the next frame and drops it undecoded: while no screen shows the preview,
+    /// the device's queue is kept drained (the first frame shown later is a new one, never
+    /// one queued while the previous customer stood there) at almost no cost.
+    fn skip_frame(&mut self) -> Result<(), CameraError> {
+        self.next_frame().map(|_| ())
+    }
     /// Releases the device (before a reopen).
     fn close(&mut self) {}
 }
@@ -201,6 +207,8 @@ struct Shared {
     stop: AtomicBool,
     /// Cuts the pause before the next reopen short ("Try again" on screen).
     retry_now: AtomicBool,
+    /// A screen shows the preview: frames are decoded and published; otherwise skipped.
+    wanted: AtomicBool,
 }
 
 /// Pause before reopening a failed source.
@@ -226,6 +234,7 @@ impl Camera {
             status: Mutex::new(CameraStatus::Starting),
             stop: AtomicBool::new(false),
             retry_now: AtomicBool::new(false),
+            wanted: AtomicBool::new(true),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -257,6 +266,17 @@ impl Camera {
 
     pub fn hint(&self) -> &SceneHint {
         &self.hint
+    }
+
+    /// Whether frames are wanted (a screen shows the preview). Not wanted: the thread keeps
+    /// the camera open and drained but decodes nothing, and the newest frame is dropped,
+    /// so nothing of the last customer waits in memory and the next preview is fresh.
+    pub fn set_wanted(&self, wanted: bool) {
+        // Under the frame's lock: a frame read while this changes is not published after.
+        let mut latest = lock(&self.shared.latest);
+        if self.shared.wanted.swap(wanted, Ordering::Relaxed) && !wanted {
+            *latest = None;
+        }
     }
 
     /// Tries to reopen a failed camera now rather than at the next once-a-second attempt.
@@ -311,14 +331,31 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
                 }
             }
         }
+        if !shared.wanted.load(Ordering::Relaxed) {
+            match source.skip_frame() {
+                Ok(()) | Err(CameraError::Decode(_)) => {}
+                Err(error) => {
+                    source.close();
+                    open = false;
+                    fail(shared, error, on_frame);
+                    sleep_unless_stopped(shared, REOPEN_AFTER);
+                }
+            }
+            continue;
+        }
         match source.next_frame() {
             Ok(image) => {
                 sequence += 1;
-                *lock(&shared.latest) = Some(Arc::new(Frame {
+                let mut latest = lock(&shared.latest);
+                if !shared.wanted.load(Ordering::Relaxed) {
+                    continue; // read as the preview went away: not shown, not kept
+                }
+                *latest = Some(Arc::new(Frame {
                     image,
                     sequence,
                     taken_at: Instant::now(),
                 }));
+                drop(latest);
                 if !matches!(*lock(&shared.status), CameraStatus::Running { .. }) {
                     *lock(&shared.status) = CameraStatus::Running {
                         name: source.name(),

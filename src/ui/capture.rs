@@ -73,11 +73,18 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
                 }
             }
             (_, Some(texture)) => preview_ui(ui, texture, preview_height, Some(target), view.guide),
+            // Exactly the preview's room: the screen does not grow (and scroll) for the few
+            // frames before the camera's first.
             (_, None) => {
-                ui.add_space(preview_height / 2.0);
-                ui.spinner();
-                ui.label(view.text("camera-starting"));
-                ui.add_space(preview_height / 2.0);
+                let size = Vec2::new(ui.available_width(), preview_height);
+                ui.allocate_ui(size, |ui| {
+                    ui.set_min_size(size);
+                    ui.vertical_centered(|ui| {
+                        ui.add_space(preview_height / 2.0 - 40.0);
+                        ui.spinner();
+                        ui.label(view.text("camera-starting"));
+                    });
+                });
             }
         }
         if let Some(notice) = view.notice {
@@ -88,8 +95,12 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
             && view.guide.is_none_or(|guide| guide.fresh_frame);
         // A selfie from a file proves nobody was there: staff only (and never live).
         let file_allowed = target != CaptureTarget::Selfie || view.staff_mode;
-        super::button_row(ui, 1 + usize::from(file_allowed), 420.0, |ui| {
-            let size = Vec2::new(420.0, super::button_height(ui));
+        // Take picture, Load from file (when allowed) and Start over: a customer who chose
+        // the wrong document, or wants to stop, is never stuck here.
+        let count = 2 + usize::from(file_allowed);
+        let width = if count == 3 { 380.0 } else { 420.0 };
+        super::button_row(ui, count, width, |ui| {
+            let size = Vec2::new(width, super::button_height(ui));
             if ui
                 .add_enabled(
                     camera_ready,
@@ -105,6 +116,12 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
                     .clicked()
             {
                 action = Some(Action::LoadFromFile);
+            }
+            if ui
+                .add(super::secondary(&view.text("start-over")).min_size(size))
+                .clicked()
+            {
+                action = Some(Action::Flow(Event::StartOver));
             }
         });
     });
