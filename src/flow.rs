@@ -457,6 +457,11 @@ impl Flow {
             .collect()
     }
 
+    /// Nobody touched the kiosk for the idle timeout (on any screen, Welcome too).
+    pub fn untouched_since_timeout(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_activity) >= self.idle_timeout
+    }
+
     /// How long "Do you need more time?" waits for an answer.
     pub fn more_time(&self) -> Duration {
         self.more_time

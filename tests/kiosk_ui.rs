@@ -1359,21 +1359,22 @@ mod accessibility {
         }
     }
 
-    #[test]
-    fn every_screen_is_labelled_in_its_language_and_every_button_is_touch_sized() {
+    /// The screen shown checked in English, then in Vietnamese (and back to English).
+    fn check_both(kiosk: &mut Kiosk, name: &str) {
         let (english, vietnamese) = (texts("en"), texts("vi"));
         let english_only: HashSet<String> = english.difference(&vietnamese).cloned().collect();
         let vietnamese_only: HashSet<String> = vietnamese.difference(&english).cloned().collect();
         assert!(english_only.contains("Send for verification") && vietnamese_only.len() > 50);
+        check_screen(kiosk, &format!("{name} (en)"), &vietnamese_only);
+        kiosk.click("Tiếng Việt");
+        check_screen(kiosk, &format!("{name} (vi)"), &english_only);
+        kiosk.click("English");
+    }
 
+    #[test]
+    fn every_screen_is_labelled_in_its_language_and_every_button_is_touch_sized() {
         let mut kiosk = kiosk(None, None);
         kiosk.wait_for_running_camera();
-        let check_both = |kiosk: &mut Kiosk, name: &str| {
-            check_screen(kiosk, &format!("{name} (en)"), &vietnamese_only);
-            kiosk.click("Tiếng Việt");
-            check_screen(kiosk, &format!("{name} (vi)"), &english_only);
-            kiosk.click("English");
-        };
         check_both(&mut kiosk, "welcome");
         kiosk.click("Start");
         check_both(&mut kiosk, "consent");
@@ -1392,6 +1393,30 @@ mod accessibility {
         kiosk.submit_and_wait();
         assert_eq!(kiosk.screen(), Screen::Result);
         check_both(&mut kiosk, "result");
+    }
+
+    #[test]
+    fn the_identify_and_guidance_screens_are_labelled_in_both_languages_too() {
+        use common::frames::{face_frame, FacePlacement};
+        let no_card = face_frame(
+            &[FacePlacement {
+                height: 0.4,
+                centre: (0.5, 0.5),
+            }],
+            1.0,
+        );
+        let folder = tempfile::tempdir().unwrap();
+        let mut auth = auth_kiosk_showing(no_card, folder.path());
+        auth.wait_for_running_camera();
+        assert_eq!(auth.screen(), Screen::Identify);
+        check_both(&mut auth, "identify");
+        drop(auth);
+
+        let mut kiosk = kiosk(Some("[[face_liveness]]\nbody = '{\"code\": \"407\", \"message\": \"2 faces exist\", \"is_complete_session\": false}'\n"), None);
+        kiosk.walk_to_review();
+        kiosk.submit_and_wait();
+        assert!(matches!(kiosk.screen(), Screen::Guidance(_)));
+        check_both(&mut kiosk, "guidance");
     }
 
     #[test]
@@ -1530,6 +1555,28 @@ mod accessibility {
             .query_by_label("Do you need more time?")
             .is_none());
         assert_eq!(kiosk.screen(), Screen::Consent, "nothing lost");
+    }
+
+    #[test]
+    fn a_look_chosen_on_welcome_by_someone_who_walked_away_is_reset_after_the_idle_time() {
+        let (mut setup, runtime) = setup_on(
+            |hint| camera_source("demo", hint),
+            None,
+            None,
+            false,
+            true,
+            None,
+            None,
+        );
+        setup.idle_timeout = Duration::from_millis(300);
+        let mut kiosk = kiosk_from(setup, runtime);
+        kiosk.harness.run_steps(2);
+        kiosk.click("High contrast");
+        assert!(kiosk.harness.state().look().high_contrast);
+        std::thread::sleep(Duration::from_millis(400));
+        kiosk.harness.run_steps(3);
+        assert_eq!(kiosk.screen(), Screen::Welcome);
+        assert_eq!(kiosk.harness.state().look(), Default::default());
     }
 
     /// A speech engine stand-in: notes its pid, its voice and what it was asked to say,

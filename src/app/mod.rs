@@ -646,6 +646,16 @@ impl eframe::App for KioskApp {
             };
             ctx.request_repaint_after(Duration::from_millis(soon));
         }
+        // A+ or high contrast chosen on Welcome by someone who then walked away: the next
+        // customer gets the kiosk's own look after the idle time (Welcome has no session to
+        // wipe, and no repaint loop: one wake-up is asked for).
+        if *self.flow.screen() == Screen::Welcome && self.look != ui::look::Look::default() {
+            if self.flow.untouched_since_timeout(now) {
+                self.reset_look = true;
+            } else {
+                ctx.request_repaint_after(Duration::from_secs(1));
+            }
+        }
         if std::mem::take(&mut self.reset_look) {
             self.set_look(ctx, ui::look::Look::default());
         }

@@ -102,3 +102,36 @@ impl Drop for Voice {
         self.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_speech_engine_is_noted_once_and_the_kiosk_goes_on_silent() {
+        let mut voice = Voice::new(VoiceSetup {
+            command: vec!["/nonexistent/espeak-ng".into(), "--stdin".into()],
+            reads_values: false,
+        });
+        voice.say(Lang::Vi, Some("Xin chào.".into()));
+        assert!(voice.broken && voice.speaking.is_none());
+        voice.say(Lang::En, Some("Hello.".into()));
+        assert!(voice.speaking.is_none());
+        voice.say(Lang::En, None);
+    }
+
+    #[test]
+    fn the_same_words_are_not_said_twice_and_none_stops_the_speech() {
+        let mut voice = Voice::new(VoiceSetup {
+            command: vec!["sleep".into(), "30".into()],
+            reads_values: false,
+        });
+        voice.say(Lang::En, Some("One.".into()));
+        let first = voice.speaking.as_ref().map(Child::id).expect("speaking");
+        voice.say(Lang::En, Some("One.".into()));
+        assert_eq!(voice.speaking.as_ref().map(Child::id), Some(first));
+        voice.say(Lang::En, None);
+        assert!(voice.speaking.is_none());
+        assert!(!std::path::Path::new(&format!("/proc/{first}")).exists());
+    }
+}
