@@ -1171,19 +1171,22 @@ fn auth_kiosk_showing(frame: image::RgbImage, enrolments: &std::path::Path) -> K
     kiosk
 }
 
-#[test]
-fn staff_type_the_number_when_no_card_is_shown() {
+/// The customer stands before the camera without holding up a card.
+fn no_card_shown() -> image::RgbImage {
     use common::frames::{face_frame, FacePlacement};
-    // The customer stands there without holding up a card.
-    let no_card = face_frame(
+    face_frame(
         &[FacePlacement {
             height: 0.4,
             centre: (0.5, 0.5),
         }],
         1.0,
-    );
+    )
+}
+
+#[test]
+fn staff_type_the_number_when_no_card_is_shown() {
     let folder = tempfile::tempdir().unwrap();
-    let mut kiosk = auth_kiosk_showing(no_card, folder.path());
+    let mut kiosk = auth_kiosk_showing(no_card_shown(), folder.path());
     kiosk.wait_for_running_camera();
     // Frames were read for a QR code and none named anyone.
     for _ in 0..40 {
@@ -1397,16 +1400,8 @@ mod accessibility {
 
     #[test]
     fn the_identify_and_guidance_screens_are_labelled_in_both_languages_too() {
-        use common::frames::{face_frame, FacePlacement};
-        let no_card = face_frame(
-            &[FacePlacement {
-                height: 0.4,
-                centre: (0.5, 0.5),
-            }],
-            1.0,
-        );
         let folder = tempfile::tempdir().unwrap();
-        let mut auth = auth_kiosk_showing(no_card, folder.path());
+        let mut auth = auth_kiosk_showing(no_card_shown(), folder.path());
         auth.wait_for_running_camera();
         assert_eq!(auth.screen(), Screen::Identify);
         check_both(&mut auth, "identify");
