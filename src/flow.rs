@@ -487,7 +487,7 @@ impl Flow {
             return Effect::None;
         }
         match self.idle_deadline {
-            None if now.saturating_duration_since(self.last_activity) >= self.idle_timeout => {
+            None if self.untouched_since_timeout(now) => {
                 self.idle_deadline = Some(now + self.more_time);
                 Effect::None
             }

@@ -1291,6 +1291,20 @@ mod accessibility {
 
     use super::*;
 
+    /// What the plain demo kiosk starts with (demo camera, face model, ENROLL), for a test
+    /// to change before [`kiosk_from`].
+    fn demo_setup() -> (KioskSetup, tokio::runtime::Runtime) {
+        setup_on(
+            |hint| camera_source("demo", hint),
+            None,
+            None,
+            false,
+            true,
+            None,
+            None,
+        )
+    }
+
     /// The texts of one language's Fluent files (`key = value` lines; values with
     /// placeables left out: they never show as they are written).
     fn texts(lang: &str) -> HashSet<String> {
@@ -1518,15 +1532,7 @@ mod accessibility {
 
     #[test]
     fn the_more_time_question_counts_down_and_gives_the_time_back() {
-        let (mut setup, runtime) = setup_on(
-            |hint| camera_source("demo", hint),
-            None,
-            None,
-            false,
-            true,
-            None,
-            None,
-        );
+        let (mut setup, runtime) = demo_setup();
         setup.idle_timeout = Duration::from_millis(300);
         setup.more_time = Duration::from_secs(25);
         let mut kiosk = kiosk_from(setup, runtime);
@@ -1554,15 +1560,7 @@ mod accessibility {
 
     #[test]
     fn a_look_chosen_on_welcome_by_someone_who_walked_away_is_reset_after_the_idle_time() {
-        let (mut setup, runtime) = setup_on(
-            |hint| camera_source("demo", hint),
-            None,
-            None,
-            false,
-            true,
-            None,
-            None,
-        );
+        let (mut setup, runtime) = demo_setup();
         setup.idle_timeout = Duration::from_millis(300);
         let mut kiosk = kiosk_from(setup, runtime);
         kiosk.harness.run_steps(2);
@@ -1612,15 +1610,7 @@ mod accessibility {
     }
 
     fn voiced_kiosk(log: &std::path::Path, reads_values: bool) -> Kiosk {
-        let (mut setup, runtime) = setup_on(
-            |hint| camera_source("demo", hint),
-            None,
-            None,
-            false,
-            true,
-            None,
-            None,
-        );
+        let (mut setup, runtime) = demo_setup();
         setup.voice = Some(recording_voice(log, reads_values));
         kiosk_from(setup, runtime)
     }

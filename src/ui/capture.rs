@@ -128,14 +128,26 @@ pub fn capture_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Opti
     action
 }
 
+/// The capture screen's general hint (also what the voice says there).
+pub fn hint_id(target: CaptureTarget) -> &'static str {
+    match target {
+        CaptureTarget::Selfie => "capture-face-hint",
+        CaptureTarget::Front | CaptureTarget::Back => "capture-card-hint",
+    }
+}
+
+/// The still's question (also what the voice says there): a face is not "readable".
+pub fn still_question_id(target: CaptureTarget) -> &'static str {
+    match target {
+        CaptureTarget::Selfie => "capture-check-still-selfie",
+        CaptureTarget::Front | CaptureTarget::Back => "capture-check-still",
+    }
+}
+
 /// One line under the title: the one thing to do now (from the frame analysis), the
 /// countdown, or the screen's general hint.
 fn guide_line_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) {
-    let hint = if target == CaptureTarget::Selfie {
-        "capture-face-hint"
-    } else {
-        "capture-card-hint"
-    };
+    let hint = hint_id(target);
     let palette = look::palette(ui.ctx());
     let (text, colour) = match view.guide {
         Some(guide) if guide.face_guidance_off && target == CaptureTarget::Selfie => {
@@ -267,11 +279,7 @@ pub fn still_ui(ui: &mut egui::Ui, view: &View, target: CaptureTarget) -> Option
     let mut action = None;
     ui.vertical_centered(|ui| {
         title(ui, &view.text(title_id(target)));
-        let question = match target {
-            CaptureTarget::Selfie => "capture-check-still-selfie",
-            CaptureTarget::Front | CaptureTarget::Back => "capture-check-still",
-        };
-        ui.label(Type::Body.text(view.text(question)));
+        ui.label(Type::Body.text(view.text(still_question_id(target))));
         let height = (ui.available_height() - super::button_height(ui) - 50.0).max(200.0);
         if let Some(texture) = view.pending {
             preview_ui(ui, texture, height, None, None);

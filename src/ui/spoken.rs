@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::{capture, guidance, result, text_with, View};
-use crate::flow::{CaptureTarget, Guidance, Screen};
+use crate::flow::{Guidance, Screen};
 
 /// The words for what `view` shows; `more_time`: the "Do you need more time?" question is
 /// up, with this long to answer.
@@ -31,20 +31,11 @@ pub fn spoken(view: &View, more_time: Option<Duration>, reads_values: bool) -> O
         .map(|id| view.text(id))
         .to_vec(),
         Screen::DocumentChoice => vec![view.text("document-title")],
-        Screen::Capture(target) => {
-            let hint = match target {
-                CaptureTarget::Selfie => "capture-face-hint",
-                CaptureTarget::Front | CaptureTarget::Back => "capture-card-hint",
-            };
-            vec![view.text(capture::title_id(*target)), view.text(hint)]
-        }
-        Screen::Still(target) => {
-            let question = match target {
-                CaptureTarget::Selfie => "capture-check-still-selfie",
-                CaptureTarget::Front | CaptureTarget::Back => "capture-check-still",
-            };
-            vec![view.text(question)]
-        }
+        Screen::Capture(target) => vec![
+            view.text(capture::title_id(*target)),
+            view.text(capture::hint_id(*target)),
+        ],
+        Screen::Still(target) => vec![view.text(capture::still_question_id(*target))],
         Screen::Challenge => vec![
             view.text("challenge-title"),
             view.text("challenge-instruction"),
