@@ -869,9 +869,20 @@ impl LoadedConfig {
         }
     }
 
-    /// Engine settings; accepted keys are `extra_keys` (from `--api-key`) or this
-    /// configuration's API key.
+    /// Engine settings with the face models loaded; accepted keys are `extra_keys` (from
+    /// `--api-key`) or this configuration's API key.
     pub fn engine_settings(&self, extra_keys: &[String]) -> Result<EngineSettings, ConfigError> {
+        let mut settings = self.engine_settings_without_models(extra_keys)?;
+        self.engine_models()(&mut settings);
+        Ok(settings)
+    }
+
+    /// Engine settings without the face models (which [`Self::engine_models`] loads): what
+    /// the configuration says, read now so that a mistake in it stops the start.
+    pub fn engine_settings_without_models(
+        &self,
+        extra_keys: &[String],
+    ) -> Result<EngineSettings, ConfigError> {
         let mut api_keys: Vec<Secret> = extra_keys
             .iter()
             .map(|key| Secret::new(key.trim()))
@@ -885,25 +896,10 @@ impl LoadedConfig {
             session_ttl: Duration::from_secs(engine.session_ttl_secs),
             max_file_bytes: u64::from(engine.max_upload_mb) * 1_048_576,
             selfie_attempts: engine.selfie_attempts,
-            faces: match crate::face::FaceDetector::load(self.config.capture.face_model.as_deref())
-            {
-                Ok(detector) => Some(std::sync::Arc::new(detector)),
-                Err(error) => {
-                    tracing::warn!("the engine will not check selfies for faces: {error}");
-                    None
-                }
-            },
-            matcher: match &engine.face_match_models {
-                Some(dir) => crate::face::FaceMatcher::load(Some(dir)).map(std::sync::Arc::new),
-                None => crate::face::FaceMatcher::shared(),
-            }
-            .map_err(|error| tracing::warn!("face match is unavailable: {error}"))
-            .ok(),
+            faces: None,
+            matcher: None,
             match_distance: engine.match_distance,
-            mesh: crate::face::FaceMesh::load(None)
-                .map(std::sync::Arc::new)
-                .map_err(|error| tracing::warn!("liveness is unavailable: {error}"))
-                .ok(),
+            mesh: None,
             parallax: self.config.liveness.parallax_thresholds(),
             // Not `..EngineSettings::default()`: that would load the default face models
             // as well, even where the config names others.
@@ -919,6 +915,37 @@ impl LoadedConfig {
                 .collect(),
             enrolments: self.enrolments().map(std::sync::Arc::new),
         })
+    }
+
+    /// Loads the engine's face models into its settings (~0.1 s and 30 MB of dlib weights
+    /// here): a model that is missing or broken is logged and leaves its check off.
+    pub fn engine_models(&self) -> impl FnOnce(&mut EngineSettings) + Send + 'static {
+        let face_model = self.config.capture.face_model.clone();
+        let match_models = self.config.engine.face_match_models.clone();
+        move |settings| {
+            let started = std::time::Instant::now();
+            settings.faces = match crate::face::FaceDetector::load(face_model.as_deref()) {
+                Ok(detector) => Some(std::sync::Arc::new(detector)),
+                Err(error) => {
+                    tracing::warn!("the engine will not check selfies for faces: {error}");
+                    None
+                }
+            };
+            settings.matcher = match match_models {
+                Some(dir) => crate::face::FaceMatcher::load(Some(&dir)).map(std::sync::Arc::new),
+                None => crate::face::FaceMatcher::shared(),
+            }
+            .map_err(|error| tracing::warn!("face match is unavailable: {error}"))
+            .ok();
+            settings.mesh = crate::face::FaceMesh::load(None)
+                .map(std::sync::Arc::new)
+                .map_err(|error| tracing::warn!("liveness is unavailable: {error}"))
+                .ok();
+            tracing::info!(
+                "the engine's face models loaded in {} ms",
+                started.elapsed().as_millis()
+            );
+        }
     }
 
     /// The enrolment store as configured (opened on first use); `None` when neither a

@@ -738,3 +738,58 @@ async fn without_the_match_models_face_match_says_it_is_unavailable() {
         "{body}"
     );
 }
+
+/// The kiosk's window opens while the engine's face models load: a request that comes
+/// meanwhile waits for them (it is not refused, and not answered without them).
+#[tokio::test]
+async fn requests_sent_while_the_models_load_are_answered_once_they_are_in() {
+    let loaded_at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mark = loaded_at.clone();
+    let engine = ekyc_kiosk::engine::start_loading(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        EngineSettings::default(),
+        move |_settings| {
+            std::thread::sleep(Duration::from_millis(400));
+            *mark.lock().unwrap() = Some(std::time::Instant::now());
+        },
+    )
+    .await
+    .expect("the engine starts");
+    let raw = Raw::new(&engine);
+    let (status, _) = send(
+        raw.post("/session/init")
+            .header("api-key", &raw.key)
+            .header("device-type", "web-sdk"),
+    )
+    .await;
+    let answered = std::time::Instant::now();
+    assert_eq!(status, 200);
+    let loaded = loaded_at
+        .lock()
+        .unwrap()
+        .expect("the models were loaded first");
+    assert!(loaded <= answered);
+}
+
+/// A load that fails outright closes the engine: the kiosk's request ends in an error it
+/// reports as a back end that cannot be reached, not in a wait without end.
+#[tokio::test]
+async fn an_engine_whose_models_cannot_load_refuses_instead_of_hanging() {
+    let engine = ekyc_kiosk::engine::start_loading(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        EngineSettings::default(),
+        |_settings| panic!("a model reader's bug"),
+    )
+    .await
+    .expect("the engine starts");
+    let raw = Raw::new(&engine);
+    let answer = raw
+        .post("/session/init")
+        .header("api-key", &raw.key)
+        .header("device-type", "web-sdk")
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await;
+    let error = answer.expect_err("no answer from an engine without its models");
+    assert!(!error.is_timeout(), "{error}");
+}

@@ -1242,6 +1242,39 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
     );
 }
 
+/// How many textures named `name` the window holds.
+fn textures_named(kiosk: &Kiosk, name: &str) -> usize {
+    let textures = kiosk.harness.ctx.tex_manager();
+    let textures = textures.read();
+    textures
+        .allocated()
+        .filter(|(_, meta)| meta.name == name)
+        .count()
+}
+
+#[test]
+fn the_last_preview_frame_goes_with_its_screen() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.start_with_a_cccd();
+    kiosk.wait_for_camera("Take picture");
+    kiosk.harness.run_steps(2);
+    assert_eq!(textures_named(&kiosk, "camera"), 1, "the preview shows");
+    // Left for the still, and at the end of the customer's session: the frame (the card
+    // or the customer's face) is not kept for the next one to see.
+    kiosk.click("Take picture");
+    kiosk.wait_for("the still", |screen| {
+        *screen == Screen::Still(CaptureTarget::Front)
+    });
+    assert_eq!(textures_named(&kiosk, "camera"), 0);
+    kiosk.click("Retake");
+    kiosk.wait_for_camera("Take picture");
+    kiosk.harness.run_steps(2);
+    assert_eq!(textures_named(&kiosk, "camera"), 1);
+    kiosk.click("Start over");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    assert_eq!(textures_named(&kiosk, "camera"), 0);
+}
+
 #[test]
 fn the_document_choice_the_capture_screens_and_the_review_can_start_over() {
     let mut kiosk = kiosk(None, None);

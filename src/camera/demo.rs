@@ -47,7 +47,10 @@ const JITTER_DEGREES: f32 = 0.6;
 /// during the challenge.
 pub struct DemoSource {
     hint: Arc<SceneHint>,
-    frames: Option<[RgbImage; 3]>,
+    /// The still of the target shown now, composed when the target changes (one frame
+    /// held, not three: 2.7 MB each).
+    frame: Option<(CaptureTarget, RgbImage)>,
+    opened: bool,
     head: DemoHead,
     /// The jitter's random state (xorshift).
     jitter: u64,
@@ -69,7 +72,8 @@ impl DemoSource {
             .map_or(0x9e37_79b9, |since| since.as_nanos() as u64);
         Self {
             hint,
-            frames: None,
+            frame: None,
+            opened: false,
             head: DemoHead::NotMade,
             jitter: seed | 1,
             last_frame: None,
@@ -147,19 +151,7 @@ impl FrameSource for DemoSource {
     }
 
     fn open(&mut self) -> Result<(), CameraError> {
-        if self.frames.is_none() {
-            // A card is held at arm's length (it fills most of the card outline); a face
-            // fills most of the height, as in front of a kiosk.
-            self.frames = Some([
-                compose(&demo_image(CaptureTarget::Front)?, 0.82, SMOOTH),
-                compose(&demo_image(CaptureTarget::Back)?, 0.82, SMOOTH),
-                compose(
-                    &head_and_shoulders(&demo_image(CaptureTarget::Selfie)?),
-                    SELFIE_FILL,
-                    SMOOTH,
-                ),
-            ]);
-        }
+        self.opened = true;
         Ok(())
     }
 
@@ -184,17 +176,32 @@ impl FrameSource for DemoSource {
                 }
             }
         }
-        let frames = self
-            .frames
-            .as_ref()
-            .ok_or_else(|| CameraError::Stopped("not open".into()))?;
-        let index = match self.hint.get() {
-            CaptureTarget::Front => 0,
-            CaptureTarget::Back => 1,
-            CaptureTarget::Selfie => 2,
-        };
-        Ok(frames[index].clone())
+        if !self.opened {
+            return Err(CameraError::Stopped("not open".into()));
+        }
+        let target = self.hint.get();
+        match &self.frame {
+            Some((shown, frame)) if *shown == target => Ok(frame.clone()),
+            _ => {
+                let frame = still_frame(target)?;
+                self.frame = Some((target, frame.clone()));
+                Ok(frame)
+            }
+        }
     }
+}
+
+/// A target's still as the camera sees it: a card held at arm's length (it fills most of
+/// the card outline); a face filling most of the height, as in front of a kiosk.
+fn still_frame(target: CaptureTarget) -> Result<RgbImage, CameraError> {
+    Ok(match target {
+        CaptureTarget::Front | CaptureTarget::Back => compose(&demo_image(target)?, 0.82, SMOOTH),
+        CaptureTarget::Selfie => compose(
+            &head_and_shoulders(&demo_image(CaptureTarget::Selfie)?),
+            SELFIE_FILL,
+            SMOOTH,
+        ),
+    })
 }
 
 /// The portrait cut so the face fills half of it, as a customer's face fills a kiosk's

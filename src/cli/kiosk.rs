@@ -29,7 +29,11 @@ pub fn run(runtime: &tokio::runtime::Runtime, loaded: &LoadedConfig) -> ExitCode
         Err(message) => return out_of_service(&message, loaded.config.ui.kiosk_mode),
     };
     let kiosk_mode = setup.kiosk_mode;
-    let options = window_options(kiosk_mode);
+    let mut options = window_options(kiosk_mode);
+    let (backends, _probe) = renderer_backends(runtime);
+    if let eframe::egui_wgpu::WgpuSetup::CreateNew(setup) = &mut options.wgpu_options.wgpu_setup {
+        setup.instance_descriptor.backends = backends;
+    }
     let result = eframe::run_native(
         "ekyc-kiosk",
         options,
@@ -63,6 +67,33 @@ pub fn out_of_service(problem: &str, kiosk_mode: bool) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Vulkan alone where the machine has it (a GPU's driver, or Mesa's software one): wgpu
+/// otherwise also starts OpenGL to list its adapters, and that keeps a second software
+/// renderer loaded (8 MB of the kiosk's memory here). OpenGL stays for machines without
+/// Vulkan; `WGPU_BACKEND` (e.g. `gl`) overrides both. The instance that looked is
+/// returned, to be kept while the window opens: its drivers stay loaded for the window's
+/// own instance (else loaded twice, 70 ms more to the first frame here).
+fn renderer_backends(
+    runtime: &tokio::runtime::Runtime,
+) -> (eframe::wgpu::Backends, Option<eframe::wgpu::Instance>) {
+    use eframe::wgpu::{Backends, Instance, InstanceDescriptor};
+    if let Some(chosen) = Backends::from_env() {
+        return (chosen, None);
+    }
+    let probe = Instance::new(InstanceDescriptor {
+        backends: Backends::VULKAN,
+        ..InstanceDescriptor::new_without_display_handle()
+    });
+    if runtime
+        .block_on(probe.enumerate_adapters(Backends::VULKAN))
+        .is_empty()
+    {
+        tracing::info!("no Vulkan driver: the window is drawn with OpenGL");
+        return (Backends::PRIMARY | Backends::GL, None);
+    }
+    (Backends::VULKAN, Some(probe))
+}
+
 fn window_options(kiosk_mode: bool) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("ekyc-kiosk")
@@ -80,14 +111,21 @@ fn window_options(kiosk_mode: bool) -> eframe::NativeOptions {
         ..eframe::NativeOptions::default()
     };
     // The renderer's memory in blocks sized for a kiosk's few textures, not for a game's:
-    // with Mesa's software renderer (no GPU) the default took a 64 MB block at start.
+    // with Mesa's software renderer (no GPU) the default took a 64 MB block at start, and
+    // `MemoryUsage`'s blocks doubling up to 64 MB held 21 MB after a verification; the
+    // smallest blocks wgpu allows (4–8 MB) give a camera frame's upload back once done.
     if let eframe::egui_wgpu::WgpuSetup::CreateNew(setup) = &mut options.wgpu_options.wgpu_setup {
         let egui_default = setup.device_descriptor.clone();
         setup.device_descriptor = Arc::new(move |adapter| eframe::wgpu::DeviceDescriptor {
-            memory_hints: eframe::wgpu::MemoryHints::MemoryUsage,
+            memory_hints: eframe::wgpu::MemoryHints::Manual {
+                suballocated_device_memory_block_size: 4 << 20..8 << 20,
+            },
             ..egui_default(adapter)
         });
     }
+    // Two window images, not three: a kiosk's screens change at a touch, not at a game's
+    // frame rate (4.4 MB less at 1280×860).
+    options.wgpu_options.surface = eframe::egui_wgpu::SurfaceConfig::LOW_LATENCY;
     options
 }
 

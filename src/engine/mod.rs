@@ -208,7 +208,19 @@ impl Drop for EngineHandle {
 /// Starts the engine on `addr` (port 0: any free port) on the current tokio runtime.
 pub async fn start(
     addr: SocketAddr,
+    settings: EngineSettings,
+) -> Result<EngineHandle, EngineError> {
+    start_loading(addr, settings, |_| {}).await
+}
+
+/// [`start`], with `load_models` filling in the settings' face models on a blocking thread
+/// after the address is bound: the kiosk's window opens without waiting for them. Requests
+/// that come meanwhile wait in the listening socket's queue and are answered once the
+/// models are in (a tenth of a second here).
+pub async fn start_loading(
+    addr: SocketAddr,
     mut settings: EngineSettings,
+    load_models: impl FnOnce(&mut EngineSettings) + Send + 'static,
 ) -> Result<EngineHandle, EngineError> {
     settings.api_keys.retain(|key| !key.is_empty());
     let key_was_generated = settings.api_keys.is_empty();
@@ -240,9 +252,24 @@ pub async fn start(
         .map_err(|source| EngineError::Bind { addr, source })?;
     let counts = Arc::new(RequestCounts::default());
     let base_url = format!("http://{address}");
-    let router = routes::router(settings, counts.clone(), base_url.clone());
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+    let router_counts = counts.clone();
+    let router_url = base_url.clone();
     let server = tokio::spawn(async move {
+        let loaded = tokio::task::spawn_blocking(move || {
+            load_models(&mut settings);
+            settings
+        })
+        .await;
+        let settings = match loaded {
+            Ok(settings) => settings,
+            Err(error) => {
+                // The listener closes: the kiosk is told the back end cannot be reached.
+                tracing::error!("local engine: its face models could not be loaded: {error}");
+                return;
+            }
+        };
+        let router = routes::router(settings, router_counts, router_url);
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = shutdown_signal.await;

@@ -165,7 +165,7 @@ pub struct FaceDetector {
     model: Model,
     threads: Arc<ThreadPool>,
     /// The full-range model, for [`detect_thorough`](Self::detect_thorough).
-    full_range: TfliteModel,
+    full_range: Arc<TfliteModel>,
     /// Anchors scoring below this are not faces (0–1).
     pub min_score: f32,
     /// The same for the full-range model: 0.5, MediaPipe's own default for its face
@@ -209,7 +209,7 @@ impl FaceDetector {
             .iter()
             .find(|path| path.is_file())
             .ok_or_else(|| DetectorError::Missing(full_paths.clone()))?;
-        let full_range = TfliteModel::load(full_path).map_err(|error| DetectorError::Load {
+        let full_range = TfliteModel::shared(full_path).map_err(|error| DetectorError::Load {
             path: full_path.clone(),
             reason: error.to_string(),
         })?;

@@ -14,6 +14,7 @@
 //! Models: `face_landmark.tflite` and `iris_landmark.tflite`, run by [`TfliteModel`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::RgbImage;
 
@@ -144,8 +145,8 @@ impl Region {
 
 /// The face mesh and iris models, loaded once.
 pub struct FaceMesh {
-    mesh: TfliteModel,
-    iris: TfliteModel,
+    mesh: Arc<TfliteModel>,
+    iris: Arc<TfliteModel>,
 }
 
 impl std::fmt::Debug for FaceMesh {
@@ -179,7 +180,7 @@ impl FaceMesh {
         };
         let load = |file: &str| {
             let path = folder.join(file);
-            TfliteModel::load(&path).map_err(|source| MeshError::Model { file: path, source })
+            TfliteModel::shared(&path).map_err(|source| MeshError::Model { file: path, source })
         };
         Ok(Self {
             mesh: load(MESH_MODEL_FILE)?,

@@ -85,8 +85,15 @@ impl Backend {
         };
         let (engine, info, api_key, krypton) = match loaded.config.backend {
             BackendKind::Local => {
-                let settings = loaded.engine_settings(&[]).map_err(config_error)?;
-                let handle = engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+                let settings = loaded
+                    .engine_settings_without_models(&[])
+                    .map_err(config_error)?;
+                let handle = engine::start_loading(
+                    SocketAddr::from(([127, 0, 0, 1], 0)),
+                    settings,
+                    loaded.engine_models(),
+                )
+                .await?;
                 let info = BackendInfo {
                     kind: "local",
                     base_url: handle.base_url().to_owned(),
