@@ -1377,8 +1377,9 @@ mod accessibility {
     /// other language shows.
     fn check_screen(kiosk: &Kiosk, where_: &str, foreign: &HashSet<String>) {
         let nodes = read_out(kiosk);
+        // The challenge shows only the dot, the small picture and what to do.
         assert!(
-            nodes.iter().any(|(role, ..)| *role == Role::Button),
+            where_.starts_with("challenge") || nodes.iter().any(|(role, ..)| *role == Role::Button),
             "{where_}: no button at all?"
         );
         // At the usual text size only the result's table is taller than its room.
@@ -1459,6 +1460,70 @@ mod accessibility {
         kiosk.submit_and_wait();
         assert!(matches!(kiosk.screen(), Screen::Guidance(_)));
         check_both(&mut kiosk, "guidance");
+    }
+
+    /// The text of `key` in `lang`'s Fluent files.
+    fn fluent(lang: &str, key: &str) -> String {
+        let folder = format!("{}/assets/locales/{lang}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_dir(folder)
+            .unwrap()
+            .find_map(|entry| {
+                let body = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                body.lines().find_map(|line| {
+                    let (name, value) = line.split_once(" = ")?;
+                    (name.trim() == key).then(|| value.trim().to_owned())
+                })
+            })
+            .unwrap_or_else(|| panic!("{key} in {lang}"))
+    }
+
+    /// The screens that pass by themselves (the challenge's seconds, the submission's)
+    /// checked while they show, in each language: the customer switches on the selfie's
+    /// still.
+    #[test]
+    fn the_challenge_and_submitting_screens_are_labelled_in_both_languages_too() {
+        let (english, vietnamese) = (texts("en"), texts("vi"));
+        for (lang, switch) in [("en", "English"), ("vi", "Tiếng Việt")] {
+            let other = if lang == "en" { &vietnamese } else { &english };
+            let own = if lang == "en" { &english } else { &vietnamese };
+            let foreign: HashSet<String> = other.difference(own).cloned().collect();
+            let mut kiosk = kiosk_with(None, None, false, true, Some(DemoFace::Live));
+            kiosk.start_with_a_cccd();
+            kiosk.take(CaptureTarget::Front);
+            kiosk.take(CaptureTarget::Back);
+            kiosk.wait_for_camera("Take picture");
+            kiosk.click("Take picture");
+            kiosk.wait_for("the still", |screen| matches!(screen, Screen::Still(_)));
+            kiosk.click(switch);
+            kiosk.click(&fluent(lang, "capture-use"));
+            assert_eq!(kiosk.screen(), Screen::Challenge);
+            kiosk
+                .harness
+                .get_by_label(&fluent(lang, "challenge-instruction"));
+            check_screen(&kiosk, &format!("challenge ({lang})"), &foreign);
+            kiosk.wait_for("the challenge's verdict", |screen| {
+                *screen != Screen::Challenge
+            });
+            if matches!(kiosk.screen(), Screen::Guidance(_)) {
+                // A busy machine can slow the demo head past the lag allowed: once more.
+                kiosk.click(&fluent(lang, "challenge-try-again"));
+                kiosk.wait_for("the second verdict", |screen| *screen != Screen::Challenge);
+            }
+            assert_eq!(
+                kiosk.screen(),
+                Screen::Review,
+                "the demo head follows the dot"
+            );
+            kiosk.click(&fluent(lang, "review-submit"));
+            assert!(matches!(kiosk.screen(), Screen::Submitting(_)));
+            kiosk
+                .harness
+                .get_by_label(&fluent(lang, "submitting-title"));
+            check_screen(&kiosk, &format!("submitting ({lang})"), &foreign);
+            kiosk.wait_for("the end of the submission", |screen| {
+                !matches!(screen, Screen::Submitting(_))
+            });
+        }
     }
 
     #[test]
