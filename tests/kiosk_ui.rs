@@ -18,7 +18,7 @@ use ekyc_kiosk::camera::{
     SourceFactory,
 };
 use ekyc_kiosk::engine::{self, EngineSettings, Script};
-use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+use ekyc_kiosk::face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::flow::{
     CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, KryptonAction, KryptonFlow, Screen,
 };
@@ -123,8 +123,11 @@ fn setup_on(
         ..FptSettings::new(engine.base_url(), key)
     };
     let hint = Arc::new(SceneHint::new(challenge.unwrap_or_default()));
-    let detector = face_model
-        .then(|| Arc::new(FaceDetector::load(None).expect("the face model (./fetch-models)")));
+    let faces = FaceModels::ready(
+        face_model
+            .then(|| Arc::new(FaceDetector::load(None).expect("the face model (./fetch-models)"))),
+        challenge.map(|_| Arc::new(FaceMesh::load(None).expect("./fetch-models"))),
+    );
     let setup = KioskSetup {
         lang: Lang::En,
         kiosk_mode: false,
@@ -160,10 +163,9 @@ fn setup_on(
                 length: Duration::from_millis(3500),
                 attempts: challenge.map(|_| 2),
                 thresholds: ChallengeThresholds::default(),
-                detector: detector.clone(),
-                mesh: challenge.map(|_| Arc::new(FaceMesh::load(None).expect("./fetch-models"))),
+                faces: faces.clone(),
             },
-            detector,
+            faces,
         },
     };
     (setup, runtime)

@@ -119,7 +119,7 @@ impl CapturePipeline {
         let analyser = Analyser::start(
             camera.tap(),
             hint,
-            setup.detector.clone(),
+            setup.faces.clone(),
             setup.thresholds,
             move || analysis_ctx.request_repaint(),
         )?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use image::DynamicImage;
 
 use crate::camera::{ChallengeScene, Frame, FrameTap};
-use crate::face::{FaceDetector, FaceMesh};
+use crate::face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
 use crate::imaging::{prepare_decoded, ImageLimits, PreparedImage};
 use crate::liveness::{
@@ -32,8 +32,7 @@ pub struct ChallengeSetup {
     pub thresholds: ChallengeThresholds,
     /// The face models; without them the challenge still runs and its frames still go to
     /// the back end, but the kiosk cannot score it.
-    pub detector: Option<Arc<FaceDetector>>,
-    pub mesh: Option<Arc<FaceMesh>>,
+    pub faces: FaceModels,
 }
 
 /// The dot waits at its start this long before it moves: time to find it.
@@ -82,8 +81,8 @@ impl ChallengeRun {
         let worker = Worker {
             path: path.clone(),
             moving_from,
-            detector: setup.detector.clone(),
-            mesh: setup.mesh.clone(),
+            detector: setup.faces.detector(),
+            mesh: setup.faces.mesh(),
             thresholds: setup.thresholds,
             limits,
         };

@@ -22,7 +22,7 @@ use crate::camera::{CameraStatus, SceneHint, SourceFactory};
 use crate::config::{CaptureConfig, LivenessConfig, LivenessModel};
 use crate::contract::{KryptonAction, KryptonFlow, Lang, Secret};
 use crate::engine::EngineHandle;
-use crate::face::{FaceDetector, FaceMesh};
+use crate::face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
 use crate::imaging::{ImageLimits, PreparedImage};
 use crate::quality::Thresholds;
@@ -129,40 +129,45 @@ pub struct CaptureSetup {
     pub auto_capture: bool,
     pub steady_frames: u32,
     pub countdown: Duration,
-    /// `None`: the face model is not installed; selfies are not checked for faces.
-    pub detector: Option<Arc<FaceDetector>>,
+    /// The face detector (without it selfies are not checked for faces) and the mesh,
+    /// also the challenge's ([`ChallengeSetup::faces`]).
+    pub faces: FaceModels,
     /// The liveness challenge after the selfie.
     pub challenge: ChallengeSetup,
 }
 
 impl CaptureSetup {
-    /// From the `[capture]` and `[liveness]` settings; a missing or broken face model is
-    /// logged once and leaves face guidance off (the app works without it); without the
-    /// face mesh models the challenge runs unscored here (the back end judges it).
+    /// From the `[capture]` and `[liveness]` settings, the face models read behind the
+    /// Welcome screen; a missing or broken face model is logged once and leaves face
+    /// guidance off (the app works without it); without the face mesh models the challenge
+    /// runs unscored here (the back end judges it).
     pub fn from_config(config: &CaptureConfig, liveness: &LivenessConfig) -> Self {
-        let detector = match FaceDetector::load(config.face_model.as_deref()) {
-            Ok(mut detector) => {
-                detector.min_score = config.face_min_score;
-                Some(Arc::new(detector))
-            }
-            Err(error) => {
-                tracing::warn!("face guidance off: {error}");
-                None
-            }
-        };
-        let mesh = match FaceMesh::load(None) {
-            Ok(mesh) => Some(Arc::new(mesh)),
-            Err(error) => {
-                tracing::warn!("the kiosk cannot score the liveness challenge: {error}");
-                None
-            }
-        };
+        let (face_model, min_score) = (config.face_model.clone(), config.face_min_score);
+        let faces = FaceModels::load_in_background(move || {
+            let detector = match FaceDetector::load(face_model.as_deref()) {
+                Ok(mut detector) => {
+                    detector.min_score = min_score;
+                    Some(Arc::new(detector))
+                }
+                Err(error) => {
+                    tracing::warn!("face guidance off: {error}");
+                    None
+                }
+            };
+            let mesh = match FaceMesh::load(None) {
+                Ok(mesh) => Some(Arc::new(mesh)),
+                Err(error) => {
+                    tracing::warn!("the kiosk cannot score the liveness challenge: {error}");
+                    None
+                }
+            };
+            (detector, mesh)
+        });
         let challenge = ChallengeSetup {
             length: Duration::from_millis(liveness.challenge_ms),
             attempts: (liveness.model == LivenessModel::Gaze).then_some(liveness.attempts),
             thresholds: liveness.challenge_thresholds(),
-            detector: detector.clone(),
-            mesh,
+            faces: faces.clone(),
         };
         Self {
             challenge,
@@ -170,7 +175,7 @@ impl CaptureSetup {
             auto_capture: config.auto_capture,
             steady_frames: config.steady_frames,
             countdown: Duration::from_millis(config.countdown_ms),
-            detector,
+            faces,
         }
     }
 }

@@ -9,6 +9,7 @@ mod dlib_format;
 mod landmarks;
 mod matcher;
 mod mesh;
+mod models;
 mod resnet;
 pub mod tflite;
 
@@ -23,6 +24,7 @@ pub use matcher::{
     DEFAULT_MATCH_DISTANCE, LANDMARK_MODEL_FILE, RECOGNITION_MODEL_FILE,
 };
 pub use mesh::{Eye, FaceMesh, Mesh, MeshError, IRIS_MODEL_FILE, MESH_MODEL_FILE};
+pub use models::FaceModels;
 pub use resnet::EMBEDDING_SIZE;
 
 /// Where the app looks for its models, in order: next to the installed binary

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::card::SideSignature;
 use super::gates::{check_card, check_other_side, check_selfie, FrameCheck, Thresholds};
 use crate::camera::{lock, CaptureTarget, Frame, FrameTap, SceneHint};
-use crate::face::FaceDetector;
+use crate::face::{FaceDetector, FaceModels};
 
 /// One checked frame.
 pub struct Analysis {
@@ -36,17 +36,18 @@ struct Shared {
 pub struct Analyser {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
-    face_guidance: bool,
+    faces: FaceModels,
 }
 
 impl Analyser {
-    /// Starts the thread `frame-analysis`. `detector` is `None` when the face model is
-    /// not installed (selfies are then not checked for faces). `on_result` is called after
-    /// each checked frame (the UI asks for a repaint there).
+    /// Starts the thread `frame-analysis`, which takes the face detector from `faces` (it
+    /// waits for their read, if under way); without it (the face model is not installed)
+    /// selfies are not checked for faces. `on_result` is called after each checked frame
+    /// (the UI asks for a repaint there).
     pub fn start(
         frames: FrameTap,
         hint: Arc<SceneHint>,
-        detector: Option<Arc<FaceDetector>>,
+        faces: FaceModels,
         thresholds: Thresholds,
         on_result: impl Fn() + Send + 'static,
     ) -> std::io::Result<Self> {
@@ -56,11 +57,12 @@ impl Analyser {
             active: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
-        let face_guidance = detector.is_some();
         let thread_shared = shared.clone();
+        let thread_faces = faces.clone();
         let thread = std::thread::Builder::new()
             .name("frame-analysis".into())
             .spawn(move || {
+                let detector = thread_faces.detector();
                 run(
                     &frames,
                     &hint,
@@ -73,7 +75,7 @@ impl Analyser {
         Ok(Self {
             shared,
             thread: Some(thread),
-            face_guidance,
+            faces,
         })
     }
 
@@ -97,9 +99,10 @@ impl Analyser {
         lock(&self.shared.latest).clone()
     }
 
-    /// Whether selfies are checked for faces (the face model is installed).
+    /// Whether selfies are checked for faces (the face model is installed; asked on a
+    /// capture screen, long after the models' read).
     pub fn face_guidance(&self) -> bool {
-        self.face_guidance
+        self.faces.detector().is_some()
     }
 }
 
