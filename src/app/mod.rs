@@ -53,7 +53,8 @@ pub(crate) fn since_process_start() -> u128 {
         .as_millis()
 }
 
-/// What the kiosk needs to run, made before the window opens.
+/// What the kiosk needs to run, made before the window opens (the face models in it are
+/// read behind the Welcome screen: [`FaceModels`], [`crate::engine::start_loading`]).
 pub struct KioskSetup {
     pub lang: Lang,
     pub kiosk_mode: bool,

@@ -1,6 +1,6 @@
 //! Liveness: is a live person in front of the camera, or a picture of one? The
 //! follow-the-dot challenge's random path and its score ([`challenge`]), which the kiosk
-//! runs (`app::challenge`) on the gaze signal from each frame's mesh ([`gaze`]); the
+//! runs (`app::challenge`) on the gaze signal from each frame's mesh ([`gaze`](mod@gaze)); the
 //! model-free 3D check ([`parallax`]): a head turning shows parallax between its points,
 //! a print or a screen moves as a plane; that check and the same person in every frame on
 //! a selfie's frames, as the local engine judges them ([`frames`]); and a synthetic head
