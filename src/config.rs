@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{FptSettings, RetryPolicy};
+use crate::api::{ClientTls, FptSettings, RetryPolicy};
 pub use crate::camera::DemoFace;
 pub use crate::contract::LivenessModel;
 use crate::contract::{Lang, Secret};
@@ -362,6 +362,13 @@ pub struct NetworkConfig {
     /// Tries in all for a transient failure (connect error, timeout, 429, 5xx).
     pub retries: u32,
     pub retry_backoff_ms: u64,
+    /// The bank's CA bundle (PEM) for HTTPS back ends.
+    pub ca_file: Option<PathBuf>,
+    /// Trust the public web's roots besides `ca_file`; `false`: only the bank's CA.
+    pub web_roots: bool,
+    /// This kiosk's certificate chain and key (PEM) for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -399,6 +406,23 @@ pub struct EngineConfig {
     pub enrolment_key_file: Option<PathBuf>,
     /// An enrolment older than this many days is forgotten.
     pub enrolment_days: u32,
+    /// TLS for `serve`: certificate chain and key (PEM). Required to listen on anything
+    /// but loopback, unless `insecure_http`.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Only clients with a certificate from this CA (PEM) connect (mutual TLS).
+    pub tls_client_ca: Option<PathBuf>,
+    /// Serve plain HTTP beyond loopback (photos of ID cards in clear on the LAN: a
+    /// warning at every start).
+    pub insecure_http: bool,
+    /// Open connections at most.
+    pub max_connections: u32,
+    /// Uploads read and processed at once (each up to two files of `max_upload_mb`).
+    pub uploads_at_once: u32,
+    /// Wrong keys from one address within `lockout_secs` that lock it out for
+    /// `lockout_secs` (HTTP 429 with `Retry-After`).
+    pub lockout_failures: u32,
+    pub lockout_secs: u64,
 }
 
 impl Default for Config {
@@ -438,6 +462,10 @@ impl Default for NetworkConfig {
             request_timeout_secs: 30,
             retries: 3,
             retry_backoff_ms: 500,
+            ca_file: None,
+            web_roots: true,
+            client_cert: None,
+            client_key: None,
         }
     }
 }
@@ -466,6 +494,14 @@ impl Default for EngineConfig {
             enrolment_db: None,
             enrolment_key_file: None,
             enrolment_days: 365,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            insecure_http: false,
+            max_connections: 256,
+            uploads_at_once: 4,
+            lockout_failures: 10,
+            lockout_secs: 300,
         }
     }
 }
@@ -495,6 +531,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("network.request_timeout_secs", "EKYC_REQUEST_TIMEOUT_SECS"),
     ("network.retries", "EKYC_RETRIES"),
     ("network.retry_backoff_ms", "EKYC_RETRY_BACKOFF_MS"),
+    ("network.ca_file", "EKYC_CA_FILE"),
+    ("network.web_roots", "EKYC_WEB_ROOTS"),
+    ("network.client_cert", "EKYC_CLIENT_CERT"),
+    ("network.client_key", "EKYC_CLIENT_KEY"),
     ("images.max_side", "EKYC_IMAGE_MAX_SIDE"),
     ("images.jpeg_quality", "EKYC_JPEG_QUALITY"),
     ("images.max_file_mb", "EKYC_IMAGE_MAX_FILE_MB"),
@@ -506,6 +546,13 @@ pub const KEYS: &[(&str, &str)] = &[
     ("engine.enrolment_db", "EKYC_ENROLMENT_DB"),
     ("engine.enrolment_key_file", "EKYC_ENROLMENT_KEY_FILE"),
     ("engine.enrolment_days", "EKYC_ENROLMENT_DAYS"),
+    ("engine.tls_cert", "EKYC_ENGINE_TLS_CERT"),
+    ("engine.tls_key", "EKYC_ENGINE_TLS_KEY"),
+    ("engine.tls_client_ca", "EKYC_ENGINE_TLS_CLIENT_CA"),
+    ("engine.insecure_http", "EKYC_ENGINE_INSECURE_HTTP"),
+    ("engine.max_connections", "EKYC_ENGINE_MAX_CONNECTIONS"),
+    ("engine.uploads_at_once", "EKYC_ENGINE_UPLOADS_AT_ONCE"),
+    ("engine.lockout_failures", "EKYC_ENGINE_LOCKOUT_FAILURES"),
     ("ui.kiosk_mode", "EKYC_KIOSK_MODE"),
     ("ui.idle_timeout_secs", "EKYC_IDLE_TIMEOUT_SECS"),
     ("ui.more_time_secs", "EKYC_MORE_TIME_SECS"),
@@ -544,10 +591,20 @@ fn kind_of(key: &str) -> Kind {
                 | "images.jpeg_quality"
                 | "engine.selfie_attempts"
                 | "engine.enrolment_days"
+                | "engine.max_connections"
+                | "engine.uploads_at_once"
+                | "engine.lockout_failures"
                 | "capture.steady_frames"
                 | "liveness.attempts"
         );
-    if key == "ui.kiosk_mode" || key == "capture.auto_capture" || key == "journey.keep_face" {
+    if matches!(
+        key,
+        "ui.kiosk_mode"
+            | "capture.auto_capture"
+            | "journey.keep_face"
+            | "network.web_roots"
+            | "engine.insecure_http"
+    ) {
         Kind::Boolean
     } else if integer {
         Kind::Integer
@@ -780,6 +837,34 @@ impl Config {
                 message,
             });
         }
+        let engine = &self.engine;
+        if engine.tls_cert.is_some() != engine.tls_key.is_some() {
+            return invalid("engine.tls_cert", "tls_cert and tls_key go together");
+        }
+        if engine.tls_client_ca.is_some() && engine.tls_cert.is_none() {
+            return invalid(
+                "engine.tls_client_ca",
+                "client certificates need TLS: set tls_cert and tls_key too",
+            );
+        }
+        if engine.max_connections == 0 || engine.uploads_at_once == 0 {
+            return invalid(
+                "engine.max_connections",
+                "max_connections and uploads_at_once must be at least 1",
+            );
+        }
+        if engine.lockout_failures == 0 || engine.lockout_secs == 0 {
+            return invalid(
+                "engine.lockout_failures",
+                "lockout_failures and lockout_secs must be at least 1",
+            );
+        }
+        if self.network.client_cert.is_some() != self.network.client_key.is_some() {
+            return invalid(
+                "network.client_cert",
+                "client_cert and client_key go together",
+            );
+        }
         if self.images.max_file_mb == 0 || self.engine.max_upload_mb == 0 {
             return invalid("images.max_file_mb", "size limits must be at least 1 MB");
         }
@@ -866,6 +951,18 @@ impl LoadedConfig {
             connect_timeout: Duration::from_secs(config.network.connect_timeout_secs),
             request_timeout: Duration::from_secs(config.network.request_timeout_secs),
             retry: self.retry_policy(),
+            tls: self.client_tls(),
+        }
+    }
+
+    /// The clients' TLS: the bank's CA, this kiosk's certificate.
+    pub fn client_tls(&self) -> ClientTls {
+        let network = &self.config.network;
+        ClientTls {
+            ca_file: network.ca_file.clone(),
+            web_roots: network.web_roots,
+            client_cert: network.client_cert.clone(),
+            client_key: network.client_key.clone(),
         }
     }
 
@@ -914,6 +1011,27 @@ impl LoadedConfig {
                 .into_iter()
                 .collect(),
             enrolments: self.enrolments().map(std::sync::Arc::new),
+            tls: match (&engine.tls_cert, &engine.tls_key) {
+                (Some(cert), Some(key)) => Some(crate::engine::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: engine.tls_client_ca.clone(),
+                }),
+                _ => None,
+            },
+            connections: crate::engine::ConnectionLimits {
+                max_connections: engine.max_connections as usize,
+                ..Default::default()
+            },
+            lockout: crate::engine::LockoutLimits {
+                failures: engine.lockout_failures,
+                window: Duration::from_secs(engine.lockout_secs),
+                lockout: Duration::from_secs(engine.lockout_secs),
+            },
+            uploads: crate::engine::UploadLimits {
+                at_once: engine.uploads_at_once as usize,
+                ..Default::default()
+            },
         })
     }
 

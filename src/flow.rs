@@ -35,6 +35,9 @@ pub enum Guidance {
     },
     /// The back end refused this kiosk's key: staff must fix the configuration.
     KioskNotSetUp,
+    /// TLS refused (the server's certificate, or this kiosk's): staff must fix the
+    /// certificates; trying again cannot help, so no retry is offered.
+    CertificateRefused(crate::api::CertificateProblem),
     /// AUTH: the customer has no enrolment (never enrolled, deleted or expired): staff.
     NotEnrolled,
     /// The liveness challenge failed; one more try, with what to do differently.
@@ -681,6 +684,10 @@ impl Flow {
             Err(error) => error,
         };
         tracing::info!(kind = ?error.kind(), "submission failed");
+        if let ApiError::Certificate { .. } = &error {
+            // Addresses and the TLS library's words only: for IT, who must mend it.
+            tracing::error!("{error}");
+        }
         let complete = error.is_complete_session() == Some(true);
         // A refused selfie is retaken, unless the back end ended the session: then the
         // document goes again, from its front.
@@ -701,6 +708,7 @@ impl Flow {
                 retake,
             },
             ApiError::Unauthorized { .. } => Guidance::KioskNotSetUp,
+            ApiError::Certificate { problem, .. } => Guidance::CertificateRefused(*problem),
             ApiError::NotEnrolled { .. } => Guidance::NotEnrolled,
             ApiError::InvalidImage { .. } | ApiError::InvalidRequest(_) => Guidance::Rejected {
                 message: error.to_string(),
@@ -747,7 +755,9 @@ impl Flow {
                 // first or alone.
                 self.show(self.first_to_do())
             }
-            Guidance::KioskNotSetUp | Guidance::NotEnrolled => self.reset(),
+            Guidance::KioskNotSetUp | Guidance::CertificateRefused(_) | Guidance::NotEnrolled => {
+                self.reset()
+            }
         }
     }
 

@@ -403,6 +403,105 @@ fn serve_refuses_the_network_without_a_key_file() {
 }
 
 #[test]
+fn serve_refuses_plain_http_on_the_network_unless_told_and_then_warns() {
+    let home = tempfile::tempdir().unwrap();
+    let refused = command(home.path())
+        .args(["serve", "--addr", "0.0.0.0:0", "--api-key", "desk-key"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--tls-cert"), "{stderr}");
+    assert!(stderr.contains("--insecure-http"), "{stderr}");
+
+    let log = home.path().join("serve.log");
+    let mut child = command(home.path())
+        .args([
+            "serve",
+            "--addr",
+            "0.0.0.0:0",
+            "--api-key",
+            "desk-key",
+            "--insecure-http",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("local engine listening on http://0.0.0.0:"),
+        "{first}"
+    );
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("INSECURE: serving plain HTTP"), "{log}");
+}
+
+#[test]
+fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
+    let home = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let cert_path = write_file(home.path(), "engine.crt", certificate.pem().as_bytes());
+    let key_path = write_file(home.path(), "engine.key", key.serialize_pem().as_bytes());
+    let log = home.path().join("serve.log");
+    let mut child = command(home.path())
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--api-key",
+            "desk-key",
+            "--tls-cert",
+        ])
+        .arg(&cert_path)
+        .arg("--tls-key")
+        .arg(&key_path)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("local engine listening on https://127.0.0.1:"),
+        "{first}"
+    );
+    let pid = child.id() as i32;
+    let log_has = |text: &str| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::read_to_string(&log).unwrap().contains(text)
+        })
+    };
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    assert!(log_has("SIGHUP: TLS certificate read again"));
+    std::fs::write(&cert_path, "not a certificate").unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    assert!(log_has("the certificate in use stays"));
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(0),
+        "a stop is not a failure"
+    );
+    assert!(
+        lines.any(|line| line.unwrap() == "stopping"),
+        "serve says it stops"
+    );
+}
+
+#[test]
 fn a_scripted_engine_produces_failures_on_demand() {
     let images = images();
     let script = write_file(

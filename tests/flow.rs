@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use ekyc_kiosk::api::{ApiError, DocumentType, FaceResult, Lang, OcrField, RawBody};
+use ekyc_kiosk::api::{
+    ApiError, CertificateProblem, DocumentType, FaceResult, Lang, OcrField, RawBody,
+};
 use ekyc_kiosk::flow::{
     Capture, CaptureTarget, Effect, Event, Flow, Guidance, Screen, SubmitStep, VerificationResult,
 };
@@ -342,6 +344,28 @@ fn a_refused_kiosk_key_is_for_staff_and_ends_the_session() {
     assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::KioskNotSetUp));
     assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
     assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn a_certificate_refused_is_for_staff_in_words_and_never_a_retry_loop() {
+    for problem in [
+        CertificateProblem::ServerNotTrusted,
+        CertificateProblem::KioskRefused,
+    ] {
+        let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+        kiosk.submit_and_fail(ApiError::Certificate {
+            url: "https://branch-server:8480".into(),
+            problem,
+            reason: "invalid peer certificate: UnknownIssuer".into(),
+        });
+        assert_eq!(
+            kiosk.screen(),
+            Screen::Guidance(Guidance::CertificateRefused(problem)),
+            "not the back-end-down screen, whose button tries again"
+        );
+        assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
+        assert_eq!(kiosk.screen(), Screen::Welcome);
+    }
 }
 
 #[test]

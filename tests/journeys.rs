@@ -21,6 +21,7 @@ fn krypton_for(engine: &EngineHandle) -> KryptonClient {
         std::time::Duration::from_secs(2),
         std::time::Duration::from_secs(60),
         fast_retry(),
+        &ekyc_kiosk::api::ClientTls::default(),
     )
     .unwrap()
 }

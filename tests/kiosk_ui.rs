@@ -145,6 +145,7 @@ fn setup_on(
                 Duration::from_secs(2),
                 Duration::from_secs(60),
                 RetryPolicy::default(),
+                &ekyc_kiosk::api::ClientTls::default(),
             )
             .unwrap(),
         ),
@@ -953,6 +954,7 @@ fn enrol_demo_customer(folder: &std::path::Path, selfie: ekyc_kiosk::api::Prepar
             Duration::from_secs(2),
             Duration::from_secs(60),
             RetryPolicy::default(),
+            &ekyc_kiosk::api::ClientTls::default(),
         )
         .unwrap();
         let journey = Journey {

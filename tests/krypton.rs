@@ -18,6 +18,7 @@ fn client(engine: &ekyc_kiosk::engine::EngineHandle) -> KryptonClient {
         Duration::from_secs(2),
         Duration::from_secs(5),
         fast_retry(),
+        &ekyc_kiosk::api::ClientTls::default(),
     )
     .unwrap()
 }
@@ -72,6 +73,7 @@ async fn a_wrong_company_id_is_refused_as_unauthorized() {
         Duration::from_secs(2),
         Duration::from_secs(5),
         fast_retry(),
+        &ekyc_kiosk::api::ClientTls::default(),
     )
     .unwrap();
     let liveness = KryptonExtra {

@@ -111,6 +111,15 @@ pub enum ApiError {
     #[error("cannot reach the back end at {url}: {reason}")]
     Unreachable { url: String, reason: String },
 
+    /// TLS refused: the server's certificate is not trusted by this kiosk, or the server
+    /// refused this kiosk's (mutual TLS). Not retried: only staff can mend it.
+    #[error("{problem} ({url}: {reason})")]
+    Certificate {
+        url: String,
+        problem: CertificateProblem,
+        reason: String,
+    },
+
     /// The connection broke before a whole answer arrived.
     #[error("the connection to the back end broke before a whole answer arrived: {reason}")]
     ConnectionDropped { reason: String },
@@ -135,6 +144,26 @@ impl From<ImageError> for ApiError {
             name: error.name,
             reason: error.reason,
         }
+    }
+}
+
+/// Which side of a TLS handshake refused the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// The server's certificate is not signed by a CA this kiosk trusts (`network.ca_file`),
+    /// has expired, or names another host.
+    ServerNotTrusted,
+    /// The server refused this kiosk's certificate, or wanted one and got none
+    /// (`network.client_cert`).
+    KioskRefused,
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::ServerNotTrusted => "the server's certificate is not trusted by this kiosk",
+            Self::KioskRefused => "the server refused this kiosk's certificate",
+        })
     }
 }
 
@@ -164,6 +193,8 @@ pub enum ErrorKind {
     Timeout,
     /// See [`ApiError::Unreachable`].
     Unreachable,
+    /// See [`ApiError::Certificate`].
+    Certificate,
     /// See [`ApiError::ConnectionDropped`].
     ConnectionDropped,
     /// See [`ApiError::InvalidImage`].
@@ -188,6 +219,7 @@ impl ApiError {
             Self::MalformedResponse { .. } => ErrorKind::MalformedResponse,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Unreachable { .. } => ErrorKind::Unreachable,
+            Self::Certificate { .. } => ErrorKind::Certificate,
             Self::ConnectionDropped { .. } => ErrorKind::ConnectionDropped,
             Self::InvalidImage { .. } => ErrorKind::InvalidImage,
             Self::InvalidRequest(_) => ErrorKind::InvalidRequest,
@@ -264,6 +296,7 @@ impl ApiError {
                 | Self::MalformedResponse { .. }
                 | Self::Timeout(_)
                 | Self::Unreachable { .. }
+                | Self::Certificate { .. }
                 | Self::ConnectionDropped { .. }
         )
     }

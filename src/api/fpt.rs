@@ -12,7 +12,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, transport_error, RetryPolicy};
+use super::http::{http_client, transport_error, ClientTls, RetryPolicy};
 use super::krypton::{KryptonClient, KryptonRequest};
 use crate::contract::{
     Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
@@ -35,6 +35,8 @@ pub struct FptSettings {
     /// For a whole call, upload and answer included.
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// The bank's CA and this kiosk's certificate, for HTTPS back ends.
+    pub tls: ClientTls,
 }
 
 impl FptSettings {
@@ -48,6 +50,7 @@ impl FptSettings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            tls: ClientTls::default(),
         }
     }
 }
@@ -177,7 +180,11 @@ pub struct FptClient {
 impl FptClient {
     pub fn new(settings: FptSettings) -> Result<Self, ApiError> {
         Ok(Self {
-            http: http_client(settings.connect_timeout, settings.request_timeout)?,
+            http: http_client(
+                settings.connect_timeout,
+                settings.request_timeout,
+                &settings.tls,
+            )?,
             settings: Arc::new(settings),
         })
     }

@@ -2,9 +2,10 @@
 //! and 5xx only, with bounded exponential backoff), and how a transport failure is named.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::error::ApiError;
+use super::error::{ApiError, CertificateProblem};
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +64,88 @@ impl RetryPolicy {
     }
 }
 
+/// Whom the clients trust and how they identify themselves over TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTls {
+    /// The bank's CA bundle (PEM): servers signed by it are trusted.
+    pub ca_file: Option<PathBuf>,
+    /// Trust the public web's roots too (Mozilla's, built in). `false` with a `ca_file`:
+    /// only the bank's CA.
+    pub web_roots: bool,
+    /// This kiosk's certificate chain and key (PEM), for servers that ask for one (mutual
+    /// TLS).
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
+impl Default for ClientTls {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            web_roots: true,
+            client_cert: None,
+            client_key: None,
+        }
+    }
+}
+
 /// The HTTP client both back-end clients use.
 pub fn http_client(
     connect_timeout: Duration,
     request_timeout: Duration,
+    tls: &ClientTls,
 ) -> Result<reqwest::Client, ApiError> {
-    reqwest::Client::builder()
+    let setting = |key: &str, path: &Path, reason: String| {
+        ApiError::InvalidRequest(format!("{key} ({}): {reason}", path.display()))
+    };
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(request_timeout)
+        // Shorter than servers keep an unused connection (the local engine: 20 s), so a
+        // request never goes out on one the server is closing.
+        .pool_idle_timeout(Duration::from_secs(10))
         .user_agent(concat!("ekyc-kiosk/", env!("CARGO_PKG_VERSION")))
+        .tls_built_in_root_certs(tls.web_roots || tls.ca_file.is_none());
+    if let Some(path) = &tls.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|error| setting("network.ca_file", path, error.to_string()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|error| setting("network.ca_file", path, innermost_cause(&error)))?;
+        if certificates.is_empty() {
+            return Err(setting(
+                "network.ca_file",
+                path,
+                "no PEM certificate in it".into(),
+            ));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let mut pem = std::fs::read(cert)
+                .map_err(|error| setting("network.client_cert", cert, error.to_string()))?;
+            pem.push(b'\n');
+            pem.extend(
+                std::fs::read(key)
+                    .map_err(|error| setting("network.client_key", key, error.to_string()))?,
+            );
+            let identity = reqwest::Identity::from_pem(&pem)
+                .map_err(|error| setting("network.client_cert", cert, innermost_cause(&error)))?;
+            pem.iter_mut().for_each(|byte| *byte = 0);
+            builder = builder.identity(identity);
+        }
+        (None, None) => {}
+        (Some(path), None) | (None, Some(path)) => {
+            return Err(setting(
+                "network.client_cert",
+                path,
+                "client_cert and client_key go together".into(),
+            ))
+        }
+    }
+    builder
         .build()
         .map_err(|error| ApiError::InvalidRequest(format!("HTTP client: {error}")))
 }
@@ -79,7 +153,13 @@ pub fn http_client(
 /// Maps a reqwest failure to what happened on the wire.
 pub fn transport_error(error: &reqwest::Error, base_url: &str, timeout: Duration) -> ApiError {
     let reason = innermost_cause(error);
-    if error.is_timeout() {
+    if let Some(problem) = certificate_problem(error) {
+        ApiError::Certificate {
+            url: base_url.to_owned(),
+            problem,
+            reason,
+        }
+    } else if error.is_timeout() {
         ApiError::Timeout(timeout)
     } else if error.is_connect() {
         ApiError::Unreachable {
@@ -89,6 +169,39 @@ pub fn transport_error(error: &reqwest::Error, base_url: &str, timeout: Duration
     } else {
         ApiError::ConnectionDropped { reason }
     }
+}
+
+/// A TLS failure that trying again cannot mend: the server's certificate, or this kiosk's.
+fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    match tls_error_in(error)? {
+        rustls::Error::InvalidCertificate(_) => Some(CertificateProblem::ServerNotTrusted),
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::CertificateUnknown
+            | rustls::AlertDescription::CertificateExpired
+            | rustls::AlertDescription::CertificateRevoked
+            | rustls::AlertDescription::UnsupportedCertificate
+            | rustls::AlertDescription::AccessDenied,
+        ) => Some(CertificateProblem::KioskRefused),
+        _ => None,
+    }
+}
+
+/// The rustls error somewhere down the chain. An `io::Error`'s `source()` skips the error it
+/// wraps (and reqwest's chain wraps it twice), so those are opened too.
+fn tls_error_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        return tls_error_in(inner);
+    }
+    tls_error_in(error.source()?)
 }
 
 /// reqwest's own message names the URL and little else; the cause at the bottom of the

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, transport_error, RetryPolicy};
+use super::http::{http_client, transport_error, ClientTls, RetryPolicy};
 pub use crate::contract::krypton::{
     KryptonAction, KryptonExtra, KryptonFlow, KryptonRequest, LivenessModel, SessionType,
 };
@@ -63,9 +63,10 @@ impl KryptonClient {
         connect_timeout: Duration,
         request_timeout: Duration,
         retry: RetryPolicy,
+        tls: &ClientTls,
     ) -> Result<Self, ApiError> {
         Ok(Self {
-            http: http_client(connect_timeout, request_timeout)?,
+            http: http_client(connect_timeout, request_timeout, tls)?,
             url: url.into(),
             company_id,
             request_timeout,

@@ -6,9 +6,9 @@ pub mod fpt;
 mod http;
 pub mod krypton;
 
-pub use error::{ApiError, ErrorKind, RawBody};
+pub use error::{ApiError, CertificateProblem, ErrorKind, RawBody};
 pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, SessionId};
-pub use http::RetryPolicy;
+pub use http::{ClientTls, RetryPolicy};
 pub use krypton::{KryptonClient, KryptonRequest};
 // The contract's values and images as the clients' signatures use them.
 pub use crate::contract::{

@@ -113,6 +113,21 @@ pub struct ServeArgs {
     /// Scripted mode, for tests and staff training: canned answers and faults from FILE.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// HTTPS with this certificate chain (PEM; default: engine.tls_cert). Read again on
+    /// SIGHUP, open connections and sessions kept.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM; default: engine.tls_key).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Only clients with a certificate from this CA connect (PEM; default:
+    /// engine.tls_client_ca).
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Serve plain HTTP on an address beyond loopback (ID card photos in clear on the
+    /// network; warned at every start).
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 #[derive(Debug, Args)]
@@ -341,11 +356,52 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        settings.tls = Some(engine::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: None,
+        });
+    }
+    if let Some(client_ca) =
+        args.tls_client_ca
+            .clone()
+            .or(loaded.config.engine.tls_client_ca.clone())
+    {
+        match &mut settings.tls {
+            Some(files) => files.client_ca = Some(client_ca),
+            None => {
+                eprintln!(
+                    "error: --tls-client-ca needs TLS: give --tls-cert and --tls-key (or \
+                     engine.tls_cert and engine.tls_key)"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let insecure_http = args.insecure_http || loaded.config.engine.insecure_http;
+    if settings.tls.is_none() && !addr.ip().is_loopback() {
+        if !insecure_http {
+            eprintln!(
+                "error: the engine would listen on {addr}, reachable from the network, in \
+                 plain HTTP: photos of ID cards and faces would cross the network unencrypted. \
+                 Give it a certificate (--tls-cert and --tls-key, or engine.tls_cert and \
+                 engine.tls_key), or accept the risk with --insecure-http"
+            );
+            return ExitCode::from(2);
+        }
+        tracing::warn!(
+            "INSECURE: serving plain HTTP on {addr}: ID card photos and faces cross the \
+             network unencrypted (--insecure-http / engine.insecure_http)"
+        );
+    }
+    let signals = ServeSignals::take_over();
     let handle = match engine::start(addr, settings).await {
         Ok(handle) => handle,
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(4);
+            let configuration = matches!(error, engine::EngineError::Tls(_));
+            return ExitCode::from(if configuration { 2 } else { 4 });
         }
     };
     // stdout, for the operator and for scripts that wait for it; the log has it too. A
@@ -373,25 +429,75 @@ async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
             handle.address()
         );
     }
-    wait_for_stop_signal().await;
+    signals.wait_for_stop(&handle).await;
     say("stopping".into());
     handle.stop().await;
     ExitCode::SUCCESS
 }
 
-async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
+/// The signals `serve` answers: SIGTERM and Ctrl+C stop it, SIGHUP reads the TLS files
+/// again. Taken over before it says it listens, so that a signal sent right after never
+/// meets the default action (which ends the process at once).
+struct ServeSignals {
+    terminate: Option<Signal>,
+    hangup: Option<Signal>,
+}
+
+#[cfg(unix)]
+type Signal = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Signal = std::convert::Infallible;
+
+impl ServeSignals {
+    fn take_over() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                terminate: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
             }
-            return;
+        }
+        #[cfg(not(unix))]
+        Self {
+            terminate: None,
+            hangup: None,
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for a stop, reloading TLS at each SIGHUP meanwhile.
+    async fn wait_for_stop(self, handle: &engine::EngineHandle) {
+        let Self {
+            mut terminate,
+            mut hangup,
+        } = self;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                () = next(terminate.as_mut()) => return,
+                () = next(hangup.as_mut()) => match handle.reload_tls() {
+                    Ok(()) if handle.uses_tls() => {
+                        tracing::info!("SIGHUP: TLS certificate read again; new connections use it");
+                    }
+                    Ok(()) => tracing::info!("SIGHUP: nothing to reload (no TLS)"),
+                    Err(error) => tracing::error!(
+                        "SIGHUP: the TLS files cannot be used, the certificate in use stays: {error}"
+                    ),
+                },
+            }
+        }
+    }
+}
+
+/// The signal's next delivery; never, without one.
+async fn next(signal: Option<&mut Signal>) {
+    match signal {
+        #[cfg(unix)]
+        Some(signal) => {
+            signal.recv().await;
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
@@ -503,6 +609,7 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
         std::time::Duration::from_secs(network.connect_timeout_secs),
         std::time::Duration::from_secs(network.request_timeout_secs),
         loaded.retry_policy(),
+        &loaded.client_tls(),
     ) {
         Ok(client) => client,
         Err(error) => return fail(4, error.to_string()),

@@ -49,9 +49,10 @@ impl Outcome {
             | ErrorKind::MultipleFaces
             | ErrorKind::NotEnrolled
             | ErrorKind::ApiError => Self::Rejected,
-            ErrorKind::Unauthorized | ErrorKind::InvalidImage | ErrorKind::InvalidRequest => {
-                Self::BadInput
-            }
+            ErrorKind::Unauthorized
+            | ErrorKind::Certificate
+            | ErrorKind::InvalidImage
+            | ErrorKind::InvalidRequest => Self::BadInput,
             ErrorKind::SessionExpired
             | ErrorKind::HttpError
             | ErrorKind::MalformedResponse

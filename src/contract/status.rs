@@ -51,8 +51,11 @@ pub enum Code {
     TooLarge,
     /// `"500"`: the engine failed inside (ours; logged there).
     Internal,
-    /// `"503"`: too many open sessions, or the enrolment store unavailable (ours).
+    /// `"503"`: too many open sessions, the enrolment store unavailable, or no turn for an
+    /// upload in time (ours).
     Busy,
+    /// `"429"`: too many wrong keys from this address; `Retry-After` says for how long (ours).
+    TooManyRequests,
     /// `"412"`: an AUTH session for a customer with no enrolment (ours: the local engine's
     /// Krypton sessions).
     NotEnrolled,
@@ -77,6 +80,7 @@ impl Code {
             "500" => Self::Internal,
             "503" => Self::Busy,
             "412" => Self::NotEnrolled,
+            "429" => Self::TooManyRequests,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -98,6 +102,7 @@ impl Code {
             Self::Internal => "500",
             Self::Busy => "503",
             Self::NotEnrolled => "412",
+            Self::TooManyRequests => "429",
             Self::Other(code) => code,
         }
     }

@@ -7,8 +7,10 @@ pub mod enrolments;
 mod reading;
 mod routes;
 pub mod script;
+mod server;
 pub mod sessions;
 pub mod tesseract;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,8 +27,11 @@ pub use reading::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,
     without_portrait, CardReading, FieldSource, ReadField,
 };
+pub use routes::guard::{LockoutLimits, UploadLimits};
 pub use script::{Script, ScriptedEndpoint};
+pub use server::ConnectionLimits;
 pub use tesseract::Tesseract;
+pub use tls::{ServerTls, TlsError, TlsFiles};
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -37,6 +42,14 @@ pub struct EngineSettings {
     pub session_ttl: Duration,
     /// Largest accepted upload, per file.
     pub max_file_bytes: u64,
+    /// TLS from these files; without them plain HTTP (loopback, or `--insecure-http`).
+    pub tls: Option<TlsFiles>,
+    /// Open connections, handshake, header and idle times, the grace at a stop.
+    pub connections: ConnectionLimits,
+    /// Wrong keys from one address that lock it out, and for how long.
+    pub lockout: LockoutLimits,
+    /// Uploads processed at once, their wait for a turn, a request's deadline.
+    pub uploads: UploadLimits,
     /// Most sessions open at once (bounds memory).
     pub max_sessions: usize,
     /// Selfies a session accepts before it is complete (`is_complete_session: true`).
@@ -75,6 +88,10 @@ impl Default for EngineSettings {
             api_keys: Vec::new(),
             session_ttl: Duration::from_secs(600),
             max_file_bytes: 15 * 1024 * 1024,
+            tls: None,
+            connections: ConnectionLimits::default(),
+            lockout: LockoutLimits::default(),
+            uploads: UploadLimits::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             selfie_attempts: 3,
             script: None,
@@ -102,6 +119,9 @@ pub enum EngineError {
     /// The OS gave no randomness for the generated API key.
     #[error("cannot make an API key: {0}")]
     KeyGeneration(String),
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// How many requests each endpoint received (scripted ones included).
@@ -142,12 +162,13 @@ pub struct EngineHandle {
     company_id: Secret,
     company_id_was_generated: bool,
     counts: Arc<RequestCounts>,
+    tls: Option<Arc<ServerTls>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl EngineHandle {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -177,6 +198,20 @@ impl EngineHandle {
 
     pub fn requests(&self, endpoint: ScriptedEndpoint) -> usize {
         self.counts.get(endpoint)
+    }
+
+    /// Whether it speaks TLS.
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Reads the TLS files again for the next connections (open ones and sessions stay);
+    /// on failure the certificate in use stays. Without TLS there is nothing to do.
+    pub fn reload_tls(&self) -> Result<(), TlsError> {
+        match &self.tls {
+            Some(tls) => tls.reload(),
+            None => Ok(()),
+        }
     }
 
     /// Stops accepting requests and waits for the ones in flight.
@@ -244,6 +279,10 @@ pub async fn start_loading(
             id
         }
     };
+    let tls = match settings.tls.take() {
+        Some(files) => Some(Arc::new(ServerTls::load(files)?)),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| EngineError::Bind { addr, source })?;
@@ -251,7 +290,10 @@ pub async fn start_loading(
         .local_addr()
         .map_err(|source| EngineError::Bind { addr, source })?;
     let counts = Arc::new(RequestCounts::default());
-    let base_url = format!("http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{address}");
+    let connections = settings.connections;
+    let server_tls = tls.clone();
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let router_counts = counts.clone();
     let router_url = base_url.clone();
@@ -270,14 +312,10 @@ pub async fn start_loading(
             }
         };
         let router = routes::router(settings, router_counts, router_url);
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = shutdown_signal.await;
-            })
-            .await;
-        if let Err(error) = served {
-            tracing::error!("local engine stopped: {error}");
-        }
+        server::serve(listener, router, server_tls, connections, async {
+            let _ = shutdown_signal.await;
+        })
+        .await;
     });
     tracing::info!("local engine listening on {address}");
     Ok(EngineHandle {
@@ -288,6 +326,7 @@ pub async fn start_loading(
         company_id,
         company_id_was_generated,
         counts,
+        tls,
         shutdown: Some(shutdown),
         server: Some(server),
     })

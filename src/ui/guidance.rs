@@ -2,6 +2,7 @@
 //! that does not answer.
 
 use super::{paragraph, primary_button, secondary_button, text_with, title, Action, Type, View};
+use crate::api::CertificateProblem;
 use crate::flow::{ChallengeAdvice, Event, Guidance, KryptonAction};
 
 /// What the screen says, and its button's text id.
@@ -26,6 +27,20 @@ pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {
             "guidance-retake",
         ),
         Guidance::KioskNotSetUp => (view.text("guidance-kiosk-not-set-up"), "guidance-ok"),
+        Guidance::CertificateRefused(problem) => {
+            let for_staff = match problem {
+                CertificateProblem::ServerNotTrusted => "guidance-certificate-server",
+                CertificateProblem::KioskRefused => "guidance-certificate-kiosk",
+            };
+            (
+                format!(
+                    "{}\n\n{}",
+                    view.text("guidance-certificate"),
+                    view.text(for_staff)
+                ),
+                "guidance-ok",
+            )
+        }
         Guidance::NotEnrolled => (view.text("guidance-not-enrolled"), "guidance-ok"),
         Guidance::ChallengeFailed(advice) => {
             let advice = match advice {

@@ -81,6 +81,7 @@ impl Backend {
                 Duration::from_secs(network.connect_timeout_secs),
                 Duration::from_secs(network.request_timeout_secs),
                 loaded.retry_policy(),
+                &loaded.client_tls(),
             )
         };
         let (engine, info, api_key, krypton) = match loaded.config.backend {

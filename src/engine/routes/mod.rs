@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod face;
+pub mod guard;
 mod ocr;
 mod sessions;
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -33,6 +35,8 @@ use crate::liveness::ParallaxThresholds;
 
 struct EngineState {
     api_keys: Vec<Secret>,
+    lockout: guard::KeyLockout,
+    uploads: guard::UploadTurns,
     max_file_bytes: u64,
     selfie_attempts: u32,
     sessions: SessionStore,
@@ -64,6 +68,8 @@ pub(super) fn router(
         .saturating_add(64 * 1024);
     let state = Arc::new(EngineState {
         api_keys: settings.api_keys,
+        lockout: guard::KeyLockout::new(settings.lockout),
+        uploads: guard::UploadTurns::new(settings.uploads),
         max_file_bytes: settings.max_file_bytes,
         selfie_attempts: settings.selfie_attempts.max(1),
         sessions: SessionStore::new(settings.session_ttl, settings.max_sessions),
@@ -102,6 +108,11 @@ pub(super) fn router(
             )
         })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(state.clone(), guard::take_turns))
+        .layer(from_fn_with_state(
+            state.clone(),
+            guard::lock_out_key_guessers,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -154,15 +165,15 @@ fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-/// Compares without stopping at the first differing byte, so timing does not reveal how
-/// much of a guessed key was right.
+/// Compares in constant time (`subtle`), and the SHA-256 digests rather than the secrets,
+/// so that neither how much of a guessed key was right nor the key's length shows in the
+/// time taken.
 fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+    use sha2::Digest;
+    use subtle::ConstantTimeEq;
+    let given = sha2::Sha256::digest(given);
+    let expected = sha2::Sha256::digest(expected);
+    given.as_slice().ct_eq(expected.as_slice()).into()
 }
 
 /// errorCode "403": unknown, expired, or bound to another device type.
