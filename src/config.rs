@@ -369,6 +369,10 @@ pub struct NetworkConfig {
     /// This kiosk's certificate chain and key (PEM) for mutual TLS.
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
+    /// The back end is the bank's gateway, which adds the FPT.AI API key and the Krypton
+    /// company id itself: this kiosk holds neither and sends no credential (it identifies
+    /// itself with its client certificate).
+    pub gateway: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -466,6 +470,7 @@ impl Default for NetworkConfig {
             web_roots: true,
             client_cert: None,
             client_key: None,
+            gateway: false,
         }
     }
 }
@@ -535,6 +540,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("network.web_roots", "EKYC_WEB_ROOTS"),
     ("network.client_cert", "EKYC_CLIENT_CERT"),
     ("network.client_key", "EKYC_CLIENT_KEY"),
+    ("network.gateway", "EKYC_GATEWAY"),
     ("images.max_side", "EKYC_IMAGE_MAX_SIDE"),
     ("images.jpeg_quality", "EKYC_JPEG_QUALITY"),
     ("images.max_file_mb", "EKYC_IMAGE_MAX_FILE_MB"),
@@ -603,6 +609,7 @@ fn kind_of(key: &str) -> Kind {
             | "capture.auto_capture"
             | "journey.keep_face"
             | "network.web_roots"
+            | "network.gateway"
             | "engine.insecure_http"
     ) {
         Kind::Boolean
@@ -952,6 +959,7 @@ impl LoadedConfig {
             request_timeout: Duration::from_secs(config.network.request_timeout_secs),
             retry: self.retry_policy(),
             tls: self.client_tls(),
+            gateway: config.network.gateway,
         }
     }
 

@@ -187,3 +187,100 @@ fn without_a_preview_on_screen_frames_are_drained_undecoded_and_the_last_one_dro
     wait_until("a new frame", || camera.latest().is_some());
     assert!(decoded.load(Ordering::SeqCst) > before);
 }
+
+/// Gives what `frame` makes, forever; counts its opens.
+struct SteadySource {
+    opens: Arc<AtomicUsize>,
+    demo: bool,
+    frame: fn(u64) -> Result<RgbImage, CameraError>,
+    count: u64,
+}
+
+impl FrameSource for SteadySource {
+    fn name(&self) -> String {
+        "steady".into()
+    }
+
+    fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    fn open(&mut self) -> Result<(), CameraError> {
+        self.opens.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
+        std::thread::sleep(Duration::from_millis(30));
+        self.count += 1;
+        (self.frame)(self.count)
+    }
+}
+
+fn steady(
+    demo: bool,
+    frame: fn(u64) -> Result<RgbImage, CameraError>,
+) -> (Camera, Arc<AtomicUsize>) {
+    let opens = Arc::new(AtomicUsize::new(0));
+    let source_opens = opens.clone();
+    let camera = Camera::start(
+        Box::new(move || {
+            Box::new(SteadySource {
+                opens: source_opens,
+                demo,
+                frame,
+                count: 0,
+            })
+        }),
+        Arc::new(SceneHint::default()),
+        || {},
+    )
+    .unwrap();
+    (camera, opens)
+}
+
+fn same_picture(_: u64) -> Result<RgbImage, CameraError> {
+    Ok(RgbImage::from_pixel(64, 48, image::Rgb([90, 120, 150])))
+}
+
+/// Like a sensor: the picture changes a little from frame to frame.
+fn noisy_picture(count: u64) -> Result<RgbImage, CameraError> {
+    let mut image = RgbImage::from_pixel(64, 48, image::Rgb([90, 120, 150]));
+    image.as_mut()[(count as usize * 7) % (64 * 48 * 3)] ^= 1;
+    Ok(image)
+}
+
+fn corrupt_picture(_: u64) -> Result<RgbImage, CameraError> {
+    Err(CameraError::Decode("truncated MJPEG".into()))
+}
+
+#[test]
+fn a_frozen_or_corrupt_camera_is_reported_and_reopened_and_a_live_one_is_left_alone() {
+    let (frozen, frozen_opens) = steady(false, same_picture);
+    let (corrupt, corrupt_opens) = steady(false, corrupt_picture);
+    let (live, live_opens) = steady(false, noisy_picture);
+    // The demo camera repeats its stills by design: never called frozen.
+    let (demo, demo_opens) = steady(true, same_picture);
+
+    wait_until("the frozen camera is reported", || {
+        matches!(
+            frozen.status(),
+            CameraStatus::Unavailable(CameraError::Frozen(_))
+        )
+    });
+    assert!(frozen.latest().is_none(), "its stale picture is not shown");
+    wait_until("the corrupt camera is reported", || {
+        matches!(
+            corrupt.status(),
+            CameraStatus::Unavailable(CameraError::Decode(_))
+        )
+    });
+    wait_until("both are opened again", || {
+        frozen_opens.load(Ordering::SeqCst) >= 2 && corrupt_opens.load(Ordering::SeqCst) >= 2
+    });
+    for (camera, opens) in [(&live, &live_opens), (&demo, &demo_opens)] {
+        assert!(matches!(camera.status(), CameraStatus::Running { .. }));
+        assert_eq!(opens.load(Ordering::SeqCst), 1, "never reopened");
+        assert!(camera.latest().is_some());
+    }
+}

@@ -501,6 +501,78 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
     );
 }
 
+/// libfaketime, installed by ./test (Debian's `faketime`).
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+#[test]
+fn a_wall_clock_jump_neither_expires_nor_extends_a_session() {
+    assert!(
+        Path::new(LIBFAKETIME).exists(),
+        "{LIBFAKETIME} is missing: apt install faketime (./test does)"
+    );
+    let home = tempfile::tempdir().unwrap();
+    // The engine's wall clock, as libfaketime reads it from this file at every call; its
+    // monotonic clock is left alone, as NTP or an operator setting the date would.
+    let clock = write_file(home.path(), "clock", b"+0\n");
+    let log = home.path().join("serve.log");
+    let mut child = command(home.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--api-key", "desk-key"])
+        .args(["--set", "engine.session_ttl_secs=60"])
+        .env("LD_PRELOAD", LIBFAKETIME)
+        .env("FAKETIME_TIMESTAMP_FILE", &clock)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let base_url = first
+        .strip_prefix("local engine listening on ")
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = ekyc_kiosk::api::FptClient::new(settings_for(
+        &base_url,
+        ekyc_kiosk::api::Secret::new("desk-key"),
+    ))
+    .unwrap();
+    let session = runtime.block_on(client.init_session(false)).unwrap();
+    let read_front = || {
+        runtime.block_on(client.ocr(
+            &session,
+            &ekyc_kiosk::api::OcrRequest::one_side(
+                ekyc_kiosk::api::DocumentType::Idr,
+                ekyc_kiosk::api::Side::Front,
+                front(),
+            ),
+        ))
+    };
+    // Two hours ahead (past the 60 s session lifetime), then a day back.
+    for jump in ["+2h", "-1d"] {
+        std::fs::write(&clock, format!("{jump}\n")).unwrap();
+        let read = read_front();
+        assert!(
+            read.is_ok(),
+            "after a jump of {jump} the session still works: {:?}",
+            read.err()
+        );
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    // The jump was real for the process: its log lines carry the jumped dates.
+    let jumped = log_text
+        .lines()
+        .filter_map(|line| line.get(..10))
+        .any(|date| date.starts_with("20") && date != log_text.get(..10).unwrap_or_default());
+    assert!(jumped, "the wall clock did not move: {log_text}");
+}
+
 #[test]
 fn a_scripted_engine_produces_failures_on_demand() {
     let images = images();
@@ -567,6 +639,29 @@ fn a_malformed_config_names_the_key_and_line() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
+}
+
+#[test]
+fn a_config_that_cannot_be_read_is_named_with_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    // Missing, a folder, not UTF-8: each named, none a panic.
+    let folder = home.path().join("config.d");
+    std::fs::create_dir(&folder).unwrap();
+    let binary = write_file(home.path(), "binary.toml", &[0xff, 0xfe, 0x00, 0x41]);
+    for config in [home.path().join("missing.toml"), folder, binary] {
+        let output = command(home.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("config")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", config.display());
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            message.contains(&*config.file_name().unwrap().to_string_lossy()),
+            "{message}"
+        );
+    }
 }
 
 #[test]

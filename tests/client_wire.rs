@@ -205,3 +205,38 @@ async fn ocr_only_sessions_and_single_sides_say_so() {
         1
     );
 }
+
+#[tokio::test]
+async fn through_the_banks_gateway_no_credential_is_held_or_sent() {
+    let (base, captured) = capture_server().await;
+    let sets = |gateway: bool| {
+        vec![
+            ("backend".to_string(), "fpt".to_string()),
+            ("fpt.base_url".to_string(), base.clone()),
+            ("network.gateway".to_string(), gateway.to_string()),
+        ]
+    };
+    let load = |gateway: bool| {
+        ekyc_kiosk::config::Config::load_searching(None, &[], &|_| None, &sets(gateway)).unwrap()
+    };
+    // Without the gateway a kiosk with no API key refuses to start; with it, it starts.
+    assert!(matches!(
+        ekyc_kiosk::verification::Backend::start(&load(false)).await,
+        Err(ekyc_kiosk::verification::BackendError::NoApiKey)
+    ));
+    let loaded = load(true);
+    ekyc_kiosk::verification::Backend::start(&loaded)
+        .await
+        .expect("no key needed behind the gateway");
+
+    let client = FptClient::new(loaded.fpt_settings(&base, Secret::new(""))).unwrap();
+    client.init_session(false).await.unwrap();
+    let requests = captured.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("api-key"), None, "{}", requests[0].head);
+    assert_eq!(requests[0].header("api_key"), None);
+    assert_eq!(
+        requests[0].header("device-type").as_deref(),
+        Some("web-sdk")
+    );
+}

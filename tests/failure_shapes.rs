@@ -78,6 +78,40 @@ async fn a_transient_failure_followed_by_success_succeeds() {
 }
 
 #[tokio::test]
+async fn a_429_with_a_short_retry_after_is_waited_for_then_tried_again() {
+    let engine = scripted_engine("[[ocr]]\nstatus = 429\nretry_after_secs = 1\n").await;
+    let mut session = FptSession::new(client_for(&engine));
+    let started = std::time::Instant::now();
+    let result = read_card(&mut session)
+        .await
+        .expect("the second try gets through");
+    assert_eq!(result.field("ID").unwrap().value, CARD_ID);
+    assert_eq!(engine.requests(Ocr), 2);
+    // The test's retry policy waits 10 ms; the back end asked for a second.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_429_asking_for_minutes_is_not_waited_for_and_says_how_long() {
+    let engine = scripted_engine(
+        "[[ocr]]\nstatus = 429\nretry_after_secs = 300\nbody = '{\"code\": \"429\", \"message\": \"locked\"}'\n",
+    )
+    .await;
+    let mut session = FptSession::new(client_for(&engine));
+    let error = read_card(&mut session).await.unwrap_err();
+    assert!(
+        matches!(&error, ApiError::TooManyRequests { retry_after: Some(wait), .. } if *wait == Duration::from_secs(300)),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the back end asks this kiosk to wait 300 s (HTTP 429)"
+    );
+    assert!(error.is_backend_failure(), "the kiosk's back-end screen");
+    assert_eq!(engine.requests(Ocr), 1, "not tried again");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_utf8_is_malformed_and_not_retried() {
     let engine = scripted_engine("[[ocr]]\nbody_bytes = [255, 254, 0, 123, 200]\n").await;
     let mut session = FptSession::new(client_for(&engine));
@@ -148,6 +182,85 @@ async fn a_refused_connection_is_unreachable() {
     let error = client.init_session(false).await.unwrap_err();
     assert!(
         matches!(&error, ApiError::Unreachable { url, .. } if *url == base_url),
+        "{error}"
+    );
+    assert!(error.is_backend_failure());
+}
+
+/// A server that answers every connection with `head` and then `body_len` bytes of JSON
+/// padding, whatever was asked.
+async fn answering(head: String, body_len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let head = head.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream.write_all(head.as_bytes()).await;
+                let chunk = vec![b' '; 64 * 1024];
+                let mut sent = 0;
+                while sent < body_len {
+                    let n = chunk.len().min(body_len - sent);
+                    if stream.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    sent += n;
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_20_mb_answer_is_refused_at_8_mb_and_not_retried() {
+    const BODY: usize = 20 * 1024 * 1024;
+    for head in [
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {BODY}\r\n\r\n"
+        ),
+        // No length announced: read up to the limit, then refused.
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+            .to_string(),
+    ] {
+        let base_url = answering(head, BODY).await;
+        let client = FptClient::new(settings_for(&base_url, Secret::new("k"))).unwrap();
+        let error = client.init_session(false).await.unwrap_err();
+        assert!(
+            matches!(&error, ApiError::MalformedResponse { reason, .. } if reason.contains("longer than 8 MB")),
+            "{error}"
+        );
+        assert!(error.is_backend_failure() && !error.is_transient());
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_answer_is_a_dropped_connection() {
+    // 1,000 bytes announced, 10 sent, then the connection closes.
+    let base_url = answering(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n".into(),
+        10,
+    )
+    .await;
+    let client = FptClient::new(settings_for(&base_url, Secret::new("k"))).unwrap();
+    let error = client.init_session(false).await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::ConnectionDropped { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_unreachable() {
+    // `.invalid` never resolves (RFC 2606).
+    let base_url = "http://ekyc-backend.invalid:8480";
+    let client = FptClient::new(settings_for(base_url, Secret::new("k"))).unwrap();
+    let error = client.init_session(false).await.unwrap_err();
+    assert!(
+        matches!(&error, ApiError::Unreachable { url, .. } if url == base_url),
         "{error}"
     );
     assert!(error.is_backend_failure());

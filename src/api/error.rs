@@ -95,6 +95,15 @@ pub enum ApiError {
         raw: RawBody,
     },
 
+    /// HTTP 429: the back end asks this kiosk to wait, for `retry_after` when it says
+    /// (`Retry-After`). Tried again after that wait when it is short
+    /// ([`MOST_RETRY_AFTER`]); a longer one (a lockout) is not waited for.
+    #[error("the back end asks this kiosk to wait{} (HTTP 429)", retry_after.map(|wait| format!(" {} s", wait.as_secs())).unwrap_or_default())]
+    TooManyRequests {
+        retry_after: Option<Duration>,
+        raw: RawBody,
+    },
+
     /// An HTTP status without a usable JSON answer (an HTML 502 page, an empty 500, …).
     #[error("the back end answered HTTP {status} without a usable answer")]
     Http { status: u16, raw: RawBody },
@@ -167,6 +176,10 @@ impl std::fmt::Display for CertificateProblem {
     }
 }
 
+/// The longest `Retry-After` a call waits for before trying again; a longer one ends the
+/// call (a customer does not wait minutes in front of a spinner).
+pub const MOST_RETRY_AFTER: Duration = Duration::from_secs(10);
+
 /// A stable name for each error, for `submit --json` and the UI's message keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +198,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// See [`ApiError::Api`].
     ApiError,
+    /// See [`ApiError::TooManyRequests`].
+    TooManyRequests,
     /// See [`ApiError::Http`].
     HttpError,
     /// See [`ApiError::MalformedResponse`].
@@ -215,6 +230,7 @@ impl ApiError {
             Self::NotEnrolled { .. } => ErrorKind::NotEnrolled,
             Self::Unauthorized { .. } => ErrorKind::Unauthorized,
             Self::Api { .. } => ErrorKind::ApiError,
+            Self::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             Self::Http { .. } => ErrorKind::HttpError,
             Self::MalformedResponse { .. } => ErrorKind::MalformedResponse,
             Self::Timeout(_) => ErrorKind::Timeout,
@@ -249,6 +265,7 @@ impl ApiError {
             | Self::NotEnrolled { raw, .. }
             | Self::Unauthorized { raw, .. }
             | Self::Api { raw, .. }
+            | Self::TooManyRequests { raw, .. }
             | Self::Http { raw, .. }
             | Self::MalformedResponse { raw, .. } => Some(raw),
             _ => None,
@@ -281,6 +298,9 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Timeout(_) | Self::Unreachable { .. } => true,
+            Self::TooManyRequests { retry_after, .. } => {
+                retry_after.is_none_or(|wait| wait <= MOST_RETRY_AFTER)
+            }
             Self::Http { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }
@@ -292,6 +312,7 @@ impl ApiError {
         matches!(
             self,
             Self::SessionExpired { .. }
+                | Self::TooManyRequests { .. }
                 | Self::Http { .. }
                 | Self::MalformedResponse { .. }
                 | Self::Timeout(_)

@@ -12,7 +12,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, transport_error, ClientTls, RetryPolicy};
+use super::http::{http_client, read_answer, retry_after, transport_error, ClientTls, RetryPolicy};
 use super::krypton::{KryptonClient, KryptonRequest};
 use crate::contract::{
     Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
@@ -37,6 +37,8 @@ pub struct FptSettings {
     pub retry: RetryPolicy,
     /// The bank's CA and this kiosk's certificate, for HTTPS back ends.
     pub tls: ClientTls,
+    /// The bank's gateway adds the API key: none is sent (`network.gateway`).
+    pub gateway: bool,
 }
 
 impl FptSettings {
@@ -51,6 +53,7 @@ impl FptSettings {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             tls: ClientTls::default(),
+            gateway: false,
         }
     }
 }
@@ -301,9 +304,12 @@ impl FptClient {
     }
 
     fn common_headers(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        request
-            .header("api-key", self.settings.api_key.expose())
-            .header("device-type", &self.settings.device_type)
+        let request = request.header("device-type", &self.settings.device_type);
+        if self.settings.gateway {
+            request
+        } else {
+            request.header("api-key", self.settings.api_key.expose())
+        }
     }
 
     /// Sends the request `build` makes, retrying transient failures, and returns the
@@ -329,10 +335,14 @@ impl FptClient {
             .await
             .map_err(|error| self.transport_error(&error))?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(&error))?;
+        let wait = retry_after(&response);
+        let bytes = read_answer(response, |error| self.transport_error(&error)).await?;
+        if status == 429 {
+            return Err(ApiError::TooManyRequests {
+                retry_after: wait,
+                raw: RawBody::new(&bytes),
+            });
+        }
         tracing::debug!(
             endpoint = endpoint.path(),
             status,

@@ -48,7 +48,11 @@ impl RetryPolicy {
         loop {
             match call().await {
                 Err(error) if error.is_transient() && attempt < self.attempts => {
-                    let pause = self.backoff_after(attempt);
+                    let asked = match &error {
+                        ApiError::TooManyRequests { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    let pause = self.backoff_after(attempt).max(asked.unwrap_or_default());
                     tracing::warn!(
                         endpoint = what,
                         attempt,
@@ -148,6 +152,49 @@ pub fn http_client(
     builder
         .build()
         .map_err(|error| ApiError::InvalidRequest(format!("HTTP client: {error}")))
+}
+
+/// The largest answer read: OCR and face answers are a few KB (with crops, a few hundred);
+/// a longer one is refused rather than held in memory.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reads an answer's body up to [`MAX_ANSWER_BYTES`]; a longer one is a malformed answer
+/// (not retried), read no further than the limit.
+pub async fn read_answer(
+    mut response: reqwest::Response,
+    to_error: impl Fn(reqwest::Error) -> ApiError,
+) -> Result<Vec<u8>, ApiError> {
+    let too_long = |bytes: &[u8]| ApiError::MalformedResponse {
+        reason: format!(
+            "the answer is longer than {} MB",
+            MAX_ANSWER_BYTES / (1024 * 1024)
+        ),
+        raw: super::error::RawBody::new(bytes),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_long(&[]));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(&to_error)? {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_long(&bytes));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The answer's `Retry-After`, in seconds (an HTTP date is not honoured, as if absent).
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 /// Maps a reqwest failure to what happened on the wire.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, transport_error, ClientTls, RetryPolicy};
+use super::http::{http_client, read_answer, retry_after, transport_error, ClientTls, RetryPolicy};
 pub use crate::contract::krypton::{
     KryptonAction, KryptonExtra, KryptonFlow, KryptonRequest, LivenessModel, SessionType,
 };
@@ -54,6 +54,8 @@ pub struct KryptonClient {
     company_id: Secret,
     request_timeout: Duration,
     retry: RetryPolicy,
+    /// The bank's gateway fills `companyId` in: an empty one is sent as it is.
+    gateway: bool,
 }
 
 impl KryptonClient {
@@ -71,7 +73,15 @@ impl KryptonClient {
             company_id,
             request_timeout,
             retry,
+            gateway: false,
         })
+    }
+
+    /// Sends through the bank's gateway, which fills `companyId` in (`network.gateway`):
+    /// a request without one is sent, not refused.
+    pub fn through_gateway(mut self, gateway: bool) -> Self {
+        self.gateway = gateway;
+        self
     }
 
     /// Builds the documented request for this client's company. An ENROLL without a
@@ -128,7 +138,12 @@ impl KryptonClient {
 
     /// `POST /api/v3/ekyc`; returns the body as received when the status is 2xx.
     pub async fn create_session(&self, request: &KryptonRequest) -> Result<String, ApiError> {
-        request.validate().map_err(ApiError::InvalidRequest)?;
+        let valid = if self.gateway {
+            request.validate_without_company_id()
+        } else {
+            request.validate()
+        };
+        valid.map_err(ApiError::InvalidRequest)?;
         let url = format!("{}/api/v3/ekyc", self.url.trim_end_matches('/'));
         self.retry
             .run("api/v3/ekyc", || self.post_once(&url, request))
@@ -146,7 +161,14 @@ impl KryptonClient {
             .await
             .map_err(to_error)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(to_error)?;
+        let wait = retry_after(&response);
+        let bytes = read_answer(response, to_error).await?;
+        if status == 429 {
+            return Err(ApiError::TooManyRequests {
+                retry_after: wait,
+                raw: RawBody::new(&bytes),
+            });
+        }
         if !(200..300).contains(&status) {
             return Err(refusal(status, &bytes));
         }

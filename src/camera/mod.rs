@@ -54,6 +54,10 @@ pub enum CameraError {
     /// A frame arrived in a format this app cannot decode.
     #[error("a camera picture could not be decoded: {0}")]
     Decode(String),
+    /// The camera kept giving the very same picture (a frozen driver or device): a real
+    /// sensor's noise makes every frame differ.
+    #[error("the camera keeps giving the same picture (frozen) for {0:?}")]
+    Frozen(Duration),
 }
 
 /// Where frames come from. `next_frame` blocks until the next frame (a real camera paces
@@ -214,6 +218,64 @@ struct Shared {
 /// Pause before reopening a failed source.
 const REOPEN_AFTER: Duration = Duration::from_secs(1);
 
+/// Frames that all fail to decode, or all repeat the same picture, for this long: the
+/// camera is closed, reported and opened again (one bad frame is skipped quietly).
+const STUCK_AFTER: Duration = Duration::from_secs(3);
+
+/// What the camera thread watches for in the frames themselves: a stream of undecodable
+/// frames, or one picture repeated exactly (never by a real sensor; the demo source is
+/// exempt: its stills repeat by design).
+#[derive(Default)]
+struct Stuck {
+    undecodable_since: Option<Instant>,
+    last_fingerprint: Option<u64>,
+    same_since: Option<Instant>,
+}
+
+impl Stuck {
+    /// A frame could not be decoded; the error once that has lasted too long.
+    fn undecodable(&mut self, reason: String) -> Option<CameraError> {
+        let since = *self.undecodable_since.get_or_insert_with(Instant::now);
+        (since.elapsed() >= STUCK_AFTER).then(|| {
+            *self = Self::default();
+            CameraError::Decode(reason)
+        })
+    }
+
+    /// A decoded frame; the error once the same picture has lasted too long.
+    fn decoded(&mut self, image: &RgbImage, demo: bool) -> Option<CameraError> {
+        self.undecodable_since = None;
+        if demo {
+            return None;
+        }
+        let fingerprint = fingerprint(image);
+        if self.last_fingerprint != Some(fingerprint) {
+            self.last_fingerprint = Some(fingerprint);
+            self.same_since = None;
+            return None;
+        }
+        let since = *self.same_since.get_or_insert_with(Instant::now);
+        (since.elapsed() >= STUCK_AFTER).then(|| {
+            *self = Self::default();
+            CameraError::Frozen(STUCK_AFTER)
+        })
+    }
+}
+
+/// A hash of 4,096 bytes spread over the frame: two frames of a live sensor differ in
+/// them (noise), a repeated buffer does not. About 10 µs for a 1280×720 frame.
+fn fingerprint(image: &RgbImage) -> u64 {
+    let bytes = image.as_raw();
+    let step = (bytes.len() / 4096).max(1);
+    bytes
+        .iter()
+        .step_by(step)
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+        ^ (u64::from(image.width()) << 32 | u64::from(image.height()))
+}
+
 /// The camera thread. Dropping it stops and joins the thread.
 pub struct Camera {
     shared: Arc<Shared>,
@@ -313,6 +375,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
     let mut sequence = 0u64;
     let mut open = false;
+    let mut stuck = Stuck::default();
     while !shared.stop.load(Ordering::Relaxed) {
         if !open {
             match source.open() {
@@ -343,7 +406,22 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
             }
             continue;
         }
-        match source.next_frame() {
+        let problem = match source.next_frame() {
+            Ok(image) => match stuck.decoded(&image, source.is_demo()) {
+                Some(frozen) => Err(frozen),
+                None => Ok(image),
+            },
+            Err(CameraError::Decode(reason)) => match stuck.undecodable(reason) {
+                Some(error) => Err(error),
+                None => {
+                    // One bad frame is no reason to close the camera.
+                    tracing::debug!("camera frame skipped: undecodable");
+                    continue;
+                }
+            },
+            Err(error) => Err(error),
+        };
+        match problem {
             Ok(image) => {
                 sequence += 1;
                 let mut latest = lock(&shared.latest);
@@ -364,13 +442,10 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
                 }
                 on_frame();
             }
-            Err(CameraError::Decode(reason)) => {
-                // One bad frame is no reason to close the camera.
-                tracing::debug!("camera frame skipped: {reason}");
-            }
             Err(error) => {
                 source.close();
                 open = false;
+                stuck = Stuck::default();
                 *lock(&shared.latest) = None;
                 fail(shared, error, on_frame);
                 sleep_unless_stopped(shared, REOPEN_AFTER);

@@ -54,6 +54,7 @@ impl Outcome {
             | ErrorKind::InvalidImage
             | ErrorKind::InvalidRequest => Self::BadInput,
             ErrorKind::SessionExpired
+            | ErrorKind::TooManyRequests
             | ErrorKind::HttpError
             | ErrorKind::MalformedResponse
             | ErrorKind::Timeout

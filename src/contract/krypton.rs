@@ -114,6 +114,12 @@ impl KryptonRequest {
         if self.company_id.is_empty() {
             return Err("companyId is required".into());
         }
+        self.validate_without_company_id()
+    }
+
+    /// [`Self::validate`] but for `companyId`, which a bank's gateway fills in on the way
+    /// (`network.gateway`).
+    pub fn validate_without_company_id(&self) -> Result<(), String> {
         if self.session_types.is_empty() {
             return Err("sessionTypes must name at least one session type".into());
         }

@@ -240,6 +240,18 @@ impl Drop for EngineHandle {
     }
 }
 
+/// The engine's endpoints on their own, without a listener or its connection limits: what
+/// the fuzz targets drive (`fuzz/`), one request at a time. The API keys and company ids
+/// are taken as given (none: every key is refused); the face models are those in
+/// `settings`.
+pub fn router(settings: EngineSettings) -> axum::Router {
+    routes::router(
+        settings,
+        Arc::new(RequestCounts::default()),
+        "http://127.0.0.1".into(),
+    )
+}
+
 /// Starts the engine on `addr` (port 0: any free port) on the current tokio runtime.
 pub async fn start(
     addr: SocketAddr,

@@ -62,6 +62,9 @@ pub struct ScriptStep {
     /// Close the connection without a complete answer.
     #[serde(default)]
     pub drop_connection: bool,
+    /// A `Retry-After` header, in seconds (with status 429 or 503).
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
     /// Use this step for this many requests in a row.
     #[serde(default = "default_times")]
     pub times: u32,
@@ -179,7 +182,13 @@ pub async fn play(step: ScriptStep) -> Response {
     let content_type = step
         .content_type
         .unwrap_or_else(|| "application/json".to_owned());
-    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Some(seconds) = step.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
 }
 
 #[cfg(test)]

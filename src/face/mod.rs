@@ -18,14 +18,14 @@ pub use detector::{
     FaceDetector, Point, FACE_MODEL_FILE, FULL_RANGE_MODEL_FILE,
 };
 pub use dlib_format::FormatError;
-pub use landmarks::{FaceBox, Landmark};
+pub use landmarks::{FaceBox, Landmark, ShapePredictor};
 pub use matcher::{
     dlib_box, match_model_dirs, similarity, Embedding, FaceMatcher, MatcherError,
     DEFAULT_MATCH_DISTANCE, LANDMARK_MODEL_FILE, RECOGNITION_MODEL_FILE,
 };
 pub use mesh::{Eye, FaceMesh, Mesh, MeshError, IRIS_MODEL_FILE, MESH_MODEL_FILE};
 pub use models::FaceModels;
-pub use resnet::EMBEDDING_SIZE;
+pub use resnet::{FaceNet, EMBEDDING_SIZE};
 
 /// Where the app looks for its models, in order: next to the installed binary
 /// (`<prefix>/share/ekyc-kiosk/models`, so `/usr/share/…` for the Debian package), then

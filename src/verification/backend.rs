@@ -74,6 +74,7 @@ impl Backend {
         let config_error =
             |error: crate::config::ConfigError| BackendError::Config(error.to_string());
         let network = &loaded.config.network;
+        let gateway = network.gateway;
         let krypton_client = |url: &str, company_id: Secret| {
             KryptonClient::new(
                 url,
@@ -83,6 +84,7 @@ impl Backend {
                 loaded.retry_policy(),
                 &loaded.client_tls(),
             )
+            .map(|client| client.through_gateway(gateway))
         };
         let (engine, info, api_key, krypton) = match loaded.config.backend {
             BackendKind::Local => {
@@ -104,10 +106,12 @@ impl Backend {
                 (Some(handle), info, key, Some(krypton))
             }
             BackendKind::Fpt => {
-                let key = loaded
-                    .api_key()
-                    .map_err(config_error)?
-                    .ok_or(BackendError::NoApiKey)?;
+                let key = match loaded.api_key().map_err(config_error)? {
+                    Some(key) => key,
+                    // The gateway adds it; nothing is sent.
+                    None if gateway => Secret::new(""),
+                    None => return Err(BackendError::NoApiKey),
+                };
                 let info = BackendInfo {
                     kind: "fpt",
                     base_url: loaded.config.fpt.base_url.clone(),
@@ -117,10 +121,12 @@ impl Backend {
             BackendKind::Krypton => {
                 // Validation made sure there is a URL.
                 let url = loaded.config.krypton.url.clone().unwrap_or_default();
-                let company_id = loaded
-                    .krypton_company_id()
-                    .map_err(config_error)?
-                    .ok_or(BackendError::NoCompanyId)?;
+                let company_id = match loaded.krypton_company_id().map_err(config_error)? {
+                    Some(id) => id,
+                    // The gateway fills `companyId` in (sent empty).
+                    None if gateway => Secret::new(""),
+                    None => return Err(BackendError::NoCompanyId),
+                };
                 // The FPT.AI-shaped calls go to the session's krPath, with the API key
                 // when one is configured (a gateway may add it instead).
                 let key = loaded
@@ -135,7 +141,10 @@ impl Backend {
             }
         };
         let krypton_only = loaded.config.backend == BackendKind::Krypton;
-        let client = FptClient::new(loaded.fpt_settings(&info.base_url, api_key))?;
+        let mut settings = loaded.fpt_settings(&info.base_url, api_key);
+        // The in-process engine is no gateway: it checks the key it made.
+        settings.gateway = gateway && engine.is_none();
+        let client = FptClient::new(settings)?;
         Ok(Self {
             client,
             krypton,
