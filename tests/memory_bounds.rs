@@ -69,6 +69,57 @@ fn a_png_declaring_100000_by_100000_pixels_is_refused_before_allocation() {
     assert!(peak < MB, "{peak} bytes allocated");
 }
 
+#[test]
+fn a_tiny_file_declaring_a_camera_sized_picture_is_refused_before_decoding() {
+    let _one = MEASURING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Found by the `engine_upload` fuzz target: 413 bytes declaring 4096 × 4096, which
+    // took seconds of decoding, QR scanning and OCR per upload (fuzz/findings/).
+    let tiny = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz-4096x4096-in-413-bytes.jpg"
+    ))
+    .unwrap();
+    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(&tiny));
+    let error = decoded.unwrap_err();
+    assert!(
+        error.contains("4096 × 4096 pixels in only 413 bytes"),
+        "{error}"
+    );
+    assert!(peak < MB, "{peak} bytes allocated");
+    // Found by `image_decode`: a progressive JPEG of 496 bytes declaring 8200 × 9736 (an
+    // allocation of 240 MB, within the decoder's limit, and a slow progressive decode).
+    let progressive = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz-8200x9736-progressive-in-496-bytes.jpg"
+    ))
+    .unwrap();
+    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(&progressive));
+    let error = decoded.unwrap_err();
+    assert!(
+        error.contains("8200 × 9736 pixels in only 496 bytes"),
+        "{error}"
+    );
+    assert!(peak < MB, "{peak} bytes allocated");
+    // A real photo of that size is decoded: the limit is on the ratio, not the size.
+    let photo = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x + y) % 256) as u8,
+        ])
+    });
+    let mut jpeg = Vec::new();
+    photo
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    assert!(ekyc_kiosk::imaging::decode_upright(&jpeg).is_ok());
+}
+
 /// `clients` uploads of `size` bytes each, all at once, to an engine that processes
 /// `at_once` of them at a time; the most memory the process took meanwhile.
 fn burst(clients: usize, size: usize, at_once: usize) -> usize {

@@ -105,9 +105,13 @@ pub fn http_client(
     let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(request_timeout)
-        // Shorter than servers keep an unused connection (the local engine: 20 s), so a
-        // request never goes out on one the server is closing.
-        .pool_idle_timeout(Duration::from_secs(10))
+        // A new connection for every call: a customer's verification makes three, and a
+        // connection kept from the last one may be closing on the server's side as the
+        // next request goes out on it, which then fails as "connection dropped" (the soak
+        // saw it in 1 to 10 % of expired sessions, whose new session's request went out on
+        // the connection the refusal came on). A handshake on the branch's network costs
+        // milliseconds.
+        .pool_max_idle_per_host(0)
         .user_agent(concat!("ekyc-kiosk/", env!("CARGO_PKG_VERSION")))
         .tls_built_in_root_certs(tls.web_roots || tls.ca_file.is_none());
     if let Some(path) = &tls.ca_file {
