@@ -799,6 +799,61 @@ fn two_faces_asks_for_one_person() {
 }
 
 #[test]
+fn a_server_whose_certificate_is_not_trusted_is_named_for_staff_with_no_retry() {
+    let (mut setup, runtime) = setup_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        None,
+        None,
+    );
+    // An engine on HTTPS with a certificate from a CA this kiosk does not trust.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let tls = engine::TlsFiles {
+        cert: common::write_file(folder.path(), "engine.crt", certificate.pem().as_bytes()),
+        key: common::write_file(folder.path(), "engine.key", key.serialize_pem().as_bytes()),
+        client_ca: None,
+    };
+    let untrusted = runtime
+        .block_on(engine::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            EngineSettings {
+                tls: Some(tls),
+                ..EngineSettings::default()
+            },
+        ))
+        .unwrap();
+    setup.client = FptClient::new(FptSettings::new(
+        untrusted.base_url(),
+        untrusted.api_key().clone(),
+    ))
+    .unwrap();
+    let mut kiosk = kiosk_from(setup, runtime);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::CertificateRefused(
+            ekyc_kiosk::api::CertificateProblem::ServerNotTrusted
+        ))
+    );
+    assert!(kiosk.shows("cannot connect securely"));
+    assert!(kiosk.shows("For staff: the server's certificate is not trusted by this kiosk"));
+    assert!(!kiosk.shows("Try again"), "no retry loop");
+    kiosk.harness.snapshot("certificate-refused-en");
+    kiosk.click("OK");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    drop(untrusted);
+}
+
+#[test]
 fn a_back_end_that_does_not_answer_offers_a_retry_that_works_once_it_is_back() {
     let mut kiosk = kiosk(Some("[[session_init]]\ntimes = 3\nstatus = 502\ncontent_type = 'text/html'\nbody = '<html>Bad Gateway</html>'\n"), None);
     kiosk.walk_to_review();
