@@ -11,7 +11,8 @@
 //! 100, 500 and the last verification (growth after warm-up must stay under 10 %), p50 and
 //! p99 per step. Then every file written meanwhile under the soak's $HOME and XDG folders,
 //! /tmp, and the working folders is searched for image bytes, the card's ID and the name:
-//! none may hold them (exit 1 otherwise).
+//! none may hold them (exit 1 otherwise). Run it on a quiet machine: a file anything else
+//! writes there meanwhile (an edited source holding the test card's ID) is flagged too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
