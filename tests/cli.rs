@@ -299,6 +299,15 @@ fn serve(home: &Path, extra: &[&str]) -> Server {
     }
 }
 
+/// The first line a child with piped stdout printed (`serve`: where it listens).
+fn first_line(child: &mut Child) -> String {
+    BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
 /// `serve` with the key `desk-key`, answering from `script` (TOML) first.
 fn scripted_server(images: &Images, script: &[u8]) -> Server {
     let path = write_file(images.dir.path(), "script.toml", script);
@@ -437,11 +446,7 @@ fn serve_refuses_plain_http_on_the_network_unless_told_and_then_warns() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let first = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    let first = first_line(&mut child);
     let _ = child.kill();
     let _ = child.wait();
     assert!(
@@ -535,11 +540,7 @@ fn a_wall_clock_jump_neither_expires_nor_extends_a_session() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let first = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    let first = first_line(&mut child);
     let base_url = first
         .strip_prefix("local engine listening on ")
         .unwrap()

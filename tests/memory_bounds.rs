@@ -56,16 +56,26 @@ fn a_png_declaring_100000_by_100000_pixels_is_refused_before_allocation() {
     let _one = MEASURING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let bomb = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/bomb-100000x100000.png"
-    ))
-    .unwrap();
+    let bomb = test_file("bomb-100000x100000.png");
     assert!(bomb.len() < 1024, "a small file: {} bytes", bomb.len());
-    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(&bomb));
-    let error = decoded.unwrap_err();
-    assert!(error.contains("limit"), "{error}");
     // 10 gigapixels would be 10 GB as grey; the decoder's own buffers are a few KB.
+    refused_before_decoding(&bomb, "limit");
+}
+
+fn test_file(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// `bytes` refused with a message holding `says`, having allocated less than a megabyte.
+fn refused_before_decoding(bytes: &[u8], says: &str) {
+    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(bytes));
+    let error = decoded.unwrap_err();
+    assert!(error.contains(says), "{error}");
     assert!(peak < MB, "{peak} bytes allocated");
 }
 
@@ -76,32 +86,16 @@ fn a_tiny_file_declaring_a_camera_sized_picture_is_refused_before_decoding() {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     // Found by the `engine_upload` fuzz target: 413 bytes declaring 4096 × 4096, which
     // took seconds of decoding, QR scanning and OCR per upload (fuzz/findings/).
-    let tiny = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/fuzz-4096x4096-in-413-bytes.jpg"
-    ))
-    .unwrap();
-    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(&tiny));
-    let error = decoded.unwrap_err();
-    assert!(
-        error.contains("4096 × 4096 pixels in only 413 bytes"),
-        "{error}"
+    refused_before_decoding(
+        &test_file("fuzz-4096x4096-in-413-bytes.jpg"),
+        "4096 × 4096 pixels in only 413 bytes",
     );
-    assert!(peak < MB, "{peak} bytes allocated");
     // Found by `image_decode`: a progressive JPEG of 496 bytes declaring 8200 × 9736 (an
     // allocation of 240 MB, within the decoder's limit, and a slow progressive decode).
-    let progressive = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/fuzz-8200x9736-progressive-in-496-bytes.jpg"
-    ))
-    .unwrap();
-    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(&progressive));
-    let error = decoded.unwrap_err();
-    assert!(
-        error.contains("8200 × 9736 pixels in only 496 bytes"),
-        "{error}"
+    refused_before_decoding(
+        &test_file("fuzz-8200x9736-progressive-in-496-bytes.jpg"),
+        "8200 × 9736 pixels in only 496 bytes",
     );
-    assert!(peak < MB, "{peak} bytes allocated");
     // A real photo of that size is decoded: the limit is on the ratio, not the size.
     let photo = image::RgbImage::from_fn(1600, 1200, |x, y| {
         image::Rgb([
