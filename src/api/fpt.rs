@@ -12,7 +12,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, read_answer, retry_after, transport_error, ClientTls, RetryPolicy};
+use super::http::{http_client, read_answer, transport_error, ClientTls, RetryPolicy};
 use super::krypton::{KryptonClient, KryptonRequest};
 use crate::contract::{
     Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
@@ -335,14 +335,7 @@ impl FptClient {
             .await
             .map_err(|error| self.transport_error(&error))?;
         let status = response.status().as_u16();
-        let wait = retry_after(&response);
         let bytes = read_answer(response, |error| self.transport_error(&error)).await?;
-        if status == 429 {
-            return Err(ApiError::TooManyRequests {
-                retry_after: wait,
-                raw: RawBody::new(&bytes),
-            });
-        }
         tracing::debug!(
             endpoint = endpoint.path(),
             status,

@@ -163,11 +163,13 @@ pub fn http_client(
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 /// Reads an answer's body up to [`MAX_ANSWER_BYTES`]; a longer one is a malformed answer
-/// (not retried), read no further than the limit.
+/// (not retried), read no further than the limit. HTTP 429 is
+/// [`ApiError::TooManyRequests`] with its `Retry-After`, whatever the body says.
 pub async fn read_answer(
     mut response: reqwest::Response,
     to_error: impl Fn(reqwest::Error) -> ApiError,
 ) -> Result<Vec<u8>, ApiError> {
+    let too_many = (response.status().as_u16() == 429).then(|| retry_after(&response));
     let too_long = |bytes: &[u8]| ApiError::MalformedResponse {
         reason: format!(
             "the answer is longer than {} MB",
@@ -188,11 +190,17 @@ pub async fn read_answer(
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(bytes)
+    match too_many {
+        Some(retry_after) => Err(ApiError::TooManyRequests {
+            retry_after,
+            raw: super::error::RawBody::new(&bytes),
+        }),
+        None => Ok(bytes),
+    }
 }
 
 /// The answer's `Retry-After`, in seconds (an HTTP date is not honoured, as if absent).
-pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     response
         .headers()
         .get(reqwest::header::RETRY_AFTER)

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::error::{ApiError, RawBody};
-use super::http::{http_client, read_answer, retry_after, transport_error, ClientTls, RetryPolicy};
+use super::http::{http_client, read_answer, transport_error, ClientTls, RetryPolicy};
 pub use crate::contract::krypton::{
     KryptonAction, KryptonExtra, KryptonFlow, KryptonRequest, LivenessModel, SessionType,
 };
@@ -161,14 +161,7 @@ impl KryptonClient {
             .await
             .map_err(to_error)?;
         let status = response.status().as_u16();
-        let wait = retry_after(&response);
         let bytes = read_answer(response, to_error).await?;
-        if status == 429 {
-            return Err(ApiError::TooManyRequests {
-                retry_after: wait,
-                raw: RawBody::new(&bytes),
-            });
-        }
         if !(200..300).contains(&status) {
             return Err(refusal(status, &bytes));
         }
