@@ -53,6 +53,9 @@ pub struct Config {
     pub capture: CaptureConfig,
     pub liveness: LivenessConfig,
     pub journey: JourneyConfig,
+    pub desk: DeskConfig,
+    pub staff: StaffConfig,
+    pub report: ReportConfig,
 }
 
 /// A journey's name in the configuration (Krypton's action, in lower case).
@@ -118,9 +121,111 @@ impl JourneyConfig {
     }
 }
 
+/// The kiosk's own state: the attempt log and the report outbox (`kiosk.redb`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskConfig {
+    /// This kiosk's name in reports (default: `client_uuid`, else the host's name).
+    pub kiosk_id: Option<String>,
+    /// The state database (default: `kiosk.redb` in the data folder).
+    pub state_db: Option<PathBuf>,
+    /// The outbox's sealing key (default: `outbox.key` beside the state database).
+    pub outbox_key_file: Option<PathBuf>,
+    /// Record each step of each attempt (no personal data) for `stats` and the dashboard.
+    pub attempt_log: bool,
+    /// Attempt records older than this are deleted.
+    pub retention_days: u32,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        Self {
+            kiosk_id: None,
+            state_db: None,
+            outbox_key_file: None,
+            attempt_log: true,
+            retention_days: 90,
+        }
+    }
+}
+
+/// Staff mode: its PIN and how long it stays open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffConfig {
+    /// The PIN's Argon2id hash, as `staff set-pin` prints it; `pin_file` instead keeps it
+    /// out of the configuration.
+    pub pin_hash: Option<String>,
+    /// A file holding the hash, readable by its owner alone (default: `staff.pin` in the
+    /// data folder, where `staff set-pin` writes it).
+    pub pin_file: Option<PathBuf>,
+    /// Wrong PINs before the pad locks.
+    pub max_wrong: u32,
+    /// How long the pad stays locked.
+    pub lock_secs: u64,
+    /// Staff mode closes by itself after this long without a touch.
+    pub exit_secs: u64,
+    /// The staff id written in reports.
+    pub id: Option<String>,
+}
+
+impl Default for StaffConfig {
+    fn default() -> Self {
+        Self {
+            pin_hash: None,
+            pin_file: None,
+            max_wrong: 5,
+            lock_secs: 300,
+            exit_secs: 120,
+            id: None,
+        }
+    }
+}
+
+/// The report to the bank's onboarding system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// Where each finished verification is POSTed (HTTPS; the bank's CA is
+    /// `network.ca_file`). Unset: no report.
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 signing key, shared with the bank (at least 32 bytes, mode 0600).
+    pub key_file: Option<PathBuf>,
+    /// The first wait after a failed delivery, doubled each time up to `retry_max_secs`.
+    pub retry_first_ms: u64,
+    pub retry_max_secs: u64,
+    /// A report undelivered this long alerts staff.
+    pub alert_after_hours: u64,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        Self {
+            webhook_url: None,
+            key_file: None,
+            retry_first_ms: 5000,
+            retry_max_secs: 600,
+            alert_after_hours: 24,
+        }
+    }
+}
+
+/// Who stands at the kiosk: a customer alone, or a customer with a clerk who decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiMode {
+    /// Self-service: the result, then Finish.
+    #[default]
+    Kiosk,
+    /// Staff-assisted: the result is reviewed and decided before Finish.
+    Desk,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
+    /// `kiosk` (self-service) or `desk` (a clerk decides each result).
+    pub mode: UiMode,
     /// Fullscreen, no window decorations, close refused outside staff mode. The packaged
     /// app's config turns it on; `--windowed` turns it off for one run.
     pub kiosk_mode: bool,
@@ -146,6 +251,7 @@ pub struct UiConfig {
 impl Default for UiConfig {
     fn default() -> Self {
         Self {
+            mode: UiMode::Kiosk,
             kiosk_mode: false,
             idle_timeout_secs: 60,
             more_time_secs: 20,
@@ -447,6 +553,9 @@ impl Default for Config {
             capture: CaptureConfig::default(),
             liveness: LivenessConfig::default(),
             journey: JourneyConfig::default(),
+            desk: DeskConfig::default(),
+            staff: StaffConfig::default(),
+            report: ReportConfig::default(),
         }
     }
 }
@@ -578,6 +687,22 @@ pub const KEYS: &[(&str, &str)] = &[
     ("journey.action", "EKYC_JOURNEY"),
     ("journey.flow", "EKYC_JOURNEY_FLOW"),
     ("journey.keep_face", "EKYC_KEEP_FACE"),
+    ("ui.mode", "EKYC_UI_MODE"),
+    ("desk.kiosk_id", "EKYC_KIOSK_ID"),
+    ("desk.state_db", "EKYC_STATE_DB"),
+    ("desk.outbox_key_file", "EKYC_OUTBOX_KEY_FILE"),
+    ("desk.attempt_log", "EKYC_ATTEMPT_LOG"),
+    ("desk.retention_days", "EKYC_RETENTION_DAYS"),
+    ("staff.pin_file", "EKYC_STAFF_PIN_FILE"),
+    ("staff.max_wrong", "EKYC_STAFF_MAX_WRONG"),
+    ("staff.lock_secs", "EKYC_STAFF_LOCK_SECS"),
+    ("staff.exit_secs", "EKYC_STAFF_EXIT_SECS"),
+    ("staff.id", "EKYC_STAFF_ID"),
+    ("report.webhook_url", "EKYC_WEBHOOK_URL"),
+    ("report.key_file", "EKYC_REPORT_KEY_FILE"),
+    ("report.retry_first_ms", "EKYC_REPORT_RETRY_FIRST_MS"),
+    ("report.retry_max_secs", "EKYC_REPORT_RETRY_MAX_SECS"),
+    ("report.alert_after_hours", "EKYC_REPORT_ALERT_AFTER_HOURS"),
 ];
 
 /// The API key itself comes from the environment or a file, never from config.toml.
@@ -602,6 +727,9 @@ fn kind_of(key: &str) -> Kind {
                 | "engine.lockout_failures"
                 | "capture.steady_frames"
                 | "liveness.attempts"
+                | "desk.retention_days"
+                | "staff.max_wrong"
+                | "report.alert_after_hours"
         );
     if matches!(
         key,
@@ -611,6 +739,7 @@ fn kind_of(key: &str) -> Kind {
             | "network.web_roots"
             | "network.gateway"
             | "engine.insecure_http"
+            | "desk.attempt_log"
     ) {
         Kind::Boolean
     } else if integer {
@@ -866,6 +995,26 @@ impl Config {
                 "lockout_failures and lockout_secs must be at least 1",
             );
         }
+        if let Some(url) = &self.report.webhook_url {
+            if !is_http_url(url) {
+                return invalid(
+                    "report.webhook_url",
+                    "must be an http:// or https:// address",
+                );
+            }
+            if self.report.key_file.is_none() {
+                return invalid(
+                    "report.key_file",
+                    "a webhook needs its signing key file (shared with the bank)",
+                );
+            }
+        }
+        if self.staff.max_wrong == 0 || self.staff.exit_secs == 0 {
+            return invalid(
+                "staff.max_wrong",
+                "max_wrong and exit_secs must be at least 1",
+            );
+        }
         if self.network.client_cert.is_some() != self.network.client_key.is_some() {
             return invalid(
                 "network.client_cert",
@@ -972,6 +1121,125 @@ impl LoadedConfig {
             client_cert: network.client_cert.clone(),
             client_key: network.client_key.clone(),
         }
+    }
+
+    /// The kiosk's state database (attempt log, outbox); `None` when neither
+    /// `desk.state_db` nor a data folder is known.
+    pub fn state_db(&self) -> Option<crate::desk::StateDb> {
+        let path = self
+            .config
+            .desk
+            .state_db
+            .clone()
+            .or_else(|| Some(self.data_dir.as_ref()?.join("kiosk.redb")))?;
+        Some(crate::desk::StateDb::at(path))
+    }
+
+    /// The attempt log, started (off with `desk.attempt_log = false`).
+    pub fn attempt_log(&self) -> Option<crate::desk::AttemptLog> {
+        let desk = &self.config.desk;
+        if !desk.attempt_log {
+            return None;
+        }
+        let retention = Duration::from_secs(u64::from(desk.retention_days) * 86_400);
+        Some(crate::desk::AttemptLog::start(self.state_db()?, retention))
+    }
+
+    /// This kiosk's name in reports: `desk.kiosk_id`, else `client_uuid`, else the host's.
+    pub fn kiosk_id(&self) -> String {
+        self.config
+            .desk
+            .kiosk_id
+            .clone()
+            .or_else(|| self.config.client_uuid.clone())
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| !name.is_empty())
+            })
+            .unwrap_or_else(|| "kiosk".into())
+    }
+
+    /// Where `staff set-pin` writes the PIN's hash.
+    pub fn staff_pin_file(&self) -> Option<PathBuf> {
+        self.config
+            .staff
+            .pin_file
+            .clone()
+            .or_else(|| Some(self.data_dir.as_ref()?.join("staff.pin")))
+    }
+
+    /// The staff PIN's hash: `staff.pin_hash`, else the PIN file; `Ok(None)` when no PIN
+    /// is set (staff mode then cannot be opened from the screen).
+    pub fn staff_pin_hash(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(hash) = &self.config.staff.pin_hash {
+            return Ok(Some(hash.clone()));
+        }
+        match self.staff_pin_file() {
+            Some(path) if path.exists() => crate::desk::pin::read_pin_file(&path)
+                .map(Some)
+                .map_err(|error| ConfigError::SecretFile {
+                    path,
+                    message: error.to_string(),
+                }),
+            _ => Ok(None),
+        }
+    }
+
+    /// The report outbox and where it delivers; `Ok(None)` without `report.webhook_url`.
+    /// A signing key file that is missing, readable by others or too short is refused.
+    pub fn report_outbox(
+        &self,
+    ) -> Result<Option<(crate::desk::outbox::Outbox, crate::desk::outbox::Webhook)>, ConfigError>
+    {
+        use crate::desk::outbox::{Backoff, Outbox, Webhook};
+        let report = &self.config.report;
+        let Some(url) = report.webhook_url.clone() else {
+            return Ok(None);
+        };
+        let key_path = report.key_file.clone().ok_or(ConfigError::Invalid {
+            key: "report.key_file",
+            message: "a webhook needs its signing key file".into(),
+        })?;
+        let key = crate::desk::report::SigningKey::read(&key_path).map_err(|message| {
+            ConfigError::SecretFile {
+                path: key_path.clone(),
+                message,
+            }
+        })?;
+        let network = &self.config.network;
+        let client = crate::api::http_client(
+            Duration::from_secs(network.connect_timeout_secs),
+            Duration::from_secs(network.request_timeout_secs),
+            &self.client_tls(),
+        )
+        .map_err(|error| ConfigError::Invalid {
+            key: "network.ca_file",
+            message: error.to_string(),
+        })?;
+        let state = self.state_db().ok_or(ConfigError::Invalid {
+            key: "desk.state_db",
+            message: "no data folder known (HOME unset): set desk.state_db".into(),
+        })?;
+        let key_file = self.config.desk.outbox_key_file.clone().unwrap_or_else(|| {
+            state
+                .path()
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("outbox.key")
+        });
+        let backoff = Backoff {
+            first: Duration::from_millis(report.retry_first_ms.max(10)),
+            max: Duration::from_secs(report.retry_max_secs.max(1))
+                .max(Duration::from_millis(report.retry_first_ms)),
+        };
+        let outbox =
+            Outbox::open(state, &key_file, backoff).map_err(|message| ConfigError::SecretFile {
+                path: key_file.clone(),
+                message,
+            })?;
+        Ok(Some((outbox, Webhook { url, client, key })))
     }
 
     /// Engine settings with the face models loaded; accepted keys are `extra_keys` (from

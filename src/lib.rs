@@ -23,6 +23,7 @@ pub mod camera;
 pub mod cli;
 pub mod config;
 pub mod contract;
+pub mod desk;
 pub mod engine;
 pub mod face;
 pub mod flow;

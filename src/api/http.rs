@@ -265,7 +265,7 @@ fn tls_error_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 
 /// reqwest's own message names the URL and little else; the cause at the bottom of the
 /// chain ("Connection refused (os error 111)") is what staff need.
-fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(source) = cause.source() {
         cause = source;

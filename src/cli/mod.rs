@@ -1,5 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
+mod desk;
 mod enrolments;
 mod inspect;
 mod kiosk;
@@ -77,6 +78,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The branch's figures from the attempt log (no personal data): the funnel, retries
+    /// and time per step, liveness and face-match failure rates, decisions.
+    Stats {
+        /// From this day on (YYYY-MM-DD, UTC); default: everything kept.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// One JSON object (schema `ekyc-kiosk/stats/1`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Staff mode's PIN.
+    #[command(subcommand)]
+    Staff(desk::StaffCommand),
+    /// The reports waiting for the bank's system (`report.webhook_url`).
+    #[command(subcommand)]
+    Outbox(desk::OutboxCommand),
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +268,9 @@ pub fn main() -> ExitCode {
         Command::Config => print_config(&loaded),
         Command::Enrolments(command) => enrolments::run(command, &loaded),
         Command::Mrz { json } => mrz::run(json),
+        Command::Stats { since, json } => desk::run_stats(&loaded, since.as_deref(), json),
+        Command::Staff(command) => desk::run_staff(command, &loaded),
+        Command::Outbox(command) => runtime.block_on(desk::run_outbox(command, &loaded)),
         Command::Inspect(args) => inspect::run(
             &args.front,
             args.back.as_ref(),
@@ -501,6 +521,14 @@ async fn next(signal: Option<&mut Signal>) {
 }
 
 async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
+    // A webhook that cannot be used is refused before any customer's image is sent.
+    let reporting = match loaded.report_outbox() {
+        Ok(reporting) => reporting,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let report = submit_report(&args, &loaded).await;
     if args.json {
         match serde_json::to_string_pretty(&report) {
@@ -510,7 +538,44 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
     } else {
         print!("{}", submit::render_table(&report));
     }
+    if let Some((outbox, webhook)) = reporting {
+        send_report(&loaded, &report, &outbox, &webhook).await;
+    }
     ExitCode::from(report.exit_code)
+}
+
+/// The report to the bank's system: into the outbox first (so nothing is lost), then one
+/// try now; what is left waits for `outbox deliver` or the kiosk's courier.
+async fn send_report(
+    loaded: &LoadedConfig,
+    report: &SubmitReport,
+    outbox: &crate::desk::outbox::Outbox,
+    webhook: &crate::desk::outbox::Webhook,
+) {
+    // Through text, as `--json` prints it: f32 figures stay as printed (96.03, not
+    // 96.02999877929688).
+    let verification = serde_json::to_string(report)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let report = crate::desk::report::VerificationReport::new(&loaded.kiosk_id(), verification);
+    if let Err(error) = outbox.put(&report) {
+        // Not kept: sent from memory, once.
+        eprintln!("warning: the report could not be kept in the outbox: {error}");
+        let body = zeroize::Zeroizing::new(serde_json::to_vec(&report).unwrap_or_default());
+        let delivery = crate::desk::outbox::send(webhook, &report.report_id, &body).await;
+        eprintln!("report: {delivery:?}");
+        return;
+    }
+    match outbox.deliver_due(webhook).await {
+        Ok(round) if round.waiting == 0 => eprintln!("report: delivered to the bank's system"),
+        Ok(round) => eprintln!(
+            "report: not delivered yet; {} report(s) wait in the outbox \
+             (`ekyc-kiosk outbox deliver`, or the kiosk sends them)",
+            round.waiting
+        ),
+        Err(error) => eprintln!("warning: outbox: {error}"),
+    }
 }
 
 async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport {

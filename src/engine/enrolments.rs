@@ -25,7 +25,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::contract::secret::{check_owner_only, lower_hex};
+use crate::contract::secret::{hex_32, lower_hex, make_private_folder, read_or_make_key_file};
 use crate::face::{Embedding, EMBEDDING_SIZE};
 
 /// Customer hash → (enrolled at, Unix seconds; nonce and sealed template).
@@ -52,19 +52,6 @@ impl CustomerHash {
     pub fn parse_hex(text: &str) -> Option<Self> {
         hex_32(text).map(Self)
     }
-}
-
-/// 32 bytes written as 64 hex digits (either case, spaces around allowed).
-fn hex_32(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (index, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok()?;
-    }
-    Some(bytes)
 }
 
 impl std::fmt::Debug for CustomerHash {
@@ -524,68 +511,14 @@ fn read_or_make_key(key_path: &Path, database_exists: bool) -> Result<[u8; 32], 
         path: key_path.to_path_buf(),
         message,
     };
-    if !key_path.exists() {
-        if database_exists {
-            return Err(problem(
-                "it is missing, and the enrolments cannot be read without it: restore it, \
-                 or move the database away to start over"
-                    .into(),
-            ));
-        }
-        return make_key(key_path).map_err(problem);
+    if !key_path.exists() && database_exists {
+        return Err(problem(
+            "it is missing, and the enrolments cannot be read without it: restore it, \
+             or move the database away to start over"
+                .into(),
+        ));
     }
-    check_owner_only(key_path).map_err(problem)?;
-    let text = Zeroizing::new(
-        std::fs::read_to_string(key_path)
-            .map_err(|error| problem(format!("cannot read it: {error}")))?,
-    );
-    let key = hex_32(&text)
-        .ok_or_else(|| problem("it must hold 64 hex digits (32 random bytes)".into()))?;
-    Ok(key)
-}
-
-fn make_key(key_path: &Path) -> Result<[u8; 32], String> {
-    use std::io::Write;
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|error| format!("no randomness: {error}"))?;
-    if let Some(folder) = key_path
-        .parent()
-        .filter(|folder| !folder.as_os_str().is_empty())
-    {
-        make_private_folder(folder)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(key_path)
-        .map_err(|error| format!("cannot make it: {error}"))?;
-    let hex = Zeroizing::new(lower_hex(&key));
-    file.write_all(hex.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|error| format!("cannot write it: {error}"))?;
-    tracing::info!("made a new enrolment key file {}", key_path.display());
-    Ok(key)
-}
-
-fn make_private_folder(folder: &Path) -> Result<(), String> {
-    if folder.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(folder)
-        .map_err(|error| format!("cannot make the folder {}: {error}", folder.display()))
+    read_or_make_key_file(key_path, "enrolment").map_err(problem)
 }
 
 #[cfg(test)]
@@ -657,7 +590,7 @@ mod tests {
             open(folder.path()).unwrap_err(),
             EnrolmentError::Key { message, .. } if message.contains("missing")
         ));
-        make_key(&key).unwrap();
+        crate::contract::secret::make_key(&key).unwrap();
         assert!(matches!(
             open(folder.path()).unwrap_err(),
             EnrolmentError::WrongKey { .. }
