@@ -12,7 +12,9 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_kiosk::api::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secret};
-use ekyc_kiosk::app::{CaptureSetup, ChallengeSetup, JourneySetup, KioskApp, KioskSetup};
+use ekyc_kiosk::app::{
+    CaptureSetup, ChallengeSetup, DeskSetup, JourneySetup, KioskApp, KioskSetup,
+};
 use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
     SourceFactory,
@@ -26,6 +28,20 @@ use ekyc_kiosk::liveness::ChallengeThresholds;
 use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
 
 const DEMO_ID: &str = "079203004512";
+/// The staff PIN of the kiosks in these tests.
+const STAFF_PIN: &str = "2468";
+
+/// A desk whose staff PIN is [`STAFF_PIN`], nothing logged or reported.
+fn staff_desk() -> DeskSetup {
+    DeskSetup {
+        pin: ekyc_kiosk::desk::pin::PinGuard::new(
+            Some(ekyc_kiosk::desk::pin::hash_pin(STAFF_PIN).unwrap()),
+            5,
+            Duration::from_secs(300),
+        ),
+        ..DeskSetup::default()
+    }
+}
 
 /// The app and what it runs on.
 struct Kiosk {
@@ -168,6 +184,7 @@ fn setup_on(
             },
             faces,
         },
+        desk: staff_desk(),
     };
     (setup, runtime)
 }
@@ -293,6 +310,25 @@ impl Kiosk {
         self.wait_for("the end of the submission", |screen| {
             !matches!(screen, Screen::Submitting(_))
         });
+    }
+
+    fn chord(&mut self) {
+        self.harness
+            .key_press_modifiers(egui::Modifiers::CTRL | egui::Modifiers::ALT, egui::Key::S);
+        self.harness.run_steps(2);
+    }
+
+    fn type_pin(&mut self, pin: &str) {
+        for digit in pin.chars() {
+            self.click(&digit.to_string());
+        }
+        self.click("Enter");
+    }
+
+    /// Ctrl+Alt+S and the staff PIN.
+    fn open_staff_mode(&mut self) {
+        self.chord();
+        self.type_pin(STAFF_PIN);
     }
 
     fn shows(&self, text: &str) -> bool {
@@ -737,11 +773,123 @@ fn the_selfie_can_be_loaded_from_a_file_only_in_staff_mode() {
         kiosk.harness.query_by_label("Load from file").is_none(),
         "a selfie from a file is staff's only"
     );
-    kiosk
-        .harness
-        .key_press_modifiers(egui::Modifiers::CTRL | egui::Modifiers::ALT, egui::Key::S);
-    kiosk.harness.run_steps(2);
+    kiosk.open_staff_mode();
     assert!(kiosk.harness.query_by_label("Load from file").is_some());
+}
+
+#[test]
+fn staff_mode_needs_the_pin_and_five_wrong_pins_lock_the_pad() {
+    let mut kiosk = kiosk(None, None);
+    kiosk.chord();
+    assert!(kiosk.shows("Staff PIN"));
+    for left in (1..5).rev() {
+        kiosk.type_pin("1357");
+        assert!(
+            kiosk.shows(&format!("Wrong PIN: {left} more tries")),
+            "{left}"
+        );
+        assert!(!kiosk.harness.state().staff_mode());
+    }
+    kiosk.type_pin("1357");
+    assert!(kiosk.shows("the pad is locked for 5 min"));
+    // Locked: the digits take nothing, not even the right PIN.
+    assert!(kiosk
+        .harness
+        .get_by_role_and_label(Role::Button, "2")
+        .accesskit_node()
+        .is_disabled());
+    kiosk.click("Cancel");
+    assert!(!kiosk.harness.state().staff_mode());
+    assert!(kiosk.harness.query_by_label("Staff mode").is_none());
+
+    let mut kiosk = self::kiosk(None, None);
+    kiosk.open_staff_mode();
+    assert!(kiosk.harness.state().staff_mode());
+    assert!(kiosk.shows("Staff mode"));
+    kiosk.click("Leave staff mode");
+    assert!(!kiosk.harness.state().staff_mode());
+}
+
+#[test]
+fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
+    use common::receiver::Receiver;
+    use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
+    use ekyc_kiosk::desk::report::SigningKey;
+    use ekyc_kiosk::desk::{AttemptLog, StateDb};
+    let receiver = Receiver::start(0, false);
+    let folder = tempfile::tempdir().unwrap();
+    let state = StateDb::at(folder.path().join("kiosk.redb"));
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let outbox = Outbox::open(
+        state.clone(),
+        &folder.path().join("outbox.key"),
+        Backoff::default(),
+    )
+    .unwrap();
+    let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
+    let (mut setup, runtime) = setup_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        None,
+        None,
+    );
+    setup.desk.mode = ekyc_kiosk::config::UiMode::Desk;
+    setup.desk.attempt_log = Some(log.clone());
+    setup.desk.kiosk_id = "branch-7-desk-2".into();
+    setup.desk.staff_id = Some("clerk-042".into());
+    setup.desk.reporting = Some((
+        outbox,
+        Webhook {
+            url: receiver.url(),
+            client: reqwest::Client::new(),
+            key: key.clone(),
+        },
+    ));
+    let mut kiosk = kiosk_from(setup, runtime);
+    kiosk.walk_to_review();
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    // At a desk, no Finish before a decision.
+    assert!(kiosk.harness.query_by_label("Finish").is_none());
+    kiosk.click("Reject");
+    kiosk.click("Face mismatch");
+    kiosk.click("Confirm the decision");
+    assert!(kiosk.shows("Decision: Reject (Face mismatch)"));
+    kiosk.click("Finish");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+    kiosk.wait_for("the report to reach the bank", |_| {
+        !receiver.received().is_empty()
+    });
+    let post = receiver.received()[0].clone();
+    let timestamp: u64 = post.timestamp.parse().unwrap();
+    assert!(key.verify(timestamp, &post.body, &post.signature));
+    let report: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(
+        report["decision"],
+        serde_json::json!({"decision": "reject", "reason": "face_mismatch"})
+    );
+    assert_eq!(report["kiosk_id"], "branch-7-desk-2");
+    assert_eq!(report["staff_id"], "clerk-042");
+    assert_eq!(report["verification"]["fields"][0]["value"], DEMO_ID);
+    assert!(report["decided_at"].as_str().unwrap().ends_with('Z'));
+    // The attempt log has the journey and the decision, and nothing of the customer's.
+    assert_eq!(log.flush(), 0);
+    let records = ekyc_kiosk::desk::attempts::records_since(&state, 0).unwrap();
+    let figures = ekyc_kiosk::desk::stats::compute(&records);
+    assert_eq!(figures.funnel.last().unwrap().attempts, 1, "{figures:?}");
+    assert_eq!(figures.decisions.reject, 1);
+    let file = std::fs::read(state.path()).unwrap();
+    for personal in [DEMO_ID, "Nhung", "Phạm Thị Hồng Nhung"] {
+        assert!(
+            !file
+                .windows(personal.len())
+                .any(|window| window == personal.as_bytes()),
+            "{personal} in the state database"
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod capture;
 mod challenge;
+mod desk;
 pub mod memory;
 pub mod out_of_service;
 pub mod submission;
@@ -31,6 +32,7 @@ use crate::ui::{self, Action, Type, View};
 pub use capture::crop_card;
 use capture::CapturePipeline;
 pub use challenge::ChallengeSetup;
+pub use desk::{screen_name, DeskSetup};
 use submission::Submission;
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name
@@ -80,6 +82,8 @@ pub struct KioskSetup {
     pub camera: SourceFactory,
     pub hint: Arc<SceneHint>,
     pub capture: CaptureSetup,
+    /// The staff desk: attempt log, PIN, decisions, reports.
+    pub desk: DeskSetup,
 }
 
 /// The journeys this kiosk offers (`[journey]`).
@@ -209,7 +213,8 @@ struct CaptureTexture {
 pub struct KioskApp {
     flow: Flow,
     kiosk_mode: bool,
-    staff_mode: bool,
+    /// Staff mode, the attempt log, the decision, the report.
+    desk: desk::Desk,
     score_threshold: f32,
     face_match_threshold: f32,
     backend_is_local: bool,
@@ -270,7 +275,7 @@ impl KioskApp {
         Ok(Self {
             flow,
             kiosk_mode: setup.kiosk_mode,
-            staff_mode: false,
+            desk: desk::Desk::new(setup.desk, &setup.runtime),
             score_threshold: setup.score_threshold,
             face_match_threshold: setup.face_match_threshold,
             backend_is_local: setup.engine.is_some(),
@@ -316,15 +321,49 @@ impl KioskApp {
         self.capture.camera_status()
     }
 
+    /// Whether staff mode is open.
+    pub fn staff_mode(&self) -> bool {
+        self.desk.staff_mode
+    }
+
+    /// Hands `event` to the flow, noting in the attempt log what it carried and led to.
+    fn handle(&mut self, event: Event, now: Instant) -> Effect {
+        let before = self.desk.before(&self.flow, &event, now);
+        let effect = self.flow.handle(event, now);
+        self.desk
+            .after(before, &self.flow, self.face_match_threshold, now);
+        effect
+    }
+
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let now = Instant::now();
         match action {
+            Action::Flow(Event::Finish) if !self.desk.may_finish() => {}
             Action::Flow(event) => {
                 self.notice = None;
-                let effect = self.flow.handle(event, now);
+                let effect = self.handle(event, now);
                 self.apply_effect(effect);
             }
-            Action::TakePicture => self.capture.take_picture(&self.flow),
+            Action::TakePicture => {
+                let gate = self
+                    .capture
+                    .guide()
+                    .and_then(|guide| guide.instruction)
+                    .map(|instruction| format!("{instruction:?}"));
+                self.desk.manual_capture(gate);
+                self.capture.take_picture(&self.flow);
+            }
+            Action::OpenPinPad => self.desk.open_pin_pad(),
+            Action::LeaveStaffMode => self.desk.leave_staff_mode("asked"),
+            Action::Pin(key) => self.desk.pin_key(key, self.flow.lang(), now),
+            Action::DecisionDraft(draft) => {
+                self.flow.touch(now);
+                self.desk.draft = draft;
+            }
+            Action::Decide(decision) => {
+                self.flow.touch(now);
+                self.desk.decide(decision);
+            }
             Action::LoadFromFile => self.capture.load_from_file(ctx, self.flow.lang()),
             Action::RetryCamera => self.capture.retry_camera(),
             Action::Keypad(key) => self.keypad_key(key, now),
@@ -361,7 +400,7 @@ impl KioskApp {
             Key::Done if !self.keypad.is_empty() => {
                 let typed = Secret::new(self.keypad.as_str());
                 self.keypad.zeroize();
-                let effect = self.flow.handle(Event::Identified(typed), now);
+                let effect = self.handle(Event::Identified(typed), now);
                 self.apply_effect(effect);
             }
             Key::Done => {}
@@ -385,6 +424,7 @@ impl KioskApp {
             }
             Effect::CancelSubmission => self.submission.cancel(),
             Effect::WipeSession => {
+                self.desk.wipe();
                 self.keypad.zeroize();
                 self.reset_look = true;
                 self.submission.wipe();
@@ -435,24 +475,24 @@ impl KioskApp {
         let now = Instant::now();
         while let Ok(message) = self.messages.try_recv() {
             let effect = match message {
-                Message::Captured(capture) => self.flow.handle(Event::Captured(capture), now),
+                Message::Captured(capture) => self.handle(Event::Captured(capture), now),
                 Message::CaptureFailed(reason) => {
                     self.notice = Some(reason);
                     Effect::None
                 }
                 Message::Identified(customer_id) => {
-                    self.flow.handle(Event::Identified(customer_id), now)
+                    self.handle(Event::Identified(customer_id), now)
                 }
                 Message::Submission { generation, event }
                     if generation == self.submission.generation() =>
                 {
-                    self.flow.handle(event, now)
+                    self.handle(event, now)
                 }
                 Message::Submission { .. } => Effect::None,
                 Message::ChallengeDone { serial, outcome }
                     if serial == self.capture.challenge_serial() =>
                 {
-                    self.flow.handle(Event::ChallengeDone(outcome), now)
+                    self.handle(Event::ChallengeDone(outcome), now)
                 }
                 Message::ChallengeDone { .. } => Effect::None,
             };
@@ -508,7 +548,23 @@ fn top_bar_ui(
     let palette = ui::look::palette(ui.ctx());
     // Wrapped: with larger text the toggles take a second row rather than leave the screen.
     ui.horizontal_wrapped(|ui| {
-        ui.label(Type::Note.text(view.text("app-name")).strong());
+        // A long press on the name opens the staff PIN pad (a kiosk has no keyboard).
+        let name = ui.add(
+            egui::Label::new(Type::Note.text(view.text("app-name")).strong())
+                .sense(egui::Sense::click()),
+        );
+        let held = ui.input(|input| {
+            input
+                .pointer
+                .press_start_time()
+                .map(|start| input.time - start)
+        });
+        if name.is_pointer_button_down_on() {
+            match held {
+                Some(held) if held >= LONG_PRESS_SECS => action = Some(Action::OpenPinPad),
+                _ => ui.ctx().request_repaint_after(Duration::from_millis(100)),
+            }
+        }
         if backend_is_local {
             badge(ui, &view.text("badge-local-engine"), palette.info_banner);
         }
@@ -517,6 +573,9 @@ fn top_bar_ui(
         }
         if staff_mode {
             badge(ui, &view.text("badge-staff-mode"), palette.bad_banner);
+            if ui.button(view.text("staff-leave")).clicked() {
+                action = Some(Action::LeaveStaffMode);
+            }
             if ui.button(view.text("staff-quit")).clicked() {
                 action = Some(Action::Quit);
             }
@@ -590,6 +649,26 @@ fn top_bar_ui(
     action
 }
 
+/// How long the title is held to open the staff PIN pad.
+const LONG_PRESS_SECS: f64 = 2.0;
+
+/// Staff mode: how many reports wait for the bank, and the alert when one waited too long.
+fn staff_outbox_ui(ui: &mut egui::Ui, view: &View, waiting: u64, overdue_hours: Option<u64>) {
+    let palette = ui::look::palette(ui.ctx());
+    ui.horizontal_wrapped(|ui| {
+        let text = ui::text_with(
+            view.lang,
+            "outbox-waiting",
+            &[("count", waiting.to_string())],
+        );
+        badge(ui, &text, palette.info_banner);
+        if let Some(hours) = overdue_hours {
+            let alert = ui::text_with(view.lang, "outbox-overdue", &[("hours", hours.to_string())]);
+            badge(ui, &alert, palette.bad_banner);
+        }
+    });
+}
+
 fn capture_texture(ctx: &egui::Context, capture: &Capture, name: &str) -> CaptureTexture {
     let size = [
         capture.preview.width() as usize,
@@ -635,13 +714,18 @@ impl eframe::App for KioskApp {
             self.flow.touch(now);
         }
         if staff_chord {
-            self.staff_mode = !self.staff_mode;
-            tracing::info!(staff_mode = self.staff_mode, "staff mode toggled");
+            self.desk.staff_chord();
         }
-        if close_requested && self.kiosk_mode && !self.staff_mode {
+        if let Some(left) = self.desk.staff_tick(active, now) {
+            // Staff mode closes by itself: look again when it is due.
+            ctx.request_repaint_after(left);
+        }
+        if close_requested && self.kiosk_mode && !self.desk.staff_mode {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
         }
+        let before = self.flow.screen().clone();
         let effect = self.flow.tick(now);
+        self.desk.ticked(&before, &self.flow, now);
         self.apply_effect(effect);
         if *self.flow.screen() != Screen::Welcome {
             // Idle time passes without input: look again soon, cheaply.
@@ -675,6 +759,11 @@ impl eframe::App for KioskApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        let outbox = self
+            .desk
+            .staff_mode
+            .then(|| self.desk.outbox_status(Instant::now()))
+            .flatten();
         let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
         let actions = {
@@ -694,14 +783,30 @@ impl eframe::App for KioskApp {
                 notice: self.notice.as_deref(),
                 guide: self.capture.guide(),
                 challenge_dot: self.capture.challenge_dot(Instant::now()),
-                staff_mode: self.staff_mode,
+                staff_mode: self.desk.staff_mode,
                 keypad: self.keypad.as_str(),
                 look: self.look,
+                desk: None,
+            };
+            let desk_view = self.desk.view();
+            let view = View {
+                desk: desk_view,
+                ..view
             };
             let mut actions = Vec::new();
-            let (local, staff) = (self.backend_is_local, self.staff_mode);
-            egui::Panel::top("top-bar")
-                .show(ui, |ui| actions.extend(top_bar_ui(ui, &view, local, staff)));
+            let (local, staff) = (self.backend_is_local, self.desk.staff_mode);
+            let alert_hours = self.desk.alert_hours();
+            egui::Panel::top("top-bar").show(ui, |ui| {
+                actions.extend(top_bar_ui(ui, &view, local, staff));
+                if let Some((status, overdue)) = outbox {
+                    staff_outbox_ui(ui, &view, status.waiting, overdue.then_some(alert_hours));
+                }
+            });
+            if let Some(pad) = self.desk.pin_pad(view.lang, Instant::now()) {
+                if let Some(key) = ui::staff::pin_pad_ui(&ctx, &view, &pad) {
+                    actions.push(Action::Pin(key));
+                }
+            }
             let visit = self.visit;
             egui::CentralPanel::default().show(ui, |ui| {
                 // Every screen scrolls when its content is taller than the window (A+).

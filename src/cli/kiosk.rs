@@ -165,5 +165,32 @@ pub async fn setup(
         camera: camera_source(&config.camera.device, hint.clone()),
         hint,
         capture: CaptureSetup::from_config(&config.capture, &config.liveness),
+        desk: desk_setup(loaded)?,
+    })
+}
+
+/// The staff desk from `[ui] mode`, `[desk]`, `[staff]` and `[report]`. A PIN or a signing
+/// key that cannot be used stops the start with the reason (the out-of-service screen).
+fn desk_setup(loaded: &LoadedConfig) -> Result<crate::app::DeskSetup, String> {
+    let config = &loaded.config;
+    let pin_hash = loaded.staff_pin_hash().map_err(|error| error.to_string())?;
+    if pin_hash.is_none() {
+        tracing::warn!(
+            "no staff PIN is set: staff mode cannot be opened (ekyc-kiosk staff set-pin)"
+        );
+    }
+    Ok(crate::app::DeskSetup {
+        mode: config.ui.mode,
+        attempt_log: loaded.attempt_log(),
+        pin: crate::desk::pin::PinGuard::new(
+            pin_hash,
+            config.staff.max_wrong,
+            Duration::from_secs(config.staff.lock_secs),
+        ),
+        staff_exit: Duration::from_secs(config.staff.exit_secs),
+        reporting: loaded.report_outbox().map_err(|error| error.to_string())?,
+        kiosk_id: loaded.kiosk_id(),
+        staff_id: config.staff.id.clone(),
+        alert_after: Duration::from_secs(config.report.alert_after_hours * 3600),
     })
 }

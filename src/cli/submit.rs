@@ -157,6 +157,25 @@ impl SubmitReport {
         }
     }
 
+    /// The report of a verification the kiosk finished (its result screen): the same
+    /// object `submit --json` prints, for the bank's system.
+    pub fn of_result(result: &crate::verification::VerificationResult) -> Self {
+        let mut report = Self::new(result.document.unwrap_or(DocumentType::Idr), None);
+        report.action = result.action.unwrap_or(KryptonAction::Enroll);
+        report.enrolled = result.enrolled;
+        report.fields = result.fields.clone();
+        report.cross_check = result.cross_check.clone();
+        report.liveness = result.liveness.clone();
+        report.face_match = result.face_match.clone();
+        report.is_complete_session = Some(result.is_complete_session);
+        report.not_evaluated = result.not_evaluated();
+        if result.verdict() == Verdict::Rejected {
+            report.outcome = Outcome::Rejected;
+            report.exit_code = Outcome::Rejected.exit_code();
+        }
+        report
+    }
+
     /// A report of a submission that failed before reaching the back end.
     pub fn failed(document_type: DocumentType, outcome: Outcome, error: ReportError) -> Self {
         Self {

@@ -27,6 +27,8 @@ const ATTEMPT_LOG: TableDefinition<(u64, u64), &str> = TableDefinition::new("att
 /// Records kept in memory while the disk refuses them; beyond, the oldest are dropped
 /// (and counted in the warning).
 pub const MAX_WAITING: usize = 10_000;
+/// Records written in one transaction at most, in a burst.
+const BATCH: usize = 1000;
 /// How often records waiting for a full disk are tried again.
 pub const RETRY_EVERY: Duration = Duration::from_secs(30);
 
@@ -303,6 +305,10 @@ impl Writer {
     }
 
     fn hold(&mut self, record: Record) {
+        // A burst is written in batches; only records the disk refused wait beyond one.
+        if self.waiting.len() >= BATCH && !self.failing {
+            self.write_waiting();
+        }
         if self.waiting.len() >= MAX_WAITING {
             self.waiting.pop_front();
             self.dropped += 1;

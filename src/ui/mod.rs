@@ -12,6 +12,7 @@ pub mod look;
 pub mod result;
 pub mod review;
 pub mod spoken;
+pub mod staff;
 pub mod submitting;
 pub mod text;
 pub mod welcome;
@@ -46,6 +47,16 @@ pub enum Action {
     Quit,
     /// Text size and contrast for the current customer (A+, ◐ on the top bar).
     SetLook(look::Look),
+    /// Open the staff PIN pad (a long press on the title).
+    OpenPinPad,
+    /// Close staff mode now.
+    LeaveStaffMode,
+    /// A key of the staff PIN pad.
+    Pin(staff::PinKey),
+    /// The decision being made changed (not yet confirmed).
+    DecisionDraft(staff::DecisionDraft),
+    /// The decision confirmed.
+    Decide(crate::desk::Decision),
 }
 
 /// What the screens are drawn from.
@@ -75,6 +86,8 @@ pub struct View<'a> {
     pub keypad: &'a str,
     /// The current customer's text size and contrast.
     pub look: look::Look,
+    /// The review's decision (desk mode, or staff mode); `None`: Finish alone.
+    pub desk: Option<staff::DeskView<'a>>,
 }
 
 impl View<'_> {

@@ -28,6 +28,10 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         verdict_ui(ui, view, result);
         ui.add_space(12.0);
     });
+    if let Some(desk) = &view.desk {
+        action = super::staff::decision_ui(ui, view, desk);
+        ui.separator();
+    }
     let action_kind = result.action.unwrap_or(KryptonAction::Enroll);
     if action_kind != KryptonAction::Enroll {
         // AUTH and LIVENESS read no document: what was checked instead, in words.
@@ -114,6 +118,10 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         None => {}
     }
     ui.add_space(8.0);
+    if view.desk.is_some() {
+        // At a desk the decision sits under the verdict, above the evidence.
+        return action;
+    }
     ui.vertical_centered(|ui| {
         if primary_button(ui, &view.text("result-finish")).clicked() {
             action = Some(Action::Flow(Event::Finish));

@@ -13,6 +13,7 @@ use image::{Rgb, RgbImage};
 pub mod card;
 pub mod frames;
 pub mod photo;
+pub mod receiver;
 
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";
