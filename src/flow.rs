@@ -328,6 +328,13 @@ impl Flow {
     /// The journeys offered (the first is Start's; duplicates dropped) and, for ENROLL,
     /// whether the card or the face comes first.
     pub fn with_journeys(mut self, offered: &[KryptonAction], order: KryptonFlow) -> Self {
+        self.offer(offered);
+        self.order = order;
+        self
+    }
+
+    /// The journeys offered, duplicates dropped; none leaves them as they were.
+    fn offer(&mut self, offered: &[KryptonAction]) {
         let mut unique = Vec::new();
         for action in offered {
             if !unique.contains(action) {
@@ -338,8 +345,16 @@ impl Flow {
             self.offered = unique;
         }
         self.action = self.offered[0];
-        self.order = order;
-        self
+    }
+
+    /// Staff changed the journeys offered (kept to those the kiosk can run): from the next
+    /// customer on; refused (`false`) while a customer is in one, or for none.
+    pub fn set_journeys(&mut self, offered: &[KryptonAction]) -> bool {
+        if self.screen != Screen::Welcome || offered.is_empty() {
+            return false;
+        }
+        self.offer(offered);
+        true
     }
 
     /// The journeys offered on the Welcome screen.

@@ -811,6 +811,34 @@ fn staff_mode_needs_the_pin_and_five_wrong_pins_lock_the_pad() {
 }
 
 #[test]
+fn staff_settings_change_the_journeys_and_the_language_at_once() {
+    let mut kiosk = kiosk(None, None);
+    assert_eq!(
+        kiosk.harness.state().flow().offered(),
+        [KryptonAction::Enroll]
+    );
+    kiosk.open_staff_mode();
+    kiosk.click("Settings");
+    assert!(kiosk.shows("Kiosk settings"));
+    kiosk.click("Returning customer");
+    kiosk.click("Strict");
+    kiosk.harness.snapshot("staff-settings-en");
+    assert_eq!(
+        kiosk.harness.state().flow().offered(),
+        [KryptonAction::Enroll, KryptonAction::Auth]
+    );
+    kiosk.click("Tiếng Việt");
+    assert_eq!(kiosk.harness.state().flow().lang(), Lang::Vi);
+    kiosk.click("Đóng cài đặt");
+    // The Welcome screen offers both journeys now, in Vietnamese.
+    assert!(kiosk.shows("Khách hàng đã đăng ký"));
+    kiosk.click("Thoát chế độ nhân viên");
+    assert!(!kiosk.harness.state().staff_mode());
+    // Without staff mode the settings cannot be reached.
+    assert!(kiosk.harness.query_by_label("Cài đặt").is_none());
+}
+
+#[test]
 fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use common::receiver::Receiver;
     use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
@@ -838,6 +866,7 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     );
     setup.desk.mode = ekyc_kiosk::config::UiMode::Desk;
     setup.desk.attempt_log = Some(log.clone());
+    setup.desk.state = Some(state.clone());
     setup.desk.kiosk_id = "branch-7-desk-2".into();
     setup.desk.staff_id = Some("clerk-042".into());
     setup.desk.reporting = Some((
@@ -856,6 +885,7 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     assert!(kiosk.harness.query_by_label("Finish").is_none());
     kiosk.click("Reject");
     kiosk.click("Face mismatch");
+    kiosk.harness.snapshot("desk-review-en");
     kiosk.click("Confirm the decision");
     assert!(kiosk.shows("Decision: Reject (Face mismatch)"));
     kiosk.click("Finish");
@@ -881,6 +911,16 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     let figures = ekyc_kiosk::desk::stats::compute(&records);
     assert_eq!(figures.funnel.last().unwrap().attempts, 1, "{figures:?}");
     assert_eq!(figures.decisions.reject, 1);
+    // Staff mode's dashboard: today's figures from the same log.
+    kiosk.open_staff_mode();
+    kiosk.click("Dashboard");
+    assert!(kiosk.shows("Today at this kiosk"));
+    assert!(kiosk.shows("Attempts started: 1"));
+    assert!(kiosk.shows("approved 0, rejected 1, escalated 0"));
+    assert!(kiosk.shows("Reports waiting for the bank: 0"));
+    kiosk.harness.snapshot("dashboard-en");
+    kiosk.click("Close the dashboard");
+    assert!(!kiosk.shows("Today at this kiosk"));
     let file = std::fs::read(state.path()).unwrap();
     for personal in [DEMO_ID, "Nhung", "Phạm Thị Hồng Nhung"] {
         assert!(

@@ -209,6 +209,11 @@ impl CapturePipeline {
     }
 
     /// What the frame analysis says about the preview (capture screens only).
+    /// Staff chose another capture preset: the gates from the next frame on.
+    pub(super) fn set_thresholds(&self, thresholds: crate::quality::Thresholds) {
+        self.analyser.set_thresholds(thresholds);
+    }
+
     pub(super) fn guide(&self) -> Option<&CaptureGuide> {
         self.guide.as_ref()
     }

@@ -30,6 +30,10 @@ pub struct DeskSetup {
     pub staff_id: Option<String>,
     /// A report undelivered this long is an alert for staff.
     pub alert_after: Duration,
+    /// Where the attempt log is read for the dashboard.
+    pub state: Option<crate::desk::StateDb>,
+    /// The capture preset in force (staff may change it).
+    pub preset: crate::quality::Preset,
 }
 
 impl Default for DeskSetup {
@@ -43,6 +47,8 @@ impl Default for DeskSetup {
             kiosk_id: "kiosk".into(),
             staff_id: None,
             alert_after: Duration::from_secs(24 * 3600),
+            state: None,
+            preset: crate::quality::Preset::Normal,
         }
     }
 }
@@ -115,6 +121,12 @@ pub(super) struct Desk {
     /// The PIN pad, while it shows: the digits typed (zeroed when it closes).
     pin_pad: Option<(Zeroizing<String>, Option<String>)>,
     outbox_status: (Option<Instant>, OutboxStatus),
+    state: Option<crate::desk::StateDb>,
+    /// Staff mode's dashboard, while open: today's figures and when they were read.
+    dashboard: Option<(Instant, crate::desk::stats::Stats)>,
+    /// Staff mode's settings are open.
+    pub settings_open: bool,
+    pub preset: crate::quality::Preset,
 }
 
 impl Desk {
@@ -145,6 +157,10 @@ impl Desk {
             staff_touched: now,
             pin_pad: None,
             outbox_status: (None, OutboxStatus::default()),
+            state: setup.state,
+            dashboard: None,
+            settings_open: false,
+            preset: setup.preset,
         }
     }
 
@@ -355,6 +371,7 @@ impl Desk {
             draft: &self.draft,
             decided: self.decision.as_ref(),
             required: self.mode == UiMode::Desk,
+            kiosk_id: &self.kiosk_id,
         })
     }
 
@@ -395,6 +412,8 @@ impl Desk {
     pub fn leave_staff_mode(&mut self, why: &str) {
         if self.staff_mode {
             self.staff_mode = false;
+            self.settings_open = false;
+            self.dashboard = None;
             tracing::info!(why, "staff mode closed");
         }
     }
@@ -489,6 +508,46 @@ impl Desk {
             status,
             status.overdue(self.alert_after, crate::desk::attempts::now_ms()),
         ))
+    }
+
+    pub fn show_dashboard(&mut self, open: bool) {
+        self.dashboard = None;
+        if open && self.staff_mode {
+            self.dashboard = Some((Instant::now(), self.today()));
+        }
+    }
+
+    /// Today's figures (UTC), the log's last records written first.
+    fn today(&self) -> crate::desk::stats::Stats {
+        if let Some(log) = &self.log {
+            log.flush();
+        }
+        let midnight = crate::desk::attempts::now_ms() / 86_400_000 * 86_400_000;
+        let records = self
+            .state
+            .as_ref()
+            .map(|state| crate::desk::attempts::records_since(state, midnight))
+            .transpose()
+            .unwrap_or_else(|error| {
+                tracing::warn!("dashboard: {error}");
+                None
+            })
+            .unwrap_or_default();
+        crate::desk::stats::compute(&records)
+    }
+
+    /// The dashboard's figures while it is open in staff mode (read again every 10 s).
+    pub fn dashboard(&mut self, now: Instant) -> Option<&crate::desk::stats::Stats> {
+        if !self.staff_mode {
+            self.dashboard = None;
+        }
+        let stale = self.dashboard.as_ref().is_some_and(|(read, _)| {
+            now.saturating_duration_since(*read) >= Duration::from_secs(10)
+        });
+        if stale {
+            self.dashboard = Some((now, self.today()));
+        }
+        self.dashboard.as_ref().map(|(_, stats)| stats)
     }
 
     pub fn alert_hours(&self) -> u64 {

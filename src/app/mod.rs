@@ -197,6 +197,8 @@ enum Message {
     Submission { generation: u64, event: Event },
     /// The customer's card was read on the identify screen: their ID number.
     Identified(Secret),
+    /// A line for staff (a report saved, or why not).
+    Notice(String),
     /// The verdict of the liveness challenge numbered `serial`.
     ChallengeDone {
         serial: u64,
@@ -215,6 +217,8 @@ pub struct KioskApp {
     kiosk_mode: bool,
     /// Staff mode, the attempt log, the decision, the report.
     desk: desk::Desk,
+    /// The journeys this kiosk's back end can run (staff may offer any of them).
+    possible_journeys: Vec<KryptonAction>,
     score_threshold: f32,
     face_match_threshold: f32,
     backend_is_local: bool,
@@ -225,6 +229,8 @@ pub struct KioskApp {
     notice: Option<String>,
     submission: Submission,
     messages: Receiver<Message>,
+    /// For worker threads started later (the report's save dialog).
+    sender: std::sync::mpsc::Sender<Message>,
     /// The identify screen's number, as typed (zeroed at the wipe).
     keypad: zeroize::Zeroizing<String>,
     /// The current customer's text size and contrast (back to the default at the wipe).
@@ -276,6 +282,16 @@ impl KioskApp {
             flow,
             kiosk_mode: setup.kiosk_mode,
             desk: desk::Desk::new(setup.desk, &setup.runtime),
+            // Without Krypton sessions (an FPT.AI back end), ENROLL alone.
+            possible_journeys: if setup.krypton.is_some() {
+                vec![
+                    KryptonAction::Enroll,
+                    KryptonAction::Auth,
+                    KryptonAction::Liveness,
+                ]
+            } else {
+                vec![KryptonAction::Enroll]
+            },
             score_threshold: setup.score_threshold,
             face_match_threshold: setup.face_match_threshold,
             backend_is_local: setup.engine.is_some(),
@@ -295,6 +311,7 @@ impl KioskApp {
             pending_texture: None,
             notice: None,
             messages,
+            sender: sender.clone(),
             keypad: zeroize::Zeroizing::new(String::new()),
             look: ui::look::Look::default(),
             reset_look: false,
@@ -364,6 +381,16 @@ impl KioskApp {
                 self.flow.touch(now);
                 self.desk.decide(decision);
             }
+            Action::SaveReport(page) => self.save_report(ctx, *page),
+            Action::Dashboard(open) => {
+                self.desk.settings_open = false;
+                self.desk.show_dashboard(open);
+            }
+            Action::Settings(open) => {
+                self.desk.show_dashboard(false);
+                self.desk.settings_open = open && self.desk.staff_mode;
+            }
+            Action::Setting(setting) => self.change_setting(setting, now),
             Action::LoadFromFile => self.capture.load_from_file(ctx, self.flow.lang()),
             Action::RetryCamera => self.capture.retry_camera(),
             Action::Keypad(key) => self.keypad_key(key, now),
@@ -372,6 +399,70 @@ impl KioskApp {
                 self.flow.touch(now);
                 self.set_look(ctx, look);
             }
+        }
+    }
+
+    /// A setting changed in staff mode, in force at once (until the kiosk restarts).
+    fn change_setting(&mut self, setting: ui::staff::StaffSetting, now: Instant) {
+        use ui::staff::StaffSetting;
+        if !self.desk.staff_mode {
+            return;
+        }
+        match setting {
+            StaffSetting::Language(lang) => {
+                let effect = self.handle(Event::SetLanguage(lang), now);
+                self.apply_effect(effect);
+            }
+            StaffSetting::Journey(journey, offer) => {
+                let mut offered = self.flow.offered().to_vec();
+                offered.retain(|known| *known != journey);
+                if offer && self.possible_journeys.contains(&journey) {
+                    offered.push(journey);
+                }
+                if !self.flow.set_journeys(&offered) {
+                    self.notice = Some(ui::text(self.flow.lang(), "settings-after-customer"));
+                }
+            }
+            StaffSetting::Preset(preset) => {
+                self.desk.preset = preset;
+                self.capture
+                    .set_thresholds(crate::quality::Thresholds::preset(preset));
+            }
+        }
+        tracing::info!(?setting, "staff changed a setting");
+    }
+
+    /// *Save report…*: the save dialog on its own thread (GTK, as "Load from file"), then
+    /// the PDF written there, readable by its owner alone. Nothing is written otherwise.
+    fn save_report(&self, ctx: &egui::Context, page: crate::desk::pdf::PageText) {
+        let (sender, lang, ctx) = (self.sender.clone(), self.flow.lang(), ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("report-file".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title(ui::text(lang, "report-save"))
+                    .set_file_name("ekyc-report.pdf")
+                    .add_filter("PDF", &["pdf"])
+                    .save_file();
+                let Some(path) = picked else { return };
+                let written = crate::desk::pdf::render(&page)
+                    .and_then(|pdf| write_private(&path, &pdf).map_err(|error| error.to_string()));
+                let notice = match written {
+                    Ok(()) => {
+                        tracing::info!("verification report saved by staff");
+                        ui::text_with(
+                            lang,
+                            "report-saved",
+                            &[("path", path.display().to_string())],
+                        )
+                    }
+                    Err(reason) => ui::text_with(lang, "report-not-saved", &[("reason", reason)]),
+                };
+                let _ = sender.send(Message::Notice(notice));
+                ctx.request_repaint();
+            });
+        if let Err(error) = spawned {
+            tracing::error!("cannot open the save dialog: {error}");
         }
     }
 
@@ -476,7 +567,7 @@ impl KioskApp {
         while let Ok(message) = self.messages.try_recv() {
             let effect = match message {
                 Message::Captured(capture) => self.handle(Event::Captured(capture), now),
-                Message::CaptureFailed(reason) => {
+                Message::CaptureFailed(reason) | Message::Notice(reason) => {
                     self.notice = Some(reason);
                     Effect::None
                 }
@@ -575,6 +666,12 @@ fn top_bar_ui(
             badge(ui, &view.text("badge-staff-mode"), palette.bad_banner);
             if ui.button(view.text("staff-leave")).clicked() {
                 action = Some(Action::LeaveStaffMode);
+            }
+            if ui.button(view.text("staff-dashboard")).clicked() {
+                action = Some(Action::Dashboard(true));
+            }
+            if ui.button(view.text("staff-settings")).clicked() {
+                action = Some(Action::Settings(true));
             }
             if ui.button(view.text("staff-quit")).clicked() {
                 action = Some(Action::Quit);
@@ -764,6 +861,9 @@ impl eframe::App for KioskApp {
             .staff_mode
             .then(|| self.desk.outbox_status(Instant::now()))
             .flatten();
+        let dashboard = self.desk.dashboard(Instant::now()).cloned();
+        let settings_open = self.desk.settings_open && self.desk.staff_mode;
+        let (preset, possible) = (self.desk.preset, self.possible_journeys.clone());
         let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
         let actions = {
@@ -809,6 +909,31 @@ impl eframe::App for KioskApp {
             }
             let visit = self.visit;
             egui::CentralPanel::default().show(ui, |ui| {
+                if settings_open {
+                    let settings = ui::staff::SettingsView {
+                        preset,
+                        possible: &possible,
+                    };
+                    let height = ui.available_height();
+                    let action = ui::scroll_with_cue(ui, &view, "settings", height, |ui| {
+                        ui::staff::settings_ui(ui, &view, &settings)
+                    });
+                    actions.extend(action);
+                    return;
+                }
+                if let Some(stats) = &dashboard {
+                    // Staff mode's dashboard over the customer's screen, until closed.
+                    let line = outbox.map(|(status, overdue)| ui::dashboard::OutboxLine {
+                        waiting: status.waiting,
+                        overdue_hours: overdue.then_some(alert_hours),
+                    });
+                    let height = ui.available_height();
+                    let action = ui::scroll_with_cue(ui, &view, "dashboard", height, |ui| {
+                        ui::dashboard::dashboard_ui(ui, &view, stats, line.as_ref())
+                    });
+                    actions.extend(action);
+                    return;
+                }
                 // Every screen scrolls when its content is taller than the window (A+).
                 let height = ui.available_height();
                 let action =
@@ -859,6 +984,21 @@ impl eframe::App for KioskApp {
             );
         }
     }
+}
+
+/// Writes `bytes` to `path`, readable and writable by its owner alone.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(test)]

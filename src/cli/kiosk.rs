@@ -192,5 +192,7 @@ fn desk_setup(loaded: &LoadedConfig) -> Result<crate::app::DeskSetup, String> {
         kiosk_id: loaded.kiosk_id(),
         staff_id: config.staff.id.clone(),
         alert_after: Duration::from_secs(config.report.alert_after_hours * 3600),
+        state: loaded.state_db(),
+        preset: config.capture.preset,
     })
 }

@@ -9,6 +9,7 @@
 pub mod attempts;
 pub mod decision;
 pub mod outbox;
+pub mod pdf;
 pub mod pin;
 pub mod report;
 pub mod state;

@@ -28,6 +28,8 @@ struct Shared {
     latest: Mutex<Option<Arc<Analysis>>>,
     /// The side captured before, for the back's screen ("turn the card over").
     earlier_side: Mutex<Option<SideSignature>>,
+    /// The gates' thresholds (staff may change the preset while the kiosk runs).
+    thresholds: Mutex<Thresholds>,
     active: AtomicBool,
     stop: AtomicBool,
 }
@@ -54,6 +56,7 @@ impl Analyser {
         let shared = Arc::new(Shared {
             latest: Mutex::new(None),
             earlier_side: Mutex::new(None),
+            thresholds: Mutex::new(thresholds),
             active: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
@@ -67,7 +70,6 @@ impl Analyser {
                     &frames,
                     &hint,
                     detector.as_deref(),
-                    &thresholds,
                     &thread_shared,
                     &on_result,
                 )
@@ -92,6 +94,11 @@ impl Analyser {
     /// a card that looks the same is told to be turned over.
     pub fn set_earlier_side(&self, side: Option<SideSignature>) {
         *lock(&self.shared.earlier_side) = side;
+    }
+
+    /// New thresholds for the frames checked from now on (staff's capture preset).
+    pub fn set_thresholds(&self, thresholds: Thresholds) {
+        *lock(&self.shared.thresholds) = thresholds;
     }
 
     /// The newest result, if any.
@@ -159,7 +166,6 @@ fn run(
     frames: &FrameTap,
     hint: &SceneHint,
     detector: Option<&FaceDetector>,
-    thresholds: &Thresholds,
     shared: &Shared,
     on_result: &dyn Fn(),
 ) {
@@ -185,13 +191,15 @@ fn run(
         let started = Instant::now();
         let same_target = previous.as_ref().filter(|known| known.target == target);
         let earlier_side = lock(&shared.earlier_side).clone();
+        // Copied: the lock is not held while the frame is checked.
+        let thresholds = *lock(&shared.thresholds);
         let check = analyse(
             &frame,
             target,
             detector,
             same_target.map(|known| &known.check),
             earlier_side.as_ref(),
-            thresholds,
+            &thresholds,
         );
         let analysis = Analysis {
             frame,

@@ -4,6 +4,7 @@
 pub mod capture;
 pub mod challenge;
 pub mod consent;
+pub mod dashboard;
 pub mod document_choice;
 pub mod guidance;
 pub mod identify;
@@ -57,6 +58,14 @@ pub enum Action {
     DecisionDraft(staff::DecisionDraft),
     /// The decision confirmed.
     Decide(crate::desk::Decision),
+    /// *Save report…* (staff): the page to write, where staff choose.
+    SaveReport(Box<crate::desk::pdf::PageText>),
+    /// Staff mode's dashboard: open or close it.
+    Dashboard(bool),
+    /// Staff mode's settings: open or close them.
+    Settings(bool),
+    /// A setting changed in staff mode.
+    Setting(staff::StaffSetting),
 }
 
 /// What the screens are drawn from.

@@ -20,18 +20,30 @@ pub fn field_label(view: &View, field: &OcrField) -> String {
 }
 
 pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
+    ui.vertical_centered(|ui| {
+        title(ui, &view.text("result-title"));
+        verdict_ui(ui, view, view.flow.result());
+        ui.add_space(12.0);
+    });
+    let Some(desk) = &view.desk else {
+        return evidence_ui(ui, view);
+    };
+    // At a desk: the clerk's decision under the verdict, the evidence below it in full,
+    // the whole screen scrolling (an area of its own would leave the table a few rows).
+    let mut action = super::staff::decision_ui(ui, view, desk);
+    ui.separator();
+    if let Some(evidence) = evidence_ui(ui, view) {
+        action = Some(evidence);
+    }
+    action
+}
+
+/// Everything under the verdict: the fields, liveness, face match; *Save report…* for
+/// staff; *Finish* unless a desk's decision takes its place.
+fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let mut action = None;
     let result = view.flow.result();
     let palette = look::palette(ui.ctx());
-    ui.vertical_centered(|ui| {
-        title(ui, &view.text("result-title"));
-        verdict_ui(ui, view, result);
-        ui.add_space(12.0);
-    });
-    if let Some(desk) = &view.desk {
-        action = super::staff::decision_ui(ui, view, desk);
-        ui.separator();
-    }
     let action_kind = result.action.unwrap_or(KryptonAction::Enroll);
     if action_kind != KryptonAction::Enroll {
         // AUTH and LIVENESS read no document: what was checked instead, in words.
@@ -50,6 +62,12 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             // Larger text: the fields one under the other, the whole screen scrolling (an
             // area of its own would leave room for one field).
             fields_stacked_ui(ui, view, palette, result);
+        } else if view.desk.is_some() {
+            // At a desk the decision is above: the table in full, the screen scrolling.
+            ui.scope(|ui| {
+                ui.spacing_mut().interact_size.y = 32.0;
+                fields_grid_ui(ui, view, palette, result);
+            });
         } else {
             super::scroll_with_cue(ui, view, "ocr-fields", height, |ui| {
                 // Rows of read-only text need no touch-sized height; the buttons keep theirs.
@@ -118,8 +136,18 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         None => {}
     }
     ui.add_space(8.0);
+    if view.staff_mode {
+        ui.vertical_centered(|ui| {
+            if super::secondary_button(ui, &view.text("report-save")).clicked() {
+                action = Some(save_report(view));
+            }
+            if let Some(notice) = view.notice {
+                ui.label(Type::Body.text(notice));
+            }
+        });
+    }
     if view.desk.is_some() {
-        // At a desk the decision sits under the verdict, above the evidence.
+        // The decision, beside, has Finish.
         return action;
     }
     ui.vertical_centered(|ui| {
@@ -429,4 +457,129 @@ fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {
         ui.label(Type::Large.text(format!("{name}:")).strong());
         ui.add(egui::Label::new(Type::Large.text(verdict).color(colour)).wrap());
     });
+}
+
+/// The result as one printed page (*Save report…*, staff only): the same words as the
+/// screen, in the UI language, with the decision and the captures.
+pub fn report_page(
+    view: &View,
+    kiosk_id: &str,
+    decision: Option<&crate::desk::Decision>,
+    thumbnails: Vec<crate::desk::pdf::Thumbnail>,
+) -> crate::desk::pdf::PageText {
+    use crate::desk::pdf::{PageText, Row};
+    let result = view.flow.result();
+    let palette = look::LIGHT;
+    let not_evaluated = view.text("result-not-evaluated");
+    let rows = result
+        .fields
+        .iter()
+        .map(|field| Row {
+            label: field_label(view, field),
+            value: field.value.clone(),
+            score: field
+                .score
+                .map_or_else(|| not_evaluated.clone(), |score| format!("{score:.2}")),
+            card: card_text(
+                view,
+                &palette,
+                result
+                    .cross_check
+                    .iter()
+                    .find(|agreement| agreement.key == field.key.as_str()),
+            )
+            .map(|(text, _)| text)
+            .unwrap_or_default(),
+        })
+        .collect();
+    let liveness = match result.is_live() {
+        Some(true) => view.text("result-live"),
+        Some(false) => view.text("result-not-live"),
+        None => not_evaluated.clone(),
+    };
+    let mut checks = vec![format!("{}: {liveness}", view.text("result-liveness"))];
+    if result.action != Some(KryptonAction::Liveness) {
+        let face_match = result.face_match.as_ref();
+        let verdict = match face_match.and_then(|face_match| face_match.is_match) {
+            Some(true) => view.text("result-match"),
+            Some(false) => view.text("result-no-match"),
+            None => not_evaluated,
+        };
+        let detail = match face_match.and_then(|face_match| face_match.similarity) {
+            Some(similarity) => format!(
+                "{verdict}, {}",
+                text_with(
+                    view.lang,
+                    "result-similarity",
+                    &[
+                        ("similarity", format!("{similarity:.2}")),
+                        ("threshold", format!("{:.0}", view.face_match_threshold)),
+                    ],
+                )
+            ),
+            None => verdict,
+        };
+        checks.push(format!("{}: {detail}", view.text("result-face-match")));
+    }
+    let decision = decision.map(|decision| {
+        let mut line = format!(
+            "{}: {}",
+            view.text("decision-made"),
+            view.text(super::staff::decision_label(decision.kind()))
+        );
+        if let Some(reason) = decision.reason() {
+            line += &format!(" ({})", view.text(super::staff::reason_label(reason)));
+        }
+        if let crate::desk::Decision::Reject {
+            note: Some(note), ..
+        }
+        | crate::desk::Decision::Escalate { note: Some(note) } = decision
+        {
+            line += &format!(". {note}");
+        }
+        line
+    });
+    let now = crate::desk::report::rfc3339(crate::desk::attempts::now_ms());
+    PageText {
+        title: view.text("result-title"),
+        header: vec![verdict_text(view, result).0, format!("{kiosk_id} · {now}")],
+        columns: [
+            view.text("report-column-field"),
+            view.text("report-column-value"),
+            view.text("report-column-score"),
+            view.text("report-column-card"),
+        ],
+        rows,
+        checks,
+        decision,
+        thumbnails,
+        footer: view.text("report-footer"),
+    }
+}
+
+/// *Save report…*: the page as it stands, the captures as thumbnails.
+fn save_report(view: &View) -> Action {
+    let thumbnails = [
+        (crate::flow::CaptureTarget::Front, "capture-front-title"),
+        (crate::flow::CaptureTarget::Back, "capture-back-title"),
+        (crate::flow::CaptureTarget::Selfie, "capture-selfie-title"),
+    ]
+    .into_iter()
+    .filter_map(|(target, caption)| {
+        let capture = view.flow.capture(target)?;
+        Some(crate::desk::pdf::Thumbnail {
+            caption: view.text(caption),
+            jpeg: capture.upload.jpeg.clone(),
+            width: capture.upload.width,
+            height: capture.upload.height,
+        })
+    })
+    .collect();
+    let desk = view.desk.as_ref();
+    Action::SaveReport(Box::new(report_page(
+        view,
+        desk.map_or("kiosk", |desk| desk.kiosk_id),
+        desk.and_then(|desk| desk.decided),
+        thumbnails,
+    )))
 }

@@ -58,6 +58,8 @@ pub struct DeskView<'a> {
     pub decided: Option<&'a Decision>,
     /// Desk mode: no Finish before a decision.
     pub required: bool,
+    /// This kiosk's name (in a saved report).
+    pub kiosk_id: &'a str,
 }
 
 /// The PIN pad, over everything else.
@@ -128,7 +130,7 @@ pub fn pin_pad_ui(ctx: &egui::Context, view: &View, pad: &PinPadView) -> Option<
     pressed
 }
 
-fn decision_label(kind: DecisionKind) -> &'static str {
+pub fn decision_label(kind: DecisionKind) -> &'static str {
     match kind {
         DecisionKind::Approve => "decision-approve",
         DecisionKind::Reject => "decision-reject",
@@ -136,7 +138,7 @@ fn decision_label(kind: DecisionKind) -> &'static str {
     }
 }
 
-fn reason_label(reason: RejectReason) -> &'static str {
+pub fn reason_label(reason: RejectReason) -> &'static str {
     match reason {
         RejectReason::DocumentUnreadable => "reason-document-unreadable",
         RejectReason::DocumentExpired => "reason-document-expired",
@@ -168,8 +170,8 @@ pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Ac
         return action;
     }
     let mut draft = desk.draft.clone();
-    ui.label(Type::Body.text(view.text("decision-title")).strong());
     ui.horizontal_wrapped(|ui| {
+        ui.label(Type::Body.text(view.text("decision-title")).strong());
         for kind in DecisionKind::ALL {
             let selected = draft.kind == Some(kind);
             if ui
@@ -184,8 +186,8 @@ pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Ac
         }
     });
     if draft.kind == Some(DecisionKind::Reject) {
-        ui.label(Type::Body.text(view.text("decision-reason")));
         ui.horizontal_wrapped(|ui| {
+            ui.label(Type::Body.text(view.text("decision-reason")));
             for reason in RejectReason::ALL {
                 let selected = draft.reason == Some(reason);
                 if ui
@@ -200,29 +202,128 @@ pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Ac
             }
         });
     }
-    if draft.kind.is_some_and(|kind| kind != DecisionKind::Approve) {
-        ui.horizontal(|ui| {
-            let label = ui.label(view.text("decision-note"));
-            ui.add(egui::TextEdit::singleline(&mut draft.note).desired_width(420.0))
-                .labelled_by(label.id);
-        });
-    }
-    if draft != *desk.draft {
-        action = Some(Action::DecisionDraft(draft.clone()));
-    }
-    ui.vertical_centered(|ui| {
-        let decision = draft.decision();
+    let decision = draft.decision();
+    ui.horizontal(|ui| {
+        if draft.kind.is_some_and(|kind| kind != DecisionKind::Approve) {
+            let label = ui.label(Type::Body.text(view.text("decision-note")));
+            let stroke = egui::Stroke::new(1.0, ui.visuals().text_color());
+            egui::Frame::new()
+                .stroke(stroke)
+                .corner_radius(4.0)
+                .inner_margin(4.0)
+                .show(ui, |ui| {
+                    ui.add(egui::TextEdit::singleline(&mut draft.note).desired_width(480.0))
+                        .labelled_by(label.id);
+                });
+        }
         let confirm = ui.add_enabled(
             decision.is_some(),
             egui::Button::new(Type::Body.text(view.text("decision-confirm")))
                 .min_size(egui::vec2(240.0, super::button_height(ui))),
         );
         if confirm.clicked() {
-            action = decision.map(Action::Decide);
+            action = decision.clone().map(Action::Decide);
         }
         if !desk.required && secondary_button(ui, &view.text("result-finish")).clicked() {
             action = Some(Action::Flow(crate::flow::Event::Finish));
         }
     });
+    if draft != *desk.draft && action.is_none() {
+        action = Some(Action::DecisionDraft(draft));
+    }
+    action
+}
+
+/// A setting staff change from staff mode (until the kiosk restarts: the configuration
+/// file keeps the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffSetting {
+    Language(crate::contract::Lang),
+    /// Offer a journey, or stop offering it.
+    Journey(crate::flow::KryptonAction, bool),
+    Preset(crate::quality::Preset),
+}
+
+/// What the settings show.
+pub struct SettingsView<'a> {
+    pub preset: crate::quality::Preset,
+    /// The journeys this kiosk's back end can run.
+    pub possible: &'a [crate::flow::KryptonAction],
+}
+
+/// Staff mode's settings: the language a customer starts in, the journeys offered, the
+/// capture preset.
+pub fn settings_ui(ui: &mut egui::Ui, view: &View, settings: &SettingsView) -> Option<Action> {
+    use crate::contract::Lang;
+    use crate::flow::KryptonAction;
+    use crate::quality::Preset;
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.label(Type::Title.text(view.text("settings-title")));
+        if secondary_button(ui, &view.text("settings-close")).clicked() {
+            action = Some(Action::Settings(false));
+        }
+    });
+    ui.label(Type::Note.text(view.text("settings-until-restart")));
+    if let Some(notice) = view.notice {
+        ui.label(Type::Body.text(notice).strong());
+    }
+    ui.add_space(8.0);
+    let size = egui::vec2(160.0, 48.0);
+    egui::Grid::new("staff-settings")
+        .num_columns(2)
+        .spacing([24.0, 16.0])
+        .show(ui, |ui| {
+            ui.label(Type::Body.text(view.text("settings-language")));
+            ui.horizontal_wrapped(|ui| {
+                for (lang, id) in [(Lang::En, "language-en"), (Lang::Vi, "language-vi")] {
+                    let selected = view.lang == lang;
+                    if ui
+                        .add(toggle(ui, selected, &view.text(id)).min_size(size))
+                        .clicked()
+                    {
+                        action = Some(Action::Setting(StaffSetting::Language(lang)));
+                    }
+                }
+            });
+            ui.end_row();
+            ui.label(Type::Body.text(view.text("settings-journeys")));
+            ui.horizontal_wrapped(|ui| {
+                let offered = view.flow.offered();
+                for journey in [
+                    KryptonAction::Enroll,
+                    KryptonAction::Auth,
+                    KryptonAction::Liveness,
+                ] {
+                    let on = offered.contains(&journey);
+                    let label = view.text(&format!("journey-{}", journey.as_str().to_lowercase()));
+                    // The last one offered stays: a kiosk offers at least one journey.
+                    let possible =
+                        settings.possible.contains(&journey) && !(on && offered.len() == 1);
+                    let button = ui.add_enabled(possible, toggle(ui, on, &label).min_size(size));
+                    if button.clicked() {
+                        action = Some(Action::Setting(StaffSetting::Journey(journey, !on)));
+                    }
+                }
+            });
+            ui.end_row();
+            ui.label(Type::Body.text(view.text("settings-preset")));
+            ui.horizontal_wrapped(|ui| {
+                for (preset, id) in [
+                    (Preset::Strict, "settings-preset-strict"),
+                    (Preset::Normal, "settings-preset-normal"),
+                    (Preset::Relaxed, "settings-preset-relaxed"),
+                ] {
+                    let selected = settings.preset == preset;
+                    if ui
+                        .add(toggle(ui, selected, &view.text(id)).min_size(size))
+                        .clicked()
+                    {
+                        action = Some(Action::Setting(StaffSetting::Preset(preset)));
+                    }
+                }
+            });
+            ui.end_row();
+        });
     action
 }
