@@ -839,6 +839,52 @@ fn staff_settings_change_the_journeys_and_the_language_at_once() {
 }
 
 #[test]
+fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() {
+    use common::receiver::Receiver;
+    use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
+    use ekyc_kiosk::desk::report::{SigningKey, VerificationReport};
+    use ekyc_kiosk::desk::StateDb;
+    // What a kiosk killed mid-delivery leaves: a report in its outbox.
+    let folder = tempfile::tempdir().unwrap();
+    let state = StateDb::at(folder.path().join("kiosk.redb"));
+    let key_file = folder.path().join("outbox.key");
+    let before = Outbox::open(state.clone(), &key_file, Backoff::default()).unwrap();
+    let report = VerificationReport::new("kiosk-1", serde_json::json!({"fields": []}));
+    before.put(&report).unwrap();
+    drop(before);
+    // The kiosk starts again: its courier sends it with no customer at the kiosk.
+    let receiver = Receiver::start(0, false);
+    let (mut setup, runtime) = setup_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        None,
+        None,
+    );
+    let outbox = Outbox::open(state.clone(), &key_file, Backoff::default()).unwrap();
+    setup.desk.reporting = Some((
+        outbox.clone(),
+        Webhook {
+            url: receiver.url(),
+            client: reqwest::Client::new(),
+            key: SigningKey::from_bytes(&[9u8; 32]),
+        },
+    ));
+    let mut kiosk = kiosk_from(setup, runtime);
+    kiosk.wait_for("the report to reach the bank", |_| {
+        !receiver.received().is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    kiosk.harness.run_steps(2);
+    let posts = receiver.received();
+    assert_eq!(posts.len(), 1, "exactly once: {posts:?}");
+    assert_eq!(posts[0].idempotency_key, report.report_id);
+    assert_eq!(outbox.status().unwrap().waiting, 0);
+}
+
+#[test]
 fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use common::receiver::Receiver;
     use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};

@@ -341,3 +341,56 @@ impl Outbox {
         wake
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_from_the_first_up_to_the_most() {
+        let backoff = Backoff {
+            first: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+        };
+        let waits: Vec<u64> = (1..=6)
+            .map(|tries| backoff.after(tries).as_secs())
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(backoff.after(1000), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_report_waiting_a_day_is_overdue() {
+        let day = Duration::from_secs(86_400);
+        let queued = 1_000_000_000_000;
+        let status = OutboxStatus {
+            waiting: 1,
+            oldest_ms: Some(queued),
+            next_try_ms: Some(queued),
+        };
+        assert!(!status.overdue(day, queued + 86_399_999));
+        assert!(status.overdue(day, queued + 86_400_000));
+        assert!(!OutboxStatus::default().overdue(day, queued));
+    }
+
+    #[test]
+    fn a_sealed_report_opens_only_under_its_own_id_and_key() {
+        let folder = tempfile::tempdir().unwrap();
+        let state = StateDb::at(folder.path().join("kiosk.redb"));
+        let outbox = Outbox::open(
+            state.clone(),
+            &folder.path().join("a.key"),
+            Backoff::default(),
+        )
+        .unwrap();
+        let sealed = outbox.seal(b"{\"name\": \"Nguyen\"}", "report-1").unwrap();
+        assert!(!sealed.windows(6).any(|window| window == b"Nguyen"));
+        assert_eq!(
+            outbox.open_sealed(&sealed, "report-1").unwrap().as_slice(),
+            b"{\"name\": \"Nguyen\"}"
+        );
+        assert!(outbox.open_sealed(&sealed, "report-2").is_none());
+        let other = Outbox::open(state, &folder.path().join("b.key"), Backoff::default()).unwrap();
+        assert!(other.open_sealed(&sealed, "report-1").is_none());
+    }
+}
