@@ -189,6 +189,20 @@ fn setup_on(
     (setup, runtime)
 }
 
+/// [`setup_on`] with the demo camera, the in-process engine unscripted, the face model,
+/// no challenge: for a test to change the setup before [`kiosk_from`].
+fn demo_setup() -> (KioskSetup, tokio::runtime::Runtime) {
+    setup_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        None,
+        None,
+    )
+}
+
 /// The kiosk's window (headless) on `setup`.
 fn kiosk_from(setup: KioskSetup, runtime: tokio::runtime::Runtime) -> Kiosk {
     let harness = Harness::builder()
@@ -854,15 +868,7 @@ fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() 
     drop(before);
     // The kiosk starts again: its courier sends it with no customer at the kiosk.
     let receiver = Receiver::start(0, false);
-    let (mut setup, runtime) = setup_on(
-        |hint| camera_source("demo", hint),
-        None,
-        None,
-        false,
-        true,
-        None,
-        None,
-    );
+    let (mut setup, runtime) = demo_setup();
     let outbox = Outbox::open(state.clone(), &key_file, Backoff::default()).unwrap();
     setup.desk.reporting = Some((
         outbox.clone(),
@@ -885,6 +891,82 @@ fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() 
 }
 
 #[test]
+fn the_dashboard_shows_todays_figures_from_the_attempt_log() {
+    use ekyc_kiosk::desk::attempts::{AttemptEvent, Picture};
+    use ekyc_kiosk::desk::{AttemptId, AttemptLog, DecisionKind, StateDb};
+    let folder = tempfile::tempdir().unwrap();
+    let state = StateDb::at(folder.path().join("kiosk.redb"));
+    let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
+    // Ten attempts today: all consent, 8 take the front, 7 the back, 6 the selfie and
+    // reach the result; times fixed, so the charts are the same every run.
+    for index in 0..10u64 {
+        let attempt = AttemptId::random();
+        log.record(
+            &attempt,
+            AttemptEvent::Started {
+                journey: KryptonAction::Enroll,
+            },
+        );
+        log.record(&attempt, AttemptEvent::Consented);
+        for (picture, reached) in [
+            (Picture::Front, 8),
+            (Picture::Back, 7),
+            (Picture::Selfie, 6),
+        ] {
+            if index < reached {
+                log.record(
+                    &attempt,
+                    AttemptEvent::StepDone {
+                        picture,
+                        millis: 4_000 + index * 1_000,
+                    },
+                );
+            }
+        }
+        if index < 6 {
+            log.record(
+                &attempt,
+                AttemptEvent::Result {
+                    verdict: "verified".into(),
+                },
+            );
+            log.record(
+                &attempt,
+                AttemptEvent::FaceMatch {
+                    matched: Some(index != 0),
+                    similarity: Some(90.0),
+                    threshold: 80.0,
+                },
+            );
+            let decision = if index < 4 {
+                DecisionKind::Approve
+            } else {
+                DecisionKind::Escalate
+            };
+            log.record(
+                &attempt,
+                AttemptEvent::Decided {
+                    decision,
+                    reason: None,
+                },
+            );
+        }
+    }
+    assert_eq!(log.flush(), 0);
+    let (mut setup, runtime) = demo_setup();
+    setup.desk.attempt_log = Some(log);
+    setup.desk.state = Some(state);
+    let mut kiosk = kiosk_from(setup, runtime);
+    kiosk.open_staff_mode();
+    kiosk.click("Dashboard");
+    assert!(kiosk.shows("Attempts started: 10"));
+    assert!(kiosk.shows("Started 10 → Consent 10 → Front 8 → Back 7 → Selfie 6 → Result 6"));
+    assert!(kiosk.shows("16.7 % (1 of 6)"), "face mismatch");
+    assert!(kiosk.shows("approved 4, rejected 0, escalated 2"));
+    kiosk.harness.snapshot("dashboard-en");
+}
+
+#[test]
 fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use common::receiver::Receiver;
     use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
@@ -901,15 +983,7 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     )
     .unwrap();
     let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
-    let (mut setup, runtime) = setup_on(
-        |hint| camera_source("demo", hint),
-        None,
-        None,
-        false,
-        true,
-        None,
-        None,
-    );
+    let (mut setup, runtime) = demo_setup();
     setup.desk.mode = ekyc_kiosk::config::UiMode::Desk;
     setup.desk.attempt_log = Some(log.clone());
     setup.desk.state = Some(state.clone());
@@ -964,7 +1038,6 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     assert!(kiosk.shows("Attempts started: 1"));
     assert!(kiosk.shows("approved 0, rejected 1, escalated 0"));
     assert!(kiosk.shows("Reports waiting for the bank: 0"));
-    kiosk.harness.snapshot("dashboard-en");
     kiosk.click("Close the dashboard");
     assert!(!kiosk.shows("Today at this kiosk"));
     let file = std::fs::read(state.path()).unwrap();
@@ -1034,15 +1107,7 @@ fn two_faces_asks_for_one_person() {
 
 #[test]
 fn a_server_whose_certificate_is_not_trusted_is_named_for_staff_with_no_retry() {
-    let (mut setup, runtime) = setup_on(
-        |hint| camera_source("demo", hint),
-        None,
-        None,
-        false,
-        true,
-        None,
-        None,
-    );
+    let (mut setup, runtime) = demo_setup();
     // An engine on HTTPS with a certificate from a CA this kiosk does not trust.
     let key = rcgen::KeyPair::generate().unwrap();
     let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
@@ -1616,20 +1681,6 @@ mod accessibility {
     use ekyc_kiosk::app::voice::VoiceSetup;
 
     use super::*;
-
-    /// What the plain demo kiosk starts with (demo camera, face model, ENROLL), for a test
-    /// to change before [`kiosk_from`].
-    fn demo_setup() -> (KioskSetup, tokio::runtime::Runtime) {
-        setup_on(
-            |hint| camera_source("demo", hint),
-            None,
-            None,
-            false,
-            true,
-            None,
-            None,
-        )
-    }
 
     /// The texts of one language's Fluent files (`key = value` lines; values with
     /// placeables left out: they never show as they are written).

@@ -13,6 +13,25 @@ pub struct OutboxLine {
     pub overdue_hours: Option<u64>,
 }
 
+/// A still chart of bars at 0, 1, 2…, each named under its place by `names`.
+fn bar_plot(id: &str, names: Vec<String>, height: f32) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        // A mark at every bar, so that each one is named.
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
+        .x_axis_formatter(move |mark, _| {
+            let index = mark.value.round();
+            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
+                names.get(index as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+}
+
 fn rate_text(view: &View, rate: &Rate) -> String {
     match rate.rate {
         Some(value) => text_with(
@@ -64,23 +83,19 @@ pub fn dashboard_ui(
             .iter()
             .map(|stage| view.text(&format!("dashboard-stage-{}", stage.stage)))
             .collect();
-        Plot::new("dashboard-funnel")
-            .height(plot_height)
-            .allow_drag(false)
-            .allow_zoom(false)
-            .allow_scroll(false)
-            .show_x(false)
-            .x_axis_formatter(move |mark, _| {
-                let index = mark.value.round();
-                if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                    names.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+        bar_plot("dashboard-funnel", names, plot_height).show(&mut columns[0], |plot| {
+            plot.bar_chart(BarChart::new(view.text("dashboard-funnel"), bars));
+        });
+        // The same in words (a chart says nothing to a screen reader).
+        let words: Vec<String> = stats
+            .funnel
+            .iter()
+            .map(|stage| {
+                let name = view.text(&format!("dashboard-stage-{}", stage.stage));
+                format!("{name} {}", stage.attempts)
             })
-            .show(&mut columns[0], |plot| {
-                plot.bar_chart(BarChart::new(view.text("dashboard-funnel"), bars));
-            });
+            .collect();
+        columns[0].label(Type::Small.text(words.join(" → ")));
         columns[1].label(Type::Body.text(view.text("dashboard-time")).strong());
         let seconds = |ms: Option<u64>| ms.unwrap_or(0) as f64 / 1000.0;
         let median: Vec<Bar> = stats
@@ -100,20 +115,16 @@ pub fn dashboard_ui(
             .iter()
             .map(|step| view.text(&format!("dashboard-stage-{}", step.step.as_str())))
             .collect();
-        Plot::new("dashboard-time")
-            .height(plot_height)
-            .legend(Legend::default())
-            .allow_drag(false)
-            .allow_zoom(false)
-            .allow_scroll(false)
-            .x_axis_formatter(move |mark, _| {
-                let index = mark.value.round();
-                if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                    steps.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+        let longest = stats
+            .steps
+            .iter()
+            .filter_map(|step| step.p90_ms)
+            .max()
+            .unwrap_or(0);
+        bar_plot("dashboard-time", steps, plot_height)
+            // Room above the bars for the legend.
+            .include_y(seconds(Some(longest)) * 1.45)
+            .legend(Legend::default().position(egui_plot::Corner::RightTop))
             .show(&mut columns[1], |plot| {
                 plot.bar_chart(BarChart::new(view.text("dashboard-median"), median));
                 plot.bar_chart(BarChart::new(view.text("dashboard-p90"), p90));

@@ -77,41 +77,12 @@ fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         }
     }
     ui.add_space(8.0);
-    let not_evaluated = view.text("result-not-evaluated");
-    let liveness = match result.is_live() {
-        Some(true) => (view.text("result-live"), palette.good),
-        Some(false) => (view.text("result-not-live"), palette.bad),
-        None => (not_evaluated.clone(), palette.caution),
-    };
-    check_line(ui, &view.text("result-liveness"), &liveness.0, liveness.1);
+    let liveness = liveness_verdict(view, result);
+    let colour = verdict_colour(palette, liveness.1);
+    check_line(ui, &view.text("result-liveness"), &liveness.0, colour);
     liveness_evidence_ui(ui, view, result);
-    let face_match = result.face_match.as_ref();
-    let threshold = format!("{:.0}", view.face_match_threshold);
-    let similarity = face_match.and_then(|face_match| face_match.similarity);
-    let (matches, no_match) = if action_kind == KryptonAction::Auth {
-        ("result-match-enrolled", "result-no-match-enrolled")
-    } else {
-        ("result-match", "result-no-match")
-    };
-    let (verdict, colour) = match face_match.and_then(|face_match| face_match.is_match) {
-        Some(true) => (view.text(matches), palette.good),
-        Some(false) => (view.text(no_match), palette.bad),
-        None => (not_evaluated.clone(), palette.caution),
-    };
-    let detail = match similarity {
-        Some(similarity) => format!(
-            "{verdict}, {}",
-            text_with(
-                view.lang,
-                "result-similarity",
-                &[
-                    ("similarity", format!("{similarity:.2}")),
-                    ("threshold", threshold)
-                ]
-            )
-        ),
-        None => verdict,
-    };
+    let (detail, matched) = face_match_verdict(view, result);
+    let colour = verdict_colour(palette, matched);
     if action_kind != KryptonAction::Liveness {
         let name = if action_kind == KryptonAction::Auth {
             view.text("result-face-match-enrolled")
@@ -492,33 +463,13 @@ pub fn report_page(
             .unwrap_or_default(),
         })
         .collect();
-    let liveness = match result.is_live() {
-        Some(true) => view.text("result-live"),
-        Some(false) => view.text("result-not-live"),
-        None => not_evaluated.clone(),
-    };
-    let mut checks = vec![format!("{}: {liveness}", view.text("result-liveness"))];
+    let mut checks = vec![format!(
+        "{}: {}",
+        view.text("result-liveness"),
+        liveness_verdict(view, result).0
+    )];
     if result.action != Some(KryptonAction::Liveness) {
-        let face_match = result.face_match.as_ref();
-        let verdict = match face_match.and_then(|face_match| face_match.is_match) {
-            Some(true) => view.text("result-match"),
-            Some(false) => view.text("result-no-match"),
-            None => not_evaluated,
-        };
-        let detail = match face_match.and_then(|face_match| face_match.similarity) {
-            Some(similarity) => format!(
-                "{verdict}, {}",
-                text_with(
-                    view.lang,
-                    "result-similarity",
-                    &[
-                        ("similarity", format!("{similarity:.2}")),
-                        ("threshold", format!("{:.0}", view.face_match_threshold)),
-                    ],
-                )
-            ),
-            None => verdict,
-        };
+        let (detail, _) = face_match_verdict(view, result);
         checks.push(format!("{}: {detail}", view.text("result-face-match")));
     }
     let decision = decision.map(|decision| {
@@ -582,4 +533,56 @@ fn save_report(view: &View) -> Action {
         desk.and_then(|desk| desk.decided),
         thumbnails,
     )))
+}
+
+/// The liveness verdict in words, and the verdict itself (`None`: not evaluated).
+fn liveness_verdict(view: &View, result: &VerificationResult) -> (String, Option<bool>) {
+    let live = result.is_live();
+    let words = match live {
+        Some(true) => view.text("result-live"),
+        Some(false) => view.text("result-not-live"),
+        None => view.text("result-not-evaluated"),
+    };
+    (words, live)
+}
+
+/// The face match in words, with its similarity against the threshold, and the verdict
+/// itself (`None`: not evaluated). AUTH's match is against the customer's enrolment.
+fn face_match_verdict(view: &View, result: &VerificationResult) -> (String, Option<bool>) {
+    let face_match = result.face_match.as_ref();
+    let (matches, no_match) = if result.action == Some(KryptonAction::Auth) {
+        ("result-match-enrolled", "result-no-match-enrolled")
+    } else {
+        ("result-match", "result-no-match")
+    };
+    let matched = face_match.and_then(|face_match| face_match.is_match);
+    let verdict = match matched {
+        Some(true) => view.text(matches),
+        Some(false) => view.text(no_match),
+        None => view.text("result-not-evaluated"),
+    };
+    let words = match face_match.and_then(|face_match| face_match.similarity) {
+        Some(similarity) => format!(
+            "{verdict}, {}",
+            text_with(
+                view.lang,
+                "result-similarity",
+                &[
+                    ("similarity", format!("{similarity:.2}")),
+                    ("threshold", format!("{:.0}", view.face_match_threshold)),
+                ],
+            )
+        ),
+        None => verdict,
+    };
+    (words, matched)
+}
+
+/// Good, bad or not evaluated, in the palette's colours.
+fn verdict_colour(palette: &Palette, verdict: Option<bool>) -> Color32 {
+    match verdict {
+        Some(true) => palette.good,
+        Some(false) => palette.bad,
+        None => palette.caution,
+    }
 }
