@@ -123,6 +123,7 @@ fn submit_sends_a_signed_report_the_bank_can_verify() {
     assert_eq!(report["report_id"], post.idempotency_key.as_str());
     assert_eq!(report["kiosk_id"], "branch-7-desk-2");
     assert_eq!(report["decision"], Value::Null);
+    assert!(report["started_at"].as_str().unwrap() <= report["finished_at"].as_str().unwrap());
     // The same object `submit --json` printed.
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["verification"], printed);

@@ -1025,6 +1025,8 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     assert_eq!(report["staff_id"], "clerk-042");
     assert_eq!(report["verification"]["fields"][0]["value"], DEMO_ID);
     assert!(report["decided_at"].as_str().unwrap().ends_with('Z'));
+    // Started before it was decided (RFC 3339 sorts as text).
+    assert!(report["started_at"].as_str().unwrap() < report["decided_at"].as_str().unwrap());
     // The attempt log has the journey and the decision, and nothing of the customer's.
     assert_eq!(log.flush(), 0);
     let records = ekyc_kiosk::desk::attempts::records_since(&state, 0).unwrap();

@@ -98,7 +98,12 @@ pub(super) struct Desk {
     log: Option<AttemptLog>,
     pin: PinGuard,
     staff_exit: Duration,
-    outbox: Option<(Outbox, Arc<tokio::sync::Notify>)>,
+    /// The outbox, the courier's wake-up, and the webhook (a report the disk refuses is
+    /// sent from memory, once).
+    outbox: Option<(Outbox, Arc<tokio::sync::Notify>, Webhook)>,
+    runtime: tokio::runtime::Handle,
+    /// When the current attempt started (ms since the epoch), for its report.
+    started_ms: Option<u64>,
     kiosk_id: String,
     staff_id: Option<String>,
     alert_after: Duration,
@@ -132,8 +137,8 @@ pub(super) struct Desk {
 impl Desk {
     pub fn new(setup: DeskSetup, runtime: &tokio::runtime::Handle) -> Self {
         let outbox = setup.reporting.map(|(outbox, webhook)| {
-            let wake = outbox.start_courier(runtime, webhook);
-            (outbox, wake)
+            let wake = outbox.start_courier(runtime, webhook.clone());
+            (outbox, wake, webhook)
         });
         let now = Instant::now();
         Self {
@@ -142,6 +147,8 @@ impl Desk {
             pin: setup.pin,
             staff_exit: setup.staff_exit,
             outbox,
+            runtime: runtime.clone(),
+            started_ms: None,
             kiosk_id: setup.kiosk_id,
             staff_id: setup.staff_id,
             alert_after: setup.alert_after,
@@ -183,6 +190,7 @@ impl Desk {
         match (&screen, event) {
             (Screen::Welcome, Event::Start | Event::StartJourney(_)) => {
                 self.attempt = Some(AttemptId::random());
+                self.started_ms = Some(crate::desk::attempts::now_ms());
                 self.step_since.clear();
                 let journey = match event {
                     Event::StartJourney(action) => *action,
@@ -302,6 +310,7 @@ impl Desk {
                     });
                 }
                 self.attempt = None;
+                self.started_ms = None;
                 return;
             }
             Screen::Capture(target) => {
@@ -350,18 +359,32 @@ impl Desk {
 
     /// The report of the result just left, with the decision, into the outbox.
     fn send_report(&mut self) {
-        let (Some((outbox, wake)), Some(verification)) = (&self.outbox, self.verification.take())
+        let (Some((outbox, wake, webhook)), Some(verification)) =
+            (&self.outbox, self.verification.take())
         else {
             return;
         };
         let value = serde_json::from_str(&verification).unwrap_or_default();
         let mut report = VerificationReport::new(&self.kiosk_id, value);
+        report.started_at = self.started_ms.map(crate::desk::report::rfc3339);
         if let Some(decision) = self.decision.clone() {
             report = report.decided(decision, self.staff_id.clone());
         }
         match outbox.put(&report) {
             Ok(()) => wake.notify_one(),
-            Err(error) => tracing::error!("the report could not be queued: {error}"),
+            Err(error) => {
+                // Not kept (a full disk): sent from memory, once, rather than lost.
+                tracing::error!(
+                    "the report could not be kept in the outbox ({error}): sent once now"
+                );
+                let webhook = webhook.clone();
+                let body = Zeroizing::new(serde_json::to_vec(&report).unwrap_or_default());
+                self.runtime.spawn(async move {
+                    let delivery =
+                        crate::desk::outbox::send(&webhook, &report.report_id, &body).await;
+                    tracing::warn!(?delivery, "report sent without the outbox");
+                });
+            }
         }
     }
 
@@ -493,7 +516,7 @@ impl Desk {
 
     /// Reports waiting, and whether one has waited past the alert (read every 5 s).
     pub fn outbox_status(&mut self, now: Instant) -> Option<(OutboxStatus, bool)> {
-        let (outbox, _) = self.outbox.as_ref()?;
+        let (outbox, _, _) = self.outbox.as_ref()?;
         let fresh = self
             .outbox_status
             .0

@@ -529,6 +529,7 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let started_ms = crate::desk::attempts::now_ms();
     let report = submit_report(&args, &loaded).await;
     if args.json {
         match serde_json::to_string_pretty(&report) {
@@ -539,7 +540,7 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
         print!("{}", submit::render_table(&report));
     }
     if let Some((outbox, webhook)) = reporting {
-        send_report(&loaded, &report, &outbox, &webhook).await;
+        send_report(&loaded, &report, started_ms, &outbox, &webhook).await;
     }
     ExitCode::from(report.exit_code)
 }
@@ -549,6 +550,7 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
 async fn send_report(
     loaded: &LoadedConfig,
     report: &SubmitReport,
+    started_ms: u64,
     outbox: &crate::desk::outbox::Outbox,
     webhook: &crate::desk::outbox::Webhook,
 ) {
@@ -558,7 +560,8 @@ async fn send_report(
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
-    let report = crate::desk::report::VerificationReport::new(&loaded.kiosk_id(), verification);
+    let mut report = crate::desk::report::VerificationReport::new(&loaded.kiosk_id(), verification);
+    report.started_at = Some(crate::desk::report::rfc3339(started_ms));
     if let Err(error) = outbox.put(&report) {
         // Not kept: sent from memory, once.
         eprintln!("warning: the report could not be kept in the outbox: {error}");
