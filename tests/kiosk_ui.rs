@@ -170,6 +170,7 @@ fn setup_on(
         engine: Some(engine),
         runtime: runtime.handle().clone(),
         camera: camera(hint.clone()),
+        camera_device: "demo".into(),
         hint,
         capture: CaptureSetup {
             thresholds: Thresholds::preset(Preset::Normal),
@@ -836,11 +837,26 @@ fn staff_settings_change_the_journeys_and_the_language_at_once() {
     assert!(kiosk.shows("Kiosk settings"));
     kiosk.click("Returning customer");
     kiosk.click("Strict");
-    kiosk.harness.snapshot("staff-settings-en");
     assert_eq!(
         kiosk.harness.state().flow().offered(),
         [KryptonAction::Enroll, KryptonAction::Auth]
     );
+    // Another camera, between customers: here none is plugged in, so "the first camera
+    // found" falls back to the demo one, opened afresh, and its preview shows.
+    kiosk.click("First camera found");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(
+        kiosk.harness.state().camera_status(),
+        CameraStatus::Running { .. }
+    ) {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            kiosk.harness.state().camera_status()
+        );
+        kiosk.harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     kiosk.click("Tiếng Việt");
     assert_eq!(kiosk.harness.state().flow().lang(), Lang::Vi);
     kiosk.click("Đóng cài đặt");

@@ -24,6 +24,13 @@ use crate::ui::capture::CaptureGuide;
 
 pub(super) struct CapturePipeline {
     camera: Camera,
+    /// What the demo camera plays, the face models and the gates: kept to start another
+    /// camera (staff's choice) with.
+    hint: Arc<SceneHint>,
+    faces: crate::face::FaceModels,
+    thresholds: crate::quality::Thresholds,
+    /// Staff's settings show the preview (the camera being chosen).
+    preview_for_staff: bool,
     /// Checks the preview on its own thread while a capture screen shows.
     analyser: Analyser,
     auto_capture: Option<AutoCapture>,
@@ -116,6 +123,7 @@ impl CapturePipeline {
             }
         })?;
         let analysis_ctx = ctx.clone();
+        let analyser_hint = hint.clone();
         let analyser = Analyser::start(
             camera.tap(),
             hint,
@@ -128,6 +136,10 @@ impl CapturePipeline {
             .then(|| AutoCapture::new(setup.steady_frames, setup.countdown));
         Ok(Self {
             camera,
+            hint: analyser_hint,
+            faces: setup.faces.clone(),
+            thresholds: setup.thresholds,
+            preview_for_staff: false,
             analyser,
             auto_capture,
             capture_screen: None,
@@ -210,8 +222,50 @@ impl CapturePipeline {
 
     /// What the frame analysis says about the preview (capture screens only).
     /// Staff chose another capture preset: the gates from the next frame on.
-    pub(super) fn set_thresholds(&self, thresholds: crate::quality::Thresholds) {
+    pub(super) fn set_thresholds(&mut self, thresholds: crate::quality::Thresholds) {
+        self.thresholds = thresholds;
         self.analyser.set_thresholds(thresholds);
+    }
+
+    /// Staff chose another camera (`camera.device`'s values): the old one is closed and
+    /// the new one opened, with its own frame analysis. A camera that cannot open shows as
+    /// unavailable, as at start, and is tried again each second.
+    pub(super) fn switch_camera(
+        &mut self,
+        ctx: &egui::Context,
+        device: &str,
+    ) -> std::io::Result<()> {
+        let repaint_ctx = ctx.clone();
+        let visible = self.preview_visible.clone();
+        let camera = Camera::start(
+            crate::camera::camera_source(device, self.hint.clone()),
+            self.hint.clone(),
+            move || {
+                if visible.load(Ordering::Relaxed) {
+                    repaint_ctx.request_repaint();
+                }
+            },
+        )?;
+        let analysis_ctx = ctx.clone();
+        let analyser = Analyser::start(
+            camera.tap(),
+            self.hint.clone(),
+            self.faces.clone(),
+            self.thresholds,
+            move || analysis_ctx.request_repaint(),
+        )?;
+        // The old analysis stops first (it reads the old camera's frames), then the camera.
+        self.analyser = analyser;
+        self.camera = camera;
+        self.camera_texture = None;
+        self.capture_screen = None;
+        tracing::info!(device, "staff chose a camera");
+        Ok(())
+    }
+
+    /// Staff's settings are open: the preview shows there too.
+    pub(super) fn set_preview_for_staff(&mut self, shown: bool) {
+        self.preview_for_staff = shown;
     }
 
     pub(super) fn guide(&self) -> Option<&CaptureGuide> {
@@ -471,6 +525,8 @@ impl CapturePipeline {
             Screen::Challenge => Some(CaptureTarget::Selfie),
             // The card's front, shown for its QR code.
             Screen::Identify => Some(CaptureTarget::Front),
+            // Staff choosing a camera between customers see what it sees.
+            Screen::Welcome if self.preview_for_staff => Some(CaptureTarget::Front),
             _ => None,
         };
         self.preview_visible

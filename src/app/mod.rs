@@ -80,6 +80,8 @@ pub struct KioskSetup {
     pub engine: Option<EngineHandle>,
     pub runtime: tokio::runtime::Handle,
     pub camera: SourceFactory,
+    /// The camera's name in `camera.device` terms (`demo`, `auto`, an index), for staff.
+    pub camera_device: String,
     pub hint: Arc<SceneHint>,
     pub capture: CaptureSetup,
     /// The staff desk: attempt log, PIN, decisions, reports.
@@ -219,6 +221,9 @@ pub struct KioskApp {
     desk: desk::Desk,
     /// The journeys this kiosk's back end can run (staff may offer any of them).
     possible_journeys: Vec<KryptonAction>,
+    /// The camera in use, as `camera.device` names it, and those staff may choose from.
+    camera_device: String,
+    cameras: Vec<(String, String)>,
     score_threshold: f32,
     face_match_threshold: f32,
     backend_is_local: bool,
@@ -282,6 +287,8 @@ impl KioskApp {
             flow,
             kiosk_mode: setup.kiosk_mode,
             desk: desk::Desk::new(setup.desk, &setup.runtime),
+            camera_device: setup.camera_device.clone(),
+            cameras: Vec::new(),
             // Without Krypton sessions (an FPT.AI back end), ENROLL alone.
             possible_journeys: if setup.krypton.is_some() {
                 vec![
@@ -389,8 +396,23 @@ impl KioskApp {
             Action::Settings(open) => {
                 self.desk.show_dashboard(false);
                 self.desk.settings_open = open && self.desk.staff_mode;
+                if self.desk.settings_open {
+                    // Names only, no camera opened: fast, and fine while one is in use.
+                    let mut cameras = vec![
+                        (
+                            "demo".to_owned(),
+                            ui::text(self.flow.lang(), "settings-camera-demo"),
+                        ),
+                        (
+                            "auto".to_owned(),
+                            ui::text(self.flow.lang(), "settings-camera-auto"),
+                        ),
+                    ];
+                    cameras.extend(crate::camera::camera_names());
+                    self.cameras = cameras;
+                }
             }
-            Action::Setting(setting) => self.change_setting(setting, now),
+            Action::Setting(setting) => self.change_setting(ctx, setting, now),
             Action::LoadFromFile => self.capture.load_from_file(ctx, self.flow.lang()),
             Action::RetryCamera => self.capture.retry_camera(),
             Action::Keypad(key) => self.keypad_key(key, now),
@@ -403,11 +425,17 @@ impl KioskApp {
     }
 
     /// A setting changed in staff mode, in force at once (until the kiosk restarts).
-    fn change_setting(&mut self, setting: ui::staff::StaffSetting, now: Instant) {
+    fn change_setting(
+        &mut self,
+        ctx: &egui::Context,
+        setting: ui::staff::StaffSetting,
+        now: Instant,
+    ) {
         use ui::staff::StaffSetting;
         if !self.desk.staff_mode {
             return;
         }
+        tracing::info!(?setting, "staff changed a setting");
         match setting {
             StaffSetting::Language(lang) => {
                 let effect = self.handle(Event::SetLanguage(lang), now);
@@ -423,13 +451,24 @@ impl KioskApp {
                     self.notice = Some(ui::text(self.flow.lang(), "settings-after-customer"));
                 }
             }
+            StaffSetting::Camera(device) => {
+                if *self.flow.screen() != Screen::Welcome {
+                    return;
+                }
+                match self.capture.switch_camera(ctx, &device) {
+                    Ok(()) => self.camera_device = device.clone(),
+                    Err(error) => {
+                        tracing::error!("cannot start the camera thread: {error}");
+                        self.notice = Some(error.to_string());
+                    }
+                }
+            }
             StaffSetting::Preset(preset) => {
                 self.desk.preset = preset;
                 self.capture
                     .set_thresholds(crate::quality::Thresholds::preset(preset));
             }
         }
-        tracing::info!(?setting, "staff changed a setting");
     }
 
     /// *Save report…*: the save dialog on its own thread (GTK, as "Load from file"), then
@@ -850,6 +889,8 @@ impl eframe::App for KioskApp {
             self.last_screen = self.flow.screen().clone();
             self.visit += 1;
         }
+        self.capture
+            .set_preview_for_staff(self.desk.settings_open && self.desk.staff_mode);
         self.capture.follow(ctx, &self.flow, now);
         self.sync_textures(ctx);
     }
@@ -864,6 +905,7 @@ impl eframe::App for KioskApp {
         let dashboard = self.desk.dashboard(Instant::now()).cloned();
         let settings_open = self.desk.settings_open && self.desk.staff_mode;
         let (preset, possible) = (self.desk.preset, self.possible_journeys.clone());
+        let (cameras, camera_device) = (self.cameras.clone(), self.camera_device.clone());
         let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
         let actions = {
@@ -913,6 +955,9 @@ impl eframe::App for KioskApp {
                     let settings = ui::staff::SettingsView {
                         preset,
                         possible: &possible,
+                        cameras: &cameras,
+                        camera: &camera_device,
+                        preview: view.camera_texture,
                     };
                     let height = ui.available_height();
                     let action = ui::scroll_with_cue(ui, &view, "settings", height, |ui| {

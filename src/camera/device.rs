@@ -29,6 +29,19 @@ pub struct CameraDescription {
     pub formats: Result<Vec<String>, String>,
 }
 
+/// The cameras the system lists, as (index, name): names only, no camera is opened (staff
+/// choose one while another is in use).
+pub fn camera_names() -> Vec<(String, String)> {
+    nokhwa::query(ApiBackend::Auto)
+        .map(|cameras| {
+            cameras
+                .into_iter()
+                .map(|info| (info.index().to_string(), info.human_name()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every camera the system offers, with its formats.
 pub fn list_cameras() -> Result<Vec<CameraDescription>, CameraError> {
     let cameras = nokhwa::query(ApiBackend::Auto)

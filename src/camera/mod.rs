@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::liveness::DotPath;
 
 pub use demo::{demo_image, DemoSource};
-pub use device::{decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource};
+pub use device::{
+    camera_names, decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource,
+};
 
 /// One decoded camera frame.
 pub struct Frame {

@@ -163,6 +163,7 @@ pub async fn setup(
         engine: backend.engine,
         runtime,
         camera: camera_source(&config.camera.device, hint.clone()),
+        camera_device: config.camera.device.clone(),
         hint,
         capture: CaptureSetup::from_config(&config.capture, &config.liveness),
         desk: desk_setup(loaded)?,

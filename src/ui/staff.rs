@@ -236,9 +236,11 @@ pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Ac
 
 /// A setting staff change from staff mode (until the kiosk restarts: the configuration
 /// file keeps the defaults).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffSetting {
     Language(crate::contract::Lang),
+    /// A camera, as `camera.device` names it (`demo`, `auto`, an index).
+    Camera(String),
     /// Offer a journey, or stop offering it.
     Journey(crate::flow::KryptonAction, bool),
     Preset(crate::quality::Preset),
@@ -247,6 +249,12 @@ pub enum StaffSetting {
 /// What the settings show.
 pub struct SettingsView<'a> {
     pub preset: crate::quality::Preset,
+    /// The cameras to choose from: (`camera.device` value, name shown).
+    pub cameras: &'a [(String, String)],
+    /// The one in use.
+    pub camera: &'a str,
+    /// What it sees (between customers).
+    pub preview: Option<&'a egui::TextureHandle>,
     /// The journeys this kiosk's back end can run.
     pub possible: &'a [crate::flow::KryptonAction],
 }
@@ -303,6 +311,37 @@ pub fn settings_ui(ui: &mut egui::Ui, view: &View, settings: &SettingsView) -> O
                     let button = ui.add_enabled(possible, toggle(ui, on, &label).min_size(size));
                     if button.clicked() {
                         action = Some(Action::Setting(StaffSetting::Journey(journey, !on)));
+                    }
+                }
+            });
+            ui.end_row();
+            ui.label(Type::Body.text(view.text("settings-camera")));
+            ui.vertical(|ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for (device, name) in settings.cameras {
+                        let selected = settings.camera == device;
+                        // Only between customers: a customer's capture keeps its camera.
+                        let button = ui.add_enabled(
+                            view.flow.screen() == &crate::flow::Screen::Welcome,
+                            toggle(ui, selected, name).min_size(size),
+                        );
+                        if button.clicked() && !selected {
+                            action = Some(Action::Setting(StaffSetting::Camera(device.clone())));
+                        }
+                    }
+                });
+                match settings.preview {
+                    Some(texture) => {
+                        let size = texture.size_vec2();
+                        let scale = (320.0 / size.x).min(1.0);
+                        ui.image((texture.id(), size * scale));
+                    }
+                    None => {
+                        let status = match view.camera_status {
+                            crate::camera::CameraStatus::Unavailable(error) => error.to_string(),
+                            _ => view.text("settings-camera-starting"),
+                        };
+                        ui.label(Type::Note.text(status));
                     }
                 }
             });

@@ -59,3 +59,7 @@ settings-preset-strict = Strict
 settings-preset-normal = Normal
 settings-preset-relaxed = Relaxed
 settings-after-customer = The journeys change once the current customer has finished.
+settings-camera = Camera
+settings-camera-demo = Demo camera
+settings-camera-auto = First camera found
+settings-camera-starting = The camera is starting…

@@ -59,3 +59,7 @@ settings-preset-strict = Nghiêm ngặt
 settings-preset-normal = Bình thường
 settings-preset-relaxed = Dễ dãi
 settings-after-customer = Các quy trình sẽ thay đổi khi khách hàng hiện tại hoàn tất.
+settings-camera = Camera
+settings-camera-demo = Camera mô phỏng
+settings-camera-auto = Camera đầu tiên tìm thấy
+settings-camera-starting = Camera đang khởi động…
