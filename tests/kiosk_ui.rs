@@ -988,16 +988,16 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
     use ekyc_kiosk::desk::report::SigningKey;
     use ekyc_kiosk::desk::{AttemptLog, StateDb};
-    let receiver = Receiver::start(0, false);
+    // The bank's system is down for the report's first 3 tries.
+    let receiver = Receiver::start(3, false);
     let folder = tempfile::tempdir().unwrap();
     let state = StateDb::at(folder.path().join("kiosk.redb"));
     let key = SigningKey::from_bytes(&[7u8; 32]);
-    let outbox = Outbox::open(
-        state.clone(),
-        &folder.path().join("outbox.key"),
-        Backoff::default(),
-    )
-    .unwrap();
+    let backoff = Backoff {
+        first: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    };
+    let outbox = Outbox::open(state.clone(), &folder.path().join("outbox.key"), backoff).unwrap();
     let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
     let (mut setup, runtime) = demo_setup();
     setup.desk.mode = ekyc_kiosk::config::UiMode::Desk;
@@ -1027,9 +1027,16 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     kiosk.click("Finish");
     assert_eq!(kiosk.screen(), Screen::Welcome);
     kiosk.wait_for("the report to reach the bank", |_| {
-        !receiver.received().is_empty()
+        receiver.received().iter().any(|post| post.status == 200)
     });
-    let post = receiver.received()[0].clone();
+    let posts = receiver.received();
+    let statuses: Vec<u16> = posts.iter().map(|post| post.status).collect();
+    assert_eq!(statuses, [503, 503, 503, 200]);
+    assert!(posts
+        .iter()
+        .all(|post| post.idempotency_key == posts[0].idempotency_key));
+    assert_eq!(receiver.acted_on().len(), 1);
+    let post = posts[3].clone();
     let timestamp: u64 = post.timestamp.parse().unwrap();
     assert!(key.verify(timestamp, &post.body, &post.signature));
     let report: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
