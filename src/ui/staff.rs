@@ -66,7 +66,7 @@ pub struct DeskView<'a> {
 pub fn pin_pad_ui(ctx: &egui::Context, view: &View, pad: &PinPadView) -> Option<PinKey> {
     let mut pressed = None;
     egui::Modal::new(egui::Id::unique("staff-pin-pad")).show(ctx, |ui| {
-        ui.set_width(360.0);
+        ui.set_width(380.0);
         ui.vertical_centered(|ui| {
             ui.label(Type::Title.text(view.text("staff-pin-title")));
             let dots: String =
@@ -81,7 +81,8 @@ pub fn pin_pad_ui(ctx: &egui::Context, view: &View, pad: &PinPadView) -> Option<
             }
             ui.add_space(8.0);
         });
-        let size = egui::vec2(96.0, 64.0);
+        // Every key one size (the widest label, "Erase", sets it), so the columns line up.
+        let size = egui::vec2(116.0, 64.0);
         egui::Grid::new("pin-keys")
             .spacing([12.0, 12.0])
             .show(ui, |ui| {
