@@ -817,6 +817,25 @@ fn staff_mode_needs_the_pin_and_five_wrong_pins_lock_the_pad() {
     assert!(!kiosk.harness.state().staff_mode());
     assert!(kiosk.harness.query_by_label("Staff mode").is_none());
 
+    // At a desk with a keyboard: the PIN typed, Backspace mending a slip, Enter.
+    let mut kiosk = self::kiosk(None, None);
+    kiosk.chord();
+    for key in [
+        egui::Key::Num2,
+        egui::Key::Num4,
+        egui::Key::Num7,
+        egui::Key::Backspace,
+        egui::Key::Num6,
+        egui::Key::Num8,
+        egui::Key::Enter,
+    ] {
+        kiosk.harness.key_press(key);
+        kiosk.harness.run_steps(1);
+    }
+    kiosk.harness.run_steps(2);
+    assert!(kiosk.harness.state().staff_mode());
+    kiosk.click("Leave staff mode");
+
     let mut kiosk = self::kiosk(None, None);
     kiosk.open_staff_mode();
     assert!(kiosk.harness.state().staff_mode());

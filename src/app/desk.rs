@@ -457,6 +457,10 @@ impl Desk {
         Some(self.staff_exit - idle)
     }
 
+    pub fn pin_pad_open(&self) -> bool {
+        self.pin_pad.is_some()
+    }
+
     pub fn pin_pad(&self, lang: crate::contract::Lang, now: Instant) -> Option<PinPadView> {
         let (typed, message) = self.pin_pad.as_ref()?;
         let locked = self.pin.locked_until(now);

@@ -785,6 +785,42 @@ fn top_bar_ui(
     action
 }
 
+/// The PIN pad's keys typed on a keyboard this frame.
+fn pin_keys_typed(input: &egui::InputState) -> Vec<ui::staff::PinKey> {
+    use egui::Key;
+    use ui::staff::PinKey;
+    const DIGITS: [Key; 10] = [
+        Key::Num0,
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+        Key::Num8,
+        Key::Num9,
+    ];
+    input
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            egui::Event::Key {
+                key, pressed: true, ..
+            } => match key {
+                Key::Backspace => Some(PinKey::Erase),
+                Key::Enter => Some(PinKey::Enter),
+                Key::Escape => Some(PinKey::Close),
+                digit => DIGITS
+                    .iter()
+                    .position(|known| known == digit)
+                    .map(|value| PinKey::Digit(value as u8)),
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// How long the title is held to open the staff PIN pad.
 const LONG_PRESS_SECS: f64 = 2.0;
 
@@ -848,6 +884,13 @@ impl eframe::App for KioskApp {
         });
         if active {
             self.flow.touch(now);
+        }
+        if self.desk.pin_pad_open() {
+            // At a desk with a keyboard the PIN is typed too: digits, Backspace, Enter, Escape.
+            let keys = ctx.input(pin_keys_typed);
+            for key in keys {
+                self.desk.pin_key(key, self.flow.lang(), now);
+            }
         }
         if staff_chord {
             self.desk.staff_chord();
