@@ -13,10 +13,10 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::state::{table_missing, StateDb, StateError};
+use super::state::{StateDb, StateError};
 use super::Decision;
 use crate::contract::KryptonAction;
 use crate::flow::CaptureTarget;
@@ -378,12 +378,9 @@ impl Writer {
 
 /// Deletes the records before `cutoff_ms`; returns how many.
 pub fn purge_before(state: &StateDb, cutoff_ms: u64) -> Result<u64, StateError> {
-    let present = state.read(|transaction| match transaction.open_table(ATTEMPT_LOG) {
-        Ok(_) => Ok(true),
-        Err(error) if table_missing(&error) => Ok(false),
-        Err(error) => Err(error.into()),
-    })?;
-    if present != Some(true) {
+    // Nothing logged yet (no database, no table, no record): none made just to purge it.
+    let has_records = state.read_table(ATTEMPT_LOG, |table| Ok(!table.is_empty()?))?;
+    if !has_records {
         return Ok(0);
     }
     state.write(|transaction| {
@@ -402,12 +399,7 @@ pub fn purge_before(state: &StateDb, cutoff_ms: u64) -> Result<u64, StateError> 
 /// The records from `since_ms` on, oldest first. A record that cannot be read (written by
 /// a newer version) is skipped.
 pub fn records_since(state: &StateDb, since_ms: u64) -> Result<Vec<Record>, StateError> {
-    let records = state.read(|transaction| {
-        let table = match transaction.open_table(ATTEMPT_LOG) {
-            Ok(table) => table,
-            Err(error) if table_missing(&error) => return Ok(Vec::new()),
-            Err(error) => return Err(error.into()),
-        };
+    state.read_table(ATTEMPT_LOG, |table| {
         let mut records = Vec::new();
         for entry in table.range((since_ms, 0)..)? {
             let (_, json) = entry?;
@@ -416,6 +408,5 @@ pub fn records_since(state: &StateDb, since_ms: u64) -> Result<Vec<Record>, Stat
             }
         }
         Ok(records)
-    })?;
-    Ok(records.unwrap_or_default())
+    })
 }

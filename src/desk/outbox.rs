@@ -23,7 +23,7 @@ use super::attempts::now_ms;
 use super::report::{
     SigningKey, VerificationReport, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
-use super::state::{table_missing, StateDb, StateError};
+use super::state::{StateDb, StateError};
 
 /// Report id → (queued at ms, tries, next try at ms, nonce and sealed body).
 const OUTBOX: TableDefinition<&str, (u64, u32, u64, &[u8])> = TableDefinition::new("outbox");
@@ -148,13 +148,8 @@ impl Outbox {
         let describe = |message: String| format!("outbox key {}: {message}", key_file.display());
         let outbox_has_reports = !key_file.exists()
             && state
-                .read(|transaction| match transaction.open_table(OUTBOX) {
-                    Ok(table) => Ok(table.len()? > 0),
-                    Err(error) if table_missing(&error) => Ok(false),
-                    Err(error) => Err(error.into()),
-                })
-                .map_err(|error| error.to_string())?
-                .unwrap_or(false);
+                .read_table(OUTBOX, |table| Ok(table.len()? > 0))
+                .map_err(|error| error.to_string())?;
         if outbox_has_reports {
             return Err(describe(
                 "it is missing, and reports wait sealed under it: restore it".into(),
@@ -225,12 +220,7 @@ impl Outbox {
     }
 
     pub fn status(&self) -> Result<OutboxStatus, StateError> {
-        let status = self.state.read(|transaction| {
-            let table = match transaction.open_table(OUTBOX) {
-                Ok(table) => table,
-                Err(error) if table_missing(&error) => return Ok(OutboxStatus::default()),
-                Err(error) => return Err(error.into()),
-            };
+        self.state.read_table(OUTBOX, |table| {
             let mut status = OutboxStatus::default();
             for entry in table.iter()? {
                 let (_, value) = entry?;
@@ -240,8 +230,7 @@ impl Outbox {
                 status.next_try_ms = Some(status.next_try_ms.map_or(next, |old| old.min(next)));
             }
             Ok(status)
-        })?;
-        Ok(status.unwrap_or_default())
+        })
     }
 
     /// Tries every report due now (each at most once); deletes the acknowledged ones and
@@ -257,12 +246,7 @@ impl Outbox {
 
     async fn deliver(&self, webhook: &Webhook, due_by: u64) -> Result<Round, StateError> {
         let now = now_ms();
-        let due = self.state.read(|transaction| {
-            let table = match transaction.open_table(OUTBOX) {
-                Ok(table) => table,
-                Err(error) if table_missing(&error) => return Ok(Vec::new()),
-                Err(error) => return Err(error.into()),
-            };
+        let due = self.state.read_table(OUTBOX, |table| {
             let mut due = Vec::new();
             for entry in table.iter()? {
                 let (id, value) = entry?;
@@ -274,7 +258,7 @@ impl Outbox {
             Ok(due)
         })?;
         let mut round = Round::default();
-        for (id, tries, sealed) in due.unwrap_or_default() {
+        for (id, tries, sealed) in due {
             let Some(body) = self.open_sealed(&sealed, &id) else {
                 tracing::error!(
                     report = %id,

@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use redb::{ConcurrencyMode, Database, ReadTransaction, WriteTransaction};
+use redb::{
+    ConcurrencyMode, Database, ReadOnlyTable, ReadTransaction, TableDefinition, WriteTransaction,
+};
 
 /// Why the state database could not be used. Words for staff, with the file named.
 #[derive(Debug, thiserror::Error)]
@@ -98,9 +100,24 @@ impl StateDb {
         })
     }
 
+    /// Runs `work` on `table` in one read transaction; a database never written, or one
+    /// without that table, reads as empty (`T::default()`).
+    pub fn read_table<K: redb::Key + 'static, V: redb::Value + 'static, T: Default>(
+        &self,
+        table: TableDefinition<K, V>,
+        work: impl FnOnce(&ReadOnlyTable<K, V>) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        let value = self.read(|transaction| match transaction.open_table(table) {
+            Ok(table) => work(&table),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(T::default()),
+            Err(error) => Err(error.into()),
+        })?;
+        Ok(value.unwrap_or_default())
+    }
+
     /// Runs `work` in one read transaction; a database never written reads as empty
     /// (`Ok(None)`).
-    pub fn read<T>(
+    fn read<T>(
         &self,
         work: impl FnOnce(&ReadTransaction) -> Result<T, redb::Error>,
     ) -> Result<Option<T>, StateError> {
@@ -139,9 +156,4 @@ fn restrict_to_owner(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
-}
-
-/// A table missing from a database is read as empty.
-pub(crate) fn table_missing(error: &redb::TableError) -> bool {
-    matches!(error, redb::TableError::TableDoesNotExist(_))
 }
