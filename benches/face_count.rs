@@ -29,7 +29,7 @@ use timing::bench_rounds;
 use std::path::Path;
 use std::time::Instant;
 
-use ekyc_kiosk::face::{Face, FaceDetector};
+use ekyc_face::{Face, FaceDetector};
 use image::{Rgb, RgbImage};
 
 const WIDTH: u32 = 1280;

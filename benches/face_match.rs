@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use base64::Engine as _;
-use ekyc_kiosk::face::{FaceBox, FaceMatcher, Landmark};
+use ekyc_face::{FaceBox, FaceMatcher, Landmark};
 use image::RgbImage;
 
 fn main() {

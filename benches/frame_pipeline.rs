@@ -25,11 +25,10 @@ fn selfie_path() -> std::path::PathBuf {
 use std::hint::black_box;
 
 use ekyc_kiosk::camera::decode_frame;
-use ekyc_kiosk::face::FaceDetector;
-use ekyc_kiosk::quality::{
-    card_outline, check_card, check_selfie, find_card, flatten_card, measure, Luma, Preset, Region,
-    Thresholds,
-};
+use ekyc_face::FaceDetector;
+use ekyc_imaging::card::{find_card, flatten_card};
+use ekyc_imaging::metrics::{measure, Luma, Region};
+use ekyc_kiosk::quality::{card_outline, check_card, check_selfie, Preset, Thresholds};
 use frames::{card_frame, face_frame, CardCondition, FacePlacement};
 use nokhwa::utils::FrameFormat;
 
@@ -157,7 +156,7 @@ fn write_for_opencv(
     outline: Region,
     decode_ms: f64,
     metrics_ms: f64,
-    values: ekyc_kiosk::quality::Metrics,
+    values: ekyc_imaging::metrics::Metrics,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     card.save(out.join("card.png"))

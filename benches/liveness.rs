@@ -13,7 +13,7 @@ use timing::{bench_rounds, median_ms};
 use std::hint::black_box;
 use std::path::Path;
 
-use ekyc_kiosk::face::tflite::TfliteModel;
+use ekyc_tflite::TfliteModel;
 
 fn main() {
     let Some(rounds) = bench_rounds(30) else {
@@ -57,9 +57,9 @@ fn main() {
     let photo = image::open(root.join("tests/data/face-match/astronaut-face.png"))
         .expect("photo")
         .to_rgb8();
-    let detector = ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models");
+    let detector = ekyc_face::FaceDetector::load(None).expect("./fetch-models");
     let faces = detector.detect(&photo).expect("detection");
-    let mesh = ekyc_kiosk::face::FaceMesh::load(None).expect("./fetch-models");
+    let mesh = ekyc_face::FaceMesh::load(None).expect("./fetch-models");
     let frame_ms = median_ms(rounds, || {
         black_box(mesh.landmarks(&photo, &faces[0]).expect("mesh"));
     });
@@ -69,28 +69,28 @@ fn main() {
         .expect("demo selfie")
         .to_rgb8();
     let synthetic =
-        ekyc_kiosk::liveness::SyntheticHead::from_photo(whole, &detector, &mesh).expect("a face");
-    let limits = ekyc_kiosk::imaging::ImageLimits::default();
+        ekyc_liveness::SyntheticHead::from_photo(whole, &detector, &mesh).expect("a face");
+    let limits = ekyc_imaging::ImageLimits::default();
     let frames: Vec<Vec<u8>> = (0..30)
         .map(|i| {
             let yaw = 10.0 * (i as f32 / 30.0 * std::f32::consts::TAU).sin();
             let frame = image::DynamicImage::ImageRgb8(synthetic.render(yaw, 0.4 * yaw, false));
-            ekyc_kiosk::imaging::prepare_decoded(frame, "frame.jpg", &limits)
+            ekyc_imaging::prepare_decoded(frame, "frame.jpg", &limits)
                 .expect("JPEG")
                 .jpeg
                 .clone()
         })
         .collect();
     let frame_slices: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let matcher = ekyc_kiosk::face::FaceMatcher::load(None).ok();
+    let matcher = ekyc_face::FaceMatcher::load(None).ok();
     let engine_ms = median_ms(rounds.min(5), || {
-        black_box(ekyc_kiosk::liveness::check_frames(
+        black_box(ekyc_liveness::check_frames(
             &frame_slices,
             &detector,
             &mesh,
             matcher.as_ref(),
-            ekyc_kiosk::face::DEFAULT_MATCH_DISTANCE,
-            ekyc_kiosk::liveness::ParallaxThresholds::default(),
+            ekyc_face::DEFAULT_MATCH_DISTANCE,
+            ekyc_liveness::ParallaxThresholds::default(),
         ));
     });
     println!("liveness per-frame work, one core, median of {rounds} runs");
@@ -146,12 +146,12 @@ impl Rng {
 /// attempts per presentation; each a new random path, a human lag of 150–450 ms, ±0.6° of
 /// jitter, a turn 0.7–1.3 times the typical one, 10–15 frames/s.
 fn error_rates(
-    head: &ekyc_kiosk::liveness::SyntheticHead,
-    detector: &ekyc_kiosk::face::FaceDetector,
-    mesh: &ekyc_kiosk::face::FaceMesh,
-    matcher: Option<&ekyc_kiosk::face::FaceMatcher>,
+    head: &ekyc_liveness::SyntheticHead,
+    detector: &ekyc_face::FaceDetector,
+    mesh: &ekyc_face::FaceMesh,
+    matcher: Option<&ekyc_face::FaceMatcher>,
 ) {
-    use ekyc_kiosk::liveness::{
+    use ekyc_liveness::{
         check_frames, gaze, score, synthetic::FOLLOW_PITCH, synthetic::FOLLOW_YAW,
         ChallengeThresholds, DotPath, GazeSample, ParallaxThresholds,
     };
@@ -161,7 +161,7 @@ fn error_rates(
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(20);
-    let limits = ekyc_kiosk::imaging::ImageLimits::default();
+    let limits = ekyc_imaging::ImageLimits::default();
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let length = Duration::from_millis(3500);
     println!();
@@ -221,7 +221,7 @@ fn error_rates(
                     samples.push(GazeSample { at, gaze });
                 }
                 uploads.push(
-                    ekyc_kiosk::imaging::prepare_decoded(
+                    ekyc_imaging::prepare_decoded(
                         image::DynamicImage::ImageRgb8(frame),
                         "frame.jpg",
                         &limits,
@@ -243,7 +243,7 @@ fn error_rates(
                 detector,
                 mesh,
                 matcher,
-                ekyc_kiosk::face::DEFAULT_MATCH_DISTANCE,
+                ekyc_face::DEFAULT_MATCH_DISTANCE,
                 ParallaxThresholds::default(),
             );
             correlations = (

@@ -14,10 +14,10 @@
 mod card;
 
 use card::{character_error_rate, render_back, render_front, Person};
-use ekyc_kiosk::engine::card_text::read_printed_fields;
-use ekyc_kiosk::engine::tesseract::Tesseract;
-use ekyc_kiosk::engine::{read_card_text, read_mrz, rotate_filled};
-use ekyc_kiosk::verify::find_cccd_qr;
+use ekyc_reading::card_text::read_printed_fields;
+use ekyc_reading::tesseract::Tesseract;
+use ekyc_reading::{read_card_text, read_mrz, rotate_filled};
+use ekyc_reading::find_cccd_qr;
 use image::{DynamicImage, GrayImage, RgbImage};
 
 const SURNAMES: [&str; 12] = [
@@ -251,7 +251,7 @@ fn main() {
         std::process::exit(2);
     };
     // The engine paints the holder's photo out before OCR; so does the bench.
-    let detector = ekyc_kiosk::face::FaceDetector::load(None)
+    let detector = ekyc_face::FaceDetector::load(None)
         .map_err(|error| eprintln!("{error}: the holder's photo stays in (run ./fetch-models)"))
         .ok();
     let cards: usize = std::env::var("EKYC_BENCH_CARDS")
@@ -279,7 +279,7 @@ fn main() {
                     .into_iter()
                     .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
             }) {
-                Some(face) => DynamicImage::ImageRgb8(ekyc_kiosk::engine::without_portrait(
+                Some(face) => DynamicImage::ImageRgb8(ekyc_reading::without_portrait(
                     &front.to_rgb8(),
                     &face,
                 )),

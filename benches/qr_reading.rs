@@ -32,7 +32,7 @@ mod photo;
 use std::time::Instant;
 
 use card::{render_front, Person};
-use ekyc_kiosk::verify::find_cccd_qr;
+use ekyc_reading::find_cccd_qr;
 use image::DynamicImage;
 use photo::{card_corners, photograph, PhotoConditions};
 

@@ -20,10 +20,10 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use ekyc_kiosk::api::{ApiError, DocumentType, FptClient, FptSession, FptSettings, OcrRequest};
+use ekyc_client::{ApiError, DocumentType, FptClient, FptSession, FptSettings, OcrRequest};
 use ekyc_kiosk::config::Config;
-use ekyc_kiosk::engine::{self, EngineSettings, Script};
-use ekyc_kiosk::imaging::{prepare_image_file, ImageLimits, PreparedImage};
+use ekyc_engine::{EngineSettings, Script};
+use ekyc_imaging::{prepare_image_file, ImageLimits, PreparedImage};
 use ekyc_kiosk::verification::{Backend, Journey, SubmitStep};
 
 const CARD_ID: &str = "079203004512";
@@ -222,7 +222,7 @@ fn kiosk_part(count: usize, inputs: &Inputs, home: &Path) -> bool {
     let backend = runtime.block_on(Backend::start(&loaded)).unwrap();
     // The session-expired scenario: a scripted engine whose /ocr always answers 403.
     let expiring = runtime.block_on(async {
-        engine::start(
+        ekyc_engine::start(
             "127.0.0.1:0".parse().unwrap(),
             EngineSettings {
                 script: Some(

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use image::RgbaImage;
 use zeroize::Zeroize;
 
-use crate::api::ApiError;
+use ekyc_client::ApiError;
 pub use crate::camera::CaptureTarget;
-use crate::contract::{DocumentType, Lang, Secret};
-pub use crate::contract::{KryptonAction, KryptonFlow};
-use crate::imaging::PreparedImage;
+use ekyc_contract::{DocumentType, Lang, Secret};
+pub use ekyc_contract::{KryptonAction, KryptonFlow};
+use ekyc_imaging::PreparedImage;
 pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
 
 /// Why the customer is being asked to do something again: an error turned into guidance.
@@ -37,7 +37,7 @@ pub enum Guidance {
     KioskNotSetUp,
     /// TLS refused (the server's certificate, or this kiosk's): staff must fix the
     /// certificates; trying again cannot help, so no retry is offered.
-    CertificateRefused(crate::api::CertificateProblem),
+    CertificateRefused(ekyc_client::CertificateProblem),
     /// AUTH: the customer has no enrolment (never enrolled, deleted or expired): staff.
     NotEnrolled,
     /// The liveness challenge failed; one more try, with what to do differently.

@@ -17,19 +17,14 @@
 //! - [`camera`]: webcam (nokhwa) and demo sources on a named thread.
 //! - [`cli`]: the command line (the kiosk window, `serve`, `submit`, `cameras`, …).
 
-pub mod api;
 pub mod app;
 pub mod camera;
 pub mod cli;
 pub mod config;
-pub mod contract;
-pub mod desk;
-pub mod engine;
-pub mod face;
 pub mod flow;
-pub mod imaging;
-pub mod liveness;
+pub mod records;
+pub mod report;
+pub mod staff;
 pub mod quality;
 pub mod ui;
 pub mod verification;
-pub mod verify;

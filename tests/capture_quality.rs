@@ -5,10 +5,11 @@ mod common;
 
 use common::frames::{back_frame, card_frame, desk, face_frame, CardCondition, FacePlacement};
 use ekyc_kiosk::config::CaptureConfig;
-use ekyc_kiosk::face::FaceDetector;
+use ekyc_face::FaceDetector;
+use ekyc_imaging::card::{flatten_card, SideSignature, CARD_ASPECT};
 use ekyc_kiosk::quality::{
-    check_card, check_other_side, check_selfie, flatten_card, FrameCheck, Gate, Instruction,
-    Preset, SideSignature, Thresholds, CARD_ASPECT,
+    check_card, check_other_side, check_selfie, FrameCheck, Gate, Instruction, Preset,
+    Thresholds,
 };
 use image::imageops;
 

@@ -6,12 +6,12 @@ mod common;
 
 use common::card::{character_error_rate, render_back, render_front, Person};
 use common::*;
-use ekyc_kiosk::api::{DocumentType, OcrRequest};
-use ekyc_kiosk::engine::{
-    read_document, read_document_and_portrait, CardReading, EngineSettings, FieldSource, ReadField,
-    Tesseract,
+use ekyc_client::{DocumentType, OcrRequest};
+use ekyc_engine::EngineSettings;
+use ekyc_reading::{
+    parse_mrz, read_document, read_document_and_portrait, CardDate, CardReading, FieldSource,
+    ReadField, Tesseract,
 };
-use ekyc_kiosk::verify::{parse_mrz, CardDate};
 use image::DynamicImage;
 
 fn person() -> Person {
@@ -107,7 +107,7 @@ fn without_a_qr_code_the_printed_text_and_the_mrz_are_used() {
         DynamicImage::ImageRgb8(render_back(&person)),
     ];
     // The photo beside the name is kept out of the text reading (the face detector finds it).
-    let detector = ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models");
+    let detector = ekyc_face::FaceDetector::load(None).expect("./fetch-models");
     let (reading, portrait) = read_document_and_portrait(
         DocumentType::Idr,
         &images,
@@ -280,7 +280,7 @@ fn the_qr_code_is_read_from_tilted_soft_and_dim_photos() {
             std::fs::write(format!("{folder}/qr-{number}.jpg"), &jpeg).unwrap();
         }
         let photo = image::load_from_memory(&jpeg).unwrap();
-        let qr = ekyc_kiosk::verify::find_cccd_qr(&photo)
+        let qr = ekyc_reading::find_cccd_qr(&photo)
             .unwrap_or_else(|| panic!("{conditions:?}: no QR code read"));
         assert_eq!(qr.id, person.id, "{conditions:?}");
         assert_eq!(
@@ -300,6 +300,6 @@ fn pictures_without_a_qr_code_give_none() {
         DynamicImage::new_rgb8(1, 1),
         DynamicImage::new_luma8(640, 480),
     ] {
-        assert!(ekyc_kiosk::verify::find_cccd_qr(&picture).is_none());
+        assert!(ekyc_reading::find_cccd_qr(&picture).is_none());
     }
 }

@@ -490,20 +490,19 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
         first.starts_with("local engine listening on https://127.0.0.1:"),
         "{first}"
     );
-    let pid = child.id() as i32;
+    let pid = child.id();
     let log_has = |text: &str| {
         (0..100).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
             std::fs::read_to_string(&log).unwrap().contains(text)
         })
     };
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(pid, libc::SIGHUP) };
+    signal(pid, "HUP");
     assert!(log_has("SIGHUP: TLS certificate read again"));
     std::fs::write(&cert_path, "not a certificate").unwrap();
-    unsafe { libc::kill(pid, libc::SIGHUP) };
+    signal(pid, "HUP");
     assert!(log_has("the certificate in use stays"));
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    signal(pid, "TERM");
     assert_eq!(
         child.wait().unwrap().code(),
         Some(0),
@@ -546,18 +545,18 @@ fn a_wall_clock_jump_neither_expires_nor_extends_a_session() {
         .unwrap()
         .to_owned();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = ekyc_kiosk::api::FptClient::new(settings_for(
+    let client = ekyc_client::FptClient::new(settings_for(
         &base_url,
-        ekyc_kiosk::api::Secret::new("desk-key"),
+        ekyc_client::Secret::new("desk-key"),
     ))
     .unwrap();
     let session = runtime.block_on(client.init_session(false)).unwrap();
     let read_front = || {
         runtime.block_on(client.ocr(
             &session,
-            &ekyc_kiosk::api::OcrRequest::one_side(
-                ekyc_kiosk::api::DocumentType::Idr,
-                ekyc_kiosk::api::Side::Front,
+            &ekyc_client::OcrRequest::one_side(
+                ekyc_client::DocumentType::Idr,
+                ekyc_client::Side::Front,
                 front(),
             ),
         ))
@@ -871,4 +870,14 @@ fn inspect_says_when_nothing_is_read_and_refuses_what_is_not_an_image() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("notes.png"));
+}
+
+/// Sends `signal` (`HUP`, `TERM`) to our own child process, as `kill` does.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
 }

@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use ekyc_kiosk::api::{DocumentType, FptClient, FptSession, Lang, OcrRequest, Secret, Side};
+use ekyc_client::{DocumentType, FptClient, FptSession, Lang, OcrRequest, Secret, Side};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One captured request: the head as sent and the body.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ekyc_kiosk::camera::{demo_image, DemoSource, FrameSource, SceneHint};
 use ekyc_kiosk::flow::CaptureTarget;
-use ekyc_kiosk::verify::find_cccd_qr;
+use ekyc_reading::find_cccd_qr;
 use image::DynamicImage;
 
 const DEMO_ID: &str = "079203004512";
@@ -29,7 +29,7 @@ fn a_demo_camera_frame_cropped_like_a_capture_still_reads() {
     let still = ekyc_kiosk::app::crop_card(&frame);
     assert!(still.width() < frame.width());
     let prepared =
-        ekyc_kiosk::api::prepare_decoded(still, "front.jpg", &Default::default()).unwrap();
+        ekyc_client::prepare_decoded(still, "front.jpg", &Default::default()).unwrap();
     let uploaded = image::load_from_memory(&prepared.jpeg).unwrap();
     assert_eq!(
         find_cccd_qr(&uploaded)

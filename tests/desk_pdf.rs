@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use ekyc_kiosk::desk::pdf::{render, PageText, Row, Thumbnail};
+use ekyc_kiosk::report::pdf::{render, PageText, Row, Thumbnail};
 
 fn page() -> PageText {
     let front = card_with_qr(CARD_PAYLOAD);

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::receiver::Receiver;
 use common::*;
-use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
-use ekyc_kiosk::desk::report::{SigningKey, VerificationReport};
-use ekyc_kiosk::desk::StateDb;
+use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
+use ekyc_kiosk::report::{SigningKey, VerificationReport};
+use ekyc_kiosk::records::StateDb;
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");

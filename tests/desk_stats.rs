@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ekyc_kiosk::desk::attempts::{records_since, AttemptEvent, Picture, Taken};
-use ekyc_kiosk::desk::{AttemptId, AttemptLog, DecisionKind, RejectReason, StateDb};
+use ekyc_kiosk::records::attempts::{records_since, AttemptEvent, Picture, Taken};
+use ekyc_kiosk::records::{AttemptId, AttemptLog, StateDb};
+use ekyc_kiosk::staff::{DecisionKind, RejectReason};
 use ekyc_kiosk::flow::KryptonAction;
 use serde_json::Value;
 

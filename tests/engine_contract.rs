@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ekyc_kiosk::engine::{EngineHandle, EngineSettings};
+use ekyc_engine::{EngineHandle, EngineSettings};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -105,8 +105,8 @@ async fn a_missing_or_wrong_api_key_is_refused_and_either_header_spelling_works(
 #[tokio::test]
 async fn configured_keys_replace_the_generated_one() {
     let keys = vec![
-        ekyc_kiosk::api::Secret::new("branch-key-1"),
-        ekyc_kiosk::api::Secret::new("branch-key-2"),
+        ekyc_client::Secret::new("branch-key-1"),
+        ekyc_client::Secret::new("branch-key-2"),
     ];
     let engine = start_engine(EngineSettings {
         api_keys: keys,
@@ -745,7 +745,7 @@ async fn without_the_match_models_face_match_says_it_is_unavailable() {
 async fn requests_sent_while_the_models_load_are_answered_once_they_are_in() {
     let loaded_at = std::sync::Arc::new(std::sync::Mutex::new(None));
     let mark = loaded_at.clone();
-    let engine = ekyc_kiosk::engine::start_loading(
+    let engine = ekyc_engine::start_loading(
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         EngineSettings::default(),
         move |_settings| {
@@ -775,7 +775,7 @@ async fn requests_sent_while_the_models_load_are_answered_once_they_are_in() {
 /// reports as a back end that cannot be reached, not in a wait without end.
 #[tokio::test]
 async fn an_engine_whose_models_cannot_load_refuses_instead_of_hanging() {
-    let engine = ekyc_kiosk::engine::start_loading(
+    let engine = ekyc_engine::start_loading(
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         EngineSettings::default(),
         |_settings| panic!("a model reader's bug"),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use ekyc_kiosk::face::{
+use ekyc_face::{
     Embedding, FaceBox, FaceDetector, FaceMatcher, Landmark, DEFAULT_MATCH_DISTANCE,
 };
 use image::RgbImage;
@@ -291,18 +291,18 @@ fn two_people_do_not_match() {
 
 #[test]
 fn a_damaged_model_file_is_a_clear_error_not_a_panic() {
-    let source = ekyc_kiosk::face::match_model_dirs()
+    let source = ekyc_face::match_model_dirs()
         .into_iter()
-        .find(|dir| dir.join(ekyc_kiosk::face::RECOGNITION_MODEL_FILE).is_file())
+        .find(|dir| dir.join(ekyc_face::RECOGNITION_MODEL_FILE).is_file())
         .expect("./fetch-models");
     for (damaged, keep) in [
-        (ekyc_kiosk::face::LANDMARK_MODEL_FILE, 4_000),
-        (ekyc_kiosk::face::RECOGNITION_MODEL_FILE, 20_000),
+        (ekyc_face::LANDMARK_MODEL_FILE, 4_000),
+        (ekyc_face::RECOGNITION_MODEL_FILE, 20_000),
     ] {
         let dir = tempfile::tempdir().unwrap();
         for name in [
-            ekyc_kiosk::face::LANDMARK_MODEL_FILE,
-            ekyc_kiosk::face::RECOGNITION_MODEL_FILE,
+            ekyc_face::LANDMARK_MODEL_FILE,
+            ekyc_face::RECOGNITION_MODEL_FILE,
         ] {
             let mut bytes = std::fs::read(source.join(name)).unwrap();
             if name == damaged {

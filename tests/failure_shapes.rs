@@ -6,12 +6,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ekyc_kiosk::api::{
+use ekyc_client::{
     ApiError, DocumentType, FptClient, FptSession, OcrRequest, RetryPolicy, Secret, Side,
 };
-use ekyc_kiosk::engine::ScriptedEndpoint::{FaceLiveness, Ocr, SessionInit};
+use ekyc_engine::ScriptedEndpoint::{FaceLiveness, Ocr, SessionInit};
 
-async fn read_card(session: &mut FptSession) -> Result<ekyc_kiosk::api::OcrResult, ApiError> {
+async fn read_card(session: &mut FptSession) -> Result<ekyc_client::OcrResult, ApiError> {
     session
         .ocr(OcrRequest::both_sides(
             DocumentType::Idr,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ekyc_kiosk::api::{
+use ekyc_client::{
     ApiError, CertificateProblem, DocumentType, FaceResult, Lang, OcrField, RawBody,
 };
 use ekyc_kiosk::flow::{
@@ -18,7 +18,7 @@ fn capture() -> Capture {
     image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
-    let upload = ekyc_kiosk::api::prepare_image(&png, "capture.png", &Default::default()).unwrap();
+    let upload = ekyc_client::prepare_image(&png, "capture.png", &Default::default()).unwrap();
     Capture::new(upload, &image::DynamicImage::ImageRgb8(image))
 }
 
@@ -482,7 +482,7 @@ fn no_countdown_on_welcome_or_while_submitting() {
 
 fn passed_challenge() -> Event {
     use ekyc_kiosk::flow::{ChallengeOutcome, ChallengeRecording, KioskLiveness};
-    use ekyc_kiosk::liveness::ChallengeScore;
+    use ekyc_liveness::ChallengeScore;
     Event::ChallengeDone(ChallengeOutcome::Passed(ChallengeRecording {
         frames: vec![capture().upload.clone(), capture().upload.clone()],
         check: KioskLiveness::Passed(ChallengeScore {
@@ -615,7 +615,7 @@ fn a_selfie_loaded_from_a_file_skips_the_challenge_and_is_never_reported_live() 
 
 mod journeys {
     use super::*;
-    use ekyc_kiosk::api::Secret;
+    use ekyc_client::Secret;
     use ekyc_kiosk::flow::{KryptonAction, KryptonFlow, Step};
 
     fn offering(offered: &[KryptonAction], order: KryptonFlow) -> Kiosk {

@@ -7,9 +7,9 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use ekyc_kiosk::api::{ApiError, DocumentType, KryptonClient, OcrRequest, PreparedImage};
-use ekyc_kiosk::contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
-use ekyc_kiosk::engine::{EngineHandle, EngineSettings};
+use ekyc_client::{ApiError, DocumentType, KryptonClient, OcrRequest, PreparedImage};
+use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
+use ekyc_engine::{EngineHandle, EngineSettings};
 use ekyc_kiosk::verification::{Failure, Journey, SubmitStep, Verification, VerificationResult};
 
 const CUSTOMER: &str = "customer-0042";
@@ -21,7 +21,7 @@ fn krypton_for(engine: &EngineHandle) -> KryptonClient {
         std::time::Duration::from_secs(2),
         std::time::Duration::from_secs(60),
         fast_retry(),
-        &ekyc_kiosk::api::ClientTls::default(),
+        &ekyc_client::ClientTls::default(),
     )
     .unwrap()
 }
@@ -120,7 +120,7 @@ async fn auth_for_a_customer_never_enrolled_is_refused_before_any_selfie() {
         failure.error
     );
     assert_eq!(
-        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::FaceLiveness),
+        engine.requests(ekyc_engine::ScriptedEndpoint::FaceLiveness),
         0
     );
 }
@@ -150,7 +150,7 @@ async fn liveness_only_reads_no_document_and_is_judged_on_liveness_alone() {
     // One selfie: liveness not measured, and that is the only check.
     assert_eq!(result.not_evaluated(), vec!["liveness"]);
     assert_eq!(
-        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::Ocr),
+        engine.requests(ekyc_engine::ScriptedEndpoint::Ocr),
         0
     );
     assert!(
@@ -164,8 +164,8 @@ async fn a_document_sent_in_an_auth_or_liveness_session_is_refused() {
     let engine = start_engine(EngineSettings::default()).await;
     let krypton = krypton_for(&engine);
     let request = krypton.request(
-        vec![ekyc_kiosk::contract::SessionType::Liveness],
-        ekyc_kiosk::contract::KryptonExtra {
+        vec![ekyc_contract::SessionType::Liveness],
+        ekyc_contract::KryptonExtra {
             action: KryptonAction::Liveness,
             flow: None,
             model: LivenessModel::Gaze,
@@ -173,7 +173,7 @@ async fn a_document_sent_in_an_auth_or_liveness_session_is_refused() {
             kr_path: None,
         },
     );
-    let mut session = ekyc_kiosk::api::FptSession::krypton(client_for(&engine), krypton, request);
+    let mut session = ekyc_client::FptSession::krypton(client_for(&engine), krypton, request);
     let error = session
         .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
         .await
@@ -374,11 +374,11 @@ async fn a_krypton_back_end_runs_every_verification_in_a_krypton_session() {
     assert_eq!(report["backend"]["kind"], "krypton");
     assert_eq!(report["action"], "LIVENESS");
     assert_eq!(
-        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::Krypton),
+        engine.requests(ekyc_engine::ScriptedEndpoint::Krypton),
         1
     );
     assert_eq!(
-        engine.requests(ekyc_kiosk::engine::ScriptedEndpoint::SessionInit),
+        engine.requests(ekyc_engine::ScriptedEndpoint::SessionInit),
         0
     );
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
-use ekyc_kiosk::api::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secret};
+use ekyc_client::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secret};
 use ekyc_kiosk::app::{
     CaptureSetup, ChallengeSetup, DeskSetup, JourneySetup, KioskApp, KioskSetup,
 };
@@ -19,12 +19,12 @@ use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
     SourceFactory,
 };
-use ekyc_kiosk::engine::{self, EngineSettings, Script};
-use ekyc_kiosk::face::{FaceDetector, FaceMesh, FaceModels};
+use ekyc_engine::{EngineSettings, Script};
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::flow::{
     CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, KryptonAction, KryptonFlow, Screen,
 };
-use ekyc_kiosk::liveness::ChallengeThresholds;
+use ekyc_liveness::ChallengeThresholds;
 use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
 
 const DEMO_ID: &str = "079203004512";
@@ -34,8 +34,8 @@ const STAFF_PIN: &str = "2468";
 /// A desk whose staff PIN is [`STAFF_PIN`], nothing logged or reported.
 fn staff_desk() -> DeskSetup {
     DeskSetup {
-        pin: ekyc_kiosk::desk::pin::PinGuard::new(
-            Some(ekyc_kiosk::desk::pin::hash_pin(STAFF_PIN).unwrap()),
+        pin: ekyc_kiosk::staff::pin::PinGuard::new(
+            Some(ekyc_kiosk::staff::pin::hash_pin(STAFF_PIN).unwrap()),
             5,
             Duration::from_secs(300),
         ),
@@ -122,7 +122,7 @@ fn setup_on(
         settings = common::with_enrolments_in(folder, settings);
     }
     let engine = runtime
-        .block_on(engine::start(
+        .block_on(ekyc_engine::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             settings,
         ))
@@ -161,7 +161,7 @@ fn setup_on(
                 Duration::from_secs(2),
                 Duration::from_secs(60),
                 RetryPolicy::default(),
-                &ekyc_kiosk::api::ClientTls::default(),
+                &ekyc_client::ClientTls::default(),
             )
             .unwrap(),
         ),
@@ -890,9 +890,9 @@ fn staff_settings_change_the_journeys_and_the_language_at_once() {
 #[test]
 fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() {
     use common::receiver::Receiver;
-    use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
-    use ekyc_kiosk::desk::report::{SigningKey, VerificationReport};
-    use ekyc_kiosk::desk::StateDb;
+    use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
+    use ekyc_kiosk::report::{SigningKey, VerificationReport};
+    use ekyc_kiosk::records::StateDb;
     // What a kiosk killed mid-delivery leaves: a report in its outbox.
     let folder = tempfile::tempdir().unwrap();
     let state = StateDb::at(folder.path().join("kiosk.redb"));
@@ -927,8 +927,9 @@ fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() 
 
 #[test]
 fn the_dashboard_shows_todays_figures_from_the_attempt_log() {
-    use ekyc_kiosk::desk::attempts::{AttemptEvent, Picture};
-    use ekyc_kiosk::desk::{AttemptId, AttemptLog, DecisionKind, StateDb};
+    use ekyc_kiosk::records::attempts::{AttemptEvent, Picture};
+    use ekyc_kiosk::records::{AttemptId, AttemptLog, StateDb};
+    use ekyc_kiosk::staff::DecisionKind;
     let folder = tempfile::tempdir().unwrap();
     let state = StateDb::at(folder.path().join("kiosk.redb"));
     let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
@@ -1004,9 +1005,9 @@ fn the_dashboard_shows_todays_figures_from_the_attempt_log() {
 #[test]
 fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use common::receiver::Receiver;
-    use ekyc_kiosk::desk::outbox::{Backoff, Outbox, Webhook};
-    use ekyc_kiosk::desk::report::SigningKey;
-    use ekyc_kiosk::desk::{AttemptLog, StateDb};
+    use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
+    use ekyc_kiosk::report::SigningKey;
+    use ekyc_kiosk::records::{AttemptLog, StateDb};
     // The bank's system is down for the report's first 3 tries.
     let receiver = Receiver::start(3, false);
     let folder = tempfile::tempdir().unwrap();
@@ -1071,8 +1072,8 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     assert!(report["started_at"].as_str().unwrap() < report["decided_at"].as_str().unwrap());
     // The attempt log has the journey and the decision, and nothing of the customer's.
     assert_eq!(log.flush(), 0);
-    let records = ekyc_kiosk::desk::attempts::records_since(&state, 0).unwrap();
-    let figures = ekyc_kiosk::desk::stats::compute(&records);
+    let records = ekyc_kiosk::records::attempts::records_since(&state, 0).unwrap();
+    let figures = ekyc_kiosk::records::stats::compute(&records);
     assert_eq!(figures.funnel.last().unwrap().attempts, 1, "{figures:?}");
     assert_eq!(figures.decisions.reject, 1);
     // Staff mode's dashboard: today's figures from the same log.
@@ -1159,13 +1160,13 @@ fn a_server_whose_certificate_is_not_trusted_is_named_for_staff_with_no_retry() 
         .self_signed(&key)
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
-    let tls = engine::TlsFiles {
+    let tls = ekyc_engine::TlsFiles {
         cert: common::write_file(folder.path(), "engine.crt", certificate.pem().as_bytes()),
         key: common::write_file(folder.path(), "engine.key", key.serialize_pem().as_bytes()),
         client_ca: None,
     };
     let untrusted = runtime
-        .block_on(engine::start(
+        .block_on(ekyc_engine::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             EngineSettings {
                 tls: Some(tls),
@@ -1184,7 +1185,7 @@ fn a_server_whose_certificate_is_not_trusted_is_named_for_staff_with_no_retry() 
     assert_eq!(
         kiosk.screen(),
         Screen::Guidance(Guidance::CertificateRefused(
-            ekyc_kiosk::api::CertificateProblem::ServerNotTrusted
+            ekyc_client::CertificateProblem::ServerNotTrusted
         ))
     );
     assert!(kiosk.shows("cannot connect securely"));
@@ -1336,8 +1337,8 @@ fn kiosk_offering(setup: JourneySetup, enrolments: &std::path::Path) -> Kiosk {
 
 /// Enrols the demo card's holder (its ID number) with `selfie`'s face, through an engine
 /// of its own on the same enrolment store.
-fn enrol_demo_customer(folder: &std::path::Path, selfie: ekyc_kiosk::api::PreparedImage) {
-    use ekyc_kiosk::api::{DocumentType, OcrRequest};
+fn enrol_demo_customer(folder: &std::path::Path, selfie: ekyc_client::PreparedImage) {
+    use ekyc_client::{DocumentType, OcrRequest};
     use ekyc_kiosk::verification::{Journey, Verification};
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -1352,13 +1353,13 @@ fn enrol_demo_customer(folder: &std::path::Path, selfie: ekyc_kiosk::api::Prepar
             Duration::from_secs(2),
             Duration::from_secs(60),
             RetryPolicy::default(),
-            &ekyc_kiosk::api::ClientTls::default(),
+            &ekyc_client::ClientTls::default(),
         )
         .unwrap();
         let journey = Journey {
             action: KryptonAction::Enroll,
             flow: KryptonFlow::CardFirst,
-            model: ekyc_kiosk::contract::LivenessModel::Passive,
+            model: ekyc_contract::LivenessModel::Passive,
             customer_id: Some(Secret::new(DEMO_ID)),
         };
         let mut verification =
@@ -1497,9 +1498,9 @@ fn auth_with_another_persons_face_is_asked_to_retake_the_selfie() {
 
 /// The demo card's number enrolled with someone else's face: a stranger's enrolment
 /// that the demo camera's face must not pass.
-fn enrol_demo_customer_as(folder: &std::path::Path, face: ekyc_kiosk::api::PreparedImage) {
-    use ekyc_kiosk::engine::enrolments::{EnrolmentStore, FileEnrolments};
-    use ekyc_kiosk::face::{FaceDetector, FaceMatcher};
+fn enrol_demo_customer_as(folder: &std::path::Path, face: ekyc_client::PreparedImage) {
+    use ekyc_engine::enrolments::{EnrolmentStore, FileEnrolments};
+    use ekyc_face::{FaceDetector, FaceMatcher};
     let image = image::load_from_memory(&face.jpeg).unwrap().to_rgb8();
     let detector = FaceDetector::load(None).unwrap();
     let found = detector.detect(&image).unwrap();
@@ -1625,7 +1626,7 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
     demo.open().unwrap();
     let back = demo.next_frame().unwrap();
     assert!(
-        ekyc_kiosk::verify::find_cccd_qr(&image::DynamicImage::ImageRgb8(back.clone())).is_none(),
+        ekyc_reading::find_cccd_qr(&image::DynamicImage::ImageRgb8(back.clone())).is_none(),
         "the back carries no QR code: only its MRZ can name the customer"
     );
     let folder = tempfile::tempdir().unwrap();

@@ -5,20 +5,20 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ekyc_kiosk::api::krypton::{
+use ekyc_client::krypton::{
     KryptonAction, KryptonClient, KryptonExtra, KryptonFlow, LivenessModel, SessionType,
 };
-use ekyc_kiosk::api::{ApiError, Secret};
-use ekyc_kiosk::engine::ScriptedEndpoint;
+use ekyc_client::{ApiError, Secret};
+use ekyc_engine::ScriptedEndpoint;
 
-fn client(engine: &ekyc_kiosk::engine::EngineHandle) -> KryptonClient {
+fn client(engine: &ekyc_engine::EngineHandle) -> KryptonClient {
     KryptonClient::new(
         engine.base_url(),
         engine.company_id().clone(),
         Duration::from_secs(2),
         Duration::from_secs(5),
         fast_retry(),
-        &ekyc_kiosk::api::ClientTls::default(),
+        &ekyc_client::ClientTls::default(),
     )
     .unwrap()
 }
@@ -73,7 +73,7 @@ async fn a_wrong_company_id_is_refused_as_unauthorized() {
         Duration::from_secs(2),
         Duration::from_secs(5),
         fast_retry(),
-        &ekyc_kiosk::api::ClientTls::default(),
+        &ekyc_client::ClientTls::default(),
     )
     .unwrap();
     let liveness = KryptonExtra {

@@ -13,24 +13,24 @@
 
 mod common;
 
-use ekyc_kiosk::liveness::{judge, Depth, ParallaxThresholds, SyntheticHead, RIGID_POINTS};
+use ekyc_liveness::{judge, Depth, ParallaxThresholds, SyntheticHead, RIGID_POINTS};
 
 /// The face models, and the synthetic head made from the demo selfie by them.
 struct Models {
-    detector: ekyc_kiosk::face::FaceDetector,
-    mesher: ekyc_kiosk::face::FaceMesh,
+    detector: ekyc_face::FaceDetector,
+    mesher: ekyc_face::FaceMesh,
 }
 
 impl Models {
     fn load() -> Self {
         Self {
-            detector: ekyc_kiosk::face::FaceDetector::load(None).expect("./fetch-models"),
-            mesher: ekyc_kiosk::face::FaceMesh::load(None).expect("./fetch-models"),
+            detector: ekyc_face::FaceDetector::load(None).expect("./fetch-models"),
+            mesher: ekyc_face::FaceMesh::load(None).expect("./fetch-models"),
         }
     }
 
     /// The mesh of the largest face in `frame`.
-    fn mesh_of(&self, frame: &image::RgbImage) -> ekyc_kiosk::face::Mesh {
+    fn mesh_of(&self, frame: &image::RgbImage) -> ekyc_face::Mesh {
         let faces = self.detector.detect(frame).unwrap();
         let face = faces
             .iter()
@@ -285,19 +285,19 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
 #[tokio::test]
 async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     use common::{client_for, front, start_engine};
-    use ekyc_kiosk::api::{DocumentType, FptSession, OcrRequest};
-    use ekyc_kiosk::engine::EngineSettings;
+    use ekyc_client::{DocumentType, FptSession, OcrRequest};
+    use ekyc_engine::EngineSettings;
 
     let head = Models::load().demo_head();
     let yaws = [
         0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
         0.0,
     ];
-    let frames = |flat: bool| -> Vec<ekyc_kiosk::api::PreparedImage> {
+    let frames = |flat: bool| -> Vec<ekyc_client::PreparedImage> {
         yaws.iter()
             .map(|&yaw| {
                 let frame = image::DynamicImage::ImageRgb8(head.render(yaw, 0.4 * yaw, flat));
-                ekyc_kiosk::api::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
+                ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
             })
             .collect()
     };
@@ -305,7 +305,7 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     let still: Vec<_> = (0..yaws.len())
         .map(|_| {
             let frame = image::DynamicImage::ImageRgb8(head.render(0.0, 0.0, true));
-            ekyc_kiosk::api::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
+            ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
         })
         .collect();
     let mut leaves = frames(false);
@@ -315,7 +315,7 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
         image::Rgb([128, 128, 128]),
     ));
     for frame in leaves.iter_mut().skip(yaws.len() / 3) {
-        *frame = ekyc_kiosk::api::prepare_decoded(empty.clone(), "frame.jpg", &Default::default())
+        *frame = ekyc_client::prepare_decoded(empty.clone(), "frame.jpg", &Default::default())
             .unwrap();
     }
 
@@ -375,7 +375,7 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
 /// follows too, which is why the 3D check stands beside the challenge.
 #[test]
 fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not() {
-    use ekyc_kiosk::liveness::{
+    use ekyc_liveness::{
         gaze, score, ChallengeProblem, ChallengeThresholds, DotPath, GazeSample,
     };
     use std::time::Duration;

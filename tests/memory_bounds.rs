@@ -11,14 +11,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::{client_for, start_engine};
-use ekyc_kiosk::engine::{EngineSettings, UploadLimits};
+use ekyc_engine::{EngineSettings, UploadLimits};
 
 /// The system allocator, counting the bytes live now and the most live since a reset.
+/// (`unsafe` here is the test's own: a global allocator cannot be written without it.)
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let pointer = unsafe { System.alloc(layout) };
@@ -73,7 +75,7 @@ fn test_file(name: &str) -> Vec<u8> {
 
 /// `bytes` refused with a message holding `says`, having allocated less than a megabyte.
 fn refused_before_decoding(bytes: &[u8], says: &str) {
-    let (decoded, peak) = peak_during(|| ekyc_kiosk::imaging::decode_upright(bytes));
+    let (decoded, peak) = peak_during(|| ekyc_imaging::decode_upright(bytes));
     let error = decoded.unwrap_err();
     assert!(error.contains(says), "{error}");
     assert!(peak < MB, "{peak} bytes allocated");
@@ -111,7 +113,7 @@ fn a_tiny_file_declaring_a_camera_sized_picture_is_refused_before_decoding() {
             image::ImageFormat::Jpeg,
         )
         .unwrap();
-    assert!(ekyc_kiosk::imaging::decode_upright(&jpeg).is_ok());
+    assert!(ekyc_imaging::decode_upright(&jpeg).is_ok());
 }
 
 /// `clients` uploads of `size` bytes each, all at once, to an engine that processes

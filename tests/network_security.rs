@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{fast_retry, front, scripted_engine, settings_for, start_engine};
-use ekyc_kiosk::api::{
+use ekyc_client::{
     ApiError, CertificateProblem, ClientTls, DocumentType, FptClient, OcrRequest, SessionId, Side,
 };
-use ekyc_kiosk::contract::Secret;
-use ekyc_kiosk::engine::{
-    self, ConnectionLimits, EngineHandle, EngineSettings, LockoutLimits, TlsFiles, UploadLimits,
+use ekyc_contract::Secret;
+use ekyc_engine::{
+    ConnectionLimits, EngineHandle, EngineSettings, LockoutLimits, TlsFiles, UploadLimits,
 };
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -64,7 +64,7 @@ fn trusting(ca_file: Option<PathBuf>) -> ClientTls {
 }
 
 fn client(engine: &EngineHandle, tls: ClientTls) -> FptClient {
-    FptClient::new(ekyc_kiosk::api::FptSettings {
+    FptClient::new(ekyc_client::FptSettings {
         tls,
         ..settings_for(engine.base_url(), engine.api_key().clone())
     })
@@ -408,7 +408,7 @@ async fn a_stop_lets_the_request_in_flight_finish_and_takes_no_new_one() {
     )
     .await;
     let address = engine.address();
-    let client = FptClient::new(ekyc_kiosk::api::FptSettings {
+    let client = FptClient::new(ekyc_client::FptSettings {
         retry: fast_retry(),
         ..settings_for(engine.base_url(), engine.api_key().clone())
     })
@@ -436,7 +436,7 @@ async fn a_stop_lets_the_request_in_flight_finish_and_takes_no_new_one() {
 async fn a_certificate_that_cannot_be_read_stops_the_start_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, _) = Authority::new("CA").issue(dir.path(), "engine");
-    let error = engine::start(
+    let error = ekyc_engine::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         EngineSettings {
             tls: Some(TlsFiles {

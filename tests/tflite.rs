@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ekyc_kiosk::face::tflite::{TfliteError, TfliteModel};
+use ekyc_tflite::{TfliteError, TfliteModel};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -161,7 +161,7 @@ fn wrong_inputs_and_other_files_are_refused_with_a_reason() {
 /// the same photo (`tests/data/face-match/fixtures.json`), an independent model.
 #[test]
 fn the_mesh_on_a_photo_puts_the_eye_corners_where_dlib_does() {
-    use ekyc_kiosk::face::{FaceDetector, FaceMesh};
+    use ekyc_face::{FaceDetector, FaceMesh};
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let photo = image::open(root.join("tests/data/face-match/astronaut-face.png"))

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use ekyc_kiosk::api::{ApiError, DocumentType, FptSession, OcrRequest, Side};
-use ekyc_kiosk::engine::{EngineSettings, ScriptedEndpoint};
+use ekyc_client::{ApiError, DocumentType, FptSession, OcrRequest, Side};
+use ekyc_engine::{EngineSettings, ScriptedEndpoint};
 
 #[tokio::test]
 async fn card_qr_fields_come_back_in_contract_order_with_their_values() {
@@ -192,8 +192,8 @@ async fn sides_sent_one_by_one_must_start_with_the_front() {
 async fn vietnamese_messages_when_asked_for() {
     let engine = start_engine(EngineSettings::default()).await;
     let mut settings = settings_for(engine.base_url(), engine.api_key().clone());
-    settings.lang = ekyc_kiosk::api::Lang::Vi;
-    let mut session = FptSession::new(ekyc_kiosk::api::FptClient::new(settings).unwrap());
+    settings.lang = ekyc_client::Lang::Vi;
+    let mut session = FptSession::new(ekyc_client::FptClient::new(settings).unwrap());
     let error = session
         .ocr(OcrRequest::both_sides(DocumentType::Idr, back(), None))
         .await
@@ -268,7 +268,7 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 #[test]
 fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
     use ekyc_kiosk::app::submission::{KioskJourney, Submission, Verifier};
-    use ekyc_kiosk::contract::{KryptonAction, KryptonFlow, LivenessModel};
+    use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel};
     use ekyc_kiosk::flow::Event;
     use std::sync::{mpsc, Arc};
 

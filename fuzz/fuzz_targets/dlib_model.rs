@@ -2,7 +2,7 @@
 //! bytes: a model that is not one is refused, never a panic or an allocation it announced.
 #![no_main]
 
-use ekyc_kiosk::face::{FaceNet, ShapePredictor};
+use ekyc_face::{FaceNet, ShapePredictor};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

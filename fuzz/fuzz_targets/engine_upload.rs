@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
-use ekyc_kiosk::contract::Secret;
-use ekyc_kiosk::engine::{self, ConnectionLimits, EngineSettings, LockoutLimits, UploadLimits};
-use ekyc_kiosk::liveness::ParallaxThresholds;
+use ekyc_contract::Secret;
+use ekyc_engine::{self, ConnectionLimits, EngineSettings, LockoutLimits, UploadLimits};
+use ekyc_liveness::ParallaxThresholds;
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 

@@ -2,7 +2,7 @@
 //! in either shape, Krypton's session answer.
 #![no_main]
 
-use ekyc_kiosk::contract::{
+use ekyc_contract::{
     FaceResult, KryptonSessionReply, OcrResult, SessionInitReply, Shape, StatusReply,
 };
 use libfuzzer_sys::fuzz_target;

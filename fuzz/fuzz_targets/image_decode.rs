@@ -2,7 +2,7 @@
 //! may be): refused with a sentence, never a panic, never a huge allocation.
 #![no_main]
 
-use ekyc_kiosk::imaging::decode_upright;
+use ekyc_imaging::decode_upright;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

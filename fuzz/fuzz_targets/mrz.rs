@@ -1,8 +1,8 @@
 //! The MRZ parser (three lines of TD1, or TD3) on any text: no panic, no hang.
 #![no_main]
 
-use ekyc_kiosk::verify::mrz::parse_mrz;
-use ekyc_kiosk::verify::CardDate;
+use ekyc_reading::mrz::parse_mrz;
+use ekyc_reading::CardDate;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Our TensorFlow Lite reader (the face-landmark and iris models) on any bytes.
 #![no_main]
 
-use ekyc_kiosk::face::tflite::TfliteModel;
+use ekyc_tflite::TfliteModel;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,12 +13,12 @@ use image::DynamicImage;
 use super::challenge::{ChallengeRun, ChallengeSetup};
 use super::{CaptureSetup, Message};
 use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
-use crate::contract::Lang;
+use ekyc_contract::Lang;
 use crate::flow::{Capture, CaptureTarget, Flow, Screen};
-use crate::imaging::{prepare_decoded, prepare_image_file, ImageLimits};
-use crate::quality::{
-    find_card, flatten_card, Analyser, AutoCapture, AutoCaptureState, Luma, Quad, SideSignature,
-};
+use ekyc_imaging::{prepare_decoded, prepare_image_file, ImageLimits};
+use crate::quality::{Analyser, AutoCapture, AutoCaptureState};
+use ekyc_imaging::card::{find_card, flatten_card, Quad, SideSignature};
+use ekyc_imaging::metrics::Luma;
 use crate::ui;
 use crate::ui::capture::CaptureGuide;
 
@@ -27,7 +27,7 @@ pub(super) struct CapturePipeline {
     /// What the demo camera plays, the face models and the gates: kept to start another
     /// camera (staff's choice) with.
     hint: Arc<SceneHint>,
-    faces: crate::face::FaceModels,
+    faces: ekyc_face::FaceModels,
     thresholds: crate::quality::Thresholds,
     /// Staff's settings show the preview (the camera being chosen).
     preview_for_staff: bool,
@@ -73,25 +73,25 @@ struct CardScan {
 const MRZ_EVERY: Duration = Duration::from_millis(1500);
 
 /// Tesseract for the MRZ, looked for on the first card shown by its back.
-static MRZ_READER: std::sync::OnceLock<Option<crate::engine::Tesseract>> =
+static MRZ_READER: std::sync::OnceLock<Option<ekyc_reading::Tesseract>> =
     std::sync::OnceLock::new();
 
 /// The customer's number on `frame`: the CCCD QR code's ID, else (`try_mrz`) the ID in
 /// the MRZ of a card's back, when its check digits hold.
-fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<crate::contract::Secret> {
-    let secret = |id: &str| crate::contract::Secret::new(id);
-    if let Some(card) = crate::verify::find_cccd_qr(&DynamicImage::ImageRgb8(frame.image.clone())) {
+fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<ekyc_contract::Secret> {
+    let secret = |id: &str| ekyc_contract::Secret::new(id);
+    if let Some(card) = ekyc_reading::find_cccd_qr(&DynamicImage::ImageRgb8(frame.image.clone())) {
         return Some(secret(&card.id));
     }
     if !try_mrz {
         return None;
     }
     let ocr = MRZ_READER
-        .get_or_init(crate::engine::Tesseract::find)
+        .get_or_init(ekyc_reading::Tesseract::find)
         .as_ref()?;
     let card = find_card(&Luma::from_rgb(&frame.image)).filter(|card| !card.cut_off)?;
     let flat = DynamicImage::ImageRgb8(flatten_card(&frame.image, &card)).to_luma8();
-    let (mrz, _, _) = crate::engine::read_mrz(ocr, &flat, &[])?;
+    let (mrz, _, _) = ekyc_reading::read_mrz(ocr, &flat, &[])?;
     if !mrz.is_valid() {
         return None;
     }

@@ -4,7 +4,7 @@
 //! thread as it arrives (face found, meshed, gaze measured, encoded for upload, its pixels
 //! dropped), so that a long challenge does not hold every frame; when the dot stops, the
 //! worker scores the gaze track against the path
-//! ([`crate::liveness::score`]) and hands over the [`ChallengeOutcome`].
+//! ([`ekyc_liveness::score`]) and hands over the [`ChallengeOutcome`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use image::DynamicImage;
 
 use crate::camera::{ChallengeScene, Frame, FrameTap};
-use crate::face::{FaceDetector, FaceMesh, FaceModels};
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
-use crate::imaging::{prepare_decoded, ImageLimits, PreparedImage};
-use crate::liveness::{
+use ekyc_imaging::{prepare_decoded, ImageLimits, PreparedImage};
+use ekyc_liveness::{
     challenge::DEFAULT_MOVES, gaze, score, ChallengeProblem, ChallengeThresholds, DotPath,
     GazeSample,
 };

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use crate::api::ApiError;
+use ekyc_client::ApiError;
 use crate::config::UiMode;
-use crate::desk::attempts::{AttemptEvent, Picture, Taken};
-use crate::desk::outbox::{Outbox, OutboxStatus, Webhook};
-use crate::desk::pin::{PinGuard, PinOutcome};
-use crate::desk::report::VerificationReport;
-use crate::desk::{AttemptId, AttemptLog, Decision};
+use crate::records::attempts::{AttemptEvent, Picture, Taken};
+use crate::report::outbox::{Outbox, OutboxStatus, Webhook};
+use crate::staff::pin::{PinGuard, PinOutcome};
+use crate::report::VerificationReport;
+use crate::records::{AttemptId, AttemptLog};
+use crate::staff::Decision;
 use crate::flow::{CaptureTarget, Event, Flow, Guidance, Screen, Verdict};
 use crate::ui::staff::{DecisionDraft, DeskView, PinKey, PinPadView};
 
@@ -31,7 +32,7 @@ pub struct DeskSetup {
     /// A report undelivered this long is an alert for staff.
     pub alert_after: Duration,
     /// Where the attempt log is read for the dashboard.
-    pub state: Option<crate::desk::StateDb>,
+    pub state: Option<crate::records::StateDb>,
     /// The capture preset in force (staff may change it).
     pub preset: crate::quality::Preset,
 }
@@ -126,9 +127,9 @@ pub(super) struct Desk {
     /// The PIN pad, while it shows: the digits typed (zeroed when it closes).
     pin_pad: Option<(Zeroizing<String>, Option<String>)>,
     outbox_status: (Option<Instant>, OutboxStatus),
-    state: Option<crate::desk::StateDb>,
+    state: Option<crate::records::StateDb>,
     /// Staff mode's dashboard, while open: today's figures and when they were read.
-    dashboard: Option<(Instant, crate::desk::stats::Stats)>,
+    dashboard: Option<(Instant, crate::records::stats::Stats)>,
     /// Staff mode's settings are open.
     pub settings_open: bool,
     pub preset: crate::quality::Preset,
@@ -190,7 +191,7 @@ impl Desk {
         match (&screen, event) {
             (Screen::Welcome, Event::Start | Event::StartJourney(_)) => {
                 self.attempt = Some(AttemptId::random());
-                self.started_ms = Some(crate::desk::attempts::now_ms());
+                self.started_ms = Some(crate::records::attempts::now_ms());
                 self.step_since.clear();
                 let journey = match event {
                     Event::StartJourney(action) => *action,
@@ -352,7 +353,7 @@ impl Desk {
             verdict: verdict.into(),
         });
         if self.outbox.is_some() {
-            let report = crate::cli::submit::SubmitReport::of_result(result);
+            let report = crate::verification::summary::Summary::of_result(result);
             self.verification = serde_json::to_string(&report).ok().map(Zeroizing::new);
         }
     }
@@ -366,7 +367,7 @@ impl Desk {
         };
         let value = serde_json::from_str(&verification).unwrap_or_default();
         let mut report = VerificationReport::new(&self.kiosk_id, value);
-        report.started_at = self.started_ms.map(crate::desk::report::rfc3339);
+        report.started_at = self.started_ms.map(crate::report::rfc3339);
         if let Some(decision) = self.decision.clone() {
             report = report.decided(decision, self.staff_id.clone());
         }
@@ -381,7 +382,7 @@ impl Desk {
                 let body = Zeroizing::new(serde_json::to_vec(&report).unwrap_or_default());
                 self.runtime.spawn(async move {
                     let delivery =
-                        crate::desk::outbox::send(&webhook, &report.report_id, &body).await;
+                        crate::report::outbox::send(&webhook, &report.report_id, &body).await;
                     tracing::warn!(?delivery, "report sent without the outbox");
                 });
             }
@@ -461,7 +462,7 @@ impl Desk {
         self.pin_pad.is_some()
     }
 
-    pub fn pin_pad(&self, lang: crate::contract::Lang, now: Instant) -> Option<PinPadView> {
+    pub fn pin_pad(&self, lang: ekyc_contract::Lang, now: Instant) -> Option<PinPadView> {
         let (typed, message) = self.pin_pad.as_ref()?;
         let locked = self.pin.locked_until(now);
         let message = if !self.pin.is_set() {
@@ -483,7 +484,7 @@ impl Desk {
         })
     }
 
-    pub fn pin_key(&mut self, key: PinKey, lang: crate::contract::Lang, now: Instant) {
+    pub fn pin_key(&mut self, key: PinKey, lang: ekyc_contract::Lang, now: Instant) {
         let Some((typed, message)) = &mut self.pin_pad else {
             return;
         };
@@ -533,7 +534,7 @@ impl Desk {
         let status = self.outbox_status.1;
         Some((
             status,
-            status.overdue(self.alert_after, crate::desk::attempts::now_ms()),
+            status.overdue(self.alert_after, crate::records::attempts::now_ms()),
         ))
     }
 
@@ -545,26 +546,26 @@ impl Desk {
     }
 
     /// Today's figures (UTC), the log's last records written first.
-    fn today(&self) -> crate::desk::stats::Stats {
+    fn today(&self) -> crate::records::stats::Stats {
         if let Some(log) = &self.log {
             log.flush();
         }
-        let midnight = crate::desk::attempts::now_ms() / 86_400_000 * 86_400_000;
+        let midnight = crate::records::attempts::now_ms() / 86_400_000 * 86_400_000;
         let records = self
             .state
             .as_ref()
-            .map(|state| crate::desk::attempts::records_since(state, midnight))
+            .map(|state| crate::records::attempts::records_since(state, midnight))
             .transpose()
             .unwrap_or_else(|error| {
                 tracing::warn!("dashboard: {error}");
                 None
             })
             .unwrap_or_default();
-        crate::desk::stats::compute(&records)
+        crate::records::stats::compute(&records)
     }
 
     /// The dashboard's figures while it is open in staff mode (read again every 10 s).
-    pub fn dashboard(&mut self, now: Instant) -> Option<&crate::desk::stats::Stats> {
+    pub fn dashboard(&mut self, now: Instant) -> Option<&crate::records::stats::Stats> {
         if !self.staff_mode {
             self.dashboard = None;
         }

@@ -4,8 +4,8 @@
 
 mod capture;
 mod challenge;
+pub mod config;
 mod desk;
-pub mod memory;
 pub mod out_of_service;
 pub mod submission;
 pub mod voice;
@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
 use zeroize::Zeroize;
 
-use crate::api::{FptClient, KryptonClient, OcrRequest};
+use ekyc_client::{FptClient, KryptonClient, OcrRequest};
 use crate::camera::{CameraStatus, SceneHint, SourceFactory};
 use crate::config::{CaptureConfig, LivenessConfig, LivenessModel};
-use crate::contract::{KryptonAction, KryptonFlow, Lang, Secret};
-use crate::engine::EngineHandle;
-use crate::face::{FaceDetector, FaceMesh, FaceModels};
+use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
+use ekyc_engine::EngineHandle;
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
-use crate::imaging::{ImageLimits, PreparedImage};
+use ekyc_imaging::{ImageLimits, PreparedImage};
 use crate::quality::Thresholds;
 use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, Type, View};
@@ -56,7 +56,7 @@ pub(crate) fn since_process_start() -> u128 {
 }
 
 /// What the kiosk needs to run, made before the window opens (the face models in it are
-/// read behind the Welcome screen: [`FaceModels`], [`crate::engine::start_loading`]).
+/// read behind the Welcome screen: [`FaceModels`], [`ekyc_engine::start_loading`]).
 pub struct KioskSetup {
     pub lang: Lang,
     pub kiosk_mode: bool,
@@ -473,7 +473,7 @@ impl KioskApp {
 
     /// *Save report…*: the save dialog on its own thread (GTK, as "Load from file"), then
     /// the PDF written there, readable by its owner alone. Nothing is written otherwise.
-    fn save_report(&self, ctx: &egui::Context, page: crate::desk::pdf::PageText) {
+    fn save_report(&self, ctx: &egui::Context, page: crate::report::pdf::PageText) {
         let (sender, lang, ctx) = (self.sender.clone(), self.flow.lang(), ctx.clone());
         let spawned = std::thread::Builder::new()
             .name("report-file".into())
@@ -484,7 +484,7 @@ impl KioskApp {
                     .add_filter("PDF", &["pdf"])
                     .save_file();
                 let Some(path) = picked else { return };
-                let written = crate::desk::pdf::render(&page)
+                let written = crate::report::pdf::render(&page)
                     .and_then(|pdf| write_private(&path, &pdf).map_err(|error| error.to_string()));
                 let notice = match written {
                     Ok(()) => {
@@ -561,7 +561,7 @@ impl KioskApp {
                 self.thumbnails.clear();
                 self.pending_texture = None;
                 self.notice = None;
-                memory::release_freed();
+                ekyc_process::memory::release_freed();
             }
         }
     }

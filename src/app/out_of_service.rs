@@ -5,7 +5,7 @@
 
 use egui::RichText;
 
-use crate::contract::Lang;
+use ekyc_contract::Lang;
 use crate::ui::{self, text};
 
 pub struct OutOfService {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
-use crate::api::{ApiError, FptClient, KryptonClient, OcrRequest};
-use crate::contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
+use ekyc_client::{ApiError, FptClient, KryptonClient, OcrRequest};
+use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
 use crate::flow::Event;
-use crate::imaging::PreparedImage;
+use ekyc_imaging::PreparedImage;
 use crate::verification::{Journey, SubmitStep, Verification};
 
 /// How verifications reach the back end.
@@ -67,7 +67,7 @@ impl Verifier {
 fn card_number(request: &OcrRequest) -> Option<Secret> {
     let front = request.images.first()?;
     let image = image::load_from_memory(&front.jpeg).ok()?;
-    crate::verify::find_cccd_qr(&image).map(|qr| Secret::new(qr.id.as_str()))
+    ekyc_reading::find_cccd_qr(&image).map(|qr| Secret::new(qr.id.as_str()))
 }
 
 /// Where reports go: the generation they belong to, and the event for the flow.

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 
-use crate::contract::Lang;
+use ekyc_contract::Lang;
 
 /// How to speak (`[ui]` `voice_command`, `voice_reads_values`).
 #[derive(Debug, Clone)]

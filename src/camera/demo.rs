@@ -15,8 +15,8 @@ use image::{imageops, Rgb, RgbImage};
 
 use super::CaptureTarget;
 use super::{CameraError, DemoFace, FrameSource, SceneHint};
-use crate::face::{FaceDetector, FaceMesh};
-use crate::liveness::{pose_following, SyntheticHead};
+use ekyc_face::{FaceDetector, FaceMesh};
+use ekyc_liveness::{pose_following, SyntheticHead};
 
 const FRONT: &[u8] = include_bytes!("../../assets/demo/demo-card-front.png");
 const BACK: &[u8] = include_bytes!("../../assets/demo/demo-card-back.png");
@@ -98,7 +98,7 @@ impl DemoSource {
     /// framed as the selfie is.
     fn challenge_frame(
         &mut self,
-        path: &crate::liveness::DotPath,
+        path: &ekyc_liveness::DotPath,
         started: Instant,
     ) -> Option<RgbImage> {
         let at = Instant::now().saturating_duration_since(started);

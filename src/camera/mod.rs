@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::liveness::DotPath;
+use ekyc_liveness::DotPath;
 
 pub use demo::{demo_image, DemoSource};
 pub use device::{
@@ -159,6 +159,23 @@ pub enum DemoFace {
     Live,
     /// The same photo as a flat print, turned exactly as the head would be: the attack.
     Print,
+}
+
+ekyc_settings::text_setting!(DemoFace);
+
+ekyc_settings::section! {
+    /// Which camera the kiosk uses.
+    pub struct CameraConfig {
+        /// `auto` (the first camera, else the demo camera), `demo`, an index (`0`) or part
+        /// of a camera's name.
+        #[env = "EKYC_CAMERA"]
+        pub device: String = "auto".into(),
+        /// What the demo camera shows during the liveness challenge: `live` (a synthetic
+        /// head that follows the dot) or `print` (the same photo as a flat print moved the
+        /// same way: the attack the kiosk must refuse).
+        #[env = "EKYC_DEMO_FACE"]
+        pub demo_face: DemoFace = DemoFace::Live,
+    }
 }
 
 impl SceneHint {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::LoadedConfig;
-use crate::desk::{attempts, pin, stats};
+use crate::records::{attempts, stats};
+use crate::staff::pin;
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
@@ -148,7 +149,7 @@ pub async fn run_outbox(command: OutboxCommand, loaded: &LoadedConfig) -> ExitCo
                 Some(oldest) => println!(
                     "{} report(s) waiting, the oldest since {}.",
                     status.waiting,
-                    crate::desk::report::rfc3339(oldest)
+                    crate::report::rfc3339(oldest)
                 ),
                 None => println!("No report waiting."),
             }

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::contract::{DocumentType, FieldKey};
-use crate::engine::{read_document_and_portrait, Tesseract};
-use crate::imaging::decode_upright;
-use crate::verify::{find_cccd_qr, parse_mrz, CardDate, Mrz};
+use ekyc_contract::{DocumentType, FieldKey};
+use ekyc_reading::{read_document_and_portrait, Tesseract};
+use ekyc_imaging::decode_upright;
+use ekyc_reading::{find_cccd_qr, parse_mrz, CardDate, Mrz};
 
 #[derive(Serialize)]
 struct InspectReport {
@@ -55,7 +55,7 @@ pub fn run(
     }
     let ocr = Tesseract::find();
     // The holder's photo is kept out of the text reading, as the engine does.
-    let detector = crate::face::FaceDetector::load(None).ok();
+    let detector = ekyc_face::FaceDetector::load(None).ok();
     let (reading, _) =
         read_document_and_portrait(document, &images, ocr.as_ref(), detector.as_ref());
     let qr_read =

@@ -183,7 +183,7 @@ fn desk_setup(loaded: &LoadedConfig) -> Result<crate::app::DeskSetup, String> {
     Ok(crate::app::DeskSetup {
         mode: config.ui.mode,
         attempt_log: loaded.attempt_log(),
-        pin: crate::desk::pin::PinGuard::new(
+        pin: crate::staff::pin::PinGuard::new(
             pin_hash,
             config.staff.max_wrong,
             Duration::from_secs(config.staff.lock_secs),

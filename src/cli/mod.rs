@@ -1,7 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
 mod desk;
-mod enrolments;
 mod inspect;
 mod kiosk;
 mod mrz;
@@ -14,15 +13,16 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::{ApiError, KryptonClient};
-use crate::config::{Config, LoadedConfig, KEYS};
-use crate::contract::{
+use ekyc_client::{ApiError, KryptonClient};
+use crate::config::{Config, LoadedConfig};
+use ekyc_contract::{
     DocumentType, KryptonAction, KryptonExtra, KryptonFlow, Lang, LivenessModel, Secret,
     SessionType,
 };
-use crate::engine::{self, Script};
+use ekyc_engine::cli::{EnrolmentsCommand, ServeArgs};
 use crate::verification::{Backend, BackendError, Journey};
-use submit::{Outcome, ReportError, Step, SubmitFiles, SubmitReport};
+use crate::verification::{Outcome, ReportError, Step, Summary};
+use submit::SubmitFiles;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,7 +63,7 @@ pub enum Command {
     /// The local engine's enrolments (Krypton ENROLL/AUTH): list (hashes and dates only),
     /// delete one, purge those past `engine.enrolment_days`.
     #[command(subcommand)]
-    Enrolments(enrolments::EnrolmentsCommand),
+    Enrolments(EnrolmentsCommand),
     /// Print the configuration in force, where it came from, and every key's variable.
     Config,
     /// List the cameras the system offers, with their formats.
@@ -98,15 +98,15 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct KryptonArgs {
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = values::KRYPTON_ACTION)]
     pub action: KryptonAction,
     /// Session types (repeatable), e.g. `--session-type enroll --session-type ocr`.
-    #[arg(long = "session-type", value_enum, required = true)]
+    #[arg(long = "session-type", value_parser = values::SESSION_TYPE, required = true)]
     pub session_types: Vec<SessionType>,
     /// Required when ENROLL includes OCR.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = values::KRYPTON_FLOW)]
     pub flow: Option<KryptonFlow>,
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = values::LIVENESS_MODEL)]
     pub model: LivenessModel,
     #[arg(long)]
     pub user_id: String,
@@ -119,35 +119,6 @@ pub struct KryptonArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on (default: engine.addr, 127.0.0.1:8480).
-    #[arg(long)]
-    pub addr: Option<SocketAddr>,
-    /// An accepted API key (repeatable). Default: EKYC_API_KEY or api_key_file; with none,
-    /// a random key is made and printed once.
-    #[arg(long = "api-key", value_name = "KEY")]
-    pub api_keys: Vec<String>,
-    /// Scripted mode, for tests and staff training: canned answers and faults from FILE.
-    #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
-    /// HTTPS with this certificate chain (PEM; default: engine.tls_cert). Read again on
-    /// SIGHUP, open connections and sessions kept.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// The certificate's private key (PEM; default: engine.tls_key).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// Only clients with a certificate from this CA connect (PEM; default:
-    /// engine.tls_client_ca).
-    #[arg(long, value_name = "FILE")]
-    pub tls_client_ca: Option<PathBuf>,
-    /// Serve plain HTTP on an address beyond loopback (ID card photos in clear on the
-    /// network; warned at every start).
-    #[arg(long)]
-    pub insecure_http: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Image of the document's front side (or a passport's data page).
     #[arg(long, value_name = "FILE")]
@@ -155,11 +126,11 @@ pub struct InspectArgs {
     /// Image of the back side (an ID card's MRZ is there).
     #[arg(long, value_name = "FILE")]
     pub back: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "idr")]
+    #[arg(long, value_parser = values::DOCUMENT_TYPE, default_value = "idr")]
     pub document: DocumentType,
     /// The journey (Krypton's action): `enroll` (document and selfie), `auth` (a selfie
     /// against the customer's enrolment: needs --user-id), `liveness` (a selfie only).
-    #[arg(long, value_enum, default_value = "enroll")]
+    #[arg(long, value_parser = values::KRYPTON_ACTION, default_value = "enroll")]
     pub action: KryptonAction,
     /// The bank's customer id: `enroll` keeps the face for it, `auth` matches against it.
     #[arg(long, value_name = "ID", required_if_eq("action", "auth"))]
@@ -180,17 +151,17 @@ pub struct SubmitArgs {
     /// The customer's selfie.
     #[arg(long, value_name = "FILE")]
     pub selfie: PathBuf,
-    #[arg(long, value_enum, default_value = "idr")]
+    #[arg(long, value_parser = values::DOCUMENT_TYPE, default_value = "idr")]
     pub document: DocumentType,
     /// The journey (Krypton's action): `enroll` (document and selfie), `auth` (a selfie
     /// against the customer's enrolment: needs --user-id), `liveness` (a selfie only).
-    #[arg(long, value_enum, default_value = "enroll")]
+    #[arg(long, value_parser = values::KRYPTON_ACTION, default_value = "enroll")]
     pub action: KryptonAction,
     /// The bank's customer id: `enroll` keeps the face for it, `auth` matches against it.
     #[arg(long, value_name = "ID", required_if_eq("action", "auth"))]
     pub user_id: Option<String>,
     /// Language of the back end's messages (default: the `lang` key).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = values::LANG)]
     pub lang: Option<Lang>,
     /// An FPT.AI-contract back end at this address (key from EKYC_API_KEY or api_key_file),
     /// instead of the configured back end.
@@ -211,12 +182,16 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     crate::app::mark_process_start();
-    crate::app::memory::limit_arenas();
+    ekyc_process::memory::limit_arenas();
     let cli = Cli::parse();
-    if !matches!(cli.command, None | Some(Command::Serve(_))) {
-        die_quietly_on_a_closed_pipe();
+    let long_running = matches!(cli.command, None | Some(Command::Serve(_)));
+    if !long_running {
+        ekyc_process::die_quietly_on_a_closed_pipe();
     }
-    init_logging(matches!(cli.command, None | Some(Command::Serve(_))));
+    // Ours at info for the kiosk and the engine; the libraries' chatter (winit, wgpu) only
+    // from warnings up.
+    let default_filter = if long_running { "warn,ekyc=info" } else { "warn" };
+    ekyc_process::init_logging(default_filter, "ekyc-kiosk");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("ekyc-runtime")
@@ -262,11 +237,13 @@ pub fn main() -> ExitCode {
     };
     match command {
         Command::Cameras => list_cameras(),
-        Command::Serve(args) => runtime.block_on(serve(args, loaded)),
+        Command::Serve(args) => runtime.block_on(ekyc_engine::cli::serve(args, loaded.serve_setup())),
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
-        Command::Enrolments(command) => enrolments::run(command, &loaded),
+        Command::Enrolments(command) => {
+            ekyc_engine::cli::enrolments::run(command, loaded.enrolments())
+        }
         Command::Mrz { json } => mrz::run(json),
         Command::Stats { since, json } => desk::run_stats(&loaded, since.as_deref(), json),
         Command::Staff(command) => desk::run_staff(command, &loaded),
@@ -281,244 +258,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// One-shot commands end quietly when their reader goes away (`ekyc-kiosk config | head`),
-/// as Unix tools do, instead of panicking in `println!` on the broken pipe. The kiosk and
-/// `serve` keep Rust's default (the signal ignored): a closed log pipe must not stop them.
-fn die_quietly_on_a_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: called at the start of `main`, before any thread exists; restores the
-    // signal's default disposition and installs no handler.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
-/// Logs go to the systemd journal when systemd connected stderr to it (each event with its
-/// priority), else to stderr. `EKYC_LOG` (tracing's filter syntax) sets the level. No event
-/// carries personal data: `tests/cli.rs` and `tests/kiosk_ui.rs` log at trace and look.
-fn init_logging(verbose: bool) {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-
-    // Ours at info for the kiosk and the engine; the libraries' chatter (winit, wgpu) only
-    // from warnings up.
-    let default = if verbose {
-        "warn,ekyc_kiosk=info"
-    } else {
-        "warn"
-    };
-    let filter = || {
-        tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
-    };
-    if stderr_is_the_journal() {
-        if let Ok(journal) = tracing_journald::layer() {
-            let _ = tracing_subscriber::registry()
-                .with(filter())
-                .with(journal.with_syslog_identifier("ekyc-kiosk".into()))
-                .try_init();
-            return;
-        }
-    }
-    // Colour only on a terminal: escape codes are noise in a log file.
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-/// systemd sets `JOURNAL_STREAM=device:inode` for a service whose stderr is the journal;
-/// the variable alone may have been inherited by a child whose stderr went elsewhere.
-fn stderr_is_the_journal() -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
-            return false;
-        };
-        std::fs::metadata("/proc/self/fd/2").is_ok_and(|stderr| {
-            stream.to_string_lossy() == format!("{}:{}", stderr.dev(), stderr.ino())
-        })
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
-}
-
-async fn serve(args: ServeArgs, loaded: LoadedConfig) -> ExitCode {
-    let mut settings = match loaded.engine_settings(&args.api_keys) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(path) = &args.script {
-        match Script::from_file(path) {
-            Ok(script) => settings.script = Some(script),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        }
-        println!(
-            "SCRIPTED MODE: answers come from {}, not from the images",
-            path.display()
-        );
-    }
-    let addr = args.addr.unwrap_or(loaded.config.engine.addr);
-    if settings.api_keys.is_empty() && !addr.ip().is_loopback() {
-        eprintln!(
-            "error: the engine would listen on {addr}, reachable from the network, with a \
-             key made up for this run and printed to the log; give it a key file: \
-             api_key_file in the configuration (or EKYC_API_KEY, --api-key)"
-        );
-        return ExitCode::from(2);
-    }
-    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-        settings.tls = Some(engine::TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-            client_ca: None,
-        });
-    }
-    if let Some(client_ca) =
-        args.tls_client_ca
-            .clone()
-            .or(loaded.config.engine.tls_client_ca.clone())
-    {
-        match &mut settings.tls {
-            Some(files) => files.client_ca = Some(client_ca),
-            None => {
-                eprintln!(
-                    "error: --tls-client-ca needs TLS: give --tls-cert and --tls-key (or \
-                     engine.tls_cert and engine.tls_key)"
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let insecure_http = args.insecure_http || loaded.config.engine.insecure_http;
-    if settings.tls.is_none() && !addr.ip().is_loopback() {
-        if !insecure_http {
-            eprintln!(
-                "error: the engine would listen on {addr}, reachable from the network, in \
-                 plain HTTP: photos of ID cards and faces would cross the network unencrypted. \
-                 Give it a certificate (--tls-cert and --tls-key, or engine.tls_cert and \
-                 engine.tls_key), or accept the risk with --insecure-http"
-            );
-            return ExitCode::from(2);
-        }
-        tracing::warn!(
-            "INSECURE: serving plain HTTP on {addr}: ID card photos and faces cross the \
-             network unencrypted (--insecure-http / engine.insecure_http)"
-        );
-    }
-    let signals = ServeSignals::take_over();
-    let handle = match engine::start(addr, settings).await {
-        Ok(handle) => handle,
-        Err(error) => {
-            eprintln!("error: {error}");
-            let configuration = matches!(error, engine::EngineError::Tls(_));
-            return ExitCode::from(if configuration { 2 } else { 4 });
-        }
-    };
-    // stdout, for the operator and for scripts that wait for it; the log has it too. A
-    // reader that stopped reading (closed the pipe) must not stop the engine.
-    let say = |line: String| {
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout(), "{line}");
-    };
-    say(format!("local engine listening on {}", handle.base_url()));
-    if handle.company_id_was_generated() {
-        say(format!(
-            "Krypton company id for this run (engine.company_id_file is not set): {}",
-            handle.company_id().expose()
-        ));
-    }
-    if handle.key_was_generated() {
-        say(format!(
-            "API key for this run (none was configured): {}",
-            handle.api_key().expose()
-        ));
-    }
-    if !handle.address().ip().is_loopback() {
-        tracing::warn!(
-            "the engine is reachable from the network at {}",
-            handle.address()
-        );
-    }
-    signals.wait_for_stop(&handle).await;
-    say("stopping".into());
-    handle.stop().await;
-    ExitCode::SUCCESS
-}
-
-/// The signals `serve` answers: SIGTERM and Ctrl+C stop it, SIGHUP reads the TLS files
-/// again. Taken over before it says it listens, so that a signal sent right after never
-/// meets the default action (which ends the process at once).
-struct ServeSignals {
-    terminate: Option<Signal>,
-    hangup: Option<Signal>,
-}
-
-#[cfg(unix)]
-type Signal = tokio::signal::unix::Signal;
-#[cfg(not(unix))]
-type Signal = std::convert::Infallible;
-
-impl ServeSignals {
-    fn take_over() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Self {
-                terminate: signal(SignalKind::terminate()).ok(),
-                hangup: signal(SignalKind::hangup()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Self {
-            terminate: None,
-            hangup: None,
-        }
-    }
-
-    /// Waits for a stop, reloading TLS at each SIGHUP meanwhile.
-    async fn wait_for_stop(self, handle: &engine::EngineHandle) {
-        let Self {
-            mut terminate,
-            mut hangup,
-        } = self;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return,
-                () = next(terminate.as_mut()) => return,
-                () = next(hangup.as_mut()) => match handle.reload_tls() {
-                    Ok(()) if handle.uses_tls() => {
-                        tracing::info!("SIGHUP: TLS certificate read again; new connections use it");
-                    }
-                    Ok(()) => tracing::info!("SIGHUP: nothing to reload (no TLS)"),
-                    Err(error) => tracing::error!(
-                        "SIGHUP: the TLS files cannot be used, the certificate in use stays: {error}"
-                    ),
-                },
-            }
-        }
-    }
-}
-
-/// The signal's next delivery; never, without one.
-async fn next(signal: Option<&mut Signal>) {
-    match signal {
-        #[cfg(unix)]
-        Some(signal) => {
-            signal.recv().await;
-        }
-        _ => std::future::pending().await,
-    }
-}
 
 async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
     // A webhook that cannot be used is refused before any customer's image is sent.
@@ -529,7 +268,7 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let started_ms = crate::desk::attempts::now_ms();
+    let started_ms = crate::records::attempts::now_ms();
     let report = submit_report(&args, &loaded).await;
     if args.json {
         match serde_json::to_string_pretty(&report) {
@@ -549,10 +288,10 @@ async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
 /// try now; what is left waits for `outbox deliver` or the kiosk's courier.
 async fn send_report(
     loaded: &LoadedConfig,
-    report: &SubmitReport,
+    report: &Summary,
     started_ms: u64,
-    outbox: &crate::desk::outbox::Outbox,
-    webhook: &crate::desk::outbox::Webhook,
+    outbox: &crate::report::outbox::Outbox,
+    webhook: &crate::report::outbox::Webhook,
 ) {
     // Through text, as `--json` prints it: f32 figures stay as printed (96.03, not
     // 96.02999877929688).
@@ -560,13 +299,13 @@ async fn send_report(
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
-    let mut report = crate::desk::report::VerificationReport::new(&loaded.kiosk_id(), verification);
-    report.started_at = Some(crate::desk::report::rfc3339(started_ms));
+    let mut report = crate::report::VerificationReport::new(&loaded.kiosk_id(), verification);
+    report.started_at = Some(crate::report::rfc3339(started_ms));
     if let Err(error) = outbox.put(&report) {
         // Not kept: sent from memory, once.
         eprintln!("warning: the report could not be kept in the outbox: {error}");
         let body = zeroize::Zeroizing::new(serde_json::to_vec(&report).unwrap_or_default());
-        let delivery = crate::desk::outbox::send(webhook, &report.report_id, &body).await;
+        let delivery = crate::report::outbox::send(webhook, &report.report_id, &body).await;
         eprintln!("report: {delivery:?}");
         return;
     }
@@ -581,7 +320,7 @@ async fn send_report(
     }
 }
 
-async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport {
+async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> Summary {
     let files = SubmitFiles {
         document: args.document,
         action: args.action,
@@ -590,10 +329,10 @@ async fn submit_report(args: &SubmitArgs, loaded: &LoadedConfig) -> SubmitReport
         selfie: args.selfie.clone(),
     };
     let fail = |step, outcome, error: &ApiError| {
-        SubmitReport::failed(args.document, outcome, ReportError::from_api(step, error))
+        Summary::failed(args.document, outcome, ReportError::from_api(step, error))
     };
     let fail_with = |outcome: Outcome, message: String| {
-        SubmitReport::failed(
+        Summary::failed(
             args.document,
             outcome,
             ReportError {
@@ -654,7 +393,7 @@ async fn krypton_session(args: KryptonArgs, loaded: LoadedConfig) -> ExitCode {
                 Ok(settings) => settings,
                 Err(error) => return fail(2, error.to_string()),
             };
-            match engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
+            match ekyc_engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings).await {
                 Ok(handle) => {
                     // The in-process engine accepts its own company id.
                     company_id = Some(handle.company_id().clone());
@@ -737,36 +476,11 @@ fn list_cameras() -> ExitCode {
     }
 }
 
-/// Numbers held as `f32` are written as they were configured (`0.6`), not as the nearest
-/// `f64` of that `f32` (`0.6000000238418579`): a float that is exactly an `f32` is written
-/// with the `f32`'s shortest digits.
-fn as_configured(value: &mut toml::Value) {
-    match value {
-        toml::Value::Float(number) => {
-            let single = *number as f32;
-            if f64::from(single) == *number {
-                if let Ok(shortest) = single.to_string().parse::<f64>() {
-                    *number = shortest;
-                }
-            }
-        }
-        toml::Value::Table(table) => table.iter_mut().for_each(|(_, value)| as_configured(value)),
-        toml::Value::Array(values) => values.iter_mut().for_each(as_configured),
-        _ => {}
-    }
-}
-
+/// `config`: the configuration in force as a file, every key with its doc comment and
+/// variable, then whether the API key is set (never the key).
 fn print_config(loaded: &LoadedConfig) -> ExitCode {
-    match &loaded.path {
-        Some(path) => println!("# read from {}", path.display()),
-        None => println!("# no configuration file; defaults"),
-    }
-    let written = toml::Value::try_from(&loaded.config).and_then(|mut value| {
-        as_configured(&mut value);
-        toml::to_string_pretty(&value)
-    });
-    match written {
-        Ok(text) => println!("{text}"),
+    match ekyc_settings::in_force(loaded.path.as_deref(), &loaded.config) {
+        Ok(text) => print!("{text}"),
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(1);
@@ -780,9 +494,5 @@ fn print_config(loaded: &LoadedConfig) -> ExitCode {
             Err(error) => format!("unusable: {error}"),
         }
     );
-    println!("# Every key can be overridden by its environment variable or --set KEY=VALUE:");
-    for (key, variable) in KEYS {
-        println!("#   {key:<32} {variable}");
-    }
     ExitCode::SUCCESS
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::verify::mrz::{Check, Mrz, MrzFormat};
-use crate::verify::{parse_mrz, CardDate};
+use ekyc_reading::mrz::{Check, Mrz, MrzFormat};
+use ekyc_reading::{parse_mrz, CardDate};
 
 /// More than any MRZ (3 × 30 or 2 × 44 characters) with generous blank space around it.
 const MAX_INPUT_BYTES: u64 = 64 * 1024;

@@ -3,189 +3,14 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use ekyc_client::{ApiError, OcrRequest};
+use ekyc_contract::{DocumentType, KryptonAction};
+use ekyc_imaging::{prepare_image_file, ImageLimits, PreparedImage};
+use ekyc_reading::{Agreement, FieldAgreement, Proof};
 
-use crate::api::{ApiError, ErrorKind, OcrRequest};
-use crate::contract::{DocumentType, FaceMatch, KryptonAction, Liveness, OcrField};
-use crate::imaging::{prepare_image_file, ImageLimits, PreparedImage};
-pub use crate::verification::BackendInfo;
-use crate::verification::{SubmitStep, Verdict, Verification};
-use crate::verify::{Agreement, FieldAgreement, Proof};
-
-/// Version of the JSON object `submit --json` prints. Bumped on any incompatible change.
-pub const REPORT_SCHEMA: &str = "ekyc-kiosk/submit/1";
-
-/// How a submission ended, and the process's exit code for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Exit 0: the back end accepted every step. Checks it did not evaluate are listed in
-    /// `not_evaluated`, never counted as passed.
-    Accepted,
-    /// Exit 3: the back end rejected the customer's images (no document, face mismatch,
-    /// two faces, not live, another API code).
-    Rejected,
-    /// Exit 4: the back end is unreachable or broken.
-    BackendFailure,
-    /// Exit 2: bad usage, an unreadable image, or a configuration the back end refuses
-    /// (wrong API key).
-    BadInput,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Self::Accepted => 0,
-            Self::BadInput => 2,
-            Self::Rejected => 3,
-            Self::BackendFailure => 4,
-        }
-    }
-
-    fn of_error(error: &ApiError) -> Self {
-        match error.kind() {
-            ErrorKind::DocumentNotFound
-            | ErrorKind::FaceMismatch
-            | ErrorKind::MultipleFaces
-            | ErrorKind::NotEnrolled
-            | ErrorKind::ApiError => Self::Rejected,
-            ErrorKind::Unauthorized
-            | ErrorKind::Certificate
-            | ErrorKind::InvalidImage
-            | ErrorKind::InvalidRequest => Self::BadInput,
-            ErrorKind::SessionExpired
-            | ErrorKind::TooManyRequests
-            | ErrorKind::HttpError
-            | ErrorKind::MalformedResponse
-            | ErrorKind::Timeout
-            | ErrorKind::Unreachable
-            | ErrorKind::ConnectionDropped
-            | ErrorKind::Internal => Self::BackendFailure,
-        }
-    }
-}
-
-/// The step a failure happened in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// Reading and preparing the image files.
-    PrepareImages,
-    /// Reaching or starting the back end.
-    Connect,
-    /// `/session/init` and `/ocr`.
-    Document,
-    /// `/face/liveness`.
-    Face,
-}
-
-/// The failure in a report.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportError {
-    pub step: Step,
-    pub kind: Option<ErrorKind>,
-    /// The contract's code, when the back end gave one.
-    pub code: Option<String>,
-    pub message: String,
-    /// The back end's body as received (cut to 4 KiB), for staff diagnostics.
-    pub raw_body: Option<String>,
-}
-
-impl ReportError {
-    pub fn from_api(step: Step, error: &ApiError) -> Self {
-        Self {
-            step,
-            kind: Some(error.kind()),
-            code: error.code().map(str::to_owned),
-            message: error.to_string(),
-            raw_body: error
-                .raw_body()
-                .filter(|raw| !raw.is_empty())
-                .map(|raw| raw.text()),
-        }
-    }
-}
-
-/// Everything `submit` found out, as printed by `--json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SubmitReport {
-    pub schema: &'static str,
-    pub outcome: Outcome,
-    pub exit_code: u8,
-    pub backend: Option<BackendInfo>,
-    /// The journey: `ENROLL`, `AUTH` or `LIVENESS` (Krypton's action).
-    pub action: KryptonAction,
-    /// ENROLL with `--user-id`: whether the back end kept the face for a later AUTH;
-    /// null when nothing was to be kept or the back end did not say.
-    pub enrolled: Option<bool>,
-    pub document_type: DocumentType,
-    /// OCR fields in the server's order; `score` is null where the server said "N/A".
-    pub fields: Vec<OcrField>,
-    pub liveness: Option<Liveness>,
-    pub face_match: Option<FaceMatch>,
-    pub is_complete_session: Option<bool>,
-    /// The OCR against the card's own QR code and MRZ, read on this machine: one verdict
-    /// per field the card can prove (`agrees`, `differs` with `card_value`,
-    /// `not_available`).
-    pub cross_check: Vec<FieldAgreement>,
-    /// Checks the back end answered without evaluating ("N/A"): `liveness`, `face_match`.
-    pub not_evaluated: Vec<&'static str>,
-    /// How many times an expired session was silently replaced.
-    pub session_reinitialisations: u32,
-    pub error: Option<ReportError>,
-}
-
-impl SubmitReport {
-    /// A report with nothing found yet.
-    pub fn new(document_type: DocumentType, backend: Option<BackendInfo>) -> Self {
-        Self {
-            schema: REPORT_SCHEMA,
-            outcome: Outcome::Accepted,
-            exit_code: Outcome::Accepted.exit_code(),
-            backend,
-            action: KryptonAction::Enroll,
-            enrolled: None,
-            document_type,
-            fields: Vec::new(),
-            liveness: None,
-            face_match: None,
-            is_complete_session: None,
-            cross_check: Vec::new(),
-            not_evaluated: Vec::new(),
-            session_reinitialisations: 0,
-            error: None,
-        }
-    }
-
-    /// The report of a verification the kiosk finished (its result screen): the same
-    /// object `submit --json` prints, for the bank's system.
-    pub fn of_result(result: &crate::verification::VerificationResult) -> Self {
-        let mut report = Self::new(result.document.unwrap_or(DocumentType::Idr), None);
-        report.action = result.action.unwrap_or(KryptonAction::Enroll);
-        report.enrolled = result.enrolled;
-        report.fields = result.fields.clone();
-        report.cross_check = result.cross_check.clone();
-        report.liveness = result.liveness.clone();
-        report.face_match = result.face_match.clone();
-        report.is_complete_session = Some(result.is_complete_session);
-        report.not_evaluated = result.not_evaluated();
-        if result.verdict() == Verdict::Rejected {
-            report.outcome = Outcome::Rejected;
-            report.exit_code = Outcome::Rejected.exit_code();
-        }
-        report
-    }
-
-    /// A report of a submission that failed before reaching the back end.
-    pub fn failed(document_type: DocumentType, outcome: Outcome, error: ReportError) -> Self {
-        Self {
-            outcome,
-            exit_code: outcome.exit_code(),
-            error: Some(error),
-            ..Self::new(document_type, None)
-        }
-    }
-}
+use crate::verification::{
+    BackendInfo, Outcome, ReportError, Step, SubmitStep, Summary, Verdict, Verification,
+};
 
 /// The image files of one submission.
 #[derive(Debug, Clone)]
@@ -248,7 +73,7 @@ pub async fn run_submission(
     mut verification: Verification,
     backend: BackendInfo,
     submission: PreparedSubmission,
-) -> SubmitReport {
+) -> Summary {
     let PreparedSubmission {
         document,
         action,
@@ -256,7 +81,7 @@ pub async fn run_submission(
         back,
         selfie,
     } = submission;
-    let mut report = SubmitReport::new(document, Some(backend));
+    let mut report = Summary::new(document, Some(backend));
     report.action = action;
     let request = front.map(|front| OcrRequest::both_sides(document, front, back));
     let outcome = verification
@@ -328,7 +153,7 @@ fn card_column(agreement: Option<&FieldAgreement>) -> (String, String) {
     }
 }
 
-pub fn render_table(report: &SubmitReport) -> String {
+pub fn render_table(report: &Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     if let Some(backend) = &report.backend {

@@ -5,9 +5,9 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use super::card::{find_card, Quad, SideSignature};
-use super::metrics::{measure, Luma, Metrics, Region};
-use crate::face::Face;
+use ekyc_imaging::card::{find_card, Quad, SideSignature, CARD_ASPECT};
+use ekyc_imaging::metrics::{measure, Luma, Metrics, Region};
+use ekyc_face::Face;
 
 /// How demanding the gates are, as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -333,8 +333,8 @@ impl FrameCheck {
 /// Where the on-screen card outline sits in a frame of `width` × `height`: 86 % of the
 /// height (or 94 % of the width, whichever binds), centred. Left, top, width, height.
 pub fn card_outline(width: f32, height: f32) -> (f32, f32, f32, f32) {
-    let outline_height = (height * 0.86).min(width * 0.94 / super::CARD_ASPECT);
-    let outline_width = outline_height * super::CARD_ASPECT;
+    let outline_height = (height * 0.86).min(width * 0.94 / CARD_ASPECT);
+    let outline_width = outline_height * CARD_ASPECT;
     (
         (width - outline_width) / 2.0,
         (height - outline_height) / 2.0,

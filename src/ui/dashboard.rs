@@ -5,7 +5,7 @@
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::{secondary_button, text_with, Action, Type, View};
-use crate::desk::stats::{Rate, Stats};
+use crate::records::stats::{Rate, Stats};
 
 /// Reports waiting, and whether one waited past the alert.
 pub struct OutboxLine {

@@ -1,7 +1,7 @@
 //! Document choice: chip ID card (CCCD), passport, driver licence; or start over.
 
 use super::{primary_button, secondary_button, title, Action, View};
-use crate::contract::DocumentType;
+use ekyc_contract::DocumentType;
 use crate::flow::Event;
 
 pub fn document_choice_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {

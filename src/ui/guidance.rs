@@ -2,7 +2,7 @@
 //! that does not answer.
 
 use super::{paragraph, primary_button, secondary_button, text_with, title, Action, Type, View};
-use crate::api::CertificateProblem;
+use ekyc_client::CertificateProblem;
 use crate::flow::{ChallengeAdvice, Event, Guidance, KryptonAction};
 
 /// What the screen says, and its button's text id.

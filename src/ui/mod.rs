@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use egui::{FontData, FontDefinitions, FontFamily, RichText, TextureHandle, Vec2};
 
 use crate::camera::CameraStatus;
-use crate::contract::Lang;
+use ekyc_contract::Lang;
 use crate::flow::{CaptureTarget, Event, Flow};
 pub use look::Type;
 pub use text::{text, text_with};
@@ -57,9 +57,9 @@ pub enum Action {
     /// The decision being made changed (not yet confirmed).
     DecisionDraft(staff::DecisionDraft),
     /// The decision confirmed.
-    Decide(crate::desk::Decision),
+    Decide(crate::staff::Decision),
     /// *Save report…* (staff): the page to write, where staff choose.
-    SaveReport(Box<crate::desk::pdf::PageText>),
+    SaveReport(Box<crate::report::pdf::PageText>),
     /// Staff mode's dashboard: open or close it.
     Dashboard(bool),
     /// Staff mode's settings: open or close them.

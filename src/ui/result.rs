@@ -8,9 +8,9 @@ use egui::{Color32, RichText};
 use super::look::{self, Palette};
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, Type, View};
-use crate::contract::{KryptonAction, OcrField};
+use ekyc_contract::{KryptonAction, OcrField};
 use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
-use crate::verify::{Agreement, FieldAgreement, Proof};
+use ekyc_reading::{Agreement, FieldAgreement, Proof};
 
 /// The field's label in the UI language, or the card's own label for keys this kiosk
 /// has no translation for.
@@ -435,10 +435,10 @@ fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {
 pub fn report_page(
     view: &View,
     kiosk_id: &str,
-    decision: Option<&crate::desk::Decision>,
-    thumbnails: Vec<crate::desk::pdf::Thumbnail>,
-) -> crate::desk::pdf::PageText {
-    use crate::desk::pdf::{PageText, Row};
+    decision: Option<&crate::staff::Decision>,
+    thumbnails: Vec<crate::report::pdf::Thumbnail>,
+) -> crate::report::pdf::PageText {
+    use crate::report::pdf::{PageText, Row};
     let result = view.flow.result();
     let palette = look::LIGHT;
     let not_evaluated = view.text("result-not-evaluated");
@@ -481,16 +481,16 @@ pub fn report_page(
         if let Some(reason) = decision.reason() {
             line += &format!(" ({})", view.text(super::staff::reason_label(reason)));
         }
-        if let crate::desk::Decision::Reject {
+        if let crate::staff::Decision::Reject {
             note: Some(note), ..
         }
-        | crate::desk::Decision::Escalate { note: Some(note) } = decision
+        | crate::staff::Decision::Escalate { note: Some(note) } = decision
         {
             line += &format!(". {note}");
         }
         line
     });
-    let now = crate::desk::report::rfc3339(crate::desk::attempts::now_ms());
+    let now = crate::report::rfc3339(crate::records::attempts::now_ms());
     PageText {
         title: view.text("result-title"),
         header: vec![verdict_text(view, result).0, format!("{kiosk_id} · {now}")],
@@ -518,7 +518,7 @@ fn save_report(view: &View) -> Action {
     .into_iter()
     .filter_map(|(target, caption)| {
         let capture = view.flow.capture(target)?;
-        Some(crate::desk::pdf::Thumbnail {
+        Some(crate::report::pdf::Thumbnail {
             caption: view.text(caption),
             jpeg: capture.upload.jpeg.clone(),
             width: capture.upload.width,

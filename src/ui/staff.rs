@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::{primary_button, secondary_button, toggle, Action, Type, View};
-use crate::desk::{Decision, DecisionKind, RejectReason};
+use crate::staff::{Decision, DecisionKind, RejectReason};
 
 /// A key of the PIN pad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +239,7 @@ pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Ac
 /// file keeps the defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffSetting {
-    Language(crate::contract::Lang),
+    Language(ekyc_contract::Lang),
     /// A camera, as `camera.device` names it (`demo`, `auto`, an index).
     Camera(String),
     /// Offer a journey, or stop offering it.
@@ -263,7 +263,7 @@ pub struct SettingsView<'a> {
 /// Staff mode's settings: the language a customer starts in, the journeys offered, the
 /// capture preset.
 pub fn settings_ui(ui: &mut egui::Ui, view: &View, settings: &SettingsView) -> Option<Action> {
-    use crate::contract::Lang;
+    use ekyc_contract::Lang;
     use crate::flow::KryptonAction;
     use crate::quality::Preset;
     let mut action = None;

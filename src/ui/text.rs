@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
-use crate::contract::Lang;
+use ekyc_contract::Lang;
 
 fluent_templates::static_loader! {
     static LOCALES = {

@@ -1,7 +1,7 @@
 //! Welcome: product name, language switch, Start.
 
 use super::{primary_button, Action, Type, View};
-use crate::contract::{KryptonAction, Lang};
+use ekyc_contract::{KryptonAction, Lang};
 use crate::flow::Event;
 
 pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {

@@ -9,10 +9,10 @@ use serde::Serialize;
 use std::time::Duration;
 
 use super::{Journey, Verification};
-use crate::api::{ApiError, FptClient, KryptonClient};
+use ekyc_client::{ApiError, FptClient, KryptonClient};
 use crate::config::{Backend as BackendKind, LoadedConfig};
-use crate::contract::Secret;
-use crate::engine::{self, EngineError, EngineHandle};
+use ekyc_contract::Secret;
+use ekyc_engine::{EngineError, EngineHandle};
 
 /// Where verifications go (`submit --json`'s `backend`).
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +91,7 @@ impl Backend {
                 let settings = loaded
                     .engine_settings_without_models(&[])
                     .map_err(config_error)?;
-                let handle = engine::start_loading(
+                let handle = ekyc_engine::start_loading(
                     SocketAddr::from(([127, 0, 0, 1], 0)),
                     settings,
                     loaded.engine_models(),

@@ -8,17 +8,19 @@
 //! can be retaken and sent alone.
 
 pub mod backend;
+pub mod summary;
 
-use crate::api::{ApiError, FptClient, FptSession, KryptonClient, OcrRequest};
-use crate::contract::{
+use ekyc_client::{ApiError, FptClient, FptSession, KryptonClient, OcrRequest};
+use ekyc_contract::{
     DocumentType, FaceMatch, KryptonAction, KryptonExtra, KryptonFlow, Liveness, LivenessModel,
     OcrField, OcrResult, Secret, SessionType,
 };
-use crate::imaging::PreparedImage;
-use crate::liveness::ChallengeScore;
-use crate::verify::{CardEvidence, FieldAgreement};
+use ekyc_imaging::PreparedImage;
+use ekyc_liveness::ChallengeScore;
+use ekyc_reading::{CardEvidence, FieldAgreement};
 
 pub use backend::{Backend, BackendError, BackendInfo};
+pub use summary::{Outcome, ReportError, Step, Summary, SUMMARY_SCHEMA};
 
 /// What a verification is for, in Krypton's terms, and for whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +61,7 @@ impl Journey {
 
     /// The Krypton request's `sessionTypes` and `extra` for this journey. LIVENESS names
     /// no customer: a random id stands in for the contract's required `userId`.
-    fn krypton_request(&self, krypton: &KryptonClient) -> crate::api::krypton::KryptonRequest {
+    fn krypton_request(&self, krypton: &KryptonClient) -> ekyc_client::krypton::KryptonRequest {
         let session_types = match self.action {
             KryptonAction::Enroll => vec![SessionType::Enroll, SessionType::Ocr],
             KryptonAction::Auth => vec![SessionType::Auth],

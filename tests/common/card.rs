@@ -64,13 +64,13 @@ impl Person {
     /// The three TD1 lines.
     pub fn mrz(&self) -> String {
         let yymmdd = |date: &str| format!("{}{}{}", &date[8..10], &date[3..5], &date[0..2]);
-        let folded = ekyc_kiosk::verify::cross_check::fold(&self.name);
+        let folded = ekyc_reading::cross_check::fold(&self.name);
         let mut parts = folded.split(' ');
         let surname = parts.next().unwrap_or("");
         let given: Vec<&str> = parts.collect();
         let name = format!("{surname}<<{}", given.join("<"));
         let sex = if self.sex == "Nam" { 'M' } else { 'F' };
-        ekyc_kiosk::verify::mrz::write_vietnamese_td1(
+        ekyc_reading::mrz::write_vietnamese_td1(
             &self.id,
             &yymmdd(&self.birth),
             sex,

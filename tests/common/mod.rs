@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ekyc_kiosk::api::{FptClient, FptSettings, ImageLimits, PreparedImage, RetryPolicy, Secret};
-use ekyc_kiosk::engine::{self, EngineHandle, EngineSettings, Script};
+use ekyc_client::{FptClient, FptSettings, ImageLimits, PreparedImage, RetryPolicy, Secret};
+use ekyc_engine::{EngineHandle, EngineSettings, Script};
 use image::{Rgb, RgbImage};
 
 pub mod card;
@@ -70,7 +70,7 @@ pub fn selfie_path() -> PathBuf {
 }
 
 pub fn prepared(bytes: &[u8], name: &str) -> PreparedImage {
-    ekyc_kiosk::api::prepare_image(bytes, name, &ImageLimits::default())
+    ekyc_client::prepare_image(bytes, name, &ImageLimits::default())
         .expect("test image prepares")
 }
 
@@ -90,7 +90,7 @@ pub fn selfie() -> PreparedImage {
 }
 
 pub async fn start_engine(settings: EngineSettings) -> EngineHandle {
-    engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
+    ekyc_engine::start(SocketAddr::from(([127, 0, 0, 1], 0)), settings)
         .await
         .expect("engine starts on a free port")
 }
@@ -109,7 +109,7 @@ pub async fn scripted_engine(script: &str) -> EngineHandle {
 #[allow(dead_code)]
 pub fn with_enrolments_in(folder: &std::path::Path, settings: EngineSettings) -> EngineSettings {
     EngineSettings {
-        enrolments: Some(std::sync::Arc::new(ekyc_kiosk::engine::Enrolments::at(
+        enrolments: Some(std::sync::Arc::new(ekyc_engine::Enrolments::at(
             folder.join("enrolments.redb"),
             folder.join("enrolment.key"),
             Duration::from_secs(30 * 86_400),

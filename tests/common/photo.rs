@@ -5,7 +5,7 @@
 use image::{Rgb, RgbImage};
 
 use super::card::{CARD_HEIGHT, CARD_WIDTH};
-use ekyc_kiosk::imaging::homography;
+use ekyc_imaging::homography;
 
 pub const PHOTO_WIDTH: u32 = 1280;
 pub const PHOTO_HEIGHT: u32 = 720;

@@ -1,0 +1,516 @@
+//! The engine's HTTP endpoints, one file each: [`sessions`] (`/session/init`, Krypton's
+//! `/api/v3/ekyc`), [`ocr`] (`/ocr`), [`face`] (`/face/liveness`). Every answer is
+//! written through the contract's types ([`ekyc_contract`]); each handler is a list of
+//! named steps (admit, read uploads, detect, decide, reply) whose refusals are the
+//! answers themselves.
+
+// A step that refuses hands back the finished answer; its size does not matter here.
+#![allow(clippy::result_large_err)]
+
+mod face;
+pub mod guard;
+mod ocr;
+mod sessions;
+
+use std::sync::Arc;
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use image::DynamicImage;
+use serde_json::{json, Value};
+
+use super::script::{play, ScriptPlayer, ScriptedEndpoint};
+use super::sessions::{SessionProblem, SessionStore};
+use ekyc_reading::Tesseract;
+use super::{EngineSettings, EnrolmentStore, Enrolments, RequestCounts};
+use ekyc_contract::{Code, Lang, Secret, Shape, StatusReply};
+use ekyc_face::{FaceDetector, FaceMatcher, FaceMesh};
+use ekyc_imaging::decode_upright;
+use ekyc_liveness::ParallaxThresholds;
+
+struct EngineState {
+    api_keys: Vec<Secret>,
+    lockout: guard::KeyLockout,
+    uploads: guard::UploadTurns,
+    max_file_bytes: u64,
+    selfie_attempts: u32,
+    sessions: SessionStore,
+    script: Option<ScriptPlayer>,
+    counts: Arc<RequestCounts>,
+    ocr: Option<Tesseract>,
+    faces: Option<Arc<FaceDetector>>,
+    matcher: Option<Arc<FaceMatcher>>,
+    match_distance: f32,
+    mesh: Option<Arc<FaceMesh>>,
+    parallax: ParallaxThresholds,
+    company_ids: Vec<Secret>,
+    enrolments: Option<Arc<Enrolments>>,
+    /// Where this engine answers: the `krPath` of its Krypton sessions.
+    base_url: String,
+}
+
+/// What a step answers with when it refuses: the finished response.
+type Refusal = Response;
+
+pub(super) fn router(
+    settings: EngineSettings,
+    counts: Arc<RequestCounts>,
+    base_url: String,
+) -> Router {
+    // Two card sides plus the multipart framing.
+    let body_limit = usize::try_from(settings.max_file_bytes.saturating_mul(2))
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    let state = Arc::new(EngineState {
+        api_keys: settings.api_keys,
+        lockout: guard::KeyLockout::new(settings.lockout),
+        uploads: guard::UploadTurns::new(settings.uploads),
+        max_file_bytes: settings.max_file_bytes,
+        selfie_attempts: settings.selfie_attempts.max(1),
+        sessions: SessionStore::new(settings.session_ttl, settings.max_sessions),
+        script: settings.script.map(ScriptPlayer::new),
+        counts,
+        ocr: settings.ocr,
+        faces: settings.faces,
+        matcher: settings.matcher,
+        match_distance: settings.match_distance,
+        mesh: settings.mesh,
+        parallax: settings.parallax,
+        company_ids: settings.company_ids,
+        enrolments: settings.enrolments,
+        base_url,
+    });
+    Router::new()
+        .route("/session/init", post(sessions::session_init))
+        .route("/ocr", post(ocr::ocr))
+        .route("/face/liveness", post(face::face_liveness))
+        .route("/api/v3/ekyc", post(sessions::krypton_session))
+        .route("/health", axum::routing::get(health))
+        .fallback(|| async {
+            reply(
+                Shape::Code,
+                StatusCode::NOT_FOUND,
+                Code::NotFound,
+                "no such endpoint",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            reply(
+                Shape::Code,
+                StatusCode::METHOD_NOT_ALLOWED,
+                Code::MethodNotAllowed,
+                "use POST for this endpoint",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(state.clone(), guard::take_turns))
+        .layer(from_fn_with_state(
+            state.clone(),
+            guard::lock_out_key_guessers,
+        ))
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Method, path, status and time: never headers (the API key) nor bodies (personal data).
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    // All in the message: the journal's short view shows only the message.
+    tracing::info!("{method} {path} {status} {elapsed_ms} ms");
+    response
+}
+
+async fn health() -> Json<Value> {
+    Json(
+        json!({"status": "ok", "engine": "ekyc-kiosk local engine", "version": env!("CARGO_PKG_VERSION")}),
+    )
+}
+
+/// A code-and-message answer.
+fn reply(shape: Shape, status: StatusCode, code: Code, message: &str) -> Response {
+    (
+        status,
+        Json(StatusReply::new(shape, code, message).to_json()),
+    )
+        .into_response()
+}
+
+/// The answer a handler's steps came to, refusals included.
+fn answer(steps: Result<Response, Refusal>) -> Response {
+    steps.unwrap_or_else(|refusal| refusal)
+}
+
+fn header<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    header(headers, &["lang"])
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// Compares in constant time (`subtle`), and the SHA-256 digests rather than the secrets,
+/// so that neither how much of a guessed key was right nor the key's length shows in the
+/// time taken.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    use sha2::Digest;
+    use subtle::ConstantTimeEq;
+    let given = sha2::Sha256::digest(given);
+    let expected = sha2::Sha256::digest(expected);
+    given.as_slice().ct_eq(expected.as_slice()).into()
+}
+
+/// errorCode "403": unknown, expired, or bound to another device type.
+fn session_refused(shape: Shape, lang: Lang) -> Refusal {
+    reply(
+        shape,
+        StatusCode::FORBIDDEN,
+        Code::SessionExpired,
+        &lang.say(
+            "The session has expired or is not valid",
+            "Phiên làm việc đã hết hạn",
+        ),
+    )
+}
+
+fn bad_request(shape: Shape, lang: Lang, english: &str, vietnamese: &str) -> Refusal {
+    reply(
+        shape,
+        StatusCode::BAD_REQUEST,
+        Code::BadRequest,
+        &lang.say(english, vietnamese),
+    )
+}
+
+/// Runs `work` off the async threads. A panic there is logged (the step's name only:
+/// never a payload, which may hold a customer's data) and answered with a 500.
+async fn run_blocking<T: Send + 'static>(
+    shape: Shape,
+    step: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refusal> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(
+            step,
+            panicked = error.is_panic(),
+            "engine step did not finish"
+        );
+        reply(
+            shape,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Internal,
+            &format!("internal error while {step}"),
+        )
+    })
+}
+
+impl EngineState {
+    /// Records the request and plays the script's next step for it, if any.
+    async fn scripted(&self, endpoint: ScriptedEndpoint) -> Option<Response> {
+        self.counts.record(endpoint);
+        let step = self.script.as_ref()?.next(endpoint)?;
+        Some(play(step).await)
+    }
+
+    /// The API key check. Both spellings of the header are accepted (`api-key`, `api_key`).
+    fn check_api_key(&self, headers: &HeaderMap, shape: Shape, lang: Lang) -> Result<(), Refusal> {
+        let given = header(headers, &["api-key", "api_key"]).unwrap_or_default();
+        if self
+            .api_keys
+            .iter()
+            .any(|key| same_secret(given.as_bytes(), key.expose().as_bytes()))
+        {
+            return Ok(());
+        }
+        Err(reply(
+            shape,
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            &lang.say("Missing or invalid API key", "Thiếu hoặc sai khoá API"),
+        ))
+    }
+
+    /// The `device-type` header, which every FPT.AI call needs.
+    fn device_type<'a>(
+        &self,
+        headers: &'a HeaderMap,
+        shape: Shape,
+        lang: Lang,
+    ) -> Result<&'a str, Refusal> {
+        header(headers, &["device-type", "device_type"]).ok_or_else(|| {
+            bad_request(
+                shape,
+                lang,
+                "The device-type header is required",
+                "Thiếu header device-type",
+            )
+        })
+    }
+
+    /// What `/ocr` and `/face/liveness` check first, in order: the script, the API key,
+    /// the session named by `session-id` for the request's `device-type`.
+    async fn admit(
+        &self,
+        endpoint: ScriptedEndpoint,
+        headers: &HeaderMap,
+        shape: Shape,
+    ) -> Result<Admitted, Refusal> {
+        if let Some(response) = self.scripted(endpoint).await {
+            return Err(response);
+        }
+        let lang = lang_of(headers);
+        self.check_api_key(headers, shape, lang)?;
+        let expired = |problem: SessionProblem| {
+            tracing::info!(?problem, "session refused");
+            session_refused(shape, lang)
+        };
+        let session_id = header(headers, &["session-id", "session_id"])
+            .ok_or_else(|| expired(SessionProblem::Unknown))?;
+        let device_type = self.device_type(headers, shape, lang)?;
+        self.sessions
+            .with_session(session_id, device_type, |_| ())
+            .map_err(expired)?;
+        Ok(Admitted {
+            lang,
+            shape,
+            session_id: session_id.to_owned(),
+            device_type: device_type.to_owned(),
+        })
+    }
+
+    /// Runs `visit` on the admitted request's session; an expired one is refused.
+    fn visit<T>(
+        &self,
+        admitted: &Admitted,
+        visit: impl FnOnce(&mut super::sessions::EngineSession) -> T,
+    ) -> Result<T, Refusal> {
+        self.sessions
+            .with_session(&admitted.session_id, &admitted.device_type, visit)
+            .map_err(|_| session_refused(admitted.shape, admitted.lang))
+    }
+}
+
+impl EngineState {
+    /// Krypton's `companyId` against the configured ones, compared in constant time.
+    fn check_company_id(
+        &self,
+        request: &ekyc_contract::KryptonRequest,
+        lang: Lang,
+    ) -> Result<(), Refusal> {
+        let given = request.company_id.expose().trim().as_bytes();
+        if self
+            .company_ids
+            .iter()
+            .any(|id| same_secret(given, id.expose().as_bytes()))
+        {
+            return Ok(());
+        }
+        tracing::info!("Krypton session refused: unknown companyId");
+        Err(reply(
+            Shape::Code,
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            &lang.say("Unknown companyId", "companyId không hợp lệ"),
+        ))
+    }
+
+    /// The enrolment store, opened on first use; refused with code 503 (and the reason,
+    /// for IT: paths, never a customer) when there is none or it cannot be opened. Only
+    /// Krypton sessions and `/face/liveness` need it, both in the `code` shape.
+    async fn enrolment_store(&self, lang: Lang) -> Result<Arc<dyn EnrolmentStore>, Refusal> {
+        let Some(enrolments) = self.enrolments.clone() else {
+            return Err(enrolments_unavailable(
+                "this engine has no enrolment store configured",
+                lang,
+            ));
+        };
+        let opened = run_blocking(Shape::Code, "opening the enrolments", move || {
+            enrolments.store()
+        })
+        .await?;
+        opened.map_err(|error| {
+            tracing::error!("{error}");
+            enrolments_unavailable(&error.to_string(), lang)
+        })
+    }
+}
+
+/// Code 503: enrolment and authentication cannot work on this engine now.
+fn enrolments_unavailable(why: &str, lang: Lang) -> Refusal {
+    reply(
+        Shape::Code,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Code::Busy,
+        &lang.say(
+            &format!("Enrolment is unavailable on this engine: {why}"),
+            &format!("Không thể đăng ký/xác thực trên máy chủ này: {why}"),
+        ),
+    )
+}
+
+/// Code 412 (HTTP 403): an AUTH for a customer who has no enrolment (never enrolled,
+/// deleted, or past the retention limit).
+fn not_enrolled(lang: Lang) -> Refusal {
+    reply(
+        Shape::Code,
+        StatusCode::FORBIDDEN,
+        Code::NotEnrolled,
+        &lang.say(
+            "This customer is not enrolled",
+            "Khách hàng này chưa đăng ký khuôn mặt",
+        ),
+    )
+}
+
+/// A request that passed [`EngineState::admit`].
+struct Admitted {
+    lang: Lang,
+    shape: Shape,
+    session_id: String,
+    device_type: String,
+}
+
+/// An uploaded file, before decoding.
+struct Upload {
+    bytes: axum::body::Bytes,
+}
+
+/// Reads the multipart body: only `field_name` parts, at most `most` of them, each within
+/// the size limit and not empty.
+async fn read_uploads(
+    multipart: Result<Multipart, MultipartRejection>,
+    field_name: &str,
+    most: usize,
+    max_file_bytes: u64,
+    admitted: &Admitted,
+) -> Result<Vec<Upload>, Refusal> {
+    let (shape, lang) = (admitted.shape, admitted.lang);
+    let not_multipart = |detail: String| {
+        bad_request(
+            shape,
+            lang,
+            &format!("The body must be multipart/form-data with `{field_name}` parts ({detail})"),
+            &format!("Nội dung phải là multipart/form-data với trường `{field_name}` ({detail})"),
+        )
+    };
+    let too_large = || {
+        reply(
+            shape,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::TooLarge,
+            &lang.say(
+                &format!("A file is larger than {} MB", max_file_bytes / 1_048_576),
+                &format!("Tệp lớn hơn {} MB", max_file_bytes / 1_048_576),
+            ),
+        )
+    };
+    let mut multipart = multipart.map_err(|rejection| not_multipart(rejection.body_text()))?;
+    let mut uploads = Vec::new();
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(too_large())
+            }
+            Err(error) => return Err(not_multipart(error.body_text())),
+        };
+        if field.name() != Some(field_name) {
+            let name = field.name().unwrap_or("(unnamed)").to_owned();
+            return Err(not_multipart(format!("unexpected part `{name}`")));
+        }
+        if uploads.len() == most {
+            return Err(not_multipart(format!(
+                "at most {most} file(s) in this call"
+            )));
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (bytes.len() + chunk.len()) as u64 > max_file_bytes {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_large())
+                }
+                Err(error) => return Err(not_multipart(error.body_text())),
+            }
+        }
+        if bytes.is_empty() {
+            return Err(not_multipart("an empty file".into()));
+        }
+        uploads.push(Upload {
+            bytes: bytes.into(),
+        });
+    }
+    if uploads.is_empty() {
+        return Err(not_multipart(format!("no `{field_name}` part")));
+    }
+    Ok(uploads)
+}
+
+/// Decodes the uploads off the async threads; the error names the file (1-based).
+async fn decode_uploads(
+    uploads: Vec<Upload>,
+    admitted: &Admitted,
+) -> Result<Vec<DynamicImage>, Refusal> {
+    let decoded = run_blocking(admitted.shape, "decoding", move || {
+        uploads
+            .iter()
+            .enumerate()
+            .map(|(index, upload)| decode_upright(&upload.bytes).map_err(|_| index + 1))
+            .collect::<Result<Vec<_>, usize>>()
+    })
+    .await?;
+    decoded.map_err(|number| {
+        bad_request(
+            admitted.shape,
+            admitted.lang,
+            &format!("File {number} is not a readable image"),
+            &format!("Tệp thứ {number} không phải là ảnh đọc được"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_step_that_panics_is_a_500_naming_the_step_and_nothing_of_the_panic() {
+        let refusal = run_blocking(Shape::ErrorCode, "reading", || -> u8 {
+            panic!("079203004512 PHAM THI HONG NHUNG")
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(refusal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(refusal.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({"errorCode": "500", "errorMessage": "internal error while reading"})
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! MediaPipe's face mesh and iris models on a camera frame, as MediaPipe's own graphs
+//! prepare their inputs (read, not copied, from its `face_detection_front_detection_to_roi`,
+//! `face_landmark_cpu`, `iris_landmark_left_and_right_from_face_landmarks_cpu` and
+//! `iris_landmark_cpu` graphs):
+//!
+//! - the face's region: the detector's box, turned so that the line from the right eye to
+//!   the left is level, made square on its longer side and enlarged 1.5 times; sampled
+//!   into 192×192 (bilinear), pixels / 255;
+//! - each eye's region: centred between the eye's two corners (mesh points 33 and 133,
+//!   362 and 263), turned along them, 2.3 times their distance wide; sampled into 64×64,
+//!   the second eye mirrored (the model knows one eye only);
+//! - the outputs mapped back into the frame's pixels.
+//!
+//! Models: `face_landmark.tflite` and `iris_landmark.tflite`, run by [`TfliteModel`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use image::RgbImage;
+
+use ekyc_tflite::{TfliteError, TfliteModel};
+use super::Face;
+
+/// The face mesh model's file, in `mediapipe/` below a model root.
+pub const MESH_MODEL_FILE: &str = "face_landmark.tflite";
+/// The iris model's file, beside it.
+pub const IRIS_MODEL_FILE: &str = "iris_landmark.tflite";
+
+const FACE_INPUT: usize = 192;
+const EYE_INPUT: usize = 64;
+/// The mesh points at the corners of each eye, in the order MediaPipe's iris graph takes
+/// them; the second eye is mirrored for the iris model.
+const EYE_CORNERS: [[usize; 2]; 2] = [[33, 133], [362, 263]];
+
+/// The models could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum MeshError {
+    /// No folder holds the models.
+    #[error("the face mesh models are not installed (looked in {looked}); run ./fetch-models")]
+    NotInstalled { looked: String },
+    /// A model file is broken or not supported.
+    #[error("{file}: {source}")]
+    Model { file: PathBuf, source: TfliteError },
+    /// The frame gives nothing to work on.
+    #[error("the face is not in the frame")]
+    NoFace,
+}
+
+/// One eye as the iris model sees it, in the frame's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eye {
+    /// The iris: its centre first, then four points on its edge.
+    pub iris: [[f32; 2]; 5],
+    /// The eye's two corners (from the mesh), in the order of `EYE_CORNERS`.
+    pub corners: [[f32; 2]; 2],
+}
+
+impl Eye {
+    /// Where the iris sits between the corners: 0 at the first corner, 1 at the second,
+    /// along the line between them; and across it, as a fraction of the corners'
+    /// distance (positive downwards in the picture).
+    pub fn iris_position(&self) -> [f32; 2] {
+        let [a, b] = self.corners;
+        let axis = [b[0] - a[0], b[1] - a[1]];
+        let length_squared = axis[0] * axis[0] + axis[1] * axis[1];
+        if length_squared <= f32::EPSILON {
+            return [0.5, 0.0];
+        }
+        let offset = [self.iris[0][0] - a[0], self.iris[0][1] - a[1]];
+        [
+            (offset[0] * axis[0] + offset[1] * axis[1]) / length_squared,
+            (offset[1] * axis[0] - offset[0] * axis[1]) / length_squared,
+        ]
+    }
+}
+
+/// The mesh of one face in one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mesh {
+    /// 468 points, x and y in the frame's pixels, z (depth, negative towards the camera) in
+    /// the same scale. The model's depth is its guess from one picture, also for a
+    /// photograph: nothing here proves depth.
+    pub points: Vec<[f32; 3]>,
+    /// How sure the model is that a face fills its input, 0–1.
+    pub presence: f32,
+    /// The picture's left eye and right eye (the person's right and left).
+    pub eyes: [Eye; 2],
+}
+
+/// A square region of the frame, turned by `angle` (radians) about its centre.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    centre: [f32; 2],
+    side: f32,
+    angle: f32,
+}
+
+impl Region {
+    /// The frame position of a point given in the region's `size`×`size` input pixels.
+    fn frame_position(&self, x: f32, y: f32, size: usize) -> [f32; 2] {
+        let (u, v) = (
+            (x / size as f32 - 0.5) * self.side,
+            (y / size as f32 - 0.5) * self.side,
+        );
+        let (sin, cos) = self.angle.sin_cos();
+        [
+            self.centre[0] + u * cos - v * sin,
+            self.centre[1] + u * sin + v * cos,
+        ]
+    }
+
+    /// The region sampled into `size`×`size` (bilinear, the edge repeated beyond the
+    /// frame), mirrored left to right when `mirror`, as the model's input: RGB / 255.
+    fn sample(&self, frame: &RgbImage, size: usize, mirror: bool) -> Vec<f32> {
+        let mut input = Vec::with_capacity(size * size * 3);
+        let (width, height) = (frame.width() as f32, frame.height() as f32);
+        for row in 0..size {
+            for column in 0..size {
+                let column = if mirror { size - 1 - column } else { column };
+                let [x, y] = self.frame_position(column as f32 + 0.5, row as f32 + 0.5, size);
+                let x = (x - 0.5).clamp(0.0, width - 1.0);
+                let y = (y - 0.5).clamp(0.0, height - 1.0);
+                let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+                let (x1, y1) = (
+                    (x0 + 1).min(frame.width() - 1),
+                    (y0 + 1).min(frame.height() - 1),
+                );
+                let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+                let (a, b, c, d) = (
+                    frame.get_pixel(x0, y0),
+                    frame.get_pixel(x1, y0),
+                    frame.get_pixel(x0, y1),
+                    frame.get_pixel(x1, y1),
+                );
+                for channel in 0..3 {
+                    let top = f32::from(a[channel]) * (1.0 - fx) + f32::from(b[channel]) * fx;
+                    let bottom = f32::from(c[channel]) * (1.0 - fx) + f32::from(d[channel]) * fx;
+                    input.push((top * (1.0 - fy) + bottom * fy) / 255.0);
+                }
+            }
+        }
+        input
+    }
+}
+
+/// The face mesh and iris models, loaded once.
+pub struct FaceMesh {
+    mesh: Arc<TfliteModel>,
+    iris: Arc<TfliteModel>,
+}
+
+impl std::fmt::Debug for FaceMesh {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("FaceMesh").finish_non_exhaustive()
+    }
+}
+
+impl FaceMesh {
+    /// The models from `folder`, or from `mediapipe/` below the first model root that has
+    /// them ([`super::model_roots`]).
+    pub fn load(folder: Option<&Path>) -> Result<Self, MeshError> {
+        let folders: Vec<PathBuf> = match folder {
+            Some(folder) => vec![folder.to_path_buf()],
+            None => super::model_roots()
+                .into_iter()
+                .map(|root| root.join("mediapipe"))
+                .collect(),
+        };
+        let Some(folder) = folders
+            .iter()
+            .find(|folder| folder.join(MESH_MODEL_FILE).is_file())
+        else {
+            return Err(MeshError::NotInstalled {
+                looked: folders
+                    .iter()
+                    .map(|folder| folder.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let load = |file: &str| {
+            let path = folder.join(file);
+            TfliteModel::shared(&path).map_err(|source| MeshError::Model { file: path, source })
+        };
+        Ok(Self {
+            mesh: load(MESH_MODEL_FILE)?,
+            iris: load(IRIS_MODEL_FILE)?,
+        })
+    }
+
+    /// The mesh and irises of `face` in `frame`.
+    pub fn landmarks(&self, frame: &RgbImage, face: &Face) -> Result<Mesh, MeshError> {
+        if frame.width() == 0 || frame.height() == 0 {
+            return Err(MeshError::NoFace);
+        }
+        let (right_eye, left_eye) = (face.right_eye(), face.left_eye());
+        let centre = face.centre();
+        let region = Region {
+            centre: [centre.x, centre.y],
+            side: face.width.max(face.height) * 1.5,
+            angle: (left_eye.y - right_eye.y).atan2(left_eye.x - right_eye.x),
+        };
+        if !(region.side.is_finite() && region.side > 1.0 && region.angle.is_finite()) {
+            return Err(MeshError::NoFace);
+        }
+        let outputs = self
+            .mesh
+            .run(&[&region.sample(frame, FACE_INPUT, false)])
+            .map_err(|source| MeshError::Model {
+                file: MESH_MODEL_FILE.into(),
+                source,
+            })?;
+        let (raw, presence) = match outputs.as_slice() {
+            [raw, presence, ..] if raw.len() == 468 * 3 && !presence.is_empty() => {
+                (raw, presence[0])
+            }
+            _ => {
+                return Err(MeshError::Model {
+                    file: MESH_MODEL_FILE.into(),
+                    source: TfliteError::Unsupported("unexpected outputs".into()),
+                })
+            }
+        };
+        let depth_scale = region.side / FACE_INPUT as f32;
+        let points: Vec<[f32; 3]> = raw
+            .chunks_exact(3)
+            .map(|p| {
+                let [x, y] = region.frame_position(p[0], p[1], FACE_INPUT);
+                [x, y, p[2] * depth_scale]
+            })
+            .collect();
+        let eyes = [
+            self.eye(frame, &points, EYE_CORNERS[0], false)?,
+            self.eye(frame, &points, EYE_CORNERS[1], true)?,
+        ];
+        Ok(Mesh {
+            points,
+            presence: 1.0 / (1.0 + (-presence).exp()),
+            eyes,
+        })
+    }
+
+    fn eye(
+        &self,
+        frame: &RgbImage,
+        points: &[[f32; 3]],
+        [first, second]: [usize; 2],
+        mirror: bool,
+    ) -> Result<Eye, MeshError> {
+        let (a, b) = (points[first], points[second]);
+        let region = Region {
+            centre: [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
+            side: ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt() * 2.3,
+            angle: (b[1] - a[1]).atan2(b[0] - a[0]),
+        };
+        let outputs = self
+            .iris
+            .run(&[&region.sample(frame, EYE_INPUT, mirror)])
+            .map_err(|source| MeshError::Model {
+                file: IRIS_MODEL_FILE.into(),
+                source,
+            })?;
+        let iris = outputs
+            .get(1)
+            .filter(|iris| iris.len() == 15)
+            .ok_or_else(|| MeshError::Model {
+                file: IRIS_MODEL_FILE.into(),
+                source: TfliteError::Unsupported("unexpected outputs".into()),
+            })?;
+        let mut points_out = [[0.0; 2]; 5];
+        for (out, p) in points_out.iter_mut().zip(iris.chunks_exact(3)) {
+            let x = if mirror {
+                EYE_INPUT as f32 - p[0]
+            } else {
+                p[0]
+            };
+            *out = region.frame_position(x, p[1], EYE_INPUT);
+        }
+        Ok(Eye {
+            iris: points_out,
+            corners: [[a[0], a[1]], [b[0], b[1]]],
+        })
+    }
+}

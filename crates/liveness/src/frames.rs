@@ -1,0 +1,129 @@
+//! Liveness from several frames of a selfie (the challenge's frames, as the local engine
+//! receives them in `/face/liveness`'s `selfies` parts): the face found and meshed in each
+//! frame, the 3D check ([`super::parallax`]) on the mesh's rigid points, and the same
+//! person in every frame (dlib's embeddings of a few frames against the first's), so
+//! that a picture cannot be swapped in halfway.
+
+use image::RgbImage;
+
+use super::parallax::{judge, Depth, ParallaxReport, ParallaxThresholds, RIGID_POINTS};
+use ekyc_face::{Face, FaceDetector, FaceMatcher, FaceMesh};
+use ekyc_imaging::decode_upright;
+
+/// Frames beyond the first whose identity is checked (evenly spaced): each costs an
+/// embedding.
+const IDENTITY_FRAMES: usize = 4;
+
+/// What the frames showed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FramesVerdict {
+    pub frames: usize,
+    /// Frames in which a face was found and meshed.
+    pub frames_with_face: usize,
+    pub parallax: ParallaxReport,
+    /// Frames whose face was compared with the first frame's, and how many were the same
+    /// person; `None` without the face-match models.
+    pub same_person: Option<(usize, usize)>,
+    /// Live: a head (not flat), seen in most frames, the same person throughout.
+    pub is_live: bool,
+    /// Not enough to judge (the face did not turn, or was missing from many frames): a
+    /// member of staff should look, or the customer try again.
+    pub need_to_review: bool,
+}
+
+impl FramesVerdict {
+    /// What was measured, in a sentence for the contract's `warning`: figures and verdicts,
+    /// nothing of the face itself.
+    pub fn summary(&self) -> String {
+        let depth = match self.parallax.depth {
+            Depth::Head => "a head",
+            Depth::Flat => "flat, like a picture",
+            Depth::NotEnoughMotion => "the face did not turn enough to tell",
+        };
+        let identity = match self.same_person {
+            Some((same, checked)) => {
+                format!("the same person in {same} of {checked} frames checked")
+            }
+            None => "the same person not checked (no face-match models)".to_owned(),
+        };
+        format!(
+            "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, {depth}; {identity}; the follow-the-dot challenge is scored by the kiosk",
+            self.frames,
+            self.frames_with_face,
+            100.0 * self.parallax.parallax_figure,
+        )
+    }
+}
+
+/// Judges the encoded `frames` (JPEG or PNG; the first is the selfie the card is matched
+/// with), decoding one at a time so that a long challenge does not hold every frame's
+/// pixels at once. A frame that does not decode counts as a frame without a face.
+pub fn check_frames(
+    frames: &[&[u8]],
+    detector: &FaceDetector,
+    mesh: &FaceMesh,
+    matcher: Option<&FaceMatcher>,
+    match_distance: f32,
+    thresholds: ParallaxThresholds,
+) -> FramesVerdict {
+    let later = frames.len().saturating_sub(1);
+    let compared = later.min(IDENTITY_FRAMES);
+    // The frames whose identity is compared with the first's, evenly spaced.
+    let identity_frames: Vec<usize> = (1..=compared).map(|k| k * later / compared).collect();
+    let mut tracks = Vec::new();
+    let mut first_embedding = None;
+    let mut same = 0;
+    for (index, bytes) in frames.iter().enumerate() {
+        let Ok(frame) = decode_upright(bytes).map(|image| image.to_rgb8()) else {
+            continue;
+        };
+        let Some(face) = largest_face(detector, &frame) else {
+            continue;
+        };
+        if let Ok(meshed) = mesh.landmarks(&frame, &face) {
+            tracks.push(
+                RIGID_POINTS
+                    .iter()
+                    .map(|&i| [meshed.points[i][0], meshed.points[i][1]])
+                    .collect::<Vec<[f32; 2]>>(),
+            );
+        }
+        if let Some(matcher) = matcher {
+            if index == 0 {
+                first_embedding = Some(matcher.embed_face(&frame, &face));
+            } else if identity_frames.contains(&index) {
+                let embedding = matcher.embed_face(&frame, &face);
+                if first_embedding
+                    .as_ref()
+                    .is_some_and(|first| embedding.distance(first) < match_distance)
+                {
+                    same += 1;
+                }
+            }
+        }
+    }
+    let frames_with_face = tracks.len();
+    let parallax = judge(&tracks, thresholds);
+    let same_person = matcher.map(|_| (same, compared));
+    let mostly_seen = frames_with_face * 10 >= frames.len() * 7;
+    let all_same = same_person.is_none_or(|(same, checked)| same == checked);
+    let is_live = parallax.depth == Depth::Head && mostly_seen && all_same;
+    let need_to_review =
+        !is_live && all_same && (parallax.depth == Depth::NotEnoughMotion || !mostly_seen);
+    FramesVerdict {
+        frames: frames.len(),
+        frames_with_face,
+        parallax,
+        same_person,
+        is_live,
+        need_to_review,
+    }
+}
+
+fn largest_face(detector: &FaceDetector, frame: &RgbImage) -> Option<Face> {
+    detector.detect(frame).ok().and_then(|found| {
+        found
+            .into_iter()
+            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
+    })
+}

@@ -1,0 +1,144 @@
+//! A synthetic head, and a print of it, for the demo camera's challenge, the liveness
+//! tests and the bench: a real photo given depth by its own face mesh (our `FaceMesh` on
+//! the photo), then turned in 3D and seen through a pinhole camera. The head's pixels move by their depth (the nose against the cheeks);
+//! the print's all lie on one plane, turned exactly as the head is.
+//!
+//! Depth: each pixel's is the mesh's depth near it (inverse-distance weighting of the mesh
+//! points, on a 4-pixel grid, bilinear between), going back to the depth of the face's
+//! sides away from the face. Rendering: every photo pixel is moved and drawn front to back
+//! (a depth buffer), 2×2 so that a turned surface leaves no holes; what no pixel reaches
+//! is grey.
+
+use std::time::Duration;
+
+use image::{Rgb, RgbImage};
+
+use super::DotPath;
+use ekyc_face::{FaceDetector, FaceMesh};
+
+pub struct SyntheticHead {
+    photo: RgbImage,
+    /// Per pixel, the depth in pixels (negative towards the camera), row by row.
+    depth: Vec<f32>,
+    /// The point the head turns about: the mesh's centre.
+    centre: [f32; 3],
+}
+
+/// The camera's distance from the head's centre, in the photo's pixels: a face some 200 px
+/// wide seen from about five face widths, as at a kiosk.
+const DISTANCE: f32 = 1000.0;
+const GRID: u32 = 4;
+
+impl SyntheticHead {
+    /// The photo and its face mesh (468 points, x and y in the photo's pixels, z in the
+    /// same scale).
+    pub fn new(photo: RgbImage, mesh: &[[f32; 3]]) -> Self {
+        let n = mesh.len() as f32;
+        let centre = mesh.iter().fold([0.0; 3], |c, p| {
+            [c[0] + p[0] / n, c[1] + p[1] / n, c[2] + p[2] / n]
+        });
+        let back = mesh.iter().map(|p| p[2]).fold(f32::NEG_INFINITY, f32::max);
+        let (width, height) = photo.dimensions();
+        let (columns, rows) = (width / GRID + 2, height / GRID + 2);
+        let mut grid = vec![0.0f32; (columns * rows) as usize];
+        for row in 0..rows {
+            for column in 0..columns {
+                let (x, y) = ((column * GRID) as f32, (row * GRID) as f32);
+                let (mut sum, mut weights, mut nearest) = (0.0, 0.0, f32::INFINITY);
+                for p in mesh {
+                    let d2 = (p[0] - x).powi(2) + (p[1] - y).powi(2);
+                    nearest = nearest.min(d2.sqrt());
+                    let weight = 1.0 / (d2 * d2 + 1.0);
+                    sum += weight * p[2];
+                    weights += weight;
+                }
+                // Away from the face the depth goes back to that of its sides.
+                let blend = ((nearest - 8.0) / 40.0).clamp(0.0, 1.0);
+                grid[(row * columns + column) as usize] =
+                    sum / weights * (1.0 - blend) + back * blend;
+            }
+        }
+        let mut depth = Vec::with_capacity((width * height) as usize);
+        for y in 0..height {
+            for x in 0..width {
+                let (gx, gy) = (x as f32 / GRID as f32, y as f32 / GRID as f32);
+                let (x0, y0) = (gx.floor() as u32, gy.floor() as u32);
+                let (fx, fy) = (gx - x0 as f32, gy - y0 as f32);
+                let at = |c: u32, r: u32| grid[(r * columns + c) as usize];
+                let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+                let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+                depth.push(top * (1.0 - fy) + bottom * fy);
+            }
+        }
+        Self {
+            photo,
+            depth,
+            centre,
+        }
+    }
+
+    /// `photo`'s largest face, meshed, as a head; `None` when no face is found in it.
+    pub fn from_photo(photo: RgbImage, detector: &FaceDetector, mesher: &FaceMesh) -> Option<Self> {
+        let faces = detector.detect(&photo).ok()?;
+        let face = faces
+            .iter()
+            .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))?;
+        let mesh = mesher.landmarks(&photo, face).ok()?;
+        Some(Self::new(photo, &mesh.points))
+    }
+
+    /// The head turned by `yaw` and `pitch` (degrees); `flat`: the print instead, every
+    /// pixel at the centre's depth.
+    pub fn render(&self, yaw: f32, pitch: f32, flat: bool) -> RgbImage {
+        let (width, height) = self.photo.dimensions();
+        let mut out = RgbImage::from_pixel(width, height, Rgb([128, 128, 128]));
+        let mut nearest = vec![f32::INFINITY; (width * height) as usize];
+        let (yaw, pitch) = (yaw.to_radians(), pitch.to_radians());
+        let [cx, cy, cz] = self.centre;
+        for y in 0..height {
+            for x in 0..width {
+                let z = if flat {
+                    0.0
+                } else {
+                    self.depth[(y * width + x) as usize] - cz
+                };
+                let (px, py, pz) = (x as f32 - cx, y as f32 - cy, z);
+                let (px, pz) = (
+                    px * yaw.cos() + pz * yaw.sin(),
+                    -px * yaw.sin() + pz * yaw.cos(),
+                );
+                let (py, pz) = (
+                    py * pitch.cos() - pz * pitch.sin(),
+                    py * pitch.sin() + pz * pitch.cos(),
+                );
+                let scale = DISTANCE / (DISTANCE + pz);
+                let (u, v) = (cx + px * scale, cy + py * scale);
+                let colour = *self.photo.get_pixel(x, y);
+                for (du, dv) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let (tu, tv) = (u as i64 + du, v as i64 + dv);
+                    if tu < 0 || tv < 0 || tu >= i64::from(width) || tv >= i64::from(height) {
+                        continue;
+                    }
+                    let index = (tv as u32 * width + tu as u32) as usize;
+                    if pz < nearest[index] {
+                        nearest[index] = pz;
+                        out.put_pixel(tu as u32, tv as u32, colour);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// How far the head turns to look at the dot: ±12° of yaw across the screen's width and
+/// ±7° of pitch across its height (a customer a little under a metre from a kiosk's
+/// screen turns the head as well as the eyes).
+pub const FOLLOW_YAW: f32 = 24.0;
+pub const FOLLOW_PITCH: f32 = 14.0;
+
+/// The head's pose (yaw, pitch in degrees) looking at where the dot was `lag` ago.
+pub fn pose_following(path: &DotPath, at: Duration, lag: Duration) -> (f32, f32) {
+    let dot = path.position(at.saturating_sub(lag));
+    (FOLLOW_YAW * (dot[0] - 0.5), FOLLOW_PITCH * (dot[1] - 0.5))
+}

@@ -1,0 +1,70 @@
+//! What every program of ours does as it starts: its logs to the systemd journal or to
+//! stderr ([`init_logging`]), a quiet end on a closed pipe for one-shot commands
+//! ([`die_quietly_on_a_closed_pipe`]), and the C allocator told to give memory back
+//! ([`memory`]). The kiosk and `ekyc-engine` both start this way.
+//!
+//! The workspace's only `unsafe` code is here, three calls into the C library, each with
+//! its SAFETY comment. It uses no other crate of ours.
+#![warn(missing_docs)]
+
+pub mod memory;
+
+/// One-shot commands end quietly when their reader goes away (`ekyc-kiosk config | head`),
+/// as Unix tools do, instead of panicking in `println!` on the broken pipe. The kiosk and
+/// `serve` keep Rust's default (the signal ignored): a closed log pipe must not stop them.
+pub fn die_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: called at the start of `main`, before any thread exists; restores the
+    // signal's default disposition and installs no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Logs go to the systemd journal when systemd connected stderr to it (each event with its
+/// priority, under `identifier`), else to stderr. `EKYC_LOG` (tracing's filter syntax)
+/// sets the level; without it, `default` (e.g. `warn,ekyc_kiosk=info`). No event carries
+/// personal data: `tests/cli.rs` and `tests/kiosk_ui.rs` log at trace and look.
+pub fn init_logging(default: &str, identifier: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("EKYC_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    if stderr_is_the_journal() {
+        if let Ok(journal) = tracing_journald::layer() {
+            let _ = tracing_subscriber::registry()
+                .with(filter())
+                .with(journal.with_syslog_identifier(identifier.into()))
+                .try_init();
+            return;
+        }
+    }
+    // Colour only on a terminal: escape codes are noise in a log file.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// systemd sets `JOURNAL_STREAM=device:inode` for a service whose stderr is the journal;
+/// the variable alone may have been inherited by a child whose stderr went elsewhere.
+fn stderr_is_the_journal() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+            return false;
+        };
+        std::fs::metadata("/proc/self/fd/2").is_ok_and(|stderr| {
+            stream.to_string_lossy() == format!("{}:{}", stderr.dev(), stderr.ino())
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
