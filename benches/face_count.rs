@@ -17,6 +17,8 @@
 //! `EKYC_BENCH_SAVE=DIR` writes the frames and their labels there (for a reference
 //! detector to be run on the same pictures).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "support/random.rs"]
 mod random;
 use random::Random;

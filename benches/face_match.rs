@@ -4,6 +4,8 @@
 //! `target/bench-face-match.json` for `benches/dlib-compare`, which times dlib on the
 //! same chips in the same run. `EKYC_BENCH_ROUNDS=N` (default 20) timed rounds per step.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "support/timing.rs"]
 mod timing;
 use timing::{bench_rounds, median_ms};

@@ -5,6 +5,8 @@
 //! `benches/opencv-compare`, which times OpenCV on the same frames.
 //! `EKYC_BENCH_ROUNDS=N` (default 60) timed rounds per step.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "support/timing.rs"]
 mod timing;
 use timing::{bench_rounds, median_ms};
@@ -24,10 +26,10 @@ fn selfie_path() -> std::path::PathBuf {
 
 use std::hint::black_box;
 
-use ekyc_kiosk::camera::decode_frame;
 use ekyc_face::FaceDetector;
 use ekyc_imaging::card::{find_card, flatten_card};
 use ekyc_imaging::metrics::{measure, Luma, Region};
+use ekyc_kiosk::camera::decode_frame;
 use ekyc_kiosk::quality::{card_outline, check_card, check_selfie, Preset, Thresholds};
 use frames::{card_frame, face_frame, CardCondition, FacePlacement};
 use nokhwa::utils::FrameFormat;

@@ -6,6 +6,8 @@
 //! The preview runs at 15 frames/s: one face mesh and two iris calls must fit well inside
 //! 66 ms. `EKYC_BENCH_ROUNDS=N` (default 30) timed rounds per step.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "support/timing.rs"]
 mod timing;
 use timing::{bench_rounds, median_ms};

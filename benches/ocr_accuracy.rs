@@ -9,15 +9,17 @@
 //! Needs Tesseract with `vie` (./test installs it). `EKYC_BENCH_CARDS=N` (default 12);
 //! `EKYC_BENCH_SHOW_ERRORS=1` prints every misread field (made-up people only).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "../tests/common/card.rs"]
 #[allow(dead_code)]
 mod card;
 
 use card::{character_error_rate, render_back, render_front, Person};
 use ekyc_reading::card_text::read_printed_fields;
+use ekyc_reading::find_cccd_qr;
 use ekyc_reading::tesseract::Tesseract;
 use ekyc_reading::{read_card_text, read_mrz, rotate_filled};
-use ekyc_reading::find_cccd_qr;
 use image::{DynamicImage, GrayImage, RgbImage};
 
 const SURNAMES: [&str; 12] = [
@@ -279,10 +281,9 @@ fn main() {
                     .into_iter()
                     .max_by(|a, b| (a.width * a.height).total_cmp(&(b.width * b.height)))
             }) {
-                Some(face) => DynamicImage::ImageRgb8(ekyc_reading::without_portrait(
-                    &front.to_rgb8(),
-                    &face,
-                )),
+                Some(face) => {
+                    DynamicImage::ImageRgb8(ekyc_reading::without_portrait(&front.to_rgb8(), &face))
+                }
                 None => front.clone(),
             };
             let mut lines = read_card_text(&ocr, &gray(&for_text)).unwrap_or_default();

@@ -13,6 +13,8 @@
 //! A read counts when the payload's ID is the card's. `EKYC_BENCH_SAVE=DIR` keeps the
 //! photos and their IDs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "support/random.rs"]
 #[allow(dead_code)] // `normal` is not used here.
 mod random;

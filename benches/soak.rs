@@ -14,6 +14,8 @@
 //! none may hold them (exit 1 otherwise). Run it on a quiet machine: a file anything else
 //! writes there meanwhile (an edited source holding the test card's ID) is flagged too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -21,9 +23,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use ekyc_client::{ApiError, DocumentType, FptClient, FptSession, FptSettings, OcrRequest};
-use ekyc_kiosk::config::Config;
 use ekyc_engine::{EngineSettings, Script};
 use ekyc_imaging::{prepare_image_file, ImageLimits, PreparedImage};
+use ekyc_kiosk::config::Config;
 use ekyc_kiosk::verification::{Backend, Journey, SubmitStep};
 
 const CARD_ID: &str = "079203004512";

@@ -24,18 +24,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::app::config::{
-    JourneyConfig, JourneyName, LivenessConfig, UiConfig, UiMode,
-};
+pub use crate::app::config::{JourneyConfig, JourneyName, LivenessConfig, UiConfig, UiMode};
 pub use crate::camera::{CameraConfig, DemoFace};
 pub use crate::quality::config::{CaptureConfig, CardOverrides, SelfieOverrides};
+#[cfg(test)]
+use crate::quality::Preset;
+#[cfg(test)]
+use crate::quality::Thresholds;
 pub use crate::records::RecordsConfig;
 pub use crate::report::ReportConfig;
 pub use crate::staff::StaffConfig;
-#[cfg(test)]
-use crate::quality::Thresholds;
-#[cfg(test)]
-use crate::quality::Preset;
 pub use ekyc_client::config::{FptConfig, KryptonConfig, NetworkConfig};
 use ekyc_client::{ClientTls, FptSettings, RetryPolicy};
 pub use ekyc_contract::LivenessModel;
@@ -44,8 +42,8 @@ pub use ekyc_engine::config::EngineConfig;
 use ekyc_engine::EngineSettings;
 pub use ekyc_imaging::config::ImagesConfig;
 use ekyc_imaging::ImageLimits;
-pub use ekyc_settings::{ConfigError, Key};
 use ekyc_settings::{section, Program};
+pub use ekyc_settings::{ConfigError, Key};
 
 /// The kiosk's files: `/etc/ekyc-kiosk/config.toml` (or `EKYC_CONFIG`), its data under
 /// `$XDG_DATA_HOME/ekyc-kiosk`.
@@ -196,7 +194,9 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         sets: &[(String, String)],
     ) -> Result<LoadedConfig, ConfigError> {
-        let explicit = path.map(Path::to_path_buf).or_else(|| PROGRAM.config_from_env(env));
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| PROGRAM.config_from_env(env));
         let (mut config, path) = ekyc_settings::load::<Config>(&ekyc_settings::Sources {
             file: explicit.as_deref(),
             search,
@@ -314,7 +314,9 @@ impl LoadedConfig {
 
     /// This kiosk's name in reports: `desk.kiosk_id`, else `client_uuid`, else the host's.
     pub fn kiosk_id(&self) -> String {
-        self.config.desk.kiosk_id(self.config.client_uuid.as_deref())
+        self.config
+            .desk
+            .kiosk_id(self.config.client_uuid.as_deref())
     }
 
     /// Where `staff set-pin` writes the PIN's hash.
@@ -332,8 +334,13 @@ impl LoadedConfig {
     /// A signing key file that is missing, readable by others or too short is refused.
     pub fn report_outbox(
         &self,
-    ) -> Result<Option<(crate::report::outbox::Outbox, crate::report::outbox::Webhook)>, ConfigError>
-    {
+    ) -> Result<
+        Option<(
+            crate::report::outbox::Outbox,
+            crate::report::outbox::Webhook,
+        )>,
+        ConfigError,
+    > {
         let network = &self.config.network;
         let client = || {
             ekyc_client::http_client(

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use image::RgbaImage;
 use zeroize::Zeroize;
 
-use ekyc_client::ApiError;
 pub use crate::camera::CaptureTarget;
+pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
+use ekyc_client::ApiError;
 use ekyc_contract::{DocumentType, Lang, Secret};
 pub use ekyc_contract::{KryptonAction, KryptonFlow};
 use ekyc_imaging::PreparedImage;
-pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
 
 /// Why the customer is being asked to do something again: an error turned into guidance.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! The camera thread with a source that fails, works, and is unplugged: the screen's
 //! status follows, and the thread reopens the source by itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,15 +1,16 @@
 //! The capture gates on the generated, labelled test set (tests/common/frames.rs): each
 //! condition must fail exactly the gate it spoils, and say the matching instruction.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use common::frames::{back_frame, card_frame, desk, face_frame, CardCondition, FacePlacement};
-use ekyc_kiosk::config::CaptureConfig;
 use ekyc_face::FaceDetector;
 use ekyc_imaging::card::{flatten_card, SideSignature, CARD_ASPECT};
+use ekyc_kiosk::config::CaptureConfig;
 use ekyc_kiosk::quality::{
-    check_card, check_other_side, check_selfie, FrameCheck, Gate, Instruction, Preset,
-    Thresholds,
+    check_card, check_other_side, check_selfie, FrameCheck, Gate, Instruction, Preset, Thresholds,
 };
 use image::imageops;
 

@@ -2,6 +2,8 @@
 //! as the score), the QR code and the MRZ, which override the printed text and say so.
 //! Cards are rendered by `common::card` with a made-up person unlike the demo card's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use common::card::{character_error_rate, render_back, render_front, Person};

@@ -1,5 +1,7 @@
 //! The `ekyc-kiosk` binary as an operator uses it: `submit`, `serve`, `config`, exit codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::io::{BufRead, BufReader};

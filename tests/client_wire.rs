@@ -1,6 +1,8 @@
 //! What the FPT.AI client puts on the wire, captured by a bare TCP server: header names
 //! exactly as the contract page spells them, multipart field names, file names, types.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,8 @@
 //! The demo camera: its frames carry a card the local engine can read, after the same
 //! crop the app applies to a card capture.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::sync::Arc;
 
 use ekyc_kiosk::camera::{demo_image, DemoSource, FrameSource, SceneHint};
@@ -28,8 +30,7 @@ fn a_demo_camera_frame_cropped_like_a_capture_still_reads() {
     assert_eq!((frame.width(), frame.height()), (1280, 720));
     let still = ekyc_kiosk::app::crop_card(&frame);
     assert!(still.width() < frame.width());
-    let prepared =
-        ekyc_client::prepare_decoded(still, "front.jpg", &Default::default()).unwrap();
+    let prepared = ekyc_client::prepare_decoded(still, "front.jpg", &Default::default()).unwrap();
     let uploaded = image::load_from_memory(&prepared.jpeg).unwrap();
     assert_eq!(
         find_cccd_qr(&uploaded)

@@ -2,6 +2,8 @@
 //! reader would): the Vietnamese text comes out as written, the font is embedded, the
 //! page renders.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::process::Command;

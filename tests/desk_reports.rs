@@ -1,6 +1,8 @@
 //! The report to the bank's system, headless: `submit` with `report.webhook_url`, the
 //! signature, the durable outbox (receiver down, process killed), the signing key's file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -9,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use common::receiver::Receiver;
 use common::*;
+use ekyc_kiosk::records::StateDb;
 use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
 use ekyc_kiosk::report::{SigningKey, VerificationReport};
-use ekyc_kiosk::records::StateDb;
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");

@@ -1,14 +1,16 @@
 //! `ekyc-kiosk stats` on a generated attempt log of 1,000 attempts, against the figures
 //! this test counts by hand as it makes them; and the log on a disk that fills up.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use ekyc_kiosk::flow::KryptonAction;
 use ekyc_kiosk::records::attempts::{records_since, AttemptEvent, Picture, Taken};
 use ekyc_kiosk::records::{AttemptId, AttemptLog, StateDb};
 use ekyc_kiosk::staff::{DecisionKind, RejectReason};
-use ekyc_kiosk::flow::KryptonAction;
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");

@@ -1,5 +1,7 @@
 //! The local engine's side of the contract, driven with raw HTTP requests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::time::Duration;

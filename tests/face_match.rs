@@ -5,13 +5,13 @@
 //! (within 1e-3 per component). Then the behaviour that matters at the desk: the same
 //! person matches through scaling, mirroring, JPEG and a tilted head; two people do not.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use ekyc_face::{
-    Embedding, FaceBox, FaceDetector, FaceMatcher, Landmark, DEFAULT_MATCH_DISTANCE,
-};
+use ekyc_face::{Embedding, FaceBox, FaceDetector, FaceMatcher, Landmark, DEFAULT_MATCH_DISTANCE};
 use image::RgbImage;
 use serde_json::Value;
 

@@ -1,6 +1,8 @@
 //! One test per failure shape, produced by the engine's scripted mode, through the real
 //! client. Scripted steps are used in order; after them the engine answers for real.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! The wizard without a window: every transition, the error routes and idle handling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::time::{Duration, Instant};
 
 use ekyc_client::{

@@ -2,6 +2,8 @@
 //! for a customer, AUTH matches a selfie against it (after an engine restart too),
 //! LIVENESS checks liveness alone; the enrolment store's file holds nothing readable.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::path::Path;
@@ -149,10 +151,7 @@ async fn liveness_only_reads_no_document_and_is_judged_on_liveness_alone() {
     assert!(face_match.warning.unwrap().contains("LIVENESS"));
     // One selfie: liveness not measured, and that is the only check.
     assert_eq!(result.not_evaluated(), vec!["liveness"]);
-    assert_eq!(
-        engine.requests(ekyc_engine::ScriptedEndpoint::Ocr),
-        0
-    );
+    assert_eq!(engine.requests(ekyc_engine::ScriptedEndpoint::Ocr), 0);
     assert!(
         !folder.path().join("enrolments.redb").exists(),
         "LIVENESS opens no enrolment store"
@@ -373,10 +372,7 @@ async fn a_krypton_back_end_runs_every_verification_in_a_krypton_session() {
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert_eq!(report["backend"]["kind"], "krypton");
     assert_eq!(report["action"], "LIVENESS");
-    assert_eq!(
-        engine.requests(ekyc_engine::ScriptedEndpoint::Krypton),
-        1
-    );
+    assert_eq!(engine.requests(ekyc_engine::ScriptedEndpoint::Krypton), 1);
     assert_eq!(
         engine.requests(ekyc_engine::ScriptedEndpoint::SessionInit),
         0

@@ -2,6 +2,8 @@
 //! (scripted for the error paths), queried by role and label. A few snapshots are kept
 //! in `tests/snapshots/` and compared (rendered headless; `UPDATE_SNAPSHOTS=1` renews).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::net::SocketAddr;
@@ -12,6 +14,8 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use ekyc_client::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secret};
+use ekyc_engine::{EngineSettings, Script};
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::app::{
     CaptureSetup, ChallengeSetup, DeskSetup, JourneySetup, KioskApp, KioskSetup,
 };
@@ -19,13 +23,11 @@ use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
     SourceFactory,
 };
-use ekyc_engine::{EngineSettings, Script};
-use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::flow::{
     CaptureTarget, ChallengeAdvice, Guidance, KioskLiveness, KryptonAction, KryptonFlow, Screen,
 };
-use ekyc_liveness::ChallengeThresholds;
 use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
+use ekyc_liveness::ChallengeThresholds;
 
 const DEMO_ID: &str = "079203004512";
 /// The staff PIN of the kiosks in these tests.
@@ -890,9 +892,9 @@ fn staff_settings_change_the_journeys_and_the_language_at_once() {
 #[test]
 fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() {
     use common::receiver::Receiver;
+    use ekyc_kiosk::records::StateDb;
     use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
     use ekyc_kiosk::report::{SigningKey, VerificationReport};
-    use ekyc_kiosk::records::StateDb;
     // What a kiosk killed mid-delivery leaves: a report in its outbox.
     let folder = tempfile::tempdir().unwrap();
     let state = StateDb::at(folder.path().join("kiosk.redb"));
@@ -1005,9 +1007,9 @@ fn the_dashboard_shows_todays_figures_from_the_attempt_log() {
 #[test]
 fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     use common::receiver::Receiver;
+    use ekyc_kiosk::records::{AttemptLog, StateDb};
     use ekyc_kiosk::report::outbox::{Backoff, Outbox, Webhook};
     use ekyc_kiosk::report::SigningKey;
-    use ekyc_kiosk::records::{AttemptLog, StateDb};
     // The bank's system is down for the report's first 3 tries.
     let receiver = Receiver::start(3, false);
     let folder = tempfile::tempdir().unwrap();

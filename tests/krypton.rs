@@ -1,5 +1,7 @@
 //! The Krypton v3 client against the local engine, and `ekyc-kiosk krypton-session`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::time::Duration;

@@ -11,6 +11,8 @@
 //!
 //! The figures are fractions of the face's size (the rigid points' spread).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use ekyc_liveness::{judge, Depth, ParallaxThresholds, SyntheticHead, RIGID_POINTS};
@@ -315,8 +317,8 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
         image::Rgb([128, 128, 128]),
     ));
     for frame in leaves.iter_mut().skip(yaws.len() / 3) {
-        *frame = ekyc_client::prepare_decoded(empty.clone(), "frame.jpg", &Default::default())
-            .unwrap();
+        *frame =
+            ekyc_client::prepare_decoded(empty.clone(), "frame.jpg", &Default::default()).unwrap();
     }
 
     let engine = start_engine(EngineSettings::default()).await;
@@ -375,9 +377,7 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
 /// follows too, which is why the 3D check stands beside the challenge.
 #[test]
 fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not() {
-    use ekyc_liveness::{
-        gaze, score, ChallengeProblem, ChallengeThresholds, DotPath, GazeSample,
-    };
+    use ekyc_liveness::{gaze, score, ChallengeProblem, ChallengeThresholds, DotPath, GazeSample};
     use std::time::Duration;
 
     let models = Models::load();

@@ -2,6 +2,8 @@
 //! certificate reloaded without losing sessions, wrong keys locked out, uploads in turns,
 //! slow clients cut off, a stop that lets requests finish.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use std::net::SocketAddr;

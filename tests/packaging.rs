@@ -3,6 +3,8 @@
 //! units run the installed binary with the installed config, the desktop file names the
 //! icons and the window's app id. The install itself: `packaging/prove-install`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::path::{Path, PathBuf};
 
 use ekyc_kiosk::config::{Backend, Config, SYSTEM_CONFIG_PATH};

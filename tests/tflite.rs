@@ -2,6 +2,8 @@
 //! (`face::tflite`), against Google's own interpreter (LiteRT's reference kernels) on the
 //! same crops: `tests/data/face-landmarks/` (README there; `make-fixtures` remakes them).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 use std::path::{Path, PathBuf};
 
 use ekyc_tflite::{TfliteError, TfliteModel};

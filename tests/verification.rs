@@ -1,5 +1,7 @@
 //! A whole verification against the local engine, through the real client.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 mod common;
 
 use common::*;
@@ -267,8 +269,8 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 /// not an internal message.
 #[test]
 fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
-    use ekyc_kiosk::app::submission::{KioskJourney, Submission, Verifier};
     use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel};
+    use ekyc_kiosk::app::submission::{KioskJourney, Submission, Verifier};
     use ekyc_kiosk::flow::Event;
     use std::sync::{mpsc, Arc};
 

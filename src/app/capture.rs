@@ -13,14 +13,14 @@ use image::DynamicImage;
 use super::challenge::{ChallengeRun, ChallengeSetup};
 use super::{CaptureSetup, Message};
 use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
-use ekyc_contract::Lang;
 use crate::flow::{Capture, CaptureTarget, Flow, Screen};
-use ekyc_imaging::{prepare_decoded, prepare_image_file, ImageLimits};
 use crate::quality::{Analyser, AutoCapture, AutoCaptureState};
-use ekyc_imaging::card::{find_card, flatten_card, Quad, SideSignature};
-use ekyc_imaging::metrics::Luma;
 use crate::ui;
 use crate::ui::capture::CaptureGuide;
+use ekyc_contract::Lang;
+use ekyc_imaging::card::{find_card, flatten_card, Quad, SideSignature};
+use ekyc_imaging::metrics::Luma;
+use ekyc_imaging::{prepare_decoded, prepare_image_file, ImageLimits};
 
 pub(super) struct CapturePipeline {
     camera: Camera,

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use image::DynamicImage;
 
 use crate::camera::{ChallengeScene, Frame, FrameTap};
-use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_imaging::{prepare_decoded, ImageLimits, PreparedImage};
 use ekyc_liveness::{
     challenge::DEFAULT_MOVES, gaze, score, ChallengeProblem, ChallengeThresholds, DotPath,

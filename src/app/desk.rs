@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use ekyc_client::ApiError;
 use crate::config::UiMode;
-use crate::records::attempts::{AttemptEvent, Picture, Taken};
-use crate::report::outbox::{Outbox, OutboxStatus, Webhook};
-use crate::staff::pin::{PinGuard, PinOutcome};
-use crate::report::VerificationReport;
-use crate::records::{AttemptId, AttemptLog};
-use crate::staff::Decision;
 use crate::flow::{CaptureTarget, Event, Flow, Guidance, Screen, Verdict};
+use crate::records::attempts::{AttemptEvent, Picture, Taken};
+use crate::records::{AttemptId, AttemptLog};
+use crate::report::outbox::{Outbox, OutboxStatus, Webhook};
+use crate::report::VerificationReport;
+use crate::staff::pin::{PinGuard, PinOutcome};
+use crate::staff::Decision;
 use crate::ui::staff::{DecisionDraft, DeskView, PinKey, PinPadView};
+use ekyc_client::ApiError;
 
 /// What the desk needs, from the configuration.
 pub struct DeskSetup {

@@ -18,14 +18,9 @@ use std::time::{Duration, Instant};
 use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
 use zeroize::Zeroize;
 
-use ekyc_client::{FptClient, KryptonClient, OcrRequest};
 use crate::camera::{CameraStatus, SceneHint, SourceFactory};
 use crate::config::{CaptureConfig, LivenessConfig, LivenessModel};
-use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
-use ekyc_engine::EngineHandle;
-use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
-use ekyc_imaging::{ImageLimits, PreparedImage};
 use crate::quality::Thresholds;
 use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, Type, View};
@@ -33,6 +28,11 @@ pub use capture::crop_card;
 use capture::CapturePipeline;
 pub use challenge::ChallengeSetup;
 pub use desk::{screen_name, DeskSetup};
+use ekyc_client::{FptClient, KryptonClient, OcrRequest};
+use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
+use ekyc_engine::EngineHandle;
+use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
+use ekyc_imaging::{ImageLimits, PreparedImage};
 use submission::Submission;
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name

@@ -5,8 +5,8 @@
 
 use egui::RichText;
 
-use ekyc_contract::Lang;
 use crate::ui::{self, text};
+use ekyc_contract::Lang;
 
 pub struct OutOfService {
     /// What went wrong, for staff: a configuration message, never a customer's data.

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
+use crate::flow::Event;
+use crate::verification::{Journey, SubmitStep, Verification};
 use ekyc_client::{ApiError, FptClient, KryptonClient, OcrRequest};
 use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
-use crate::flow::Event;
 use ekyc_imaging::PreparedImage;
-use crate::verification::{Journey, SubmitStep, Verification};
 
 /// How verifications reach the back end.
 pub struct Verifier {

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use ekyc_contract::{DocumentType, FieldKey};
-use ekyc_reading::{read_document_and_portrait, Tesseract};
 use ekyc_imaging::decode_upright;
 use ekyc_reading::{find_cccd_qr, parse_mrz, CardDate, Mrz};
+use ekyc_reading::{read_document_and_portrait, Tesseract};
 
 #[derive(Serialize)]
 struct InspectReport {
@@ -109,7 +109,7 @@ fn load(path: &Path, max_bytes: u64) -> Result<image::DynamicImage, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|error| error.to_string())?;
-    decode_upright(&bytes)
+    decode_upright(&bytes).map_err(|error| error.to_string())
 }
 
 fn render(report: &InspectReport, today: CardDate) -> String {

@@ -13,15 +13,15 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use ekyc_client::{ApiError, KryptonClient};
 use crate::config::{Config, LoadedConfig};
+use crate::verification::{Backend, BackendError, Journey};
+use crate::verification::{Outcome, ReportError, Step, Summary};
+use ekyc_client::{ApiError, KryptonClient};
 use ekyc_contract::{
     DocumentType, KryptonAction, KryptonExtra, KryptonFlow, Lang, LivenessModel, Secret,
     SessionType,
 };
 use ekyc_engine::cli::{EnrolmentsCommand, ServeArgs};
-use crate::verification::{Backend, BackendError, Journey};
-use crate::verification::{Outcome, ReportError, Step, Summary};
 use submit::SubmitFiles;
 
 #[derive(Debug, Parser)]
@@ -190,7 +190,11 @@ pub fn main() -> ExitCode {
     }
     // Ours at info for the kiosk and the engine; the libraries' chatter (winit, wgpu) only
     // from warnings up.
-    let default_filter = if long_running { "warn,ekyc=info" } else { "warn" };
+    let default_filter = if long_running {
+        "warn,ekyc=info"
+    } else {
+        "warn"
+    };
     ekyc_process::init_logging(default_filter, "ekyc-kiosk");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -237,7 +241,9 @@ pub fn main() -> ExitCode {
     };
     match command {
         Command::Cameras => list_cameras(),
-        Command::Serve(args) => runtime.block_on(ekyc_engine::cli::serve(args, loaded.serve_setup())),
+        Command::Serve(args) => {
+            runtime.block_on(ekyc_engine::cli::serve(args, loaded.serve_setup()))
+        }
         Command::Submit(args) => runtime.block_on(submit(args, loaded)),
         Command::KryptonSession(args) => runtime.block_on(krypton_session(args, loaded)),
         Command::Config => print_config(&loaded),
@@ -257,7 +263,6 @@ pub fn main() -> ExitCode {
         ),
     }
 }
-
 
 async fn submit(args: SubmitArgs, loaded: LoadedConfig) -> ExitCode {
     // A webhook that cannot be used is refused before any customer's image is sent.

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ekyc_imaging::card::SideSignature;
 use super::gates::{check_card, check_other_side, check_selfie, FrameCheck, Thresholds};
 use crate::camera::{lock, CaptureTarget, Frame, FrameTap, SceneHint};
 use ekyc_face::{FaceDetector, FaceModels};
+use ekyc_imaging::card::SideSignature;
 
 /// One checked frame.
 pub struct Analysis {

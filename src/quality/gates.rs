@@ -5,9 +5,9 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use ekyc_face::Face;
 use ekyc_imaging::card::{find_card, Quad, SideSignature, CARD_ASPECT};
 use ekyc_imaging::metrics::{measure, Luma, Metrics, Region};
-use ekyc_face::Face;
 
 /// How demanding the gates are, as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -17,9 +17,9 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::state::{StateDb, StateError};
+use crate::flow::CaptureTarget;
 use crate::staff::Decision;
 use ekyc_contract::KryptonAction;
-use crate::flow::CaptureTarget;
 
 /// (milliseconds since the Unix epoch, sequence) → one record as JSON.
 const ATTEMPT_LOG: TableDefinition<(u64, u64), &str> = TableDefinition::new("attempt_log");

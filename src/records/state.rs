@@ -84,11 +84,11 @@ impl StateDb {
             .database
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.open()?);
-        }
+        let database = match &mut *slot {
+            Some(database) => database,
+            None => slot.insert(self.open()?),
+        };
         let outcome = (|| {
-            let database = slot.as_ref().expect("opened above");
             let transaction = database.begin_write()?;
             let value = work(&transaction)?;
             transaction.commit()?;
@@ -126,14 +126,14 @@ impl StateDb {
             .database
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if slot.is_none() {
-            if !self.path.exists() {
-                return Ok(None);
-            }
-            *slot = Some(self.open()?);
+        if slot.is_none() && !self.path.exists() {
+            return Ok(None);
         }
+        let database = match &mut *slot {
+            Some(database) => database,
+            None => slot.insert(self.open()?),
+        };
         let outcome = (|| {
-            let database = slot.as_ref().expect("opened above");
             let transaction = database.begin_read()?;
             work(&transaction)
         })();

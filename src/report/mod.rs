@@ -24,8 +24,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::staff::Decision;
-use ekyc_secrets::check_owner_only;
 use ekyc_reading::CardDate;
+use ekyc_secrets::check_owner_only;
 
 /// Version of the report's JSON object.
 pub const REPORT_SCHEMA: &str = "ekyc-kiosk/report/1";
@@ -132,6 +132,7 @@ impl SigningKey {
     }
 
     /// `sha256=` and the hex HMAC-SHA256 of `timestamp`, `.` and `body`.
+    #[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
     pub fn sign(&self, timestamp: u64, body: &[u8]) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC takes a key of any length");
@@ -234,4 +235,3 @@ impl ReportConfig {
         Ok(Some((outbox, outbox::Webhook { url, client, key })))
     }
 }
-

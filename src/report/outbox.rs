@@ -19,10 +19,10 @@ use chacha20poly1305::XChaCha20Poly1305;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use zeroize::Zeroizing;
 
-use crate::records::attempts::now_ms;
 use super::{
     SigningKey, VerificationReport, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
+use crate::records::attempts::now_ms;
 use crate::records::state::{StateDb, StateError};
 
 /// Report id → (queued at ms, tries, next try at ms, nonce and sealed body).

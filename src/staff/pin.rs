@@ -105,7 +105,8 @@ pub fn write_pin_file(path: &Path, hash: &str) -> Result<(), PinError> {
         .parent()
         .filter(|folder| !folder.as_os_str().is_empty())
     {
-        ekyc_secrets::make_private_folder(folder).map_err(|error| PinError::Io(error.to_string()))?;
+        ekyc_secrets::make_private_folder(folder)
+            .map_err(|error| PinError::Io(error.to_string()))?;
     }
     let temporary = path.with_extension("new");
     let mut options = std::fs::OpenOptions::new();

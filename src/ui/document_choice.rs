@@ -1,8 +1,8 @@
 //! Document choice: chip ID card (CCCD), passport, driver licence; or start over.
 
 use super::{primary_button, secondary_button, title, Action, View};
-use ekyc_contract::DocumentType;
 use crate::flow::Event;
+use ekyc_contract::DocumentType;
 
 pub fn document_choice_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let mut action = None;

@@ -2,8 +2,8 @@
 //! that does not answer.
 
 use super::{paragraph, primary_button, secondary_button, text_with, title, Action, Type, View};
-use ekyc_client::CertificateProblem;
 use crate::flow::{ChallengeAdvice, Event, Guidance, KryptonAction};
+use ekyc_client::CertificateProblem;
 
 /// What the screen says, and its button's text id.
 pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {

@@ -23,8 +23,8 @@ use std::collections::HashMap;
 use egui::{FontData, FontDefinitions, FontFamily, RichText, TextureHandle, Vec2};
 
 use crate::camera::CameraStatus;
-use ekyc_contract::Lang;
 use crate::flow::{CaptureTarget, Event, Flow};
+use ekyc_contract::Lang;
 pub use look::Type;
 pub use text::{text, text_with};
 

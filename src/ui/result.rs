@@ -8,8 +8,8 @@ use egui::{Color32, RichText};
 use super::look::{self, Palette};
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, Type, View};
-use ekyc_contract::{KryptonAction, OcrField};
 use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
+use ekyc_contract::{KryptonAction, OcrField};
 use ekyc_reading::{Agreement, FieldAgreement, Proof};
 
 /// The field's label in the UI language, or the card's own label for keys this kiosk

@@ -263,9 +263,9 @@ pub struct SettingsView<'a> {
 /// Staff mode's settings: the language a customer starts in, the journeys offered, the
 /// capture preset.
 pub fn settings_ui(ui: &mut egui::Ui, view: &View, settings: &SettingsView) -> Option<Action> {
-    use ekyc_contract::Lang;
     use crate::flow::KryptonAction;
     use crate::quality::Preset;
+    use ekyc_contract::Lang;
     let mut action = None;
     ui.horizontal(|ui| {
         ui.label(Type::Title.text(view.text("settings-title")));

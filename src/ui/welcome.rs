@@ -1,8 +1,8 @@
 //! Welcome: product name, language switch, Start.
 
 use super::{primary_button, Action, Type, View};
-use ekyc_contract::{KryptonAction, Lang};
 use crate::flow::Event;
+use ekyc_contract::{KryptonAction, Lang};
 
 pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
     let mut action = None;

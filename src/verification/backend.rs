@@ -9,8 +9,8 @@ use serde::Serialize;
 use std::time::Duration;
 
 use super::{Journey, Verification};
-use ekyc_client::{ApiError, FptClient, KryptonClient};
 use crate::config::{Backend as BackendKind, LoadedConfig};
+use ekyc_client::{ApiError, FptClient, KryptonClient};
 use ekyc_contract::Secret;
 use ekyc_engine::{EngineError, EngineHandle};
 

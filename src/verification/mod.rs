@@ -391,10 +391,9 @@ impl Verification {
             kiosk_liveness: KioskLiveness::NotRun,
             action: Some(self.action),
             enrolled: face
-                .extra
-                .get("enrolment")
-                .and_then(|enrolment| enrolment.get("enrolled"))
-                .and_then(serde_json::Value::as_bool),
+                .enrolment
+                .as_ref()
+                .and_then(|enrolment| enrolment.enrolled),
         })
     }
 }

@@ -70,8 +70,7 @@ pub fn selfie_path() -> PathBuf {
 }
 
 pub fn prepared(bytes: &[u8], name: &str) -> PreparedImage {
-    ekyc_client::prepare_image(bytes, name, &ImageLimits::default())
-        .expect("test image prepares")
+    ekyc_client::prepare_image(bytes, name, &ImageLimits::default()).expect("test image prepares")
 }
 
 pub fn front() -> PreparedImage {

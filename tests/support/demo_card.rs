@@ -4,6 +4,8 @@
 //! (kept under tests/ because it is built from the tests' own generator).
 //! The images come from the same generator the integration tests use.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops at what it did not expect
+
 #[path = "../common/mod.rs"]
 mod common;
 

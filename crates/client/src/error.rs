@@ -18,6 +18,7 @@ pub struct RawBody {
 }
 
 impl RawBody {
+    /// Keeps `body`, cut to the limit, and its whole length.
     pub fn new(body: &[u8]) -> Self {
         Self {
             bytes: body[..body.len().min(RAW_BODY_LIMIT)].to_vec(),
@@ -34,14 +35,17 @@ impl RawBody {
         text
     }
 
+    /// Whether the body was longer than what was kept.
     pub fn is_truncated(&self) -> bool {
         self.total_len > self.bytes.len()
     }
 
+    /// The whole body's length in bytes, kept or not.
     pub fn len(&self) -> usize {
         self.total_len
     }
 
+    /// Whether the body was empty.
     pub fn is_empty(&self) -> bool {
         self.total_len == 0
     }
@@ -59,39 +63,66 @@ pub enum ApiError {
     /// errorCode "403": the session expired, is unknown, or is bound to another device
     /// type; returned only when a fresh session did not help either.
     #[error("the back end rejected the session (code 403): {message}")]
-    SessionExpired { message: String, raw: RawBody },
+    SessionExpired {
+        /// The back end's message.
+        message: String,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// errorCode "3": the selected document was not found in the image.
     #[error("the document was not found in the image (code 3): {message}")]
-    DocumentNotFound { message: String, raw: RawBody },
+    DocumentNotFound {
+        /// The back end's message.
+        message: String,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// code "303": the selfie does not match the document's photo.
     #[error("the face does not match the document (code 303): {}", result.message)]
     FaceMismatch {
+        /// The whole answer.
         result: Box<FaceResult>,
+        /// The body as received.
         raw: RawBody,
     },
 
     /// code "407": more than one face in the selfie.
     #[error("more than one face in the selfie (code 407): {}", result.message)]
     MultipleFaces {
+        /// The whole answer.
         result: Box<FaceResult>,
+        /// The body as received.
         raw: RawBody,
     },
 
     /// code "412" (the local engine's Krypton AUTH): the customer has no enrolment.
     #[error("the customer is not enrolled (code 412): {message}")]
-    NotEnrolled { message: String, raw: RawBody },
+    NotEnrolled {
+        /// The back end's message.
+        message: String,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// HTTP 401 or code "401": the back end refused the API key.
     #[error("the back end refused the API key (HTTP {status})")]
-    Unauthorized { status: u16, raw: RawBody },
+    Unauthorized {
+        /// The HTTP status.
+        status: u16,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// Any other non-success code, with the back end's own message.
     #[error("the back end answered code {code}: {message}")]
     Api {
+        /// The contract's code.
         code: String,
+        /// The back end's message.
         message: String,
+        /// The body as received.
         raw: RawBody,
     },
 
@@ -100,17 +131,29 @@ pub enum ApiError {
     /// ([`MOST_RETRY_AFTER`]); a longer one (a lockout) is not waited for.
     #[error("the back end asks this kiosk to wait{} (HTTP 429)", retry_after.map(|wait| format!(" {} s", wait.as_secs())).unwrap_or_default())]
     TooManyRequests {
+        /// How long it asks to wait, when it says.
         retry_after: Option<Duration>,
+        /// The body as received.
         raw: RawBody,
     },
 
     /// An HTTP status without a usable JSON answer (an HTML 502 page, an empty 500, …).
     #[error("the back end answered HTTP {status} without a usable answer")]
-    Http { status: u16, raw: RawBody },
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// A 2xx answer that is not the JSON the contract describes.
     #[error("the back end's answer is not what the contract describes: {reason}")]
-    MalformedResponse { reason: String, raw: RawBody },
+    MalformedResponse {
+        /// Why.
+        reason: String,
+        /// The body as received.
+        raw: RawBody,
+    },
 
     /// No complete answer within the configured time.
     #[error("the back end did not answer within {0:?}")]
@@ -118,24 +161,40 @@ pub enum ApiError {
 
     /// The connection could not be made (refused, no route, DNS).
     #[error("cannot reach the back end at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The address tried.
+        url: String,
+        /// Why.
+        reason: String,
+    },
 
     /// TLS refused: the server's certificate is not trusted by this kiosk, or the server
     /// refused this kiosk's (mutual TLS). Not retried: only staff can mend it.
     #[error("{problem} ({url}: {reason})")]
     Certificate {
+        /// The address tried.
         url: String,
+        /// What is wrong with the certificate.
         problem: CertificateProblem,
+        /// Why.
         reason: String,
     },
 
     /// The connection broke before a whole answer arrived.
     #[error("the connection to the back end broke before a whole answer arrived: {reason}")]
-    ConnectionDropped { reason: String },
+    ConnectionDropped {
+        /// Why.
+        reason: String,
+    },
 
     /// An image refused before any request was made.
     #[error("{name}: {reason}")]
-    InvalidImage { name: String, reason: String },
+    InvalidImage {
+        /// The image's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
 
     /// A request this client will not send (bad parameters, wrong order).
     #[error("invalid request: {0}")]
@@ -221,6 +280,7 @@ pub enum ErrorKind {
 }
 
 impl ApiError {
+    /// What kind of failure this is, for the screens and the exit code.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::SessionExpired { .. } => ErrorKind::SessionExpired,
@@ -256,6 +316,7 @@ impl ApiError {
         }
     }
 
+    /// The body as received, for the failures that had one.
     pub fn raw_body(&self) -> Option<&RawBody> {
         match self {
             Self::SessionExpired { raw, .. }

@@ -25,15 +25,19 @@ use ekyc_imaging::PreparedImage;
 pub struct FptSettings {
     /// e.g. `https://ekyc.fpt.ai`, or the local engine's `http://127.0.0.1:PORT`.
     pub base_url: String,
+    /// The key sent as `api-key` (none behind the bank's gateway).
     pub api_key: Secret,
     /// `android`, `ios`, `web-sdk`, …: the session is bound to it.
     pub device_type: String,
     /// A stable id of this kiosk, sent as `client_uuid` when set.
     pub client_uuid: Option<String>,
+    /// The language of the back end's messages.
     pub lang: Lang,
+    /// The time to connect.
     pub connect_timeout: Duration,
     /// For a whole call, upload and answer included.
     pub request_timeout: Duration,
+    /// Tries and pauses for a transient failure.
     pub retry: RetryPolicy,
     /// The bank's CA and this kiosk's certificate, for HTTPS back ends.
     pub tls: ClientTls,
@@ -42,6 +46,7 @@ pub struct FptSettings {
 }
 
 impl FptSettings {
+    /// Settings for `base_url` with `api_key`, the rest at their defaults.
     pub fn new(base_url: impl Into<String>, api_key: Secret) -> Self {
         Self {
             base_url: base_url.into(),
@@ -63,6 +68,7 @@ impl FptSettings {
 pub struct SessionId(String);
 
 impl SessionId {
+    /// The id as the back end gave it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -83,6 +89,7 @@ impl std::fmt::Debug for SessionId {
 /// One `/ocr` call's content.
 #[derive(Debug, Clone)]
 pub struct OcrRequest {
+    /// Which document the pictures are of.
     pub document: DocumentType,
     /// `Some` sends `side-type` and exactly one image.
     pub side: Option<Side>,
@@ -181,6 +188,7 @@ pub struct FptClient {
 }
 
 impl FptClient {
+    /// A client for these settings (its HTTP client made now: the bank's CA read).
     pub fn new(settings: FptSettings) -> Result<Self, ApiError> {
         Ok(Self {
             http: http_client(
@@ -192,6 +200,7 @@ impl FptClient {
         })
     }
 
+    /// The settings it was made with.
     pub fn settings(&self) -> &FptSettings {
         &self.settings
     }
@@ -471,6 +480,7 @@ pub struct FptSession {
 }
 
 impl FptSession {
+    /// A customer's session on `client`, not opened yet.
     pub fn new(client: FptClient) -> Self {
         Self {
             client,

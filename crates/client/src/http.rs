@@ -79,6 +79,7 @@ pub struct ClientTls {
     /// This kiosk's certificate chain and key (PEM), for servers that ask for one (mutual
     /// TLS).
     pub client_cert: Option<PathBuf>,
+    /// Its private key (PEM).
     pub client_key: Option<PathBuf>,
 }
 

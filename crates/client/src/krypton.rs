@@ -14,6 +14,7 @@ use ekyc_contract::{Code, Secret};
 /// An open Krypton session: its id, used with the FPT.AI-shaped calls, and where they go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KryptonSession {
+    /// The session id for the FPT.AI-shaped calls that follow.
     pub session_id: String,
     /// `krPath` from the answer: the data exchange's base URL, when the server named one.
     pub kr_path: Option<String>,
@@ -59,6 +60,7 @@ pub struct KryptonClient {
 }
 
 impl KryptonClient {
+    /// A client for the Krypton server at `url`.
     pub fn new(
         url: impl Into<String>,
         company_id: Secret,
@@ -143,7 +145,7 @@ impl KryptonClient {
         } else {
             request.validate()
         };
-        valid.map_err(ApiError::InvalidRequest)?;
+        valid.map_err(|error| ApiError::InvalidRequest(error.to_string()))?;
         let url = format!("{}/api/v3/ekyc", self.url.trim_end_matches('/'));
         self.retry
             .run("api/v3/ekyc", || self.post_once(&url, request))

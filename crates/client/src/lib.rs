@@ -1,5 +1,6 @@
 //! Typed clients for the two back-end contracts (described in `docs/contract.md`; the
 //! wire types themselves are in [`ekyc_contract`]).
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod error;

@@ -12,13 +12,21 @@ use super::wire::{
 /// The `liveness` block.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Liveness {
+    /// "200", or the check's own failure code.
     pub code: Option<String>,
+    /// The back end's message for the check.
     pub message: Option<String>,
+    /// Whether a live person was seen; `None` for "N/A" (not evaluated).
     pub is_live: Option<bool>,
+    /// The probability (0–1) that the picture is a spoof; `None` for "N/A".
     pub spoof_prob: Option<f32>,
+    /// Whether a person should look at it; `None` for "N/A".
     pub need_to_review: Option<bool>,
+    /// Whether it is a deepfake; `None` for "N/A".
     pub is_deepfake: Option<bool>,
+    /// The probability (0–1) of a deepfake; `None` for "N/A".
     pub deepfake_prob: Option<f32>,
+    /// What the back end could not do or wants known; `None` for "N/A".
     pub warning: Option<String>,
     /// Members this project does not know, as they came.
     #[serde(skip)]
@@ -78,11 +86,15 @@ impl Liveness {
 /// The `face_match` block.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FaceMatch {
+    /// "200", or the check's own failure code ("303": no match).
     pub code: Option<String>,
+    /// The back end's message for the check.
     pub message: Option<String>,
+    /// Whether the selfie shows the document's holder; `None` for "N/A" (not evaluated).
     pub is_match: Option<bool>,
     /// Similarity in percent.
     pub similarity: Option<f32>,
+    /// What the back end could not do or wants known; `None` for "N/A".
     pub warning: Option<String>,
     /// The embeddings' distance: the local engine's extension (`distance`), beyond the
     /// contract.
@@ -136,24 +148,66 @@ impl FaceMatch {
 /// A `/face/liveness` answer, successful or not (303 and 407 carry one too).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FaceResult {
+    /// "200", or the failure's code ("303", "407", …).
     pub code: String,
+    /// The back end's message, in the session's language.
     pub message: String,
+    /// The `liveness` block, when the back end sent one.
     pub liveness: Option<Liveness>,
+    /// The `face_match` block, when the back end sent one.
     pub face_match: Option<FaceMatch>,
     /// When false the customer may retry the selfie; when true the session is finished
     /// and a retry must start again from the document. Absent counts as false.
     pub is_complete_session: bool,
+    /// The local engine's extension on a Krypton ENROLL with a customer id: whether the
+    /// selfie became the customer's template.
+    #[serde(skip)]
+    pub enrolment: Option<Enrolment>,
     /// Members this project does not know, as they came.
     #[serde(skip)]
     pub extra: Map<String, Value>,
 }
 
-const FACE_RESULT_MEMBERS: [&str; 5] = [
+/// The `enrolment` block (the local engine's extension): the face kept for a later AUTH,
+/// or why not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrolment {
+    /// Whether the template was kept; `None` when the member was missing or not a
+    /// boolean.
+    pub enrolled: Option<bool>,
+    /// Why it was not ("the selfie did not pass liveness"); written only then.
+    pub reason: Option<String>,
+}
+
+impl Enrolment {
+    /// Reads the block leniently.
+    pub fn from_json(object: &Map<String, Value>) -> Self {
+        Self {
+            enrolled: bool_of(object.get("enrolled")),
+            reason: text_of(object.get("reason")),
+        }
+    }
+
+    /// The block as the engine writes it: `{"enrolled": true}`, or with the reason.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(enrolled) = self.enrolled {
+            object.insert("enrolled".into(), Value::Bool(enrolled));
+        }
+        if let Some(reason) = &self.reason {
+            object.insert("reason".into(), reason.clone().into());
+        }
+        Value::Object(object)
+    }
+}
+
+const FACE_RESULT_MEMBERS: [&str; 6] = [
     "code",
     "message",
     "liveness",
     "face_match",
     "is_complete_session",
+    "enrolment",
 ];
 
 impl FaceResult {
@@ -171,6 +225,10 @@ impl FaceResult {
                 .and_then(Value::as_object)
                 .map(FaceMatch::from_json),
             is_complete_session: bool_of(body.get("is_complete_session")).unwrap_or(false),
+            enrolment: body
+                .get("enrolment")
+                .and_then(Value::as_object)
+                .map(Enrolment::from_json),
             extra: body
                 .as_object()
                 .map(|object| unknown_keys(object, &FACE_RESULT_MEMBERS))
@@ -193,6 +251,9 @@ impl FaceResult {
             "is_complete_session".into(),
             Value::Bool(self.is_complete_session),
         );
+        if let Some(enrolment) = &self.enrolment {
+            object.insert("enrolment".into(), enrolment.to_json());
+        }
         append_unknown(&mut object, &self.extra);
         Value::Object(object)
     }
@@ -249,5 +310,30 @@ mod tests {
         assert_eq!(result.face_match.as_ref().unwrap().distance, Some(0.213));
         assert_eq!(result.extra["request_id"], "r-1");
         assert_eq!(result.to_json(), body);
+    }
+
+    #[test]
+    fn the_enrolment_block_is_typed_and_written_back_as_read() {
+        for body in [
+            json!({"code": "200", "message": "ok", "is_complete_session": true,
+                "enrolment": {"enrolled": true}}),
+            json!({"code": "200", "message": "ok", "is_complete_session": true,
+                "enrolment": {"enrolled": false, "reason": "the selfie did not pass liveness"}}),
+        ] {
+            let result = FaceResult::from_json(&body);
+            let enrolment = result.enrolment.clone().unwrap();
+            assert_eq!(enrolment.enrolled, body["enrolment"]["enrolled"].as_bool());
+            assert!(
+                result.extra.is_empty(),
+                "not left untyped: {:?}",
+                result.extra
+            );
+            assert_eq!(result.to_json(), body);
+        }
+        let garbled = json!({"code": "200", "message": "ok", "enrolment": {"enrolled": "N/A"}});
+        assert_eq!(
+            FaceResult::from_json(&garbled).enrolment.unwrap().enrolled,
+            None
+        );
     }
 }

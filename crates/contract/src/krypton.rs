@@ -71,11 +71,16 @@ pub enum LivenessModel {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KryptonExtra {
+    /// What the session does: ENROLL, AUTH or LIVENESS.
     pub action: KryptonAction,
+    /// ENROLL with OCR: card first or face first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<KryptonFlow>,
+    /// The liveness model: `passive` (one selfie) or `gaze` (the challenge).
     pub model: LivenessModel,
+    /// The bank's customer id (personal data: never logged).
     pub user_id: String,
+    /// `krPath`: the Krypton server path for the eKYC data exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kr_path: Option<String>,
 }
@@ -98,8 +103,27 @@ impl std::fmt::Debug for KryptonExtra {
 pub struct KryptonRequest {
     /// A credential: redacted in `Debug`.
     pub company_id: Secret,
+    /// What the session is for (ENROLL, OCR, AUTH, LIVENESS), as the contract lists them.
     pub session_types: Vec<SessionType>,
+    /// The action, flow, model and customer.
     pub extra: KryptonExtra,
+}
+
+/// A Krypton request the contract does not allow; the message names the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// No `companyId`.
+    #[error("companyId is required")]
+    NoCompanyId,
+    /// An empty `sessionTypes`.
+    #[error("sessionTypes must name at least one session type")]
+    NoSessionType,
+    /// No `extra.userId`.
+    #[error("extra.userId is required")]
+    NoUserId,
+    /// An `extra.krPath` that is no address.
+    #[error("extra.krPath must be an http(s) URL")]
+    KrPathNotUrl,
 }
 
 impl KryptonRequest {
@@ -110,25 +134,25 @@ impl KryptonRequest {
     /// vendor's own curl sample sends exactly that without one: a missing `flow` is
     /// accepted and means [`KryptonFlow::CardFirst`] ([`Self::flow`]); our client always
     /// sends it.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RequestError> {
         if self.company_id.is_empty() {
-            return Err("companyId is required".into());
+            return Err(RequestError::NoCompanyId);
         }
         self.validate_without_company_id()
     }
 
     /// [`Self::validate`] but for `companyId`, which a bank's gateway fills in on the way
     /// (`network.gateway`).
-    pub fn validate_without_company_id(&self) -> Result<(), String> {
+    pub fn validate_without_company_id(&self) -> Result<(), RequestError> {
         if self.session_types.is_empty() {
-            return Err("sessionTypes must name at least one session type".into());
+            return Err(RequestError::NoSessionType);
         }
         if self.extra.user_id.trim().is_empty() {
-            return Err("extra.userId is required".into());
+            return Err(RequestError::NoUserId);
         }
         if let Some(path) = &self.extra.kr_path {
             if !(path.starts_with("https://") || path.starts_with("http://")) {
-                return Err("extra.krPath must be an http(s) URL".into());
+                return Err(RequestError::KrPathNotUrl);
             }
         }
         Ok(())
@@ -148,13 +172,19 @@ impl KryptonRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KryptonSessionReply {
+    /// "200", or the failure's code.
     pub code: String,
+    /// The back end's message.
     pub message: String,
+    /// The session id for the FPT.AI-shaped calls that follow.
     pub session_id: String,
+    /// The session types accepted.
     pub session_types: Vec<SessionType>,
+    /// The action in force.
     pub action: KryptonAction,
     /// The flow in force: the request's, or card first when it named none.
     pub flow: KryptonFlow,
+    /// The liveness model in force.
     pub model: LivenessModel,
     /// Where the session's data exchange goes (`/ocr`, `/face/liveness`).
     pub kr_path: String,
@@ -234,9 +264,17 @@ mod tests {
     fn empty_required_values_are_named() {
         let mut request = enrol(Some(KryptonFlow::CardFirst));
         request.extra.user_id = " ".into();
-        assert!(request.validate().unwrap_err().contains("userId"));
+        assert!(request
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("userId"));
         request.company_id = Secret::new("");
-        assert!(request.validate().unwrap_err().contains("companyId"));
+        assert!(request
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("companyId"));
         assert!(
             !format!("{request:?}").contains("bank-42"),
             "the company id never prints"

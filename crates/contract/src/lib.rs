@@ -7,6 +7,7 @@
 //!
 //! It may use only `ekyc-secrets` (the credential a request carries) and `ekyc-settings`
 //! (so that its values can be configuration keys); every crate above may use it.
+#![warn(missing_docs)]
 
 pub mod face;
 pub mod krypton;
@@ -15,13 +16,13 @@ pub mod status;
 pub mod values;
 pub mod wire;
 
-pub use face::{FaceMatch, FaceResult, Liveness};
+pub use ekyc_secrets::Secret;
+pub use face::{Enrolment, FaceMatch, FaceResult, Liveness};
 pub use krypton::{
     KryptonAction, KryptonExtra, KryptonFlow, KryptonRequest, KryptonSessionReply, LivenessModel,
-    SessionType,
+    RequestError, SessionType,
 };
 pub use ocr::{FieldSource, OcrField, OcrResult};
-pub use ekyc_secrets::Secret;
 pub use status::{Code, SessionInitReply, Shape, StatusReply};
 pub use values::{DocumentType, FieldKey, Lang, Side, WireName};
 

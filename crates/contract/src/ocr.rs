@@ -20,6 +20,7 @@ pub enum FieldSource {
 }
 
 impl FieldSource {
+    /// The name the engine writes in `source`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Qr => "qr",
@@ -28,6 +29,7 @@ impl FieldSource {
         }
     }
 
+    /// Reads a `source` member; `None` for anything else.
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim() {
             "qr" => Some(Self::Qr),
@@ -46,9 +48,11 @@ pub struct OcrField {
     pub key: String,
     /// The printed label on the card (the contract's `name`), e.g. "Họ và tên".
     pub label: String,
+    /// The value as read (untrusted text).
     pub value: String,
     /// Confidence in percent; `None` when the server says "N/A" or sends nothing usable.
     pub score: Option<f32>,
+    /// The value's locale, when the server says (`vi`, `en`).
     pub locale: Option<String>,
     /// The local engine's `source`, when it came.
     #[serde(skip)]
@@ -128,6 +132,7 @@ impl OcrField {
 /// A successful `/ocr` answer (`errorCode` "0").
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OcrResult {
+    /// The fields, in the server's order.
     pub fields: Vec<OcrField>,
     /// What the back end could not do (the local engine's extension: e.g. no OCR
     /// installed, only the QR code read).

@@ -111,12 +111,16 @@ impl Code {
 /// An answer that is only a code and a message (every error, and `/ocr`'s "3").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReply {
+    /// Which of the two error shapes the endpoint uses.
     pub shape: Shape,
+    /// The code.
     pub code: Code,
+    /// The message.
     pub message: String,
 }
 
 impl StatusReply {
+    /// An answer of `shape` with `code` and `message`.
     pub fn new(shape: Shape, code: Code, message: impl Into<String>) -> Self {
         Self {
             shape,
@@ -152,10 +156,12 @@ impl StatusReply {
 /// `/session/init`'s success: `{"code": "200", "message": "success", "session-id": …}`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionInitReply {
+    /// The new session's id.
     pub session_id: String,
 }
 
 impl SessionInitReply {
+    /// Exactly as the engine writes it.
     pub fn to_json(&self) -> Value {
         json!({"code": "200", "message": "success", "session-id": self.session_id})
     }

@@ -25,8 +25,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use ekyc_secrets::{hex_32, lower_hex, make_private_folder, read_or_make_key_file};
 use ekyc_face::{Embedding, EMBEDDING_SIZE};
+use ekyc_secrets::{hex_32, lower_hex, make_private_folder, read_or_make_key_file};
 
 /// Customer hash → (enrolled at, Unix seconds; nonce and sealed template).
 const ENROLMENTS: TableDefinition<&[u8], (u64, &[u8])> = TableDefinition::new("enrolments");
@@ -63,7 +63,9 @@ impl std::fmt::Debug for CustomerHash {
 /// One enrolment as staff may see it: the hash and the date, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentSummary {
+    /// Whom it is for: the keyed hash of their id.
     pub customer: CustomerHash,
+    /// When they enrolled.
     pub enrolled_at: SystemTime,
 }
 
@@ -73,22 +75,43 @@ pub enum EnrolmentError {
     /// The key file is unusable (other users can read it, not 64 hex digits, missing
     /// while the database exists).
     #[error("the enrolment key file {path}: {message}")]
-    Key { path: PathBuf, message: String },
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The database file cannot be opened (damaged, truncated, not a database, in use).
     #[error("the enrolment database {path} cannot be opened: {message}")]
-    Open { path: PathBuf, message: String },
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The database was sealed with another key file.
     #[error(
         "the enrolment database {path} was made with another key file: \
          restore the key that belongs to it, or move the database away to start over"
     )]
-    WrongKey { path: PathBuf },
+    WrongKey {
+        /// The file.
+        path: PathBuf,
+    },
     /// Reading or writing failed (disk full, I/O error).
     #[error("the enrolment database {path}: {message}")]
-    Storage { path: PathBuf, message: String },
+    Storage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// An enrolment does not open with the store's key: altered or damaged.
     #[error("an enrolment in {path} is damaged or was altered; delete it and enrol again")]
-    Damaged { path: PathBuf },
+    Damaged {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// Where enrolments are kept. Every call is blocking: the engine calls it off the async

@@ -1,6 +1,7 @@
 //! The local engine: a server that speaks the FPT.AI and Krypton v3 contracts on loopback.
 //! It is the app's default back end and the target of every integration test, and it
 //! reports only what it measured: what it cannot evaluate is "N/A".
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod config;
@@ -21,11 +22,11 @@ use tokio::sync::oneshot;
 use ekyc_contract::Secret;
 use ekyc_face::{FaceDetector, FaceMatcher, FaceMesh, DEFAULT_MATCH_DISTANCE};
 use ekyc_liveness::ParallaxThresholds;
+use ekyc_reading::Tesseract;
 pub use enrolments::{EnrolmentStore, Enrolments};
 pub use routes::guard::{LockoutLimits, UploadLimits};
-pub use script::{Script, ScriptedEndpoint};
+pub use script::{Script, ScriptError, ScriptedEndpoint};
 pub use server::ConnectionLimits;
-use ekyc_reading::Tesseract;
 pub use tls::{ServerTls, TlsError, TlsFiles};
 
 /// How the engine behaves.
@@ -108,7 +109,9 @@ pub enum EngineError {
     /// The address is taken or not ours.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address.
         addr: SocketAddr,
+        /// Why.
         source: std::io::Error,
     },
     /// The OS gave no randomness for the generated API key.
@@ -142,6 +145,7 @@ impl RequestCounts {
         self.counter(endpoint).fetch_add(1, Ordering::Relaxed);
     }
 
+    /// How many requests `endpoint` received.
     pub fn get(&self, endpoint: ScriptedEndpoint) -> usize {
         self.counter(endpoint).load(Ordering::Relaxed)
     }
@@ -168,6 +172,7 @@ impl EngineHandle {
         &self.base_url
     }
 
+    /// The address it listens on (the port chosen, for port 0).
     pub fn address(&self) -> SocketAddr {
         self.address
     }
@@ -177,6 +182,7 @@ impl EngineHandle {
         &self.api_key
     }
 
+    /// Whether the key was made up at start (none was configured).
     pub fn key_was_generated(&self) -> bool {
         self.key_was_generated
     }
@@ -187,10 +193,12 @@ impl EngineHandle {
         &self.company_id
     }
 
+    /// Whether the company id was made up at start (none was configured).
     pub fn company_id_was_generated(&self) -> bool {
         self.company_id_was_generated
     }
 
+    /// How many requests `endpoint` received.
     pub fn requests(&self, endpoint: ScriptedEndpoint) -> usize {
         self.counts.get(endpoint)
     }

@@ -82,31 +82,73 @@ fn default_times() -> u32 {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
+    /// Answers to `/session/init`, in turn.
     #[serde(default)]
     pub session_init: Vec<ScriptStep>,
+    /// Answers to `/ocr`, in turn.
     #[serde(default)]
     pub ocr: Vec<ScriptStep>,
+    /// Answers to `/face/liveness`, in turn.
     #[serde(default)]
     pub face_liveness: Vec<ScriptStep>,
+    /// Answers to `/api/v3/ekyc`, in turn.
     #[serde(default)]
     pub krypton: Vec<ScriptStep>,
 }
 
+/// A script that cannot be played; the message names the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The file cannot be read.
+    #[error("cannot read the script {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A problem in the file's text.
+    #[error("script {}: {error}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The problem.
+        error: Box<ScriptError>,
+    },
+    /// Bad TOML or an unknown key (toml's message, with the line).
+    #[error("{0}")]
+    Parse(String),
+    /// A step's status that HTTP does not have.
+    #[error("status {0} is not an HTTP status")]
+    NotAStatus(u16),
+    /// A step with both kinds of body.
+    #[error("a step has either body or body_bytes, not both")]
+    TwoBodies,
+}
+
 impl Script {
-    pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| format!("cannot read the script {}: {error}", path.display()))?;
-        Self::from_toml(&text).map_err(|error| format!("script {}: {error}", path.display()))
+    /// Reads a script file.
+    pub fn from_file(path: &Path) -> Result<Self, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|error| ScriptError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(error),
+        })
     }
 
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        let script: Self = toml::from_str(text).map_err(|error| error.to_string())?;
+    /// Reads a script from its TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ScriptError> {
+        let script: Self =
+            toml::from_str(text).map_err(|error| ScriptError::Parse(error.to_string()))?;
         for step in script.all_steps() {
             if StatusCode::from_u16(step.status).is_err() {
-                return Err(format!("status {} is not an HTTP status", step.status));
+                return Err(ScriptError::NotAStatus(step.status));
             }
             if step.body.is_some() && step.body_bytes.is_some() {
-                return Err("a step has either body or body_bytes, not both".into());
+                return Err(ScriptError::TwoBodies);
             }
         }
         Ok(script)
@@ -128,6 +170,7 @@ pub struct ScriptPlayer {
 }
 
 impl ScriptPlayer {
+    /// Plays `script` from its first step.
     pub fn new(script: Script) -> Self {
         Self {
             queues: Mutex::new([
@@ -215,7 +258,9 @@ mod tests {
 
     #[test]
     fn bad_scripts_are_refused_with_the_place() {
-        let error = Script::from_toml("[[ocr]]\nstatuss = 502\n").unwrap_err();
+        let error = Script::from_toml("[[ocr]]\nstatuss = 502\n")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("statuss") && error.contains("line 2"),
             "{error}"

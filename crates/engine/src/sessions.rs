@@ -16,12 +16,14 @@ pub struct EngineSession {
     /// Bound at `/session/init`, or at the first call of a Krypton session (which names no
     /// device type): empty until then.
     pub device_type: String,
+    /// A session a Krypton call opened: only the engine's Krypton path continues it.
     pub only_engine: bool,
     last_used: Instant,
     /// The front side was read with `side-type: front`.
     pub front_read: bool,
     /// A document was read in this session, so a selfie can be checked against it.
     pub document_read: bool,
+    /// Selfies sent so far.
     pub selfie_attempts: u32,
     /// The face on the document's front, for the match with the selfie.
     pub card_face: CardFace,
@@ -33,8 +35,11 @@ pub struct EngineSession {
 /// A Krypton v3 session's parameters, as the FPT.AI-shaped calls in it follow them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Journey {
+    /// ENROLL, AUTH or LIVENESS.
     pub action: KryptonAction,
+    /// Card first or face first.
     pub flow: KryptonFlow,
+    /// `passive` or `gaze`.
     pub model: LivenessModel,
     /// The customer (`userId`) as the enrolment store keys it; `None` for LIVENESS.
     pub customer: Option<CustomerHash>,
@@ -79,6 +84,7 @@ pub struct SessionStore {
 }
 
 impl SessionStore {
+    /// Sessions unused for `ttl` expire; at most `capacity` at once.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             sessions: Mutex::new(HashMap::new()),
@@ -158,10 +164,12 @@ impl SessionStore {
         Ok(use_session(session))
     }
 
+    /// Sessions open now.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
+    /// Whether no session is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

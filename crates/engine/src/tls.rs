@@ -25,12 +25,27 @@ pub struct TlsFiles {
 /// TLS could not be set up from the files; the message names the file and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// The file cannot be read.
     #[error("cannot read {path}: {reason}")]
-    Unreadable { path: PathBuf, reason: String },
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The certificate file holds no certificate.
     #[error("{path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")]
-    NoCertificate { path: PathBuf },
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The key file holds no key.
     #[error("{path} holds no PEM private key (expected -----BEGIN PRIVATE KEY----- or similar)")]
-    NoKey { path: PathBuf },
+    NoKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// rustls refuses the pair (a key that is not the certificate's).
     #[error("the certificate and key cannot be used together: {0}")]
     Unusable(String),
 }
@@ -107,6 +122,7 @@ pub struct ServerTls {
 }
 
 impl ServerTls {
+    /// Reads the certificate and key (and the client CA), refusing what cannot be used.
     pub fn load(files: TlsFiles) -> Result<Self, TlsError> {
         let config = files.server_config()?;
         Ok(Self {
@@ -126,6 +142,7 @@ impl ServerTls {
         Ok(())
     }
 
+    /// An acceptor with the certificate in use now.
     pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
         let config = self
             .current
@@ -135,6 +152,7 @@ impl ServerTls {
         tokio_rustls::TlsAcceptor::from(config)
     }
 
+    /// Whether clients must present a certificate (mutual TLS).
     pub fn requires_client_certificates(&self) -> bool {
         self.files.client_ca.is_some()
     }

@@ -47,7 +47,12 @@ pub enum DetectorError {
     Missing(Vec<PathBuf>),
     /// The file is there but is not the expected model.
     #[error("the face detector model {path} cannot be loaded: {reason}")]
-    Load { path: PathBuf, reason: String },
+    Load {
+        /// The model file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The model failed on a picture (should not happen with a good model file).
     #[error("face detection failed: {0}")]
     Run(String),
@@ -70,7 +75,9 @@ fn display_paths(paths: &[PathBuf]) -> String {
 /// A point in the picture's pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
+    /// Across, in pixels.
     pub x: f32,
+    /// Down, in pixels.
     pub y: f32,
 }
 
@@ -79,8 +86,11 @@ pub struct Point {
 pub struct Face {
     /// Left, top, width, height.
     pub left: f32,
+    /// The top edge, in pixels.
     pub top: f32,
+    /// The width, in pixels.
     pub width: f32,
+    /// The height, in pixels.
     pub height: f32,
     /// The model's confidence, 0–1.
     pub score: f32,
@@ -90,14 +100,17 @@ pub struct Face {
 }
 
 impl Face {
+    /// The right eye (the person's right: on the left of the picture).
     pub fn right_eye(&self) -> Point {
         self.landmarks[0]
     }
 
+    /// The left eye (on the right of the picture).
     pub fn left_eye(&self) -> Point {
         self.landmarks[1]
     }
 
+    /// The box's centre.
     pub fn centre(&self) -> Point {
         Point {
             x: self.left + self.width / 2.0,

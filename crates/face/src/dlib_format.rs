@@ -15,7 +15,9 @@ use std::fmt;
 /// What went wrong reading a model file: where in the file, and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatError {
+    /// Where in the file, in bytes.
     pub offset: usize,
+    /// What was expected there.
     pub expected: String,
 }
 

@@ -16,16 +16,22 @@ use super::dlib_format::{Reader, Result};
 /// A box in dlib's convention: inclusive pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaceBox {
+    /// The left edge, in pixels.
     pub left: i64,
+    /// The top edge, in pixels.
     pub top: i64,
+    /// The right edge, in pixels.
     pub right: i64,
+    /// The bottom edge, in pixels.
     pub bottom: i64,
 }
 
 /// A landmark, in pixels of the image it was found in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Landmark {
+    /// Across, in pixels.
     pub x: f64,
+    /// Down, in pixels.
     pub y: f64,
 }
 
@@ -157,6 +163,7 @@ impl ShapePredictor {
         Ok(Self { mean_shape, stages })
     }
 
+    /// How many landmarks it places.
     pub fn points(&self) -> usize {
         self.mean_shape.len() / 2
     }

@@ -2,6 +2,7 @@
 //! quality gates on the kiosk and by the local engine's `/face/liveness`; and whether two
 //! pictures show one person ([`FaceMatcher`], dlib's landmark and ResNet models read and
 //! run in pure Rust), used by the engine's face match.
+#![warn(missing_docs)]
 
 mod chip;
 mod detector;

@@ -30,10 +30,17 @@ pub const DEFAULT_MATCH_DISTANCE: f32 = 0.6;
 /// Why the face matcher is not available.
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
+    /// No folder holds the models (the folders looked in).
     #[error("face match models not found (looked in {}); run ./fetch-models", list(.0))]
     Missing(Vec<PathBuf>),
+    /// A model file that cannot be read or is not dlib's.
     #[error("cannot read {path}: {reason}")]
-    Load { path: PathBuf, reason: String },
+    Load {
+        /// The model file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn list(paths: &[PathBuf]) -> String {

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use ekyc_tflite::{TfliteError, TfliteModel};
 use super::Face;
+use ekyc_tflite::{TfliteError, TfliteModel};
 
 /// The face mesh model's file, in `mediapipe/` below a model root.
 pub const MESH_MODEL_FILE: &str = "face_landmark.tflite";
@@ -37,10 +37,18 @@ const EYE_CORNERS: [[usize; 2]; 2] = [[33, 133], [362, 263]];
 pub enum MeshError {
     /// No folder holds the models.
     #[error("the face mesh models are not installed (looked in {looked}); run ./fetch-models")]
-    NotInstalled { looked: String },
+    NotInstalled {
+        /// The folders looked in.
+        looked: String,
+    },
     /// A model file is broken or not supported.
     #[error("{file}: {source}")]
-    Model { file: PathBuf, source: TfliteError },
+    Model {
+        /// The model file.
+        file: PathBuf,
+        /// Why.
+        source: TfliteError,
+    },
     /// The frame gives nothing to work on.
     #[error("the face is not in the frame")]
     NoFace,

@@ -73,10 +73,12 @@ impl FaceModels {
         })
     }
 
+    /// The detector, once loaded (`None` while loading or when it could not be).
     pub fn detector(&self) -> Option<Arc<FaceDetector>> {
         self.loaded().detector.clone()
     }
 
+    /// The face mesh, once loaded (`None` while loading or when it could not be).
     pub fn mesh(&self) -> Option<Arc<FaceMesh>> {
         self.loaded().mesh.clone()
     }

@@ -115,6 +115,10 @@ struct Conv {
 }
 
 impl Conv {
+    #[expect(
+        clippy::expect_used,
+        reason = "the shapes are checked when the model is read; a mismatch is a bug here"
+    )]
     fn run(&self, gemm: &GemmExecutor<f32>, input: &Map, columns_buffer: &mut Vec<f32>) -> Map {
         debug_assert_eq!(input.channels, self.inputs);
         let rows = (input.rows + 2 * self.padding - self.size) / self.stride + 1;

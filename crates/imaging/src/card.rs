@@ -40,13 +40,16 @@ const ASPECT_RANGE: (f32, f32) = (1.35, 1.85);
 /// A point in frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Corner {
+    /// Across, in pixels.
     pub x: f32,
+    /// Down, in pixels.
     pub y: f32,
 }
 
 /// The card's outline in the frame: corners clockwise from the top left (as seen).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quad {
+    /// Top left, top right, bottom right, bottom left.
     pub corners: [Corner; 4],
     /// At least one side is the frame's border: part of the card is outside the picture.
     pub cut_off: bool,

@@ -23,10 +23,16 @@ impl ImagesConfig {
     /// Checks the ranges; the key in the error is the section's own.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=100).contains(&self.jpeg_quality) {
-            return Err(ConfigError::invalid("jpeg_quality", "must be between 1 and 100"));
+            return Err(ConfigError::invalid(
+                "jpeg_quality",
+                "must be between 1 and 100",
+            ));
         }
         if self.max_side < 320 {
-            return Err(ConfigError::invalid("max_side", "must be at least 320 pixels"));
+            return Err(ConfigError::invalid(
+                "max_side",
+                "must be at least 320 pixels",
+            ));
         }
         if self.max_file_mb == 0 {
             return Err(ConfigError::invalid(

@@ -3,6 +3,7 @@
 //! once before upload: the longest side capped, JPEG re-encoded ([`prepare_image`]).
 //! Anything that is not a decodable image, or too big, is refused here, before any request
 //! is made.
+#![warn(missing_docs)]
 
 pub mod card;
 pub mod config;
@@ -18,7 +19,9 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}: {reason}")]
 pub struct ImageError {
+    /// The image's name (its file, or the screen's picture).
     pub name: String,
+    /// Why it was refused.
     pub reason: String,
 }
 
@@ -59,9 +62,13 @@ const MAX_PIXELS_PER_BYTE: u64 = 1_000;
 /// and the bytes are zeroed when it is dropped.
 #[derive(Clone)]
 pub struct PreparedImage {
+    /// The name sent with it (`front.jpg`).
     pub file_name: String,
+    /// The JPEG bytes sent.
     pub jpeg: Vec<u8>,
+    /// Its width, in pixels.
     pub width: u32,
+    /// Its height, in pixels.
     pub height: u32,
 }
 
@@ -118,7 +125,7 @@ pub fn prepare_image(
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(refuse(too_large(bytes.len() as u64, limits)));
     }
-    let image = decode_upright(bytes).map_err(refuse)?;
+    let image = decode_upright(bytes).map_err(|error| refuse(error.to_string()))?;
     prepare_decoded(image, name, limits)
 }
 
@@ -142,14 +149,41 @@ pub fn prepare_decoded(
     })
 }
 
+/// Why bytes are no usable picture. Each reads after the picture's name ("front.jpg is not
+/// an image …"), a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes cannot be read at all.
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
+    /// Not a picture of a kind we read.
+    #[error("is not an image (JPEG or PNG expected)")]
+    NotAnImage,
+    /// A picture whose data is broken or beyond the decoder's limits.
+    #[error("is not a readable image: {0}")]
+    Undecodable(String),
+    /// Far more pixels than its size can hold: a decompression bomb, not a photo.
+    #[error("declares {width} × {height} pixels in only {bytes} bytes: not a photo")]
+    Implausible {
+        /// Its declared width.
+        width: u32,
+        /// Its declared height.
+        height: u32,
+        /// Its size in bytes.
+        bytes: usize,
+    },
+    /// No pixels.
+    #[error("is an empty image")]
+    Empty,
+}
+
 /// Decodes any supported image and turns it upright according to its EXIF orientation.
-/// The error is a sentence for a person.
-pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, String> {
+pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|error| format!("cannot be read: {error}"))?;
+        .map_err(|error| DecodeError::Unreadable(error.to_string()))?;
     if reader.format().is_none() {
-        return Err("is not an image (JPEG or PNG expected)".into());
+        return Err(DecodeError::NotAnImage);
     }
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(MAX_DECODED_SIDE);
@@ -158,24 +192,25 @@ pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, String> {
     reader.limits(decoder_limits);
     let mut decoder = reader
         .into_decoder()
-        .map_err(|error| format!("is not a readable image: {error}"))?;
+        .map_err(|error| DecodeError::Undecodable(error.to_string()))?;
     let (width, height) = image::ImageDecoder::dimensions(&decoder);
     let pixels = u64::from(width) * u64::from(height);
     if pixels > 1_000_000 && pixels > MAX_PIXELS_PER_BYTE * bytes.len() as u64 {
-        return Err(format!(
-            "declares {width} × {height} pixels in only {} bytes: not a photo",
-            bytes.len()
-        ));
+        return Err(DecodeError::Implausible {
+            width,
+            height,
+            bytes: bytes.len(),
+        });
     }
     // A missing or broken EXIF block is no reason to refuse the photo itself.
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder)
-        .map_err(|error| format!("is not a readable image: {error}"))?;
+        .map_err(|error| DecodeError::Undecodable(error.to_string()))?;
     image.apply_orientation(orientation);
     if image.width() == 0 || image.height() == 0 {
-        return Err("is an empty image".into());
+        return Err(DecodeError::Empty);
     }
     Ok(image)
 }

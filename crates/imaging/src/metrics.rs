@@ -11,12 +11,16 @@ use multiversion::multiversion;
 
 /// The frame in grey levels (ITU-R BT.601 weights), one byte per pixel.
 pub struct Luma {
+    /// Columns.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// Row after row, one byte per pixel.
     pub pixels: Vec<u8>,
 }
 
 impl Luma {
+    /// The grey levels of `image`.
     pub fn from_rgb(image: &RgbImage) -> Self {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let mut pixels = vec![0u8; width * height];
@@ -28,6 +32,7 @@ impl Luma {
         }
     }
 
+    /// Row `y`.
     pub fn row(&self, y: usize) -> &[u8] {
         &self.pixels[y * self.width..(y + 1) * self.width]
     }
@@ -65,9 +70,13 @@ impl Luma {
 /// A rectangle of whole pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
+    /// The left edge, in pixels.
     pub left: usize,
+    /// The top edge, in pixels.
     pub top: usize,
+    /// The width, in pixels.
     pub width: usize,
+    /// The height, in pixels.
     pub height: usize,
 }
 

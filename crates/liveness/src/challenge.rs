@@ -29,14 +29,18 @@ const LAG_STEP_MS: u32 = 20;
 pub struct Segment {
     /// Where the dot goes, as fractions of the screen's width and height.
     pub to: [f32; 2],
+    /// How long the dot takes to get there.
     pub moving: Duration,
+    /// How long it stays there.
     pub dwell: Duration,
 }
 
 /// The dot's path for one attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DotPath {
+    /// Where the dot starts, as fractions of the screen's width and height.
     pub start: [f32; 2],
+    /// Its moves, in order.
     pub segments: Vec<Segment>,
 }
 
@@ -145,7 +149,9 @@ fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
 /// point as the screen's (right and down): only its changes matter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GazeSample {
+    /// When, from the dot's start.
     pub at: Duration,
+    /// Where the gaze points, on the same scale as the dot.
     pub gaze: [f32; 2],
 }
 

@@ -17,9 +17,11 @@ const IDENTITY_FRAMES: usize = 4;
 /// What the frames showed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FramesVerdict {
+    /// Frames received.
     pub frames: usize,
     /// Frames in which a face was found and meshed.
     pub frames_with_face: usize,
+    /// The 3D check over them.
     pub parallax: ParallaxReport,
     /// Frames whose face was compared with the first frame's, and how many were the same
     /// person; `None` without the face-match models.

@@ -5,6 +5,7 @@
 //! a print or a screen moves as a plane; that check and the same person in every frame on
 //! a selfie's frames, as the local engine judges them ([`frames`]); and a synthetic head
 //! for the demo camera, the tests and the bench ([`synthetic`]).
+#![warn(missing_docs)]
 
 pub mod challenge;
 pub mod frames;

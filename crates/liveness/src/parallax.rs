@@ -75,6 +75,7 @@ pub struct ParallaxReport {
     pub parallax_figure: f32,
     /// Likewise for the shape change.
     pub shape_change_figure: f32,
+    /// What the depth says: a head, a picture, or too little turn to tell.
     pub depth: Depth,
 }
 

@@ -16,6 +16,8 @@ use image::{Rgb, RgbImage};
 use super::DotPath;
 use ekyc_face::{FaceDetector, FaceMesh};
 
+/// A photo given depth from its face mesh, that can be turned and rendered as a head or
+/// as a flat print: the demo camera's face in the challenge, and the tests' and bench's.
 pub struct SyntheticHead {
     photo: RgbImage,
     /// Per pixel, the depth in pixels (negative towards the camera), row by row.
@@ -135,6 +137,7 @@ impl SyntheticHead {
 /// ±7° of pitch across its height (a customer a little under a metre from a kiosk's
 /// screen turns the head as well as the eyes).
 pub const FOLLOW_YAW: f32 = 24.0;
+/// How far the head pitches (degrees) when the dot is at the top or bottom edge.
 pub const FOLLOW_PITCH: f32 = 14.0;
 
 /// The head's pose (yaw, pitch in degrees) looking at where the dot was `lag` ago.

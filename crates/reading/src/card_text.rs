@@ -3,14 +3,17 @@
 //! confidence for the words of its value; and the MRZ lines of the back.
 
 use super::tesseract::{TextLine, Word};
-use ekyc_contract::FieldKey;
 use crate::cross_check::fold;
+use ekyc_contract::FieldKey;
 
 /// A field read from printed text: the value's words and their mean confidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintedField {
+    /// Which field.
     pub key: FieldKey,
+    /// The label as printed (its Vietnamese and English parts).
     pub label: &'static str,
+    /// The text after the label.
     pub value: String,
     /// Mean of Tesseract's confidences for the value's words, 0–100.
     pub confidence: f32,

@@ -16,11 +16,15 @@ pub struct CccdQr {
     pub id: String,
     /// The 9-digit number of the old identity card (CMND), when printed.
     pub old_id: Option<String>,
+    /// The holder's name, with diacritics.
     pub name: Option<String>,
+    /// Date of birth.
     pub date_of_birth: Option<CardDate>,
     /// As printed: "Nam" or "Nữ".
     pub sex: Option<String>,
+    /// Place of residence, as printed.
     pub address: Option<String>,
+    /// The card's issue date.
     pub issue_date: Option<CardDate>,
 }
 

@@ -23,10 +23,13 @@ pub const CROSS_CHECKED_KEYS: [FieldKey; 6] = [
     FieldKey::IssueDate,
 ];
 
+/// What the card says of a field the back end read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Agreement {
+    /// The card says the same.
     Agrees,
+    /// The card says otherwise (its value in `card_value`).
     Differs,
     /// The OCR did not return the field, or nothing on the card proves it.
     NotAvailable,
@@ -36,7 +39,9 @@ pub enum Agreement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Proof {
+    /// The CCCD QR code.
     Qr,
+    /// The MRZ, every check digit holding.
     Mrz,
 }
 
@@ -46,6 +51,7 @@ pub enum Proof {
 pub struct FieldAgreement {
     /// The OCR key, e.g. `Date of birth`.
     pub key: FieldKey,
+    /// Agrees, differs, or nothing to compare.
     pub verdict: Agreement,
     /// What proved it: every source that agrees, or the one that differs.
     pub proofs: Vec<Proof>,

@@ -5,8 +5,11 @@ use std::fmt;
 /// A calendar date as printed on a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CardDate {
+    /// Four digits.
     pub year: u16,
+    /// 1–12.
     pub month: u8,
+    /// 1–31, as the month allows.
     pub day: u8,
 }
 
@@ -23,6 +26,7 @@ impl CardDate {
         Self::new(year, month, day)
     }
 
+    /// A date that exists; `None` for 31 February and the like.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
         if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) || day == 0 {
             return None;

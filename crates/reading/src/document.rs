@@ -6,26 +6,32 @@
 use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, RgbImage};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
-use super::tesseract::{Reading, Tesseract, TextLine};
+use super::tesseract::{OcrError, Reading, Tesseract, TextLine};
+use crate::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
 pub use ekyc_contract::FieldSource;
 use ekyc_contract::{DocumentType, FieldKey};
 use ekyc_face::{Face, FaceDetector};
-use crate::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
 
 /// One field in the contract's shape. `score` is Tesseract's confidence for printed
 /// text; `None` ("N/A") for a QR or MRZ value, which has none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadField {
+    /// Which field.
     pub key: FieldKey,
+    /// The label, as the contract names it.
     pub label: &'static str,
+    /// The value read.
     pub value: String,
+    /// Tesseract's confidence in percent; `None` for QR and MRZ values.
     pub score: Option<f32>,
+    /// Where the value came from.
     pub source: FieldSource,
 }
 
 /// The fields of a document and what could not be done.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CardReading {
+    /// The fields, in the contract's order.
     pub fields: Vec<ReadField>,
     /// For the response's `warning`: e.g. OCR is not installed.
     pub warning: Option<String>,
@@ -147,7 +153,7 @@ pub fn read_document(
 /// A card side's printed text as the engine reads it: QR codes blanked, the card levelled
 /// (a long line tilted by 2° drifts by more than its own height across a card, and
 /// Tesseract splits it), then Tesseract.
-pub fn read_card_text(ocr: &Tesseract, gray: &GrayImage) -> Result<Vec<TextLine>, String> {
+pub fn read_card_text(ocr: &Tesseract, gray: &GrayImage) -> Result<Vec<TextLine>, OcrError> {
     let mut blanked = gray.clone();
     blank_qr_codes(&mut blanked);
     let skew = skew_angle(&blanked);

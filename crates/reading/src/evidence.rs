@@ -11,7 +11,9 @@ use ekyc_imaging::{decode_upright, PreparedImage};
 /// The card's machine-readable copies of its fields, where the images yield them.
 #[derive(Debug, Clone, Default)]
 pub struct CardEvidence {
+    /// The QR code's payload, when one was read.
     pub qr: Option<CccdQr>,
+    /// The MRZ the back end returned, when its check digits hold.
     pub mrz: Option<Mrz>,
 }
 

@@ -9,6 +9,7 @@
 //! It may use `ekyc-contract` (field keys, OCR fields), `ekyc-imaging` (decoding, the card
 //! found and flattened) and `ekyc-face` (the holder's photo painted out before OCR). The
 //! engine and the kiosk use it; it knows neither.
+#![warn(missing_docs)]
 
 pub mod card_text;
 pub mod cccd_qr;

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::CardDate;
 
+/// Which ICAO 9303 layout: TD1 (ID cards, 3 × 30), TD2 (2 × 36), TD3 (passports, 2 × 44).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MrzFormat {
@@ -49,8 +50,11 @@ impl MrzFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckedField {
+    /// The document number.
     DocumentNumber,
+    /// The date of birth.
     DateOfBirth,
+    /// The date of expiry.
     DateOfExpiry,
     /// TD3's personal number.
     PersonalNumber,
@@ -64,6 +68,7 @@ pub enum CheckedField {
 }
 
 impl CheckedField {
+    /// Its name as `mrz` prints it.
     pub fn label(self) -> &'static str {
         match self {
             Self::DocumentNumber => "document number",
@@ -80,7 +85,9 @@ impl CheckedField {
 /// One verdict: a check digit (with the digit printed and the one computed) or a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
+    /// The field checked.
     pub field: CheckedField,
+    /// Whether its check digit holds.
     pub ok: bool,
     /// The check digit as printed, for check digits.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,25 +103,33 @@ pub struct Check {
 /// A parsed MRZ. Personal data: `Debug` shows the format and the checks only.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Mrz {
+    /// The layout.
     pub format: MrzFormat,
     /// `I`, `ID`, `P`, `PN`, …
     pub document_code: String,
+    /// Three letters: the state or organisation that issued it.
     pub issuing_state: String,
     /// The whole document number (a TD1 number longer than 9 characters is joined).
     pub document_number: String,
     /// A Vietnamese card's 12-digit personal ID, from the optional data.
     pub vn_id: Option<String>,
+    /// The surname, fillers as spaces.
     pub surname: String,
+    /// The given names, fillers as spaces.
     pub given_names: String,
+    /// Three letters.
     pub nationality: String,
+    /// `None` when the digits are no date.
     #[serde(serialize_with = "date_text")]
     pub date_of_birth: Option<CardDate>,
     /// `M`, `F`, or `X`; `None` for `<` (unspecified).
     pub sex: Option<char>,
+    /// `None` when the digits are no date.
     #[serde(serialize_with = "date_text")]
     pub date_of_expiry: Option<CardDate>,
     /// The optional data fields, fillers removed (TD3: the personal number).
     pub optional_data: String,
+    /// Every check digit's verdict.
     pub checks: Vec<Check>,
 }
 
@@ -176,17 +191,28 @@ fn date_text<S: serde::Serializer>(
 /// Text that is not an MRZ of any of the three formats.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MrzError {
+    /// Nothing that looks like MRZ lines.
     #[error("no MRZ lines found")]
     Empty,
+    /// Not three lines of 30 nor two of 36 or 44.
     #[error(
         "{found} lines of {lengths}: an MRZ is 3 lines of 30 (ID card, TD1), \
          2 of 36 (TD2) or 2 of 44 (passport, TD3)"
     )]
-    Shape { found: usize, lengths: String },
+    Shape {
+        /// Lines found.
+        found: usize,
+        /// Their lengths.
+        lengths: String,
+    },
+    /// A character no MRZ holds.
     #[error("line {line}, column {column}: {character:?} is not an MRZ character (A–Z, 0–9, <)")]
     Character {
+        /// The line, from 1.
         line: usize,
+        /// The column, from 1.
         column: usize,
+        /// The character found.
         character: char,
     },
 }

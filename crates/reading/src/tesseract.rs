@@ -30,17 +30,21 @@ pub struct Tesseract {
 /// One line of recognised text: its words and their confidences.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
+    /// Its words, left to right.
     pub words: Vec<Word>,
 }
 
+/// One word Tesseract read, with its confidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Word {
+    /// The word.
     pub text: String,
     /// Tesseract's confidence, 0–100.
     pub confidence: f32,
 }
 
 impl TextLine {
+    /// The words joined by spaces.
     pub fn text(&self) -> String {
         self.words
             .iter()
@@ -81,12 +85,12 @@ impl Tesseract {
         (output.status.success() && has("vie") && has("eng")).then_some(Self { program })
     }
 
-    /// Recognises `image` line by line. An error is a message for the engine's log.
-    pub fn read(&self, image: &GrayImage, reading: Reading) -> Result<Vec<TextLine>, String> {
+    /// Recognises `image` line by line. An error is for the engine's log.
+    pub fn read(&self, image: &GrayImage, reading: Reading) -> Result<Vec<TextLine>, OcrError> {
         let mut png = Vec::new();
         image
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|error| format!("cannot encode the image for Tesseract: {error}"))?;
+            .map_err(|error| OcrError::Encode(error.to_string()))?;
         let mut command = Command::new(&self.program);
         command.args(["-", "-", "--psm", "6"]);
         match reading {
@@ -104,10 +108,8 @@ impl Tesseract {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut child = command
-            .spawn()
-            .map_err(|error| format!("cannot start Tesseract: {error}"))?;
-        let mut stdin = child.stdin.take().ok_or("Tesseract's stdin is not open")?;
+        let mut child = command.spawn().map_err(OcrError::Start)?;
+        let mut stdin = child.stdin.take().ok_or(OcrError::NoInput)?;
         let writer = std::thread::spawn(move || stdin.write_all(&png));
         let started = Instant::now();
         loop {
@@ -116,21 +118,42 @@ impl Tesseract {
                 Ok(None) if started.elapsed() > TIMEOUT => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(format!("Tesseract took more than {} s", TIMEOUT.as_secs()));
+                    return Err(OcrError::TooSlow(TIMEOUT));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(error) => return Err(format!("waiting for Tesseract: {error}")),
+                Err(error) => return Err(OcrError::Wait(error)),
             }
         }
         let _ = writer.join();
-        let output = child
-            .wait_with_output()
-            .map_err(|error| format!("reading Tesseract's output: {error}"))?;
+        let output = child.wait_with_output().map_err(OcrError::Wait)?;
         if !output.status.success() {
-            return Err(format!("Tesseract failed ({})", output.status));
+            return Err(OcrError::Failed(output.status));
         }
         Ok(parse_tsv(&String::from_utf8_lossy(&output.stdout)))
     }
+}
+
+/// Tesseract could not read a picture; the engine logs it and reads what it can without.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    /// The picture could not be handed over as PNG.
+    #[error("cannot encode the image for Tesseract: {0}")]
+    Encode(String),
+    /// The program did not start.
+    #[error("cannot start Tesseract: {0}")]
+    Start(std::io::Error),
+    /// Its standard input was not open.
+    #[error("Tesseract's stdin is not open")]
+    NoInput,
+    /// It ran past the time allowed and was stopped.
+    #[error("Tesseract took more than {} s", .0.as_secs())]
+    TooSlow(Duration),
+    /// Waiting for it or reading its output failed.
+    #[error("waiting for Tesseract: {0}")]
+    Wait(std::io::Error),
+    /// It ended with a failure.
+    #[error("Tesseract failed ({0})")]
+    Failed(std::process::ExitStatus),
 }
 
 /// Tesseract's TSV (`level page block par line word left top width height conf text`)

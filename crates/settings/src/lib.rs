@@ -571,7 +571,9 @@ pub fn in_force<T: Setting + Serialize>(
         None => "# no configuration file; defaults\n".to_owned(),
     };
     text.push_str(&documented(config)?);
-    text.push_str("\n# Every key can be overridden with --set KEY=VALUE; these by their variable too:\n");
+    text.push_str(
+        "\n# Every key can be overridden with --set KEY=VALUE; these by their variable too:\n",
+    );
     for key in keys::<T>() {
         if let Some(variable) = key.env {
             text.push_str(&format!("#   {:<32} {variable}\n", key.name));
@@ -681,7 +683,14 @@ mod tests {
         let names: Vec<&str> = keys.iter().map(|key| key.name.as_str()).collect();
         assert_eq!(
             names,
-            ["colour", "tries", "on", "file", "inner.share", "inner.words"]
+            [
+                "colour",
+                "tries",
+                "on",
+                "file",
+                "inner.share",
+                "inner.words"
+            ]
         );
         let kinds: Vec<Kind> = keys.iter().map(|key| key.kind).collect();
         use Kind::*;
@@ -701,7 +710,11 @@ mod tests {
         let whole = load_whole(
             Some("colour = \"blue\"\ntries = 2\n[inner]\nshare = 0.5\n"),
             &env,
-            &[("tries", "7"), ("inner.share", "0.25"), ("inner.words", "x, y")],
+            &[
+                ("tries", "7"),
+                ("inner.share", "0.25"),
+                ("inner.words", "x, y"),
+            ],
         )
         .unwrap();
         assert_eq!(whole.colour, Colour::Blue);
@@ -722,7 +735,10 @@ mod tests {
         let error = load_whole(None, &|_| None, &[("on", "maybe")])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("--set on=maybe") && error.contains("true or false"), "{error}");
+        assert!(
+            error.contains("--set on=maybe") && error.contains("true or false"),
+            "{error}"
+        );
         let error = load_whole(None, &|_| None, &[("inner.shares", "1")])
             .unwrap_err()
             .to_string();
@@ -730,17 +746,33 @@ mod tests {
         let error = load_whole(Some("[inner]\nshares = 1\n"), &|_| None, &[])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("line 2") && error.contains("shares"), "{error}");
+        assert!(
+            error.contains("line 2") && error.contains("shares"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_documented_file_reads_back_as_the_same_configuration() {
-        let mut whole = Whole::default();
-        whole.tries = 9;
-        whole.inner.share = 0.45;
+        let whole = Whole {
+            tries: 9,
+            inner: Inner {
+                share: 0.45,
+                ..Inner::default()
+            },
+            ..Whole::default()
+        };
         let text = documented(&whole).unwrap();
-        assert!(text.contains("# Tries in all.\n#\n# At least one.\n# environment: TEST_TRIES\ntries = 9\n"), "{text}");
-        assert!(text.contains("\n[inner]\n# A share.\nshare = 0.45\n"), "{text}");
+        assert!(
+            text.contains(
+                "# Tries in all.\n#\n# At least one.\n# environment: TEST_TRIES\ntries = 9\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n[inner]\n# A share.\nshare = 0.45\n"),
+            "{text}"
+        );
         assert!(text.contains("# file = (unset)\n"), "{text}");
         let back: Whole = toml::from_str(&text).unwrap();
         assert_eq!(back, whole);

@@ -11,6 +11,7 @@
 //! Why not a crate: `tract-tflite` refuses these files (the float16 weights go through
 //! DEQUANTIZE, and a broadcast ADD is unsupported), and converting them to ONNX needs
 //! TensorFlow.
+#![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
@@ -25,12 +26,19 @@ pub enum TfliteError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     /// The bytes are not a TensorFlow Lite model, or one cut short.
     #[error("not a TensorFlow Lite model: byte {at}: {what}")]
-    Format { at: usize, what: String },
+    Format {
+        /// The byte where it went wrong.
+        at: usize,
+        /// What was expected there.
+        what: String,
+    },
     /// A model this interpreter cannot run (an operator or type it does not know).
     #[error("unsupported model: {0}")]
     Unsupported(String),

@@ -99,11 +99,7 @@ pub async fn serve(args: ServeArgs, setup: ServeSetup) -> ExitCode {
             client_ca: None,
         });
     }
-    if let Some(client_ca) =
-        args.tls_client_ca
-            .clone()
-            .or(engine.tls_client_ca.clone())
-    {
+    if let Some(client_ca) = args.tls_client_ca.clone().or(engine.tls_client_ca.clone()) {
         match &mut settings.tls {
             Some(files) => files.client_ca = Some(client_ca),
             None => {

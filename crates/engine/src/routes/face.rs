@@ -14,11 +14,11 @@ use super::{
     answer, bad_request, decode_uploads, enrolments_unavailable, header, not_enrolled,
     read_uploads, reply, run_blocking, Admitted, EngineState, Refusal,
 };
-use ekyc_contract::{
-    Code, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
-};
 use crate::script::ScriptedEndpoint;
 use crate::sessions::{CardFace, Journey};
+use ekyc_contract::{
+    Code, Enrolment, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
+};
 use ekyc_face::{similarity, Embedding, Face};
 use ekyc_liveness::check_frames;
 
@@ -219,7 +219,10 @@ async fn enrol(
             match stored {
                 Ok(()) => {
                     tracing::info!("customer enrolled");
-                    serde_json::json!({"enrolled": true})
+                    Enrolment {
+                        enrolled: Some(true),
+                        reason: None,
+                    }
                 }
                 Err(error) => {
                     tracing::error!("{error}");
@@ -229,10 +232,13 @@ async fn enrol(
         }
         Err(why) => {
             tracing::info!(why, "customer not enrolled");
-            serde_json::json!({"enrolled": false, "reason": why})
+            Enrolment {
+                enrolled: Some(false),
+                reason: Some(why.into()),
+            }
         }
     };
-    result.extra.insert("enrolment".into(), enrolment);
+    result.enrolment = Some(enrolment);
     Ok(())
 }
 

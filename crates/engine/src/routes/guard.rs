@@ -22,6 +22,7 @@ use ekyc_contract::{Code, Shape};
 pub struct LockoutLimits {
     /// Wrong keys (API key or Krypton `companyId`) within `window` that lock the address.
     pub failures: u32,
+    /// How far back wrong keys count.
     pub window: Duration,
     /// How long a locked address is refused.
     pub lockout: Duration,

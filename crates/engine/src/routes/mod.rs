@@ -26,12 +26,12 @@ use serde_json::{json, Value};
 
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
 use super::sessions::{SessionProblem, SessionStore};
-use ekyc_reading::Tesseract;
 use super::{EngineSettings, EnrolmentStore, Enrolments, RequestCounts};
 use ekyc_contract::{Code, Lang, Secret, Shape, StatusReply};
 use ekyc_face::{FaceDetector, FaceMatcher, FaceMesh};
 use ekyc_imaging::decode_upright;
 use ekyc_liveness::ParallaxThresholds;
+use ekyc_reading::Tesseract;
 
 struct EngineState {
     api_keys: Vec<Secret>,

@@ -14,10 +14,10 @@ use super::{
     answer, bad_request, decode_uploads, header, read_uploads, reply, run_blocking, Admitted,
     EngineState, Refusal,
 };
-use ekyc_contract::{Code, DocumentType, OcrField, OcrResult, Shape, Side};
-use ekyc_reading::document::{read_document, read_document_and_portrait, CardReading};
 use crate::script::ScriptedEndpoint;
 use crate::sessions::CardFace;
+use ekyc_contract::{Code, DocumentType, OcrField, OcrResult, Shape, Side};
+use ekyc_reading::document::{read_document, read_document_and_portrait, CardReading};
 
 const SHAPE: Shape = Shape::ErrorCode;
 

@@ -11,11 +11,11 @@ use super::{
     answer, enrolments_unavailable, header, lang_of, not_enrolled, reply, run_blocking,
     EngineState, Refusal,
 };
+use crate::script::ScriptedEndpoint;
+use crate::sessions::Journey;
 use ekyc_contract::{
     Code, KryptonAction, KryptonRequest, KryptonSessionReply, Lang, SessionInitReply, Shape,
 };
-use crate::script::ScriptedEndpoint;
-use crate::sessions::Journey;
 
 pub(super) async fn session_init(
     State(state): State<Arc<EngineState>>,
@@ -95,7 +95,9 @@ fn krypton_request(
     };
     let request: KryptonRequest = serde_json::from_slice(&body)
         .map_err(|error| invalid(format!("invalid request: {error}")))?;
-    request.validate().map_err(invalid)?;
+    request
+        .validate()
+        .map_err(|error| invalid(error.to_string()))?;
     Ok(request)
 }
 
