@@ -156,3 +156,79 @@ fn the_desktop_file_names_the_installed_icons_and_the_windows_app_id() {
         }
     }
 }
+
+fn engine_deb_metadata() -> toml::Table {
+    let manifest: toml::Table = read("crates/engine/Cargo.toml").parse().unwrap();
+    manifest["package"]["metadata"]["deb"]
+        .as_table()
+        .expect("[package.metadata.deb] in crates/engine/Cargo.toml")
+        .clone()
+}
+
+#[test]
+fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_models() {
+    let metadata = engine_deb_metadata();
+    let mut targets = Vec::new();
+    for asset in metadata["assets"].as_array().unwrap() {
+        let asset = asset.as_array().unwrap();
+        let source = asset[0].as_str().unwrap();
+        let mut target = format!("/{}", asset[1].as_str().unwrap());
+        if target.ends_with('/') {
+            target.push_str(Path::new(source).file_name().unwrap().to_str().unwrap());
+        }
+        if source != "target/release/ekyc-engine" {
+            // From the engine crate's folder, as cargo-deb reads them.
+            let path = repo("crates/engine").join(source);
+            assert!(path.is_file(), "{source} is missing (./fetch-models?)");
+        }
+        targets.push(target);
+    }
+    for installed in [
+        "/usr/bin/ekyc-engine",
+        "/etc/ekyc-engine/config.toml",
+        "/usr/share/ekyc-engine/models/blazeface/face_detection_front_128x128.onnx",
+        "/usr/share/ekyc-engine/models/dlib/dlib_face_recognition_resnet_model_v1.dat",
+        "/usr/share/ekyc-engine/models/mediapipe/face_landmark.tflite",
+    ] {
+        assert!(targets.iter().any(|target| target == installed), "{installed}");
+    }
+    // Where the package puts the models is where the programs look for them.
+    assert!(ekyc_face::model_roots().contains(&PathBuf::from("/usr/share/ekyc-engine/models")));
+    assert_eq!(
+        metadata["conf-files"],
+        toml::Value::from(vec!["/etc/ekyc-engine/config.toml"])
+    );
+    let depends = metadata["depends"].as_str().unwrap();
+    for gui in ["gtk", "egl", "gl1", "vulkan", "mesa", "wayland", "x11", "xkb"] {
+        assert!(!depends.contains(gui), "the server depends on {gui}: {depends}");
+    }
+    // The kiosk's package brings the engine's (and with it the models).
+    assert!(deb_metadata()["depends"]
+        .as_str()
+        .unwrap()
+        .contains("ekyc-engine"));
+
+    let unit = read("packaging/engine/debian/ekyc-engine.service");
+    assert!(unit.contains("\nExecStart=/usr/bin/ekyc-engine serve\n"), "{unit}");
+    assert!(unit.contains("EKYC_ENGINE_CONFIG=/etc/ekyc-engine/config.toml"));
+    assert!(unit.contains("\nUser=ekyc-engine\n"));
+    assert!(unit.contains("\nStateDirectory=ekyc-engine\n"));
+    let sysusers = read("packaging/engine/debian/ekyc-engine.sysusers");
+    assert!(sysusers
+        .lines()
+        .any(|line| line.starts_with("u ekyc-engine ")));
+
+    // The packaged configuration loads as the engine reads it, and stays on loopback.
+    let (config, _) = ekyc_settings::load::<ekyc_engine::config::ServerConfig>(
+        &ekyc_settings::Sources {
+            file: Some(&repo("packaging/engine/config.toml")),
+            search: &[],
+            env: &|_| None,
+            sets: &[],
+        },
+    )
+    .unwrap();
+    assert!(config.engine.addr.ip().is_loopback());
+    assert!(config.api_key_file.is_none());
+    config.engine.validate().unwrap();
+}

@@ -28,8 +28,9 @@ pub use models::FaceModels;
 pub use resnet::{FaceNet, EMBEDDING_SIZE};
 
 /// Where the app looks for its models, in order: next to the installed binary
-/// (`<prefix>/share/ekyc-kiosk/models`, so `/usr/share/…` for the Debian package), then
-/// `/usr/share/ekyc-kiosk/models`, then the source tree's `assets/models` (a developer's
+/// (`<prefix>/share/ekyc-engine/models`, so `/usr/share/…` for the Debian package
+/// `ekyc-engine`, which the kiosk's package depends on), then
+/// `/usr/share/ekyc-engine/models`, then the source tree's `assets/models` (a developer's
 /// checkout, where `./fetch-models` puts them). Each model lives in a folder of its own
 /// below these.
 pub fn model_roots() -> Vec<std::path::PathBuf> {
@@ -39,9 +40,9 @@ pub fn model_roots() -> Vec<std::path::PathBuf> {
         .ok()
         .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
     {
-        roots.push(prefix.join("share/ekyc-kiosk/models"));
+        roots.push(prefix.join("share/ekyc-engine/models"));
     }
-    roots.push(Path::new("/usr/share/ekyc-kiosk/models").to_path_buf());
+    roots.push(Path::new("/usr/share/ekyc-engine/models").to_path_buf());
     // This crate is `crates/face` in the source tree.
     if let Some(tree) = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2) {
         roots.push(tree.join("assets/models"));
