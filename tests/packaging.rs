@@ -190,7 +190,10 @@ fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_mode
         "/usr/share/ekyc-engine/models/dlib/dlib_face_recognition_resnet_model_v1.dat",
         "/usr/share/ekyc-engine/models/mediapipe/face_landmark.tflite",
     ] {
-        assert!(targets.iter().any(|target| target == installed), "{installed}");
+        assert!(
+            targets.iter().any(|target| target == installed),
+            "{installed}"
+        );
     }
     // Where the package puts the models is where the programs look for them.
     assert!(ekyc_face::model_roots().contains(&PathBuf::from("/usr/share/ekyc-engine/models")));
@@ -199,8 +202,13 @@ fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_mode
         toml::Value::from(vec!["/etc/ekyc-engine/config.toml"])
     );
     let depends = metadata["depends"].as_str().unwrap();
-    for gui in ["gtk", "egl", "gl1", "vulkan", "mesa", "wayland", "x11", "xkb"] {
-        assert!(!depends.contains(gui), "the server depends on {gui}: {depends}");
+    for gui in [
+        "gtk", "egl", "gl1", "vulkan", "mesa", "wayland", "x11", "xkb",
+    ] {
+        assert!(
+            !depends.contains(gui),
+            "the server depends on {gui}: {depends}"
+        );
     }
     // The kiosk's package brings the engine's (and with it the models).
     assert!(deb_metadata()["depends"]
@@ -209,7 +217,10 @@ fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_mode
         .contains("ekyc-engine"));
 
     let unit = read("packaging/engine/debian/ekyc-engine.service");
-    assert!(unit.contains("\nExecStart=/usr/bin/ekyc-engine serve\n"), "{unit}");
+    assert!(
+        unit.contains("\nExecStart=/usr/bin/ekyc-engine serve\n"),
+        "{unit}"
+    );
     assert!(unit.contains("EKYC_ENGINE_CONFIG=/etc/ekyc-engine/config.toml"));
     assert!(unit.contains("\nUser=ekyc-engine\n"));
     assert!(unit.contains("\nStateDirectory=ekyc-engine\n"));
@@ -219,15 +230,14 @@ fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_mode
         .any(|line| line.starts_with("u ekyc-engine ")));
 
     // The packaged configuration loads as the engine reads it, and stays on loopback.
-    let (config, _) = ekyc_settings::load::<ekyc_engine::config::ServerConfig>(
-        &ekyc_settings::Sources {
+    let (config, _) =
+        ekyc_settings::load::<ekyc_engine::config::ServerConfig>(&ekyc_settings::Sources {
             file: Some(&repo("packaging/engine/config.toml")),
             search: &[],
             env: &|_| None,
             sets: &[],
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     assert!(config.engine.addr.ip().is_loopback());
     assert!(config.api_key_file.is_none());
     config.engine.validate().unwrap();
