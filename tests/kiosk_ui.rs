@@ -17,7 +17,8 @@ use ekyc_client::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secr
 use ekyc_engine::{EngineSettings, Script};
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::app::{
-    CaptureSetup, ChallengeSetup, DeskSetup, JourneySetup, KioskApp, KioskSetup,
+    CaptureSetup, ChallengeSetup, JourneySetup, KioskApp, KioskSetup, RecordsSetup, ReportSetup,
+    StaffSetup,
 };
 use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
@@ -33,15 +34,15 @@ const DEMO_ID: &str = "079203004512";
 /// The staff PIN of the kiosks in these tests.
 const STAFF_PIN: &str = "2468";
 
-/// A desk whose staff PIN is [`STAFF_PIN`], nothing logged or reported.
-fn staff_desk() -> DeskSetup {
-    DeskSetup {
+/// Staff whose PIN is [`STAFF_PIN`].
+fn staff_with_pin() -> StaffSetup {
+    StaffSetup {
         pin: ekyc_kiosk::staff::pin::PinGuard::new(
             Some(ekyc_kiosk::staff::pin::hash_pin(STAFF_PIN).unwrap()),
             5,
             Duration::from_secs(300),
         ),
-        ..DeskSetup::default()
+        ..StaffSetup::default()
     }
 }
 
@@ -187,7 +188,9 @@ fn setup_on(
             },
             faces,
         },
-        desk: staff_desk(),
+        staff: staff_with_pin(),
+        records: RecordsSetup::default(),
+        reports: ReportSetup::default(),
     };
     (setup, runtime)
 }
@@ -907,7 +910,7 @@ fn a_report_left_in_the_outbox_is_delivered_by_the_kiosk_once_it_starts_again() 
     let receiver = Receiver::start(0, false);
     let (mut setup, runtime) = demo_setup();
     let outbox = Outbox::open(state.clone(), &key_file, Backoff::default()).unwrap();
-    setup.desk.reporting = Some((
+    setup.reports.outbox = Some((
         outbox.clone(),
         Webhook {
             url: receiver.url(),
@@ -992,8 +995,8 @@ fn the_dashboard_shows_todays_figures_from_the_attempt_log() {
     }
     assert_eq!(log.flush(), 0);
     let (mut setup, runtime) = demo_setup();
-    setup.desk.attempt_log = Some(log);
-    setup.desk.state = Some(state);
+    setup.records.attempt_log = Some(log);
+    setup.records.state = Some(state);
     let mut kiosk = kiosk_from(setup, runtime);
     kiosk.open_staff_mode();
     kiosk.click("Dashboard");
@@ -1022,12 +1025,12 @@ fn at_a_desk_the_clerk_rejects_with_a_reason_and_the_bank_receives_it_signed() {
     let outbox = Outbox::open(state.clone(), &folder.path().join("outbox.key"), backoff).unwrap();
     let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
     let (mut setup, runtime) = demo_setup();
-    setup.desk.mode = ekyc_kiosk::config::UiMode::Desk;
-    setup.desk.attempt_log = Some(log.clone());
-    setup.desk.state = Some(state.clone());
-    setup.desk.kiosk_id = "branch-7-desk-2".into();
-    setup.desk.staff_id = Some("clerk-042".into());
-    setup.desk.reporting = Some((
+    setup.staff.mode = ekyc_kiosk::config::UiMode::Desk;
+    setup.records.attempt_log = Some(log.clone());
+    setup.records.state = Some(state.clone());
+    setup.reports.kiosk_id = "branch-7-desk-2".into();
+    setup.reports.staff_id = Some("clerk-042".into());
+    setup.reports.outbox = Some((
         outbox,
         Webhook {
             url: receiver.url(),

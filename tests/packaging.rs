@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ekyc_kiosk::config::{Backend, Config, SYSTEM_CONFIG_PATH};
+use ekyc_kiosk::config::{BackendKind, Config, SYSTEM_CONFIG_PATH};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -79,7 +79,7 @@ fn the_packaged_config_loads_and_is_a_kiosks() {
         Config::load_searching(Some(&repo("packaging/config.toml")), &[], &|_| None, &[]).unwrap();
     let config = loaded.config;
     assert!(config.ui.kiosk_mode, "full screen, close refused");
-    assert_eq!(config.backend, Backend::Local, "works with no account");
+    assert_eq!(config.backend, BackendKind::Local, "works with no account");
     assert!(
         config.engine.addr.ip().is_loopback(),
         "serve stays local until IT opens it"

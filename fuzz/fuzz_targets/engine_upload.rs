@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::Request;
 use ekyc_contract::Secret;
-use ekyc_engine::{self, ConnectionLimits, EngineSettings, LockoutLimits, UploadLimits};
+use ekyc_engine::{ConnectionLimits, EngineSettings, LockoutLimits, UploadLimits};
 use ekyc_liveness::ParallaxThresholds;
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
@@ -29,7 +29,7 @@ fn engine() -> &'static Engine {
             .unwrap();
         // Written out: `EngineSettings::default()` would load the face models and find
         // Tesseract, which make each run slower without reaching more of the upload code.
-        let router = engine::router(EngineSettings {
+        let router = ekyc_engine::router(EngineSettings {
             api_keys: vec![Secret::new("fuzz")],
             session_ttl: Duration::from_secs(86_400),
             max_file_bytes: 1024 * 1024,

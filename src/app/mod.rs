@@ -2,11 +2,12 @@
 //! tied together. Screens return [`Action`]s; they are applied once, at the end of the
 //! frame, and the flow's [`Effect`]s after them.
 
+mod attempt_recorder;
 mod capture;
 mod challenge;
-pub mod config;
-mod desk;
 pub mod out_of_service;
+mod report_sender;
+mod staff_mode;
 pub mod submission;
 pub mod voice;
 
@@ -24,15 +25,20 @@ use crate::flow::{Capture, CaptureTarget, Effect, Event, Flow, Screen};
 use crate::quality::Thresholds;
 use crate::ui::capture::CaptureGuide;
 use crate::ui::{self, Action, Type, View};
+pub use attempt_recorder::screen_name;
+use attempt_recorder::AttemptRecorder;
 pub use capture::crop_card;
 use capture::CapturePipeline;
 pub use challenge::ChallengeSetup;
-pub use desk::{screen_name, DeskSetup};
 use ekyc_client::{FptClient, KryptonClient, OcrRequest};
 use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
 use ekyc_engine::EngineHandle;
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_imaging::{ImageLimits, PreparedImage};
+use report_sender::ReportSender;
+pub use report_sender::ReportSetup;
+pub use staff_mode::StaffSetup;
+use staff_mode::{ResultDecision, StaffMode};
 use submission::Submission;
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name
@@ -84,8 +90,21 @@ pub struct KioskSetup {
     pub camera_device: String,
     pub hint: Arc<SceneHint>,
     pub capture: CaptureSetup,
-    /// The staff desk: attempt log, PIN, decisions, reports.
-    pub desk: DeskSetup,
+    /// Staff mode: its PIN, its time-out, whether a clerk decides each result.
+    pub staff: StaffSetup,
+    /// The attempt log (`desk.attempt_log`), and the state database it is read from.
+    pub records: RecordsSetup,
+    /// The report of each result to the bank.
+    pub reports: ReportSetup,
+}
+
+/// The kiosk's records, from the configuration (`[desk]`).
+#[derive(Default)]
+pub struct RecordsSetup {
+    /// The attempt log, started; `None`: nothing recorded.
+    pub attempt_log: Option<crate::records::AttemptLog>,
+    /// Where the attempt log is read for the dashboard.
+    pub state: Option<crate::records::StateDb>,
 }
 
 /// The journeys this kiosk offers (`[journey]`).
@@ -217,8 +236,14 @@ struct CaptureTexture {
 pub struct KioskApp {
     flow: Flow,
     kiosk_mode: bool,
-    /// Staff mode, the attempt log, the decision, the report.
-    desk: desk::Desk,
+    /// Every step of the attempt, in the attempt log.
+    attempts: AttemptRecorder,
+    /// The result's report to the bank.
+    reports: ReportSender,
+    /// Staff mode: the PIN pad, the time-out, the dashboard and the settings.
+    staff: StaffMode,
+    /// The decision on the result (at a desk, or in staff mode).
+    decision: ResultDecision,
     /// The journeys this kiosk's back end can run (staff may offer any of them).
     possible_journeys: Vec<KryptonAction>,
     /// The camera in use, as `camera.device` names it, and those staff may choose from.
@@ -286,7 +311,10 @@ impl KioskApp {
         Ok(Self {
             flow,
             kiosk_mode: setup.kiosk_mode,
-            desk: desk::Desk::new(setup.desk, &setup.runtime),
+            attempts: AttemptRecorder::new(setup.records.attempt_log),
+            reports: ReportSender::new(setup.reports, &setup.runtime),
+            decision: ResultDecision::new(setup.staff.mode),
+            staff: StaffMode::new(setup.staff, setup.records.state),
             camera_device: setup.camera_device.clone(),
             cameras: Vec::new(),
             // Without Krypton sessions (an FPT.AI back end), ENROLL alone.
@@ -347,22 +375,25 @@ impl KioskApp {
 
     /// Whether staff mode is open.
     pub fn staff_mode(&self) -> bool {
-        self.desk.staff_mode
+        self.staff.is_open()
     }
 
     /// Hands `event` to the flow, noting in the attempt log what it carried and led to.
     fn handle(&mut self, event: Event, now: Instant) -> Effect {
-        let before = self.desk.before(&self.flow, &event, now);
+        let before = self.attempts.before(&self.flow, &event, now);
         let effect = self.flow.handle(event, now);
-        self.desk
+        let change = self
+            .attempts
             .after(before, &self.flow, self.face_match_threshold, now);
+        self.reports
+            .follow(change, &self.flow, self.decision.decided());
         effect
     }
 
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let now = Instant::now();
         match action {
-            Action::Flow(Event::Finish) if !self.desk.may_finish() => {}
+            Action::Flow(Event::Finish) if !self.decision.may_finish() => {}
             Action::Flow(event) => {
                 self.notice = None;
                 let effect = self.handle(event, now);
@@ -374,29 +405,26 @@ impl KioskApp {
                     .guide()
                     .and_then(|guide| guide.instruction)
                     .map(|instruction| format!("{instruction:?}"));
-                self.desk.manual_capture(gate);
+                self.attempts.manual_capture(gate);
                 self.capture.take_picture(&self.flow);
             }
-            Action::OpenPinPad => self.desk.open_pin_pad(),
-            Action::LeaveStaffMode => self.desk.leave_staff_mode("asked"),
-            Action::Pin(key) => self.desk.pin_key(key, self.flow.lang(), now),
+            Action::OpenPinPad => self.staff.open_pin_pad(),
+            Action::LeaveStaffMode => self.staff.leave("asked"),
+            Action::Pin(key) => self.staff.pin_key(key, self.flow.lang(), now),
             Action::DecisionDraft(draft) => {
                 self.flow.touch(now);
-                self.desk.draft = draft;
+                self.decision.draft = draft;
             }
             Action::Decide(decision) => {
                 self.flow.touch(now);
-                self.desk.decide(decision);
+                self.attempts.decided(&decision);
+                self.decision.decide(decision);
             }
             Action::SaveReport(page) => self.save_report(ctx, *page),
-            Action::Dashboard(open) => {
-                self.desk.settings_open = false;
-                self.desk.show_dashboard(open);
-            }
+            Action::Dashboard(open) => self.staff.show_dashboard(open, self.attempts.log()),
             Action::Settings(open) => {
-                self.desk.show_dashboard(false);
-                self.desk.settings_open = open && self.desk.staff_mode;
-                if self.desk.settings_open {
+                self.staff.show_settings(open);
+                if self.staff.settings_open() {
                     // Names only, no camera opened: fast, and fine while one is in use.
                     let mut cameras = vec![
                         (
@@ -432,7 +460,7 @@ impl KioskApp {
         now: Instant,
     ) {
         use ui::staff::StaffSetting;
-        if !self.desk.staff_mode {
+        if !self.staff.is_open() {
             return;
         }
         tracing::info!(?setting, "staff changed a setting");
@@ -464,7 +492,7 @@ impl KioskApp {
                 }
             }
             StaffSetting::Preset(preset) => {
-                self.desk.preset = preset;
+                self.staff.preset = preset;
                 self.capture
                     .set_thresholds(crate::quality::Thresholds::preset(preset));
             }
@@ -554,7 +582,9 @@ impl KioskApp {
             }
             Effect::CancelSubmission => self.submission.cancel(),
             Effect::WipeSession => {
-                self.desk.wipe();
+                self.attempts.wipe();
+                self.reports.wipe();
+                self.decision.wipe();
                 self.keypad.zeroize();
                 self.reset_look = true;
                 self.submission.wipe();
@@ -885,26 +915,28 @@ impl eframe::App for KioskApp {
         if active {
             self.flow.touch(now);
         }
-        if self.desk.pin_pad_open() {
+        if self.staff.pin_pad_open() {
             // At a desk with a keyboard the PIN is typed too: digits, Backspace, Enter, Escape.
             let keys = ctx.input(pin_keys_typed);
             for key in keys {
-                self.desk.pin_key(key, self.flow.lang(), now);
+                self.staff.pin_key(key, self.flow.lang(), now);
             }
         }
         if staff_chord {
-            self.desk.staff_chord();
+            self.staff.chord();
         }
-        if let Some(left) = self.desk.staff_tick(active, now) {
+        if let Some(left) = self.staff.tick(active, now) {
             // Staff mode closes by itself: look again when it is due.
             ctx.request_repaint_after(left);
         }
-        if close_requested && self.kiosk_mode && !self.desk.staff_mode {
+        if close_requested && self.kiosk_mode && !self.staff.is_open() {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
         }
         let before = self.flow.screen().clone();
         let effect = self.flow.tick(now);
-        self.desk.ticked(&before, &self.flow, now);
+        let change = self.attempts.ticked(&before, &self.flow, now);
+        self.reports
+            .follow(change, &self.flow, self.decision.decided());
         self.apply_effect(effect);
         if *self.flow.screen() != Screen::Welcome {
             // Idle time passes without input: look again soon, cheaply.
@@ -933,7 +965,7 @@ impl eframe::App for KioskApp {
             self.visit += 1;
         }
         self.capture
-            .set_preview_for_staff(self.desk.settings_open && self.desk.staff_mode);
+            .set_preview_for_staff(self.staff.settings_open());
         self.capture.follow(ctx, &self.flow, now);
         self.sync_textures(ctx);
     }
@@ -941,13 +973,16 @@ impl eframe::App for KioskApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         let outbox = self
-            .desk
-            .staff_mode
-            .then(|| self.desk.outbox_status(Instant::now()))
+            .staff
+            .is_open()
+            .then(|| self.reports.outbox_status(Instant::now()))
             .flatten();
-        let dashboard = self.desk.dashboard(Instant::now()).cloned();
-        let settings_open = self.desk.settings_open && self.desk.staff_mode;
-        let (preset, possible) = (self.desk.preset, self.possible_journeys.clone());
+        let dashboard = self
+            .staff
+            .dashboard(Instant::now(), self.attempts.log())
+            .cloned();
+        let settings_open = self.staff.settings_open();
+        let (preset, possible) = (self.staff.preset, self.possible_journeys.clone());
         let (cameras, camera_device) = (self.cameras.clone(), self.camera_device.clone());
         let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
@@ -968,26 +1003,23 @@ impl eframe::App for KioskApp {
                 notice: self.notice.as_deref(),
                 guide: self.capture.guide(),
                 challenge_dot: self.capture.challenge_dot(Instant::now()),
-                staff_mode: self.desk.staff_mode,
+                staff_mode: self.staff.is_open(),
                 keypad: self.keypad.as_str(),
                 look: self.look,
-                desk: None,
-            };
-            let desk_view = self.desk.view();
-            let view = View {
-                desk: desk_view,
-                ..view
+                decision: self
+                    .decision
+                    .view(self.staff.is_open(), self.reports.kiosk_id()),
             };
             let mut actions = Vec::new();
-            let (local, staff) = (self.backend_is_local, self.desk.staff_mode);
-            let alert_hours = self.desk.alert_hours();
+            let (local, staff) = (self.backend_is_local, self.staff.is_open());
+            let alert_hours = self.reports.alert_hours();
             egui::Panel::top("top-bar").show(ui, |ui| {
                 actions.extend(top_bar_ui(ui, &view, local, staff));
                 if let Some((status, overdue)) = outbox {
                     staff_outbox_ui(ui, &view, status.waiting, overdue.then_some(alert_hours));
                 }
             });
-            if let Some(pad) = self.desk.pin_pad(view.lang, Instant::now()) {
+            if let Some(pad) = self.staff.pin_pad(view.lang, Instant::now()) {
                 if let Some(key) = ui::staff::pin_pad_ui(&ctx, &view, &pad) {
                     actions.push(Action::Pin(key));
                 }

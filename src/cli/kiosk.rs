@@ -166,13 +166,18 @@ pub async fn setup(
         camera_device: config.camera.device.clone(),
         hint,
         capture: CaptureSetup::from_config(&config.capture, &config.liveness),
-        desk: desk_setup(loaded)?,
+        staff: staff_setup(loaded)?,
+        records: crate::app::RecordsSetup {
+            attempt_log: loaded.attempt_log(),
+            state: loaded.state_db(),
+        },
+        reports: report_setup(loaded)?,
     })
 }
 
-/// The staff desk from `[ui] mode`, `[desk]`, `[staff]` and `[report]`. A PIN or a signing
-/// key that cannot be used stops the start with the reason (the out-of-service screen).
-fn desk_setup(loaded: &LoadedConfig) -> Result<crate::app::DeskSetup, String> {
+/// Staff mode from `[ui] mode`, `[staff]` and the capture preset. A PIN file that cannot be
+/// used stops the start with the reason (the out-of-service screen).
+fn staff_setup(loaded: &LoadedConfig) -> Result<crate::app::StaffSetup, String> {
     let config = &loaded.config;
     let pin_hash = loaded.staff_pin_hash().map_err(|error| error.to_string())?;
     if pin_hash.is_none() {
@@ -180,20 +185,26 @@ fn desk_setup(loaded: &LoadedConfig) -> Result<crate::app::DeskSetup, String> {
             "no staff PIN is set: staff mode cannot be opened (ekyc-kiosk staff set-pin)"
         );
     }
-    Ok(crate::app::DeskSetup {
+    Ok(crate::app::StaffSetup {
         mode: config.ui.mode,
-        attempt_log: loaded.attempt_log(),
         pin: crate::staff::pin::PinGuard::new(
             pin_hash,
             config.staff.max_wrong,
             Duration::from_secs(config.staff.lock_secs),
         ),
-        staff_exit: Duration::from_secs(config.staff.exit_secs),
-        reporting: loaded.report_outbox().map_err(|error| error.to_string())?,
+        exit_after: Duration::from_secs(config.staff.exit_secs),
+        preset: config.capture.preset,
+    })
+}
+
+/// The reports to the bank from `[report]` (a signing key that cannot be used stops the
+/// start with the reason), with this kiosk's and the staff's ids.
+fn report_setup(loaded: &LoadedConfig) -> Result<crate::app::ReportSetup, String> {
+    let config = &loaded.config;
+    Ok(crate::app::ReportSetup {
+        outbox: loaded.report_outbox().map_err(|error| error.to_string())?,
         kiosk_id: loaded.kiosk_id(),
         staff_id: config.staff.id.clone(),
         alert_after: Duration::from_secs(config.report.alert_after_hours * 3600),
-        state: loaded.state_db(),
-        preset: config.capture.preset,
     })
 }

@@ -1,9 +1,9 @@
 //! The command line: `serve`, `submit`, `config`.
 
-mod desk;
 mod inspect;
 mod kiosk;
 mod mrz;
+mod staff;
 pub mod submit;
 mod values;
 
@@ -90,10 +90,10 @@ pub enum Command {
     },
     /// Staff mode's PIN.
     #[command(subcommand)]
-    Staff(desk::StaffCommand),
+    Staff(staff::StaffCommand),
     /// The reports waiting for the bank's system (`report.webhook_url`).
     #[command(subcommand)]
-    Outbox(desk::OutboxCommand),
+    Outbox(staff::OutboxCommand),
 }
 
 #[derive(Debug, Args)]
@@ -251,9 +251,9 @@ pub fn main() -> ExitCode {
             ekyc_engine::cli::enrolments::run(command, loaded.enrolments())
         }
         Command::Mrz { json } => mrz::run(json),
-        Command::Stats { since, json } => desk::run_stats(&loaded, since.as_deref(), json),
-        Command::Staff(command) => desk::run_staff(command, &loaded),
-        Command::Outbox(command) => runtime.block_on(desk::run_outbox(command, &loaded)),
+        Command::Stats { since, json } => staff::run_stats(&loaded, since.as_deref(), json),
+        Command::Staff(command) => staff::run_staff(command, &loaded),
+        Command::Outbox(command) => runtime.block_on(staff::run_outbox(command, &loaded)),
         Command::Inspect(args) => inspect::run(
             &args.front,
             args.back.as_ref(),

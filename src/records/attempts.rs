@@ -17,7 +17,7 @@ use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::state::{StateDb, StateError};
-use crate::flow::CaptureTarget;
+use crate::camera::CaptureTarget;
 use crate::staff::Decision;
 use ekyc_contract::KryptonAction;
 

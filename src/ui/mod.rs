@@ -96,7 +96,7 @@ pub struct View<'a> {
     /// The current customer's text size and contrast.
     pub look: look::Look,
     /// The review's decision (desk mode, or staff mode); `None`: Finish alone.
-    pub desk: Option<staff::DeskView<'a>>,
+    pub decision: Option<staff::DecisionView<'a>>,
 }
 
 impl View<'_> {

@@ -25,7 +25,7 @@ pub fn result_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         verdict_ui(ui, view, view.flow.result());
         ui.add_space(12.0);
     });
-    let Some(desk) = &view.desk else {
+    let Some(desk) = &view.decision else {
         return evidence_ui(ui, view);
     };
     // At a desk: the clerk's decision under the verdict, the evidence below it in full,
@@ -62,7 +62,7 @@ fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             // Larger text: the fields one under the other, the whole screen scrolling (an
             // area of its own would leave room for one field).
             fields_stacked_ui(ui, view, palette, result);
-        } else if view.desk.is_some() {
+        } else if view.decision.is_some() {
             // At a desk the decision is above: the table in full, the screen scrolling.
             ui.scope(|ui| {
                 ui.spacing_mut().interact_size.y = 32.0;
@@ -117,7 +117,7 @@ fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             }
         });
     }
-    if view.desk.is_some() {
+    if view.decision.is_some() {
         // The decision, beside, has Finish.
         return action;
     }
@@ -526,7 +526,7 @@ fn save_report(view: &View) -> Action {
         })
     })
     .collect();
-    let desk = view.desk.as_ref();
+    let desk = view.decision.as_ref();
     Action::SaveReport(Box::new(report_page(
         view,
         desk.map_or("kiosk", |desk| desk.kiosk_id),

@@ -50,9 +50,9 @@ impl DecisionDraft {
     }
 }
 
-/// The desk's part of the result screen.
+/// The decision's part of the result screen (at a desk, or in staff mode).
 #[derive(Debug, Clone)]
-pub struct DeskView<'a> {
+pub struct DecisionView<'a> {
     pub draft: &'a DecisionDraft,
     /// Already decided (Finish then leaves).
     pub decided: Option<&'a Decision>,
@@ -151,7 +151,7 @@ pub fn reason_label(reason: RejectReason) -> &'static str {
 }
 
 /// The decision under the evidence; Finish once decided (or when no decision is required).
-pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DeskView) -> Option<Action> {
+pub fn decision_ui(ui: &mut egui::Ui, view: &View, desk: &DecisionView) -> Option<Action> {
     let mut action = None;
     if let Some(decision) = desk.decided {
         let mut line = format!(

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use super::{Journey, Verification};
-use crate::config::{Backend as BackendKind, LoadedConfig};
+use crate::config::{BackendKind, LoadedConfig};
 use ekyc_client::{ApiError, FptClient, KryptonClient};
 use ekyc_contract::Secret;
 use ekyc_engine::{EngineError, EngineHandle};

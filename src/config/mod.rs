@@ -12,7 +12,7 @@
 //! | `[fpt]`, `[krypton]`, `[network]` | `ekyc_client::config` | the clients' TLS and retries |
 //! | `[images]` | `ekyc_imaging::config` | [`ImageLimits`] |
 //! | `[engine]` | `ekyc_engine::config` | the in-process engine and `serve` |
-//! | `[ui]`, `[journey]`, `[liveness]` | [`crate::app::config`] | the window |
+//! | `[ui]`, `[journey]`, `[liveness]` | [`window`] (here) | the window |
 //! | `[camera]` | [`crate::camera`] | |
 //! | `[capture]` | [`crate::quality::config`] | the gates' thresholds |
 //! | `[desk]` | [`crate::records`] | the state database, the attempt log |
@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::app::config::{JourneyConfig, JourneyName, LivenessConfig, UiConfig, UiMode};
+mod window;
+
 pub use crate::camera::{CameraConfig, DemoFace};
 pub use crate::quality::config::{CaptureConfig, CardOverrides, SelfieOverrides};
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use ekyc_imaging::config::ImagesConfig;
 use ekyc_imaging::ImageLimits;
 use ekyc_settings::{section, Program};
 pub use ekyc_settings::{ConfigError, Key};
+pub use window::{JourneyConfig, JourneyName, LivenessConfig, UiConfig, UiMode};
 
 /// The kiosk's files: `/etc/ekyc-kiosk/config.toml` (or `EKYC_CONFIG`), its data under
 /// `$XDG_DATA_HOME/ekyc-kiosk`.
@@ -52,10 +54,11 @@ pub const PROGRAM: Program = Program {
     config_env: CONFIG_PATH_ENV,
 };
 
-/// Which back end the app talks to.
+/// Which kind of back end the app talks to (`backend` in the file); the back end itself,
+/// set up, is [`crate::verification::Backend`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Backend {
+pub enum BackendKind {
     /// The local engine, started in-process on a free loopback port.
     #[default]
     Local,
@@ -65,7 +68,7 @@ pub enum Backend {
     Krypton,
 }
 
-ekyc_settings::text_setting!(Backend);
+ekyc_settings::text_setting!(BackendKind);
 
 section! {
     /// Everything the kiosk reads from its configuration.
@@ -73,7 +76,7 @@ section! {
         /// Which back end verifies the customer: `local` (the engine built into the app),
         /// `fpt` (an FPT.AI-contract back end at `fpt.base_url`) or `krypton`.
         #[env = "EKYC_BACKEND"]
-        pub backend: Backend = Backend::Local,
+        pub backend: BackendKind = BackendKind::Local,
         /// The language of the back end's messages and of the screens at start: `en`
         /// or `vi`.
         #[env = "EKYC_LANG"]
@@ -237,7 +240,7 @@ impl Config {
         for (section, checked) in sections {
             checked.map_err(|error| error.in_section(section))?;
         }
-        if self.backend == Backend::Krypton && self.krypton.url.is_none() {
+        if self.backend == BackendKind::Krypton && self.krypton.url.is_none() {
             return Err(ConfigError::invalid(
                 "krypton.url",
                 "is required when backend = \"krypton\"",
@@ -429,7 +432,7 @@ mod tests {
         let search = [default_config_path(&env).unwrap()];
         let loaded = Config::load_searching(None, &search, &env, &[]).unwrap();
         assert_eq!(loaded.config, Config::default());
-        assert_eq!(loaded.config.backend, Backend::Local);
+        assert_eq!(loaded.config.backend, BackendKind::Local);
         assert!(loaded.path.is_none());
     }
 
@@ -443,7 +446,7 @@ mod tests {
         };
         let sets = [("network.retries".to_string(), "4".to_string())];
         let loaded = Config::load_with(Some(file.path()), &env, &sets).unwrap();
-        assert_eq!(loaded.config.backend, Backend::Fpt);
+        assert_eq!(loaded.config.backend, BackendKind::Fpt);
         assert_eq!(loaded.config.lang, Lang::Vi);
         assert_eq!(loaded.config.fpt.base_url, "https://env.example");
         assert_eq!(
@@ -670,5 +673,66 @@ mod tests {
                 .unwrap();
             assert_eq!(loaded.api_key().unwrap().unwrap().expose(), "key-from-file");
         }
+    }
+
+    #[test]
+    fn every_key_with_a_variable_is_in_the_readmes_table_and_nothing_else() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+                .unwrap();
+        let table = readme
+            .split("| key | environment variable |\n|---|---|\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .unwrap();
+        let written: Vec<String> = table.lines().map(str::to_owned).collect();
+        let schema: Vec<String> = keys()
+            .into_iter()
+            .filter_map(|key| Some(format!("| `{}` | `{}` |", key.name, key.env?)))
+            .collect();
+        assert_eq!(
+            written,
+            schema,
+            "the README's table, as the schema has it:\n{}",
+            schema.join("\n")
+        );
+        // Every key can be set by --set, variable or not, each typed by its declaration.
+        let sets = [
+            ("engine.match_distance".to_string(), "0.45".to_string()),
+            (
+                "ui.voice_command".to_string(),
+                "say, -v, {voice}".to_string(),
+            ),
+            ("journey.journeys".to_string(), "auth, liveness".to_string()),
+        ];
+        let loaded = Config::load_with(None, &no_env, &sets).unwrap();
+        assert_eq!(loaded.config.engine.match_distance, 0.45);
+        assert_eq!(loaded.config.ui.voice_command, ["say", "-v", "{voice}"]);
+        assert_eq!(
+            loaded.config.journey.journeys,
+            [JourneyName::Auth, JourneyName::Liveness]
+        );
+    }
+
+    #[test]
+    fn the_3d_checks_older_key_still_sets_it_and_is_checked_where_it_stands() {
+        let file = write_config("[engine]\nmin_parallax = 0.05\n");
+        let config = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap()
+            .config;
+        assert_eq!(config.engine.min_parallax, 0.05);
+        let file = write_config("[engine]\nmin_parallax = 0.05\n[liveness]\nmin_parallax = 0.03\n");
+        let config = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap()
+            .config;
+        assert_eq!(
+            config.engine.min_parallax, 0.03,
+            "the older key, where written, wins"
+        );
+        let file = write_config("[engine]\nmin_parallax = 0.5\n");
+        let error = Config::load_with(Some(file.path()), &no_env, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("engine.min_parallax"), "{error}");
     }
 }

@@ -1,4 +1,4 @@
-//! The window's sections: `[ui]` (who stands at the kiosk, kiosk mode, time-outs, voice,
+//! The kiosk window's sections: `[ui]` (who stands at the kiosk, kiosk mode, time-outs, voice,
 //! the result's thresholds), `[journey]` (what Welcome offers) and `[liveness]` (the
 //! follow-the-dot challenge the kiosk runs).
 

@@ -1,4 +1,5 @@
-//! The staff desk's commands: `stats`, `staff set-pin`, `outbox status|deliver`.
+//! Commands for staff and IT: `stats` (the attempt log's figures), `staff set-pin`, `outbox
+//! status|deliver` (the reports waiting for the bank).
 
 use std::io::BufRead;
 use std::process::ExitCode;
