@@ -17,12 +17,17 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo(path)).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
-fn deb_metadata() -> toml::Table {
-    let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
-    manifest["package"]["metadata"]["deb"]
+/// `[package.metadata.deb]` of the package whose manifest is `manifest`.
+fn deb_metadata_in(manifest: &str) -> toml::Table {
+    let parsed: toml::Table = read(manifest).parse().unwrap();
+    parsed["package"]["metadata"]["deb"]
         .as_table()
-        .expect("[package.metadata.deb]")
+        .unwrap_or_else(|| panic!("no [package.metadata.deb] in {manifest}"))
         .clone()
+}
+
+fn deb_metadata() -> toml::Table {
+    deb_metadata_in("Cargo.toml")
 }
 
 /// `(source, destination)` of every asset, destinations made absolute and completed with
@@ -157,17 +162,9 @@ fn the_desktop_file_names_the_installed_icons_and_the_windows_app_id() {
     }
 }
 
-fn engine_deb_metadata() -> toml::Table {
-    let manifest: toml::Table = read("crates/engine/Cargo.toml").parse().unwrap();
-    manifest["package"]["metadata"]["deb"]
-        .as_table()
-        .expect("[package.metadata.deb] in crates/engine/Cargo.toml")
-        .clone()
-}
-
 #[test]
 fn the_engine_package_is_the_server_alone_with_its_unit_config_and_the_face_models() {
-    let metadata = engine_deb_metadata();
+    let metadata = deb_metadata_in("crates/engine/Cargo.toml");
     let mut targets = Vec::new();
     for asset in metadata["assets"].as_array().unwrap() {
         let asset = asset.as_array().unwrap();

@@ -36,7 +36,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// Override one configuration key, e.g. `--set network.retries=5` (repeatable).
-    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = ekyc_settings::parse_set)]
     pub sets: Vec<(String, String)>,
 
     /// Kiosk window only: a normal window instead of kiosk mode (fullscreen, close refused).
@@ -172,13 +172,6 @@ pub struct SubmitArgs {
     pub json: bool,
 }
 
-fn parse_key_value(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
-    Ok((key.trim().to_owned(), value.to_owned()))
-}
-
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     crate::app::mark_process_start();
@@ -196,17 +189,9 @@ pub fn main() -> ExitCode {
         "warn"
     };
     ekyc_process::init_logging(default_filter, "ekyc-kiosk");
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("ekyc-runtime")
-        .enable_all()
-        .build()
-    {
+    let runtime = match ekyc_process::async_runtime("ekyc-runtime", Some(2)) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let mut sets = cli.sets;
     if let Some(camera) = &cli.camera {
@@ -491,13 +476,7 @@ fn print_config(loaded: &LoadedConfig) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    println!(
-        "# API key: {}",
-        match loaded.api_key() {
-            Ok(Some(_)) => "set".to_string(),
-            Ok(None) => "not set (EKYC_API_KEY or api_key_file)".to_string(),
-            Err(error) => format!("unusable: {error}"),
-        }
-    );
+    let state = ekyc_settings::credential_state(&loaded.api_key(), "EKYC_API_KEY or api_key_file");
+    println!("# API key: {state}");
     ExitCode::SUCCESS
 }

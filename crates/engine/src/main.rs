@@ -28,7 +28,7 @@ struct Cli {
     config: Option<PathBuf>,
 
     /// Override one configuration key, e.g. `--set engine.uploads_at_once=8` (repeatable).
-    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = ekyc_settings::parse_set)]
     sets: Vec<(String, String)>,
 
     #[command(subcommand)]
@@ -45,13 +45,6 @@ enum Command {
     Enrolments(EnrolmentsCommand),
     /// Print the configuration in force, where it came from, and every key's variable.
     Config,
-}
-
-fn parse_key_value(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
-    Ok((key.trim().to_owned(), value.to_owned()))
 }
 
 /// The configuration in force, and the environment it was read with.
@@ -115,20 +108,10 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Serve(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .thread_name("ekyc-engine")
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("error: cannot start the async runtime: {error}");
-                    return ExitCode::from(1);
-                }
-            };
-            runtime.block_on(ekyc_engine::cli::serve(args, loaded.setup()))
-        }
+        Command::Serve(args) => match ekyc_process::async_runtime("ekyc-engine", None) {
+            Ok(runtime) => runtime.block_on(ekyc_engine::cli::serve(args, loaded.setup())),
+            Err(code) => code,
+        },
         Command::Enrolments(command) => {
             let data_dir = loaded.setup().data_dir;
             ekyc_engine::cli::enrolments::run(
@@ -140,14 +123,8 @@ fn main() -> ExitCode {
             Ok(text) => {
                 print!("{text}");
                 let key = loaded.setup().api_key;
-                println!(
-                    "# API key: {}",
-                    match key {
-                        Ok(Some(_)) => "set".to_string(),
-                        Ok(None) => "not set (EKYC_API_KEY or api_key_file)".to_string(),
-                        Err(error) => format!("unusable: {error}"),
-                    }
-                );
+                let state = ekyc_settings::credential_state(&key, "EKYC_API_KEY or api_key_file");
+                println!("# API key: {state}");
                 ExitCode::SUCCESS
             }
             Err(error) => {

@@ -1,13 +1,35 @@
 //! What every program of ours does as it starts: its logs to the systemd journal or to
 //! stderr ([`init_logging`]), a quiet end on a closed pipe for one-shot commands
 //! ([`die_quietly_on_a_closed_pipe`]), and the C allocator told to give memory back
-//! ([`memory`]). The kiosk and `ekyc-engine` both start this way.
+//! ([`memory`]), and the async runtime ([`async_runtime`]). The kiosk and `ekyc-engine`
+//! both start this way.
 //!
 //! The workspace's only `unsafe` code is here, three calls into the C library, each with
 //! its SAFETY comment. It uses no other crate of ours.
 #![warn(missing_docs)]
 
 pub mod memory;
+
+/// The async runtime a program runs its network work on, its threads named
+/// `thread_name`; `worker_threads`: `None` for one per core. When the system refuses one,
+/// the reason is printed and the exit code returned.
+pub fn async_runtime(
+    thread_name: &str,
+    worker_threads: Option<usize>,
+) -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = worker_threads {
+        builder.worker_threads(workers);
+    }
+    builder
+        .thread_name(thread_name)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::ExitCode::from(1)
+        })
+}
 
 /// One-shot commands end quietly when their reader goes away (`ekyc-kiosk config | head`),
 /// as Unix tools do, instead of panicking in `println!` on the broken pipe. The kiosk and

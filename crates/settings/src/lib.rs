@@ -333,6 +333,27 @@ pub fn credential(
     file.map(read_secret_file).transpose()
 }
 
+/// `--set KEY=VALUE` as the command line gives it (a clap value parser).
+pub fn parse_set(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    Ok((key.trim().to_owned(), value.to_owned()))
+}
+
+/// What `config` says of a credential: set, not set (and where it would come from), or
+/// why it cannot be used. Never the credential itself.
+pub fn credential_state(
+    credential: &Result<Option<ekyc_secrets::Secret>, ConfigError>,
+    from: &str,
+) -> String {
+    match credential {
+        Ok(Some(_)) => "set".to_string(),
+        Ok(None) => format!("not set ({from})"),
+        Err(error) => format!("unusable: {error}"),
+    }
+}
+
 /// Where a program of ours (`ekyc-kiosk`, `ekyc-engine`) keeps its files.
 #[derive(Debug, Clone, Copy)]
 pub struct Program {
