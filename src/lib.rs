@@ -1,21 +1,14 @@
-//! ekyc-kiosk: identity verification for bank branch kiosks.
+//! ekyc-kiosk: identity verification for bank branch kiosks and staff-assisted desks.
+//! The window, the wizard behind it, the camera, staff mode, the kiosk's records and its
+//! reports to the bank, and the command line. It may use every crate of the workspace; the
+//! engine runs in-process from `ekyc-engine` when no back end is configured.
 //!
-//! The layout is the architecture; nothing below imports from above:
-//! - [`contract`]: the wire types of both back-end contracts, written once (exact
-//!   serialisation for the engine, lenient parsing for the client); [`imaging`]: decoding,
-//!   orienting and preparing images.
-//! - [`api`]: typed clients for the two back-end contracts (FPT.AI eKYC, Krypton v3).
-//! - [`engine`]: the local engine, a server that speaks those contracts on loopback.
-//! - [`verify`]: what the card itself proves (the CCCD QR payload, the MRZ, cross-checks);
-//!   [`face`]: face detection and match; [`quality`]: capture quality.
-//! - [`verification`]: one customer's verification (session, card, OCR, face, verdict),
-//!   run by the kiosk and by `submit` alike, and the back end it runs against.
-//! - [`config`]: `config.toml`, `EKYC_…` environment overrides and flags.
-//! - [`flow`]: the kiosk wizard as a state machine, without egui.
-//! - [`ui`]: the screens, one file each; [`app`]: the window that ties flow, camera,
-//!   screens and the submission worker together.
-//! - [`camera`]: webcam (nokhwa) and demo sources on a named thread.
-//! - [`cli`]: the command line (the kiosk window, `serve`, `submit`, `cameras`, …).
+//! Its modules, from the bottom: [`config`] (the sections put together and loaded),
+//! [`camera`] and [`quality`] (capture), [`verification`] (one customer's verification, as
+//! the kiosk and `submit` run it), [`records`], [`staff`] and [`report`] (the attempt log,
+//! the PIN and decisions, the bank's report), [`flow`] (the wizard as a state machine),
+//! [`ui`] (one file per screen), [`app`] (the window tying them together), [`cli`].
+//! `tests/layout.rs` keeps them free of circles.
 
 pub mod app;
 pub mod camera;

@@ -1,5 +1,11 @@
 //! Typed clients for the two back-end contracts (described in `docs/contract.md`; the
-//! wire types themselves are in [`ekyc_contract`]).
+//! wire types themselves are in [`ekyc_contract`]): FPT.AI's calls and a customer's session
+//! ([`fpt`]), Krypton's session ([`krypton`]), the HTTP they share (the bank's CA, the
+//! kiosk's certificate, retries with `Retry-After`), their errors ([`ApiError`]) and their
+//! configuration ([`config`]: `[fpt]`, `[krypton]`, `[network]`).
+//!
+//! It may use `ekyc-contract`, `ekyc-imaging`, `ekyc-settings` and `ekyc-secrets`; never the
+//! engine, which it talks to only over HTTP.
 #![warn(missing_docs)]
 
 pub mod config;

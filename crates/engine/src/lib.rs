@@ -1,6 +1,13 @@
-//! The local engine: a server that speaks the FPT.AI and Krypton v3 contracts on loopback.
-//! It is the app's default back end and the target of every integration test, and it
-//! reports only what it measured: what it cannot evaluate is "N/A".
+//! The local engine: a server that speaks the FPT.AI and Krypton v3 contracts. It is the
+//! kiosk's default back end (in-process, on loopback), a branch's or a bank's server (the
+//! headless binary `ekyc-engine`), and the target of every integration test; it reports
+//! only what it measured: what it cannot evaluate is "N/A". Its endpoints ([`start`],
+//! [`router`]), sessions, enrolments, connections and TLS are here; its configuration in
+//! [`config`], its commands (`serve`, `enrolments`) in [`cli`].
+//!
+//! It may use every crate below the kiosk but the clients: `ekyc-reading` (what a card
+//! says), `ekyc-face`, `ekyc-liveness`, `ekyc-imaging`, `ekyc-contract`, `ekyc-settings`,
+//! `ekyc-secrets`, `ekyc-process`. No GUI crate is in its build (`tests/layout.rs`).
 #![warn(missing_docs)]
 
 pub mod cli;

@@ -1,7 +1,11 @@
 //! Faces: where they are in a picture ([`FaceDetector`], BlazeFace), used by the selfie's
 //! quality gates on the kiosk and by the local engine's `/face/liveness`; and whether two
 //! pictures show one person ([`FaceMatcher`], dlib's landmark and ResNet models read and
-//! run in pure Rust), used by the engine's face match.
+//! run in pure Rust), used by the engine's face match; the face's mesh and irises
+//! ([`FaceMesh`], MediaPipe's models on `ekyc-tflite`) for liveness.
+//!
+//! It may use `ekyc-imaging` and `ekyc-tflite`; the engine, liveness, reading and the
+//! kiosk use it.
 #![warn(missing_docs)]
 
 mod chip;

@@ -2,7 +2,11 @@
 //! size) and turned upright by their EXIF orientation ([`decode_upright`]), and prepared
 //! once before upload: the longest side capped, JPEG re-encoded ([`prepare_image`]).
 //! Anything that is not a decodable image, or too big, is refused here, before any request
-//! is made.
+//! is made. Also the grey levels and what is measured on them ([`metrics`]: sharpness,
+//! brightness, glare), and an ID-1 card found in a picture and flattened ([`card`]), for
+//! the kiosk's capture gates and for reading the card alike.
+//!
+//! It may use only `ekyc-settings` (its `[images]` section).
 #![warn(missing_docs)]
 
 pub mod card;

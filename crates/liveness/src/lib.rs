@@ -5,6 +5,8 @@
 //! a print or a screen moves as a plane; that check and the same person in every frame on
 //! a selfie's frames, as the local engine judges them ([`frames`]); and a synthetic head
 //! for the demo camera, the tests and the bench ([`synthetic`]).
+//!
+//! It may use `ekyc-face` and `ekyc-imaging`; the engine and the kiosk use it.
 #![warn(missing_docs)]
 
 pub mod challenge;

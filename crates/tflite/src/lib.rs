@@ -11,6 +11,8 @@
 //! Why not a crate: `tract-tflite` refuses these files (the float16 weights go through
 //! DEQUANTIZE, and a broadcast ADD is unsupported), and converting them to ONNX needs
 //! TensorFlow.
+//!
+//! It uses no other crate of ours; `ekyc-face` runs the models on it.
 #![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
