@@ -286,3 +286,50 @@ fn a_frozen_or_corrupt_camera_is_reported_and_reopened_and_a_live_one_is_left_al
         assert!(camera.latest().is_some());
     }
 }
+
+/// The demo camera draws what the scene hint says, and drawing takes a while: a frame it
+/// began for the previous screen must not count as taken on the next one. Its time is when
+/// the demo read the hint, before drawing: earlier than the switch, so the capture screen
+/// that appeared after the switch waits for a frame of its own (the race behind face-first
+/// ENROLL's selfie, taken of the card at times).
+#[test]
+fn a_demo_frame_is_timed_when_its_scene_was_read_not_when_it_was_handed_over() {
+    use ekyc_kiosk::camera::{CaptureTarget, DemoSource};
+    let hint = Arc::new(SceneHint::default());
+    hint.set(CaptureTarget::Front);
+    let mut source = DemoSource::new(hint.clone());
+    source.open().unwrap();
+    let before = Instant::now();
+    let frame = source.next_frame().unwrap();
+    let handed_over = Instant::now();
+    let taken = source.taken_at().expect("the demo knows when");
+    assert!(before <= taken && taken < handed_over, "{taken:?}");
+    assert!(frame.width() > 0);
+
+    // Through the camera thread: its frames carry the time the source gives.
+    struct Timed(Instant);
+    impl FrameSource for Timed {
+        fn name(&self) -> String {
+            "timed".into()
+        }
+        fn open(&mut self) -> Result<(), CameraError> {
+            Ok(())
+        }
+        fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
+            std::thread::sleep(Duration::from_millis(30));
+            Ok(RgbImage::from_pixel(64, 48, image::Rgb([90, 120, 150])))
+        }
+        fn taken_at(&self) -> Option<Instant> {
+            Some(self.0)
+        }
+    }
+    let exposed = Instant::now();
+    let camera = Camera::start(
+        Box::new(move || Box::new(Timed(exposed)) as Box<dyn FrameSource>),
+        Arc::new(SceneHint::default()),
+        || {},
+    )
+    .unwrap();
+    wait_until("a frame", || camera.latest().is_some());
+    assert_eq!(camera.latest().unwrap().taken_at, exposed);
+}

@@ -272,3 +272,110 @@ fn a_signing_key_file_others_can_read_or_too_short_is_refused_before_any_request
     );
     assert!(receiver.received().is_empty());
 }
+
+/// `desk_home`'s config with `sections` added at its end.
+fn add_sections(home: &Path, sections: &str) {
+    let path = home.join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}{sections}")).unwrap();
+}
+
+#[test]
+fn a_webhook_in_plain_http_beyond_loopback_is_refused_unless_insecure_http_is_set() {
+    let home = desk_home("http://onboarding.bank.example/reports");
+    let output = command(home.path())
+        .args(["outbox", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("report.webhook_url") && stderr(&output).contains("https://"),
+        "{}",
+        stderr(&output)
+    );
+    let output = submit(home.path(), &images()).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "refused before any verification"
+    );
+
+    // Allowed when IT says so, and then warned at every start.
+    let text = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        text.replace("[report]\n", "[report]\ninsecure_http = true\n"),
+    )
+    .unwrap();
+    let output = command(home.path())
+        .args(["outbox", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("INSECURE"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_https_webhook_with_the_banks_ca_is_delivered_and_one_from_another_ca_is_refused_in_words() {
+    let certificates = tempfile::tempdir().unwrap();
+    let bank = common::tls::Authority::new("the bank's CA");
+    let bank_ca = bank.write(certificates.path(), "bank-ca");
+    let (cert, key) = bank.issue(certificates.path(), "onboarding");
+    let stranger = common::tls::Authority::new("another CA");
+    let stranger_ca = stranger.write(certificates.path(), "other-ca");
+
+    let receiver = Receiver::start_https(&cert, &key);
+    assert!(receiver.url().starts_with("https://"));
+    let trusting = |ca: &Path| {
+        let home = desk_home(&receiver.url());
+        add_sections(
+            home.path(),
+            &format!(
+                "[network]\nca_file = \"{}\"\nweb_roots = false\n",
+                ca.display()
+            ),
+        );
+        home
+    };
+
+    // The bank's CA given as network.ca_file: delivered, signed, once.
+    let home = trusting(&bank_ca);
+    let output = submit(home.path(), &images()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("delivered"), "{}", stderr(&output));
+    let posts = receiver.received();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let timestamp: u64 = posts[0].timestamp.parse().unwrap();
+    assert!(SigningKey::from_bytes(KEY.as_bytes()).verify(
+        timestamp,
+        &posts[0].body,
+        &posts[0].signature
+    ));
+
+    // Another CA: the kiosk does not trust the bank's system, says so in words staff can
+    // act on, and keeps the report.
+    let home = trusting(&stranger_ca);
+    let output = submit(home.path(), &images()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "the verification itself ran");
+    assert!(
+        stderr(&output).contains("not delivered yet")
+            && stderr(&output).contains("certificate is not trusted by this kiosk")
+            && stderr(&output).contains("network.ca_file"),
+        "{}",
+        stderr(&output)
+    );
+    let delivered = command(home.path())
+        .args(["outbox", "deliver"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&delivered.stdout);
+    assert_eq!(delivered.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains(
+            "Not delivered: the bank's system's certificate is not trusted by this kiosk"
+        ) && said.contains("network.ca_file")
+            && said.contains("1 report(s) waiting"),
+        "{said}"
+    );
+    assert_eq!(receiver.received().len(), 1, "nothing reached the bank");
+}

@@ -433,3 +433,44 @@ fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not()
         "{print:?}"
     );
 }
+
+/// Without the face-match models the engine cannot tell that one person stayed in front of
+/// the camera (a picture swapped in halfway): a head that turns is then not judged live but
+/// left to a member of staff, and the warning says why.
+#[tokio::test]
+async fn without_the_identity_check_the_frames_are_not_judged_live() {
+    use common::{client_for, front, start_engine};
+    use ekyc_client::{DocumentType, FptSession, OcrRequest};
+    use ekyc_engine::EngineSettings;
+
+    let head = Models::load().demo_head();
+    let frames: Vec<ekyc_client::PreparedImage> = [0.0, 4.0, 8.0, 11.0, 8.0, 4.0, 0.0, -4.0, -8.0]
+        .iter()
+        .map(|&yaw| {
+            let frame = image::DynamicImage::ImageRgb8(head.render(yaw, 0.4 * yaw, false));
+            ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
+        })
+        .collect();
+    let engine = start_engine(EngineSettings {
+        matcher: None,
+        ..EngineSettings::default()
+    })
+    .await;
+    let mut session = FptSession::new(client_for(&engine));
+    session
+        .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
+        .await
+        .unwrap();
+    let answer = session
+        .face_liveness_frames(&frames)
+        .await
+        .expect("accepted");
+    let liveness = answer.liveness.unwrap();
+    assert_eq!(liveness.is_live, Some(false), "{liveness:?}");
+    assert_eq!(liveness.need_to_review, Some(true), "{liveness:?}");
+    let warning = liveness.warning.unwrap();
+    assert!(
+        warning.contains("a head") && warning.contains("same person not checked"),
+        "{warning}"
+    );
+}

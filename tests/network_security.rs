@@ -6,8 +6,10 @@
 
 mod common;
 
+use common::tls::Authority;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{fast_retry, front, scripted_engine, settings_for, start_engine};
@@ -18,44 +20,8 @@ use ekyc_contract::Secret;
 use ekyc_engine::{
     ConnectionLimits, EngineHandle, EngineSettings, LockoutLimits, TlsFiles, UploadLimits,
 };
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A certificate authority made for one test.
-struct Authority {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Authority {
-    fn new(name: &str) -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        Self { issuer }
-    }
-
-    /// Writes `<name>.pem` (the CA's certificate) into `dir`.
-    fn write(&self, dir: &Path, name: &str) -> PathBuf {
-        common::write_file(dir, &format!("{name}.pem"), self.issuer.pem().as_bytes())
-    }
-
-    /// A certificate for 127.0.0.1 and localhost (server or client), written as
-    /// `<name>.crt` and `<name>.key`.
-    fn issue(&self, dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-        let key = KeyPair::generate().unwrap();
-        let params =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-        let certificate = params.signed_by(&key, &self.issuer).unwrap();
-        (
-            common::write_file(dir, &format!("{name}.crt"), certificate.pem().as_bytes()),
-            common::write_file(dir, &format!("{name}.key"), key.serialize_pem().as_bytes()),
-        )
-    }
-}
 
 fn trusting(ca_file: Option<PathBuf>) -> ClientTls {
     ClientTls {

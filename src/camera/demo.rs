@@ -142,6 +142,10 @@ const SMOOTH: imageops::FilterType = imageops::FilterType::Triangle;
 const SELFIE_FILL: f32 = 0.95;
 
 impl FrameSource for DemoSource {
+    fn taken_at(&self) -> Option<Instant> {
+        self.last_frame
+    }
+
     fn name(&self) -> String {
         "Demo camera".into()
     }
@@ -167,6 +171,8 @@ impl FrameSource for DemoSource {
         if let Some(last) = self.last_frame {
             std::thread::sleep(FRAME_INTERVAL.saturating_sub(last.elapsed()));
         }
+        // The moment of the "exposure": the scene is read right after (a frame drawn for
+        // the previous screen must not count as taken on the next one).
         self.last_frame = Some(Instant::now());
         if self.hint.get() == CaptureTarget::Selfie {
             self.prepare_head();

@@ -75,6 +75,13 @@ pub trait FrameSource {
     }
     fn open(&mut self) -> Result<(), CameraError>;
     fn next_frame(&mut self) -> Result<RgbImage, CameraError>;
+    /// When the frame [`Self::next_frame`] just gave was taken, when the source knows
+    /// better than "when it was handed over" (the demo source: when it read the scene it
+    /// drew, before drawing it). A frame counts as taken on a screen only if it was taken
+    /// after the screen appeared.
+    fn taken_at(&self) -> Option<Instant> {
+        None
+    }
     /// Waits for the next frame and drops it undecoded: while no screen shows the preview,
     /// the device's queue is kept drained (the first frame shown later is a new one, never
     /// one queued while the previous customer stood there) at almost no cost.
@@ -450,7 +457,7 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
                 *latest = Some(Arc::new(Frame {
                     image,
                     sequence,
-                    taken_at: Instant::now(),
+                    taken_at: source.taken_at().unwrap_or_else(Instant::now),
                 }));
                 drop(latest);
                 if !matches!(*lock(&shared.status), CameraStatus::Running { .. }) {

@@ -302,8 +302,9 @@ async fn send_report(
     match outbox.deliver_due(webhook).await {
         Ok(round) if round.waiting == 0 => eprintln!("report: delivered to the bank's system"),
         Ok(round) => eprintln!(
-            "report: not delivered yet; {} report(s) wait in the outbox \
+            "report: not delivered yet ({}); {} report(s) wait in the outbox \
              (`ekyc-kiosk outbox deliver`, or the kiosk sends them)",
+            round.problem.as_deref().unwrap_or("no answer"),
             round.waiting
         ),
         Err(error) => eprintln!("warning: outbox: {error}"),

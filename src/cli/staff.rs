@@ -139,6 +139,9 @@ pub async fn run_outbox(command: OutboxCommand, loaded: &LoadedConfig) -> ExitCo
                     "Delivered {}, not delivered {}.",
                     round.delivered, round.failed
                 );
+                if let Some(problem) = &round.problem {
+                    println!("Not delivered: {problem}.");
+                }
                 outbox.status()
             }
             Err(error) => return failed(error),

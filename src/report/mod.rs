@@ -155,10 +155,15 @@ impl SigningKey {
 ekyc_settings::section! {
     /// The report to the bank's onboarding system.
     pub struct ReportConfig {
-        /// Where each finished verification is POSTed (HTTPS; the bank's CA is
-        /// `network.ca_file`). Unset: no report.
+        /// Where each finished verification is POSTed: `https://` (the bank's CA is
+        /// `network.ca_file`), or `http://` on this machine's loopback only. Unset: no
+        /// report.
         #[env = "EKYC_WEBHOOK_URL"]
         pub webhook_url: Option<String> = None,
+        /// Allow a plain `http://` webhook beyond loopback: customers' data in clear on
+        /// the bank's network (warned at every start). Off: refused.
+        #[env = "EKYC_REPORT_INSECURE_HTTP"]
+        pub insecure_http: bool = false,
         /// The HMAC-SHA256 signing key, shared with the bank (at least 32 bytes, mode 0600).
         #[env = "EKYC_REPORT_KEY_FILE"]
         pub key_file: Option<std::path::PathBuf> = None,
@@ -183,7 +188,15 @@ impl ReportConfig {
             if !ekyc_settings::is_http_url(url) {
                 return Err(ekyc_settings::ConfigError::invalid(
                     "webhook_url",
-                    "must be an http:// or https:// address",
+                    "must be an https:// address",
+                ));
+            }
+            if plain_http_beyond_loopback(url) && !self.insecure_http {
+                return Err(ekyc_settings::ConfigError::invalid(
+                    "webhook_url",
+                    "must be an https:// address: reports carry customers' data (plain \
+                     http:// only to this machine's loopback, or with report.insecure_http = \
+                     true)",
                 ));
             }
             if self.key_file.is_none() {
@@ -218,6 +231,12 @@ impl ReportConfig {
         let Some(url) = self.webhook_url.clone() else {
             return Ok(None);
         };
+        if plain_http_beyond_loopback(&url) {
+            tracing::warn!(
+                "INSECURE: reports go to the bank's system in plain HTTP ({url}): customers' \
+                 data crosses the network unencrypted (report.insecure_http)"
+            );
+        }
         let key_path = self.key_file.clone().ok_or(ConfigError::invalid(
             "report.key_file",
             "a webhook needs its signing key file",
@@ -233,5 +252,48 @@ impl ReportConfig {
         let outbox = outbox::Outbox::open(state, &key_file, self.backoff())
             .map_err(|why| ConfigError::secret_file(&key_file, why))?;
         Ok(Some((outbox, outbox::Webhook { url, client, key })))
+    }
+}
+
+/// `http://` to anything but this machine's loopback (`127.0.0.0/8`, `::1`, `localhost`).
+fn plain_http_beyond_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    !loopback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_loopback() {
+        for url in [
+            "http://127.0.0.1:8080/reports",
+            "http://[::1]:9/r",
+            "http://localhost/reports",
+            "https://onboarding.bank.example/r",
+        ] {
+            assert!(!plain_http_beyond_loopback(url), "{url}");
+        }
+        for url in [
+            "http://onboarding.bank.example/r",
+            "http://10.1.2.3:8080/reports",
+            "http://127.0.0.1.bank.example/r",
+        ] {
+            assert!(plain_http_beyond_loopback(url), "{url}");
+        }
     }
 }

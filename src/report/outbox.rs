@@ -94,7 +94,23 @@ pub async fn send(webhook: &Webhook, report_id: &str, body: &[u8]) -> Delivery {
             Delivery::Acknowledged(answer.status().as_u16())
         }
         Ok(answer) => Delivery::Refused(answer.status().as_u16()),
-        Err(error) => Delivery::Failed(ekyc_client::innermost_cause(&error)),
+        Err(error) => Delivery::Failed(failure_in_words(&error)),
+    }
+}
+
+/// Why a report could not be sent, for staff: a certificate problem says what to mend.
+fn failure_in_words(error: &reqwest::Error) -> String {
+    let cause = ekyc_client::innermost_cause(error);
+    match ekyc_client::certificate_problem(error) {
+        Some(ekyc_client::CertificateProblem::ServerNotTrusted) => format!(
+            "the bank's system's certificate is not trusted by this kiosk: its CA must be the \
+             bank's CA given as network.ca_file ({cause})"
+        ),
+        Some(ekyc_client::CertificateProblem::KioskRefused) => format!(
+            "the bank's system refused this kiosk's certificate: check network.client_cert \
+             and network.client_key ({cause})"
+        ),
+        None => cause,
     }
 }
 
@@ -117,12 +133,15 @@ impl OutboxStatus {
 }
 
 /// One pass over the reports due.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Round {
     pub delivered: u64,
     pub failed: u64,
     /// Left in the outbox after the pass.
     pub waiting: u64,
+    /// Why the last report not delivered was not (a status, or the sentence of
+    /// [`Delivery::Failed`]).
+    pub problem: Option<String>,
 }
 
 #[derive(Clone)]
@@ -289,6 +308,13 @@ impl Outbox {
                     })?;
                     tracing::warn!(report = %id, tries, ?failure, "report not delivered yet");
                     round.failed += 1;
+                    round.problem = Some(match failure {
+                        Delivery::Refused(status) => {
+                            format!("the bank's system answered HTTP {status}")
+                        }
+                        Delivery::Failed(why) => why,
+                        Delivery::Acknowledged(_) => String::new(),
+                    });
                 }
             }
         }

@@ -14,6 +14,7 @@ pub mod card;
 pub mod frames;
 pub mod photo;
 pub mod receiver;
+pub mod tls;
 
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";

@@ -21,11 +21,56 @@ pub struct Received {
 pub struct Receiver {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// HTTPS (its certificate and key), or plain HTTP.
+    tls: bool,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// Connections with a TLS handshake done, for `axum::serve`; a client that gives up on the
+/// handshake (it does not trust the certificate) is dropped and the next one waited for.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
 }
 
 impl Receiver {
     pub fn start(fail_first: usize, hang: bool) -> Self {
+        Self::start_with(fail_first, hang, None)
+    }
+
+    /// An HTTPS receiver presenting the certificate `cert` (PEM, for 127.0.0.1) with its
+    /// `key`.
+    pub fn start_https(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let tls = ekyc_engine::ServerTls::load(ekyc_engine::TlsFiles {
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            client_ca: None,
+        })
+        .unwrap();
+        Self::start_with(0, false, Some(tls.acceptor()))
+    }
+
+    fn start_with(fail_first: usize, hang: bool, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         use axum::http::{HeaderMap, StatusCode};
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -74,16 +119,30 @@ impl Receiver {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let app = axum::Router::new().route("/reports", axum::routing::post(handler));
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let https = tls.is_some();
+        match tls {
+            Some(acceptor) => {
+                let listener = TlsListener {
+                    tcp: listener,
+                    acceptor,
+                };
+                runtime.spawn(async move { axum::serve(listener, app).await });
+            }
+            None => {
+                runtime.spawn(async move { axum::serve(listener, app).await });
+            }
+        }
         Self {
             addr,
             received,
+            tls: https,
             _runtime: runtime,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}/reports", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/reports", self.addr)
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -232,7 +232,9 @@ pub fn transport_error(error: &reqwest::Error, base_url: &str, timeout: Duration
 }
 
 /// A TLS failure that trying again cannot mend: the server's certificate, or this kiosk's.
-fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+pub fn certificate_problem(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<CertificateProblem> {
     match tls_error_in(error)? {
         rustls::Error::InvalidCertificate(_) => Some(CertificateProblem::ServerNotTrusted),
         rustls::Error::AlertReceived(

@@ -16,7 +16,7 @@ pub mod krypton;
 
 pub use error::{ApiError, CertificateProblem, ErrorKind, RawBody};
 pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, SessionId};
-pub use http::innermost_cause;
+pub use http::{certificate_problem, innermost_cause};
 pub use http::{http_client, ClientTls, RetryPolicy};
 pub use krypton::{KryptonClient, KryptonRequest};
 // The contract's values and images as the clients' signatures use them.

@@ -26,10 +26,12 @@ pub struct FramesVerdict {
     /// Frames whose face was compared with the first frame's, and how many were the same
     /// person; `None` without the face-match models.
     pub same_person: Option<(usize, usize)>,
-    /// Live: a head (not flat), seen in most frames, the same person throughout.
+    /// Live: a head (not flat), seen in most frames, the same person throughout (checked:
+    /// without the face-match models, never live).
     pub is_live: bool,
-    /// Not enough to judge (the face did not turn, or was missing from many frames): a
-    /// member of staff should look, or the customer try again.
+    /// Not enough to judge (the face did not turn, was missing from many frames, or the
+    /// same person could not be checked): a member of staff should look, or the customer
+    /// try again.
     pub need_to_review: bool,
 }
 
@@ -46,7 +48,9 @@ impl FramesVerdict {
             Some((same, checked)) => {
                 format!("the same person in {same} of {checked} frames checked")
             }
-            None => "the same person not checked (no face-match models)".to_owned(),
+            None => "the same person not checked (no face-match models), so not judged live: \
+                     a member of staff should look"
+                .to_owned(),
         };
         format!(
             "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, {depth}; {identity}; the follow-the-dot challenge is scored by the kiosk",
@@ -109,9 +113,13 @@ pub fn check_frames(
     let same_person = matcher.map(|_| (same, compared));
     let mostly_seen = frames_with_face * 10 >= frames.len() * 7;
     let all_same = same_person.is_none_or(|(same, checked)| same == checked);
-    let is_live = parallax.depth == Depth::Head && mostly_seen && all_same;
-    let need_to_review =
-        !is_live && all_same && (parallax.depth == Depth::NotEnoughMotion || !mostly_seen);
+    // Without the identity check a picture could be swapped in halfway: not judged live,
+    // left to a person.
+    let identity_checked = same_person.is_some_and(|(_, checked)| checked > 0);
+    let is_live = parallax.depth == Depth::Head && mostly_seen && all_same && identity_checked;
+    let need_to_review = !is_live
+        && all_same
+        && (parallax.depth == Depth::NotEnoughMotion || !mostly_seen || !identity_checked);
     FramesVerdict {
         frames: frames.len(),
         frames_with_face,
