@@ -38,8 +38,6 @@ pub enum Guidance {
     /// TLS refused (the server's certificate, or this kiosk's): staff must fix the
     /// certificates; trying again cannot help, so no retry is offered.
     CertificateRefused(ekyc_client::CertificateProblem),
-    /// AUTH: the customer has no enrolment (never enrolled, deleted or expired): staff.
-    NotEnrolled,
     /// The liveness challenge failed; one more try, with what to do differently.
     ChallengeFailed(ChallengeAdvice),
     /// The challenge failed as many times as allowed: a member of staff must help.
@@ -724,7 +722,10 @@ impl Flow {
             },
             ApiError::Unauthorized { .. } => Guidance::KioskNotSetUp,
             ApiError::Certificate { problem, .. } => Guidance::CertificateRefused(*problem),
-            ApiError::NotEnrolled { .. } => Guidance::NotEnrolled,
+            // A back end that says so early (AUTH, no enrolment) is told to the customer
+            // as a face that does not match: the same words whether the number is
+            // enrolled or not, so that nobody learns who banks here by trying numbers.
+            ApiError::NotEnrolled { .. } => Guidance::FaceMismatchRetakeSelfie,
             ApiError::InvalidImage { .. } | ApiError::InvalidRequest(_) => Guidance::Rejected {
                 message: error.to_string(),
                 retake,
@@ -770,9 +771,7 @@ impl Flow {
                 // first or alone.
                 self.show(self.first_to_do())
             }
-            Guidance::KioskNotSetUp | Guidance::CertificateRefused(_) | Guidance::NotEnrolled => {
-                self.reset()
-            }
+            Guidance::KioskNotSetUp | Guidance::CertificateRefused(_) => self.reset(),
         }
     }
 

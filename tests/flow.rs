@@ -724,7 +724,9 @@ mod journeys {
     }
 
     #[test]
-    fn a_customer_not_enrolled_is_sent_to_staff_and_everything_is_wiped() {
+    fn a_number_not_enrolled_is_told_as_a_face_that_does_not_match() {
+        // A back end that answers "not enrolled" early: the customer sees what a face that
+        // does not match shows, so that trying numbers tells nobody who is enrolled.
         let mut kiosk = offering(
             &[KryptonAction::Enroll, KryptonAction::Auth],
             KryptonFlow::CardFirst,
@@ -737,15 +739,12 @@ mod journeys {
             raw: RawBody::default(),
         };
         let _ = kiosk.send(Event::Finished(Err(refused)));
-        assert_eq!(kiosk.screen(), Screen::Guidance(Guidance::NotEnrolled));
-        assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
-        assert_eq!(kiosk.screen(), Screen::Welcome);
-        assert!(kiosk.flow.customer_id().is_none());
         assert_eq!(
-            kiosk.flow.action(),
-            KryptonAction::Enroll,
-            "Start's journey again"
+            kiosk.screen(),
+            Screen::Guidance(Guidance::FaceMismatchRetakeSelfie)
         );
+        let _ = kiosk.send(Event::FollowGuidance);
+        assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
     }
 
     #[test]

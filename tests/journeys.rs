@@ -109,10 +109,57 @@ async fn an_enrolled_customer_authenticates_after_a_restart_and_a_stranger_does_
     }
 }
 
+/// A number nobody enrolled gets what an enrolled customer with another face gets: the
+/// session opens, the selfie is matched (against a stand-in) and refused with the same
+/// code and words, a stranger's similarity: trying numbers tells nobody who banks here.
 #[tokio::test]
-async fn auth_for_a_customer_never_enrolled_is_refused_before_any_selfie() {
+async fn auth_for_a_number_never_enrolled_looks_like_a_face_that_does_not_match() {
     let folder = tempfile::tempdir().unwrap();
     let engine = engine_in(folder.path()).await;
+    enrol(&engine, CUSTOMER).await;
+    let mismatch = |failure: Failure| -> ekyc_contract::FaceResult {
+        assert_eq!(failure.step, SubmitStep::Face, "{}", failure.error);
+        match failure.error {
+            ApiError::FaceMismatch { result, .. } => *result,
+            other => panic!("expected a mismatch, got {other}"),
+        }
+    };
+    // The card's holder's face under a number nobody enrolled...
+    let nobody = journey(KryptonAction::Auth, Some("nobody"), LivenessModel::Passive);
+    let unknown = mismatch(run(&engine, &nobody, selfie()).await.unwrap_err());
+    // ... and a stranger's face under an enrolled number.
+    let known = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Passive);
+    let stranger = mismatch(run(&engine, &known, stranger()).await.unwrap_err());
+    assert_eq!(unknown.code, stranger.code);
+    assert_eq!(unknown.message, stranger.message);
+    let (unknown, stranger) = (unknown.face_match.unwrap(), stranger.face_match.unwrap());
+    assert_eq!(unknown.message, stranger.message);
+    assert_eq!(unknown.is_match, Some(false));
+    let similarity = unknown.similarity.expect("a figure, as for anyone else");
+    assert!(similarity < 80.0, "{similarity}");
+    assert_eq!(
+        engine.requests(ekyc_engine::ScriptedEndpoint::FaceLiveness),
+        3,
+        "every selfie reached the face step: enrolment, the unknown number, the stranger"
+    );
+    // The same number twice: the same answer (a real enrolment would not change either).
+    let again = mismatch(run(&engine, &nobody, selfie()).await.unwrap_err());
+    assert_eq!(again.face_match.unwrap().similarity, Some(similarity));
+}
+
+/// A bank whose own system needs the early answer turns it on: then an unknown number is
+/// refused when the session opens (code 412), before any selfie.
+#[tokio::test]
+async fn with_reveal_not_enrolled_an_unknown_number_is_refused_before_any_selfie() {
+    let folder = tempfile::tempdir().unwrap();
+    let engine = start_engine(with_enrolments_in(
+        folder.path(),
+        EngineSettings {
+            reveal_not_enrolled: true,
+            ..EngineSettings::default()
+        },
+    ))
+    .await;
     let auth = journey(KryptonAction::Auth, Some("nobody"), LivenessModel::Passive);
     let failure = run(&engine, &auth, selfie()).await.unwrap_err();
     assert_eq!(failure.step, SubmitStep::Session);
@@ -137,7 +184,8 @@ async fn with_the_gaze_model_a_selfie_whose_liveness_was_not_measured_is_not_kep
     assert_eq!(result.enrolled, Some(false));
     let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Gaze);
     let failure = run(&engine, &auth, selfie()).await.unwrap_err();
-    assert!(matches!(failure.error, ApiError::NotEnrolled { .. }));
+    // Not kept: the customer's own face is then refused, as any face would be.
+    assert!(matches!(failure.error, ApiError::FaceMismatch { .. }));
 }
 
 #[tokio::test]
@@ -316,7 +364,7 @@ fn submit_runs_each_journey_headless_and_staff_can_list_and_delete() {
 
     let (code, report) = submit(&["--action", "auth", "--user-id", "someone-else"]);
     assert_eq!(code, Some(3), "{report}");
-    assert_eq!(report["error"]["kind"], "not_enrolled");
+    assert_eq!(report["error"]["kind"], "face_mismatch");
 
     let list = command(folder.path())
         .args(["enrolments", "list"])
@@ -335,7 +383,7 @@ fn submit_runs_each_journey_headless_and_staff_can_list_and_delete() {
     let (code, report) = submit(&["--action", "auth", "--user-id", CUSTOMER]);
     assert_eq!(
         (code, &report["error"]["kind"]),
-        (Some(3), &serde_json::json!("not_enrolled"))
+        (Some(3), &serde_json::json!("face_mismatch"))
     );
     let again = command(folder.path())
         .args(["enrolments", "delete", CUSTOMER])

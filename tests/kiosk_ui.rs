@@ -1325,6 +1325,7 @@ fn journeys(offered: &[KryptonAction], order: KryptonFlow) -> JourneySetup {
         offered: offered.to_vec(),
         order,
         keep_face: false,
+        auth_tries_per_hour: 10,
     }
 }
 
@@ -1486,8 +1487,10 @@ fn auth_with_another_persons_face_is_asked_to_retake_the_selfie() {
     enrol_demo_customer_as(folder.path(), common::prepared(&stranger, "stranger.png"));
     let setup = journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst);
     let mut kiosk = kiosk_offering(setup, folder.path());
+    // Staff type the number instead (the keypad works in staff mode).
+    kiosk.harness.run_steps(2);
+    kiosk.open_staff_mode();
     kiosk.start_journey("Start");
-    // Staff type the number instead.
     for digit in DEMO_ID.chars() {
         kiosk.click(&digit.to_string());
     }
@@ -1563,8 +1566,8 @@ fn the_selfies_still_keeps_both_buttons_on_the_screen() {
 }
 
 /// An AUTH-only kiosk whose camera shows `frame` on the identify screen, at its consent
-/// accepted.
-fn auth_kiosk_showing(frame: image::RgbImage, enrolments: &std::path::Path) -> Kiosk {
+/// accepted (by staff in staff mode when `staff`).
+fn auth_kiosk_showing(frame: image::RgbImage, enrolments: &std::path::Path, staff: bool) -> Kiosk {
     let setup = journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst);
     let mut kiosk = kiosk_on(
         replaced(CaptureTarget::Front, frame),
@@ -1575,6 +1578,10 @@ fn auth_kiosk_showing(frame: image::RgbImage, enrolments: &std::path::Path) -> K
         Some((setup, enrolments)),
         None,
     );
+    if staff {
+        kiosk.harness.run_steps(2);
+        kiosk.open_staff_mode();
+    }
     kiosk.start_journey("Start");
     kiosk
 }
@@ -1594,7 +1601,7 @@ fn no_card_shown() -> image::RgbImage {
 #[test]
 fn staff_type_the_number_when_no_card_is_shown() {
     let folder = tempfile::tempdir().unwrap();
-    let mut kiosk = auth_kiosk_showing(no_card_shown(), folder.path());
+    let mut kiosk = auth_kiosk_showing(no_card_shown(), folder.path(), true);
     kiosk.wait_for_running_camera();
     // Frames were read for a QR code and none named anyone.
     for _ in 0..40 {
@@ -1621,6 +1628,110 @@ fn staff_type_the_number_when_no_card_is_shown() {
     );
 }
 
+/// A passer-by cannot try numbers: the keypad is for staff. Its keys are there but off,
+/// and say who may use them; in staff mode they work.
+#[test]
+fn the_keypad_types_a_number_in_staff_mode_only() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut kiosk = auth_kiosk_showing(no_card_shown(), folder.path(), false);
+    kiosk.wait_for_running_camera();
+    kiosk.harness.run_steps(2);
+    assert!(kiosk.shows("Or ask a member of staff to type your number."));
+    for key in ["0", "7", "9"] {
+        let button = kiosk.harness.get_by_role_and_label(Role::Button, key);
+        assert!(button.accesskit_node().is_disabled(), "{key} is off");
+        button.click();
+        kiosk.harness.run_steps(2);
+    }
+    assert!(
+        kiosk.harness.query_by_label("079").is_none(),
+        "nothing typed"
+    );
+    // Typed on a keyboard, digits do not reach it either.
+    kiosk.harness.key_press(egui::Key::Num7);
+    kiosk.harness.run_steps(2);
+    assert!(kiosk
+        .harness
+        .query_by_label("7")
+        .is_some_and(|key| key.accesskit_node().is_disabled()));
+    // A member of staff comes: staff mode (opened on Welcome), and the keys work.
+    kiosk.click("Start over");
+    kiosk.open_staff_mode();
+    kiosk.start_journey("Start");
+    assert!(kiosk.shows("Or a member of staff types your number:"));
+    for key in ["0", "7", "9"] {
+        kiosk.click(key);
+    }
+    kiosk.harness.get_by_label("079");
+}
+
+/// A number nobody enrolled: the same screens as an enrolled customer's, then the same words
+/// as a face that does not match. After `auth_tries_per_hour` such tries, returning
+/// customers are asked to see staff (the refusal in the attempt log); staff can still
+/// start AUTH.
+#[test]
+fn an_unenrolled_number_fails_as_a_face_that_does_not_match_and_tries_are_limited() {
+    use ekyc_kiosk::records::attempts::records_since;
+    use ekyc_kiosk::records::{AttemptEvent, AttemptLog, StateDb};
+    let folder = tempfile::tempdir().unwrap();
+    let state = StateDb::at(folder.path().join("kiosk.redb"));
+    let log = AttemptLog::start(state.clone(), Duration::from_secs(86_400));
+    let journeys = JourneySetup {
+        auth_tries_per_hour: 1,
+        ..journeys(&[KryptonAction::Auth], KryptonFlow::CardFirst)
+    };
+    let (mut setup, runtime) = setup_on(
+        |hint| camera_source("demo", hint),
+        None,
+        None,
+        false,
+        true,
+        Some((journeys, folder.path())),
+        None,
+    );
+    setup.records = RecordsSetup {
+        attempt_log: Some(log.clone()),
+        state: Some(state.clone()),
+    };
+    let mut kiosk = kiosk_from(setup, runtime);
+    kiosk.start_journey("Start");
+    // The demo camera holds up the demo card: its number, which nobody enrolled.
+    kiosk.wait_for("the card's number read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    kiosk.take(CaptureTarget::Selfie);
+    kiosk.submit_and_wait();
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::FaceMismatchRetakeSelfie)
+    );
+    assert!(kiosk.shows("The face does not match our records for this number."));
+    // The customer gives up: back to the selfie's screen, then Start over.
+    kiosk.click("Take it again");
+    assert_eq!(kiosk.screen(), Screen::Capture(CaptureTarget::Selfie));
+    kiosk.click("Start over");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+
+    kiosk.click("Start");
+    kiosk.harness.run_steps(2);
+    assert_eq!(kiosk.screen(), Screen::Welcome, "AUTH is for staff now");
+    assert!(kiosk.shows("Returning customers: please see a member of staff"));
+    log.flush();
+    let records = records_since(&state, 0).unwrap();
+    assert!(
+        records.iter().any(|record| matches!(
+            &record.event,
+            AttemptEvent::Abandoned { why, .. } if why == "auth_tries"
+        )),
+        "{records:?}"
+    );
+
+    kiosk.open_staff_mode();
+    kiosk.click("Start");
+    kiosk.click("I agree");
+    assert_eq!(kiosk.screen(), Screen::Identify);
+}
+
 #[test]
 fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
     // The demo camera's picture of the card's back (MRZ, no QR code), held up on the
@@ -1635,7 +1746,7 @@ fn a_card_shown_by_its_back_identifies_the_customer_by_its_mrz() {
         "the back carries no QR code: only its MRZ can name the customer"
     );
     let folder = tempfile::tempdir().unwrap();
-    let mut kiosk = auth_kiosk_showing(back, folder.path());
+    let mut kiosk = auth_kiosk_showing(back, folder.path(), false);
     kiosk.wait_for("the MRZ read", |screen| {
         *screen == Screen::Capture(CaptureTarget::Selfie)
     });
@@ -1843,7 +1954,7 @@ mod accessibility {
     #[test]
     fn the_identify_and_guidance_screens_are_labelled_in_both_languages_too() {
         let folder = tempfile::tempdir().unwrap();
-        let mut auth = auth_kiosk_showing(no_card_shown(), folder.path());
+        let mut auth = auth_kiosk_showing(no_card_shown(), folder.path(), false);
         auth.wait_for_running_camera();
         assert_eq!(auth.screen(), Screen::Identify);
         check_both(&mut auth, "identify");

@@ -38,7 +38,6 @@ pub fn screen_name(screen: &Screen) -> String {
                 Guidance::Rejected { .. } => "rejected",
                 Guidance::KioskNotSetUp => "kiosk_not_set_up",
                 Guidance::CertificateRefused(_) => "certificate_refused",
-                Guidance::NotEnrolled => "not_enrolled",
                 Guidance::ChallengeFailed(_) => "challenge_failed",
                 Guidance::LivenessAskStaff => "liveness_ask_staff",
             }
@@ -111,6 +110,23 @@ impl AttemptRecorder {
     /// Staff decided the result.
     pub fn decided(&self, decision: &Decision) {
         self.note(AttemptEvent::from(decision));
+    }
+
+    /// A journey refused before it began (`why`: `auth_tries`): an attempt of its own,
+    /// started and abandoned on Welcome.
+    pub fn refused(&mut self, journey: crate::flow::KryptonAction, why: &str) {
+        let Some(log) = &self.log else {
+            return;
+        };
+        let attempt = AttemptId::random();
+        log.record(&attempt, AttemptEvent::Started { journey });
+        log.record(
+            &attempt,
+            AttemptEvent::Abandoned {
+                last_screen: screen_name(&Screen::Welcome),
+                why: why.to_owned(),
+            },
+        );
     }
 
     /// The customer is gone.

@@ -3,6 +3,7 @@
 //! frame, and the flow's [`Effect`]s after them.
 
 mod attempt_recorder;
+mod auth_tries;
 mod capture;
 mod challenge;
 pub mod out_of_service;
@@ -117,6 +118,8 @@ pub struct JourneySetup {
     /// ENROLL: keep the face for a later AUTH, under the card's ID number (read from its
     /// QR code on this machine).
     pub keep_face: bool,
+    /// Failed AUTH tries in an hour after which AUTH is for staff mode only.
+    pub auth_tries_per_hour: u32,
 }
 
 impl Default for JourneySetup {
@@ -125,6 +128,7 @@ impl Default for JourneySetup {
             offered: vec![KryptonAction::Enroll],
             order: KryptonFlow::CardFirst,
             keep_face: false,
+            auth_tries_per_hour: 10,
         }
     }
 }
@@ -244,6 +248,8 @@ pub struct KioskApp {
     staff: StaffMode,
     /// The decision on the result (at a desk, or in staff mode).
     decision: ResultDecision,
+    /// Failed AUTH tries lately: past the limit, AUTH is for staff mode only.
+    auth_tries: auth_tries::AuthTries,
     /// The journeys this kiosk's back end can run (staff may offer any of them).
     possible_journeys: Vec<KryptonAction>,
     /// The camera in use, as `camera.device` names it, and those staff may choose from.
@@ -314,6 +320,7 @@ impl KioskApp {
             attempts: AttemptRecorder::new(setup.records.attempt_log),
             reports: ReportSender::new(setup.reports, &setup.runtime),
             decision: ResultDecision::new(setup.staff.mode),
+            auth_tries: auth_tries::AuthTries::new(setup.journeys.auth_tries_per_hour),
             staff: StaffMode::new(setup.staff, setup.records.state),
             camera_device: setup.camera_device.clone(),
             cameras: Vec::new(),
@@ -380,6 +387,16 @@ impl KioskApp {
 
     /// Hands `event` to the flow, noting in the attempt log what it carried and led to.
     fn handle(&mut self, event: Event, now: Instant) -> Effect {
+        if let Event::Finished(Err(error)) = &event {
+            let no_match = matches!(
+                error,
+                ekyc_client::ApiError::FaceMismatch { .. }
+                    | ekyc_client::ApiError::NotEnrolled { .. }
+            );
+            if no_match && self.flow.action() == KryptonAction::Auth {
+                self.auth_tries.failed(now);
+            }
+        }
         let before = self.attempts.before(&self.flow, &event, now);
         let effect = self.flow.handle(event, now);
         let change = self
@@ -390,10 +407,29 @@ impl KioskApp {
         effect
     }
 
+    /// AUTH asked for after too many failed tries lately: refused outside staff mode, the
+    /// customer asked to see staff, the refusal in the attempt log.
+    fn refuse_auth(&mut self, action: &Action, now: Instant) -> bool {
+        let journey = match action {
+            Action::Flow(Event::StartJourney(journey)) => *journey,
+            _ => self.flow.offered()[0],
+        };
+        if journey != KryptonAction::Auth || self.staff.is_open() || !self.auth_tries.exhausted(now)
+        {
+            return false;
+        }
+        tracing::warn!("AUTH refused: too many failed tries on this kiosk lately");
+        self.attempts.refused(journey, "auth_tries");
+        self.notice = Some(ui::text(self.flow.lang(), "welcome-auth-ask-staff"));
+        true
+    }
+
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let now = Instant::now();
         match action {
             Action::Flow(Event::Finish) if !self.decision.may_finish() => {}
+            Action::Flow(Event::Start | Event::StartJourney(_))
+                if self.refuse_auth(&action, now) => {}
             Action::Flow(event) => {
                 self.notice = None;
                 let effect = self.handle(event, now);
@@ -547,6 +583,10 @@ impl KioskApp {
 
     fn keypad_key(&mut self, key: ui::identify::Key, now: Instant) {
         use ui::identify::{Key, MAX_DIGITS};
+        if !self.staff.is_open() {
+            // Staff type the number; a customer alone holds up the card.
+            return;
+        }
         match key {
             Key::Digit(digit) if self.keypad.len() < MAX_DIGITS && digit < 10 => {
                 self.keypad.push(char::from(b'0' + digit));

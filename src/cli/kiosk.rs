@@ -159,6 +159,7 @@ pub async fn setup(
             offered: config.journey.offered(),
             order: config.journey.flow,
             keep_face: config.journey.keep_face,
+            auth_tries_per_hour: config.journey.auth_tries_per_hour,
         },
         engine: backend.engine,
         runtime,

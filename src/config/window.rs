@@ -98,6 +98,11 @@ section! {
         /// (read from its QR code). Needs the local engine or a Krypton back end.
         #[env = "EKYC_KEEP_FACE"]
         pub keep_face: bool = false,
+        /// AUTH tries that end with a face that does not match, in an hour, after which
+        /// returning customers are asked to see a member of staff (AUTH in staff mode
+        /// only): nobody can try number after number at the kiosk.
+        #[env = "EKYC_AUTH_TRIES_PER_HOUR"]
+        pub auth_tries_per_hour: u32 = 10,
     }
 }
 

@@ -9,6 +9,9 @@ use ekyc_client::CertificateProblem;
 pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {
     match guidance {
         Guidance::CardNotFound => (view.text("guidance-card-not-found"), "guidance-retake"),
+        Guidance::FaceMismatchRetakeSelfie if view.flow.action() == KryptonAction::Auth => {
+            (view.text("guidance-face-mismatch-auth"), "guidance-retake")
+        }
         Guidance::FaceMismatchRetakeSelfie => {
             (view.text("guidance-face-mismatch"), "guidance-retake")
         }
@@ -41,7 +44,6 @@ pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {
                 "guidance-ok",
             )
         }
-        Guidance::NotEnrolled => (view.text("guidance-not-enrolled"), "guidance-ok"),
         Guidance::ChallengeFailed(advice) => {
             let advice = match advice {
                 ChallengeAdvice::KeepFaceInFrame => "challenge-keep-face-in-frame",

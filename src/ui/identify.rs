@@ -1,6 +1,7 @@
 //! Identify (AUTH): who the customer is. Their card held up to the camera (the front's QR
 //! code or the back's MRZ is read from the preview; no picture is kept), or their number
-//! typed by staff on the keypad.
+//! typed by staff on the keypad, which works in staff mode only: a passer-by cannot try
+//! numbers (and whether one is enrolled is not told before the selfie anyway).
 
 use egui::Vec2;
 
@@ -52,7 +53,12 @@ pub fn identify_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             });
         });
         ui.vertical(|ui| {
-            ui.label(Type::Note.text(view.text("identify-keypad")).strong());
+            let note = if view.staff_mode {
+                "identify-keypad"
+            } else {
+                "identify-keypad-staff-only"
+            };
+            ui.label(Type::Note.text(view.text(note)).strong());
             action = action.take().or(keypad_ui(ui, view));
         });
     });
@@ -93,11 +99,12 @@ fn keypad_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         .show(ui, |ui| {
             for row in rows {
                 for (label, key) in row {
-                    let enabled = match key {
-                        Key::Digit(_) => view.keypad.len() < MAX_DIGITS,
-                        Key::Erase => !view.keypad.is_empty(),
-                        Key::Done => !view.keypad.is_empty(),
-                    };
+                    let enabled = view.staff_mode
+                        && match key {
+                            Key::Digit(_) => view.keypad.len() < MAX_DIGITS,
+                            Key::Erase => !view.keypad.is_empty(),
+                            Key::Done => !view.keypad.is_empty(),
+                        };
                     let button = if key == Key::Done {
                         super::primary(ui, &label)
                     } else {

@@ -26,6 +26,10 @@ pub fn welcome_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         } else if primary_button(ui, &view.text("welcome-start")).clicked() {
             action = Some(Action::Flow(Event::Start));
         }
+        if let Some(notice) = view.notice {
+            ui.add_space(12.0);
+            ui.add(egui::Label::new(Type::Body.text(notice).strong()).wrap());
+        }
         ui.add_space(if choice { 12.0 } else { 40.0 });
         action = action.take().or(language_switch(ui, view));
     });

@@ -1,5 +1,6 @@
 guidance-card-not-found = We could not find the card in the picture. Hold the whole card inside the frame, in good light, and take it again.
 guidance-face-mismatch = The face does not match the document's photo. Take the face picture again: look straight at the camera, without glasses or a hat.
+guidance-face-mismatch-auth = The face does not match our records for this number. Take the face picture again: look straight at the camera, without glasses or a hat. If it still does not match, please see a member of staff.
 guidance-restart = The face could not be confirmed. Let's start again from the document.
 guidance-one-person = Only one person in the picture, please. Ask anyone beside you to step aside and take it again.
 guidance-rejected = The document was not accepted: { $message }
@@ -14,6 +15,5 @@ backend-unavailable-title = The verification service is not answering
 backend-unavailable-body = Your pictures are still here. Try again in a moment, or ask a member of staff.
 backend-retry = Try again
 backend-cancel = Back to my pictures
-guidance-not-enrolled = We could not find your registration. Please see a member of staff: they can register you now.
 guidance-restart-selfie = The face could not be confirmed. Let's take the face picture again.
 guidance-rejected-spoken = The document was not accepted. Please take the picture again.

@@ -7,3 +7,4 @@ journey-auth = Returning customer
 journey-auth-hint = Show your ID card, then a face picture: confirm it is you.
 journey-liveness = Liveness check
 journey-liveness-hint = A face picture only: that a real person is here, before a large transaction.
+welcome-auth-ask-staff = Returning customers: please see a member of staff, who will check your identity with you.

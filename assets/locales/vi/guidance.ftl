@@ -1,5 +1,6 @@
 guidance-card-not-found = Không tìm thấy giấy tờ trong ảnh. Vui lòng đặt toàn bộ giấy tờ trong khung, đủ ánh sáng, và chụp lại.
 guidance-face-mismatch = Khuôn mặt không khớp với ảnh trên giấy tờ. Vui lòng chụp lại khuôn mặt: nhìn thẳng vào camera, không đeo kính hay đội mũ.
+guidance-face-mismatch-auth = Khuôn mặt không khớp với hồ sơ của số này. Vui lòng chụp lại khuôn mặt: nhìn thẳng vào camera, không đeo kính hay đội mũ. Nếu vẫn không khớp, vui lòng gặp nhân viên.
 guidance-restart = Không xác nhận được khuôn mặt. Vui lòng bắt đầu lại từ giấy tờ.
 guidance-one-person = Chỉ một người trong ảnh. Vui lòng nhờ người bên cạnh tránh ra và chụp lại.
 guidance-rejected = Giấy tờ không được chấp nhận: { $message }
@@ -14,6 +15,5 @@ backend-unavailable-title = Dịch vụ xác thực không phản hồi
 backend-unavailable-body = Ảnh của quý khách vẫn còn đây. Vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.
 backend-retry = Thử lại
 backend-cancel = Quay lại ảnh của tôi
-guidance-not-enrolled = Chúng tôi không tìm thấy đăng ký của bạn. Vui lòng gặp nhân viên: họ có thể đăng ký cho bạn ngay.
 guidance-restart-selfie = Chưa xác nhận được khuôn mặt. Hãy chụp lại ảnh khuôn mặt.
 guidance-rejected-spoken = Giấy tờ không được chấp nhận. Vui lòng chụp lại.

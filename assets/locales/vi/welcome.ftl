@@ -7,3 +7,4 @@ journey-auth = Khách hàng đã đăng ký
 journey-auth-hint = Đưa thẻ căn cước, rồi chụp ảnh khuôn mặt: xác nhận đúng là bạn.
 journey-liveness = Kiểm tra người thật
 journey-liveness-hint = Chỉ chụp ảnh khuôn mặt: xác nhận người thật, trước giao dịch giá trị lớn.
+welcome-auth-ask-staff = Khách hàng đã đăng ký: vui lòng gặp nhân viên để được xác thực.

@@ -70,6 +70,12 @@ section! {
         /// An enrolment older than this many days is forgotten.
         #[env = "EKYC_ENROLMENT_DAYS"]
         pub enrolment_days: u32 = 365,
+        /// Tell at once that an AUTH customer has no enrolment (HTTP 403, code "412", when
+        /// the session opens). Off: an unknown customer's AUTH looks like a known one's
+        /// until the selfie, which is then answered as a face that does not match (303),
+        /// so that nobody learns who banks here by trying numbers. On only for a bank's
+        /// own system that needs the early answer and is not reachable by the public.
+        pub reveal_not_enrolled: bool = false,
         /// TLS for `serve`: the certificate chain (PEM). Required to listen on anything but
         /// loopback, unless `insecure_http`. Read again on SIGHUP.
         #[env = "EKYC_ENGINE_TLS_CERT"]
@@ -203,6 +209,7 @@ impl EngineConfig {
                 .into_iter()
                 .collect(),
             enrolments: self.enrolments(data_dir).map(Arc::new),
+            reveal_not_enrolled: self.reveal_not_enrolled,
             tls: self.tls_files(),
             connections: ConnectionLimits {
                 max_connections: self.max_connections as usize,

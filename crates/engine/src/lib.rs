@@ -80,6 +80,11 @@ pub struct EngineSettings {
     /// Where ENROLL keeps templates and AUTH finds them; without it, Krypton sessions
     /// that enrol or authenticate are refused (code 503) and say why.
     pub enrolments: Option<Arc<Enrolments>>,
+    /// Say at once that an AUTH customer has no enrolment (code 412, when the session
+    /// opens). Off (the default): an unknown customer's AUTH runs as a known one's and its
+    /// selfie is answered as a face that does not match, so that nobody learns who is
+    /// enrolled by asking.
+    pub reveal_not_enrolled: bool,
 }
 
 /// Most sessions open at once unless set otherwise.
@@ -106,6 +111,7 @@ impl Default for EngineSettings {
             parallax: ParallaxThresholds::default(),
             company_ids: Vec::new(),
             enrolments: None,
+            reveal_not_enrolled: false,
         }
     }
 }

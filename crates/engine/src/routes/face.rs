@@ -19,7 +19,9 @@ use crate::sessions::{CardFace, Journey};
 use ekyc_contract::{
     Code, Enrolment, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
 };
-use ekyc_face::{similarity, Embedding, Face};
+use ekyc_face::{similarity, Embedding, Face, EMBEDDING_SIZE};
+
+use crate::enrolments::CustomerHash;
 use ekyc_liveness::check_frames;
 
 const SHAPE: Shape = Shape::Code;
@@ -145,12 +147,15 @@ enum Reference {
     Document,
     /// The customer's enrolled template (Krypton AUTH).
     Enrolment(Box<Embedding>),
+    /// An AUTH customer without an enrolment: answered as an enrolled one whose face does
+    /// not match, after the same work (see [`stand_in`]).
+    NotEnrolled(CustomerHash),
     /// Nothing: a Krypton LIVENESS session checks liveness only.
     Nothing,
 }
 
-/// The session's reference face: for AUTH the customer's template, read now (an
-/// enrolment deleted since the session opened is refused with code 412).
+/// The session's reference face: for AUTH the customer's template, read now (no
+/// enrolment: code 412 when the engine reveals it, else a stand-in that no face matches).
 async fn reference(
     state: &EngineState,
     journey: Option<Journey>,
@@ -171,7 +176,8 @@ async fn reference(
             .await?;
             match template {
                 Ok(Some(template)) => Ok(Reference::Enrolment(Box::new(template))),
-                Ok(None) => Err(not_enrolled(lang)),
+                Ok(None) if state.reveal_not_enrolled => Err(not_enrolled(lang)),
+                Ok(None) => Ok(Reference::NotEnrolled(customer)),
                 Err(error) => {
                     tracing::error!("{error}");
                     Err(enrolments_unavailable(&error.to_string(), lang))
@@ -389,6 +395,9 @@ async fn decide(
     }
     let reference = match against {
         Reference::Enrolment(template) => CardFace::Found(template.clone()),
+        // A customer without an enrolment goes the same way as one with: the template is a
+        // stand-in, made from the selfie once its embedding is known (below).
+        Reference::NotEnrolled(_) => CardFace::Found(Box::new(Embedding([0.0; EMBEDDING_SIZE]))),
         Reference::Document => attempt.card_face,
         Reference::Nothing => CardFace::NotChecked,
     };
@@ -404,8 +413,14 @@ async fn decide(
                 matcher.embed_face(&selfie, &face)
             })
             .await?;
+            let card = match against {
+                Reference::NotEnrolled(customer) => {
+                    Box::new(stand_in(&embedded, customer, state.match_distance))
+                }
+                _ => card,
+            };
             let distance = embedded.distance(&card);
-            let enrolled = matches!(against, Reference::Enrolment(_));
+            let enrolled = matches!(against, Reference::Enrolment(_) | Reference::NotEnrolled(_));
             let result = face_matched(
                 distance,
                 state.match_distance,
@@ -451,6 +466,37 @@ async fn decide(
         },
         None,
     ))
+}
+
+/// The template an AUTH customer without an enrolment is matched against: the selfie's
+/// own embedding moved a stranger's distance away (1.3 to 1.6 times the threshold), in a
+/// direction drawn from the customer's keyed hash. The answer is then a face that does not
+/// match, with a stranger's similarity, after the same work as for an enrolled customer:
+/// nothing in it, nor its timing, tells the two apart.
+fn stand_in(selfie: &Embedding, customer: &CustomerHash, threshold: f32) -> Embedding {
+    // A small generator seeded by the hash: the same customer, the same direction.
+    let mut seed = u64::from_le_bytes(customer.0[..8].try_into().unwrap_or([7; 8])) | 1;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
+    };
+    let mut direction = [0.0f32; EMBEDDING_SIZE];
+    for value in &mut direction {
+        *value = next();
+    }
+    let norm = direction
+        .iter()
+        .map(|value| value * value)
+        .sum::<f32>()
+        .sqrt();
+    let length = threshold * (1.3 + 0.3 * (next() + 1.0) / 2.0);
+    let mut moved = selfie.0;
+    for (value, step) in moved.iter_mut().zip(direction) {
+        *value += step / norm.max(f32::EPSILON) * length;
+    }
+    Embedding(moved)
 }
 
 /// Why face match answered "N/A" (its `warning`).

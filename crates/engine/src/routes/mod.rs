@@ -50,6 +50,8 @@ struct EngineState {
     parallax: ParallaxThresholds,
     company_ids: Vec<Secret>,
     enrolments: Option<Arc<Enrolments>>,
+    /// Code 412 at once for an AUTH customer without an enrolment (else: a mismatch later).
+    reveal_not_enrolled: bool,
     /// Where this engine answers: the `krPath` of its Krypton sessions.
     base_url: String,
 }
@@ -83,6 +85,7 @@ pub(super) fn router(
         parallax: settings.parallax,
         company_ids: settings.company_ids,
         enrolments: settings.enrolments,
+        reveal_not_enrolled: settings.reveal_not_enrolled,
         base_url,
     });
     Router::new()

@@ -121,11 +121,15 @@ async fn journey_of(
     }
     let store = state.enrolment_store(lang).await?;
     let user_id = request.extra.user_id.clone();
+    // Whether an AUTH customer is enrolled is told now only when the engine is set to;
+    // otherwise the selfie's answer says it, as a face that does not match.
+    let look_up = action == KryptonAction::Auth && state.reveal_not_enrolled;
     let (customer, enrolled) = run_blocking(Shape::Code, "looking up an enrolment", move || {
         let customer = store.customer_hash(&user_id);
-        let enrolled = match action {
-            KryptonAction::Auth => store.template(customer).map(|template| template.is_some()),
-            _ => Ok(true),
+        let enrolled = if look_up {
+            store.template(customer).map(|template| template.is_some())
+        } else {
+            Ok(true)
         };
         (customer, enrolled)
     })
