@@ -6,6 +6,7 @@ mod attempt_recorder;
 mod auth_tries;
 mod capture;
 mod challenge;
+pub mod clock;
 pub mod out_of_service;
 mod report_sender;
 mod staff_mode;
@@ -65,6 +66,8 @@ pub(crate) fn since_process_start() -> u128 {
 /// What the kiosk needs to run, made before the window opens (the face models in it are
 /// read behind the Welcome screen: [`FaceModels`], [`ekyc_engine::start_loading`]).
 pub struct KioskSetup {
+    /// The time the kiosk's own timing reads (idle, staff mode): the system's.
+    pub clock: clock::Clock,
     pub lang: Lang,
     pub kiosk_mode: bool,
     pub idle_timeout: Duration,
@@ -238,6 +241,8 @@ struct CaptureTexture {
 }
 
 pub struct KioskApp {
+    /// The time the flow's and staff mode's timing reads.
+    clock: clock::Clock,
     flow: Flow,
     kiosk_mode: bool,
     /// Every step of the attempt, in the attempt log.
@@ -304,7 +309,7 @@ impl KioskApp {
             report_ctx.request_repaint();
         });
         let offered = journeys_offered(&setup.journeys.offered, setup.krypton.is_some());
-        let mut flow = Flow::new(setup.lang, setup.idle_timeout, Instant::now())
+        let mut flow = Flow::new(setup.lang, setup.idle_timeout, setup.clock.now())
             .with_more_time(setup.more_time)
             .with_journeys(&offered, setup.journeys.order);
         let model = match setup.capture.challenge.attempts {
@@ -315,6 +320,7 @@ impl KioskApp {
             None => LivenessModel::Passive,
         };
         Ok(Self {
+            clock: setup.clock.clone(),
             flow,
             kiosk_mode: setup.kiosk_mode,
             attempts: AttemptRecorder::new(setup.records.attempt_log),
@@ -425,7 +431,7 @@ impl KioskApp {
     }
 
     fn apply(&mut self, ctx: &egui::Context, action: Action) {
-        let now = Instant::now();
+        let now = self.clock.now();
         match action {
             Action::Flow(Event::Finish) if !self.decision.may_finish() => {}
             Action::Flow(Event::Start | Event::StartJourney(_))
@@ -672,7 +678,7 @@ impl KioskApp {
     }
 
     fn receive_messages(&mut self) {
-        let now = Instant::now();
+        let now = self.clock.now();
         while let Ok(message) = self.messages.try_recv() {
             let effect = match message {
                 Message::Captured(capture) => self.handle(Event::Captured(capture), now),
@@ -936,7 +942,7 @@ fn badge(ui: &mut egui::Ui, label: &str, colour: Color32) {
 
 impl eframe::App for KioskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let now = Instant::now();
+        let now = self.clock.now();
         self.receive_messages();
         let (active, close_requested, staff_chord) = ctx.input(|input| {
             let active = input.pointer.any_down()
@@ -1006,7 +1012,8 @@ impl eframe::App for KioskApp {
         }
         self.capture
             .set_preview_for_staff(self.staff.settings_open());
-        self.capture.follow(ctx, &self.flow, now);
+        // The camera's frames keep the system's time.
+        self.capture.follow(ctx, &self.flow, Instant::now());
         self.sync_textures(ctx);
     }
 
@@ -1059,7 +1066,7 @@ impl eframe::App for KioskApp {
                     staff_outbox_ui(ui, &view, status.waiting, overdue.then_some(alert_hours));
                 }
             });
-            if let Some(pad) = self.staff.pin_pad(view.lang, Instant::now()) {
+            if let Some(pad) = self.staff.pin_pad(view.lang, self.clock.now()) {
                 if let Some(key) = ui::staff::pin_pad_ui(&ctx, &view, &pad) {
                     actions.push(Action::Pin(key));
                 }
@@ -1122,7 +1129,7 @@ impl eframe::App for KioskApp {
                     });
                 actions.extend(action);
             });
-            let more_time = self.flow.idle_countdown(Instant::now());
+            let more_time = self.flow.idle_countdown(self.clock.now());
             if let Some(left) = more_time {
                 actions.extend(ui::idle::idle_ui(&ctx, &view, left));
             }
