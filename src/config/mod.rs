@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-mod window;
+pub mod window;
 
 pub use crate::camera::{CameraConfig, DemoFace};
 pub use crate::quality::config::{CaptureConfig, CardOverrides, SelfieOverrides};
