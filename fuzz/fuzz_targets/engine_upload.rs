@@ -49,6 +49,7 @@ fn engine() -> &'static Engine {
             parallax: ParallaxThresholds::default(),
             company_ids: vec![Secret::new("fuzz")],
             enrolments: None,
+            reveal_not_enrolled: false,
         });
         let session = runtime.block_on(async {
             let reply = router
