@@ -3,7 +3,8 @@
 //! reports to the bank, and the command line. It may use every crate of the workspace; the
 //! engine runs in-process from `ekyc-engine` when no back end is configured.
 //!
-//! Its modules, from the bottom: [`config`] (the sections put together and loaded),
+//! Its modules, from the bottom: [`clock`] (the time it reads, which a test can drive),
+//! [`config`] (the sections put together and loaded),
 //! [`camera`] and [`quality`] (capture), [`verification`] (one customer's verification, as
 //! the kiosk and `submit` run it), [`records`], [`staff`] and [`report`] (the attempt log,
 //! the PIN and decisions, the bank's report), [`flow`] (the wizard as a state machine),
@@ -13,6 +14,7 @@
 pub mod app;
 pub mod camera;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod flow;
 pub mod quality;

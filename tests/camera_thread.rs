@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ekyc_kiosk::camera::{Camera, CameraError, CameraStatus, FrameSource, SceneHint};
+use ekyc_kiosk::clock::Clock;
 use image::RgbImage;
 
 /// Refuses to open `failed_opens` times, then gives `frames` frames, then "unplugs".
@@ -56,7 +57,7 @@ fn a_failing_camera_is_reported_and_reopened_by_itself() {
     let source_opens = opens.clone();
     let counted = frames.clone();
     let camera = Camera::start(
-        Box::new(move || {
+        Box::new(move |_: &Clock| {
             Box::new(FlakySource {
                 opens: source_opens,
                 failed_opens: 1,
@@ -64,6 +65,7 @@ fn a_failing_camera_is_reported_and_reopened_by_itself() {
             })
         }),
         Arc::new(SceneHint::default()),
+        &Clock::system(),
         move || {
             counted.fetch_add(1, Ordering::SeqCst);
         },
@@ -108,7 +110,7 @@ fn dropping_the_camera_stops_its_thread() {
     let opens = Arc::new(AtomicUsize::new(0));
     let source_opens = opens.clone();
     let camera = Camera::start(
-        Box::new(move || {
+        Box::new(move |_: &Clock| {
             Box::new(FlakySource {
                 opens: source_opens,
                 failed_opens: usize::MAX,
@@ -116,6 +118,7 @@ fn dropping_the_camera_stops_its_thread() {
             })
         }),
         Arc::new(SceneHint::default()),
+        &Clock::system(),
         || {},
     )
     .unwrap();
@@ -167,8 +170,9 @@ fn without_a_preview_on_screen_frames_are_drained_undecoded_and_the_last_one_dro
         skipped: skipped.clone(),
     };
     let camera = Camera::start(
-        Box::new(move || Box::new(source)),
+        Box::new(move |_: &Clock| Box::new(source)),
         Arc::new(SceneHint::default()),
+        &Clock::system(),
         || {},
     )
     .unwrap();
@@ -226,7 +230,7 @@ fn steady(
     let opens = Arc::new(AtomicUsize::new(0));
     let source_opens = opens.clone();
     let camera = Camera::start(
-        Box::new(move || {
+        Box::new(move |_: &Clock| {
             Box::new(SteadySource {
                 opens: source_opens,
                 demo,
@@ -235,6 +239,7 @@ fn steady(
             })
         }),
         Arc::new(SceneHint::default()),
+        &Clock::system(),
         || {},
     )
     .unwrap();
@@ -297,7 +302,7 @@ fn a_demo_frame_is_timed_when_its_scene_was_read_not_when_it_was_handed_over() {
     use ekyc_kiosk::camera::{CaptureTarget, DemoSource};
     let hint = Arc::new(SceneHint::default());
     hint.set(CaptureTarget::Front);
-    let mut source = DemoSource::new(hint.clone());
+    let mut source = DemoSource::new(hint.clone(), Clock::system());
     source.open().unwrap();
     let before = Instant::now();
     let frame = source.next_frame().unwrap();
@@ -325,8 +330,9 @@ fn a_demo_frame_is_timed_when_its_scene_was_read_not_when_it_was_handed_over() {
     }
     let exposed = Instant::now();
     let camera = Camera::start(
-        Box::new(move || Box::new(Timed(exposed)) as Box<dyn FrameSource>),
+        Box::new(move |_: &Clock| Box::new(Timed(exposed)) as Box<dyn FrameSource>),
         Arc::new(SceneHint::default()),
+        &Clock::system(),
         || {},
     )
     .unwrap();

@@ -24,7 +24,7 @@ fn the_bundled_demo_front_carries_a_real_cccd_qr_code() {
 fn a_demo_camera_frame_cropped_like_a_capture_still_reads() {
     let hint = Arc::new(SceneHint::default());
     hint.set(CaptureTarget::Front);
-    let mut source = DemoSource::new(hint);
+    let mut source = DemoSource::new(hint, ekyc_kiosk::clock::Clock::system());
     source.open().unwrap();
     let frame = DynamicImage::ImageRgb8(source.next_frame().unwrap());
     assert_eq!((frame.width(), frame.height()), (1280, 720));

@@ -13,6 +13,7 @@ use image::DynamicImage;
 use super::challenge::{ChallengeRun, ChallengeSetup};
 use super::{CaptureSetup, Message};
 use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
+use crate::clock::Clock;
 use crate::flow::{Capture, CaptureTarget, Flow, Screen};
 use crate::quality::{Analyser, AutoCapture, AutoCaptureState};
 use crate::ui;
@@ -24,6 +25,8 @@ use ekyc_imaging::{prepare_decoded, prepare_image_file, ImageLimits};
 
 pub(super) struct CapturePipeline {
     camera: Camera,
+    /// The kiosk's clock: the frames' times and the screens' are read on it.
+    clock: Clock,
     /// What the demo camera plays, the face models and the gates: kept to start another
     /// camera (staff's choice) with.
     hint: Arc<SceneHint>,
@@ -34,9 +37,9 @@ pub(super) struct CapturePipeline {
     /// Checks the preview on its own thread while a capture screen shows.
     analyser: Analyser,
     auto_capture: Option<AutoCapture>,
-    /// The capture screen showing and since when: frames taken before it are of the step
-    /// before (the customer still holding the front, say) and are neither checked nor
-    /// taken.
+    /// The capture screen showing and since when: frames taken before it (or at that very
+    /// moment, by a test's clock) are of the step before (the customer still holding the
+    /// front, say) and are neither checked nor taken.
     capture_screen: Option<(CaptureTarget, Instant)>,
     guide: Option<CaptureGuide>,
     /// Set while a capture screen shows: only then do camera frames cause repaints.
@@ -67,6 +70,13 @@ struct CardScan {
     /// When the MRZ was last looked for: Tesseract takes far longer than a QR code.
     last_mrz: Option<Instant>,
     in_flight: Arc<AtomicBool>,
+}
+
+/// Whether `frame` was taken after `moment` (a screen's appearance): a frame of that very
+/// moment read the scene before the screen's hint (only a test's clock stands still long
+/// enough for that).
+fn taken_after(frame: &Frame, moment: Instant) -> bool {
+    frame.taken_at > moment
 }
 
 /// How often the identify screen also looks for an MRZ (a card shown by its back).
@@ -103,11 +113,13 @@ fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<ekyc_contract::Secret>
 const SCAN_EVERY: Duration = Duration::from_millis(300);
 
 impl CapturePipeline {
-    /// Starts the camera (from `source`) and the analysis threads; both ask `ctx` for
-    /// repaints. Stills are prepared within `image_limits` on `runtime`.
+    /// Starts the camera (from `source`, on `clock`) and the analysis threads; both ask
+    /// `ctx` for repaints. Stills are prepared within `image_limits` on `runtime`.
+    #[expect(clippy::too_many_arguments, reason = "what the window was set up with")]
     pub(super) fn start(
         ctx: &egui::Context,
         source: SourceFactory,
+        clock: Clock,
         hint: Arc<SceneHint>,
         setup: &CaptureSetup,
         image_limits: ImageLimits,
@@ -117,7 +129,7 @@ impl CapturePipeline {
         let preview_visible = Arc::new(AtomicBool::new(false));
         let repaint_ctx = ctx.clone();
         let visible = preview_visible.clone();
-        let camera = Camera::start(source, hint.clone(), move || {
+        let camera = Camera::start(source, hint.clone(), &clock, move || {
             if visible.load(Ordering::Relaxed) {
                 repaint_ctx.request_repaint();
             }
@@ -136,6 +148,7 @@ impl CapturePipeline {
             .then(|| AutoCapture::new(setup.steady_frames, setup.countdown));
         Ok(Self {
             camera,
+            clock,
             hint: analyser_hint,
             faces: setup.faces.clone(),
             thresholds: setup.thresholds,
@@ -178,7 +191,8 @@ impl CapturePipeline {
             let repaint_ctx = ctx.clone();
             let started = ChallengeRun::start(
                 &self.challenge_setup,
-                self.camera.tap(),
+                &self.camera.tap(),
+                &self.clock,
                 self.image_limits,
                 move |outcome| {
                     let _ = sender.send(Message::ChallengeDone { serial, outcome });
@@ -203,13 +217,15 @@ impl CapturePipeline {
                 }
             }
         }
-        if self
-            .challenge
-            .as_ref()
-            .is_some_and(|run| run.dot(now).is_some())
-        {
+        let Some(run) = &mut self.challenge else {
+            return;
+        };
+        if run.dot(now).is_some() {
             // The dot's animation.
             ctx.request_repaint();
+        } else if run.end_recording_if_late(now) {
+            // Awake to end a recording the camera left waiting.
+            ctx.request_repaint_after(Duration::from_millis(250));
         }
     }
 
@@ -240,6 +256,7 @@ impl CapturePipeline {
         let camera = Camera::start(
             crate::camera::camera_source(device, self.hint.clone()),
             self.hint.clone(),
+            &self.clock,
             move || {
                 if visible.load(Ordering::Relaxed) {
                     repaint_ctx.request_repaint();
@@ -291,10 +308,12 @@ impl CapturePipeline {
             return;
         };
         let since = self.screen_since(target);
+        let now = self.clock.now();
         let recent = self.analyser.latest().filter(|analysis| {
             analysis.target == target
-                && analysis.frame.taken_at >= since
-                && analysis.frame.taken_at.elapsed() < Duration::from_millis(500)
+                && taken_after(&analysis.frame, since)
+                && now.saturating_duration_since(analysis.frame.taken_at)
+                    < Duration::from_millis(500)
         });
         match recent {
             Some(analysis) => {
@@ -302,7 +321,11 @@ impl CapturePipeline {
             }
             None => {
                 // The button is enabled only once a frame of this screen arrived.
-                if let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) {
+                if let Some(frame) = self
+                    .camera
+                    .latest()
+                    .filter(|frame| taken_after(frame, since))
+                {
                     self.capture_frame(target, frame, None);
                 }
             }
@@ -358,7 +381,11 @@ impl CapturePipeline {
             return;
         }
         let since = scan.since;
-        let Some(frame) = self.camera.latest().filter(|frame| frame.taken_at >= since) else {
+        let Some(frame) = self
+            .camera
+            .latest()
+            .filter(|frame| taken_after(frame, since))
+        else {
             return;
         };
         scan.last = Some(now);
@@ -385,7 +412,7 @@ impl CapturePipeline {
     fn screen_since(&self, target: CaptureTarget) -> Instant {
         match self.capture_screen {
             Some((showing, since)) if showing == target => since,
-            _ => Instant::now(),
+            _ => self.clock.now(),
         }
     }
 
@@ -417,7 +444,7 @@ impl CapturePipeline {
         {
             // The demo camera plays what it is told; told first, then the clock starts.
             self.camera.hint().set(target);
-            self.capture_screen = Some((target, Instant::now()));
+            self.capture_screen = Some((target, self.clock.now()));
             if let Some(auto) = &mut self.auto_capture {
                 auto.reset();
             }
@@ -437,13 +464,13 @@ impl CapturePipeline {
         let analysis = self
             .analyser
             .latest()
-            .filter(|analysis| analysis.target == target && analysis.frame.taken_at >= since);
+            .filter(|analysis| analysis.target == target && taken_after(&analysis.frame, since));
         let mut guide = CaptureGuide {
             face_guidance_off,
             fresh_frame: self
                 .camera
                 .latest()
-                .is_some_and(|frame| frame.taken_at >= since),
+                .is_some_and(|frame| taken_after(&frame, since)),
             ..CaptureGuide::default()
         };
         let Some(analysis) = analysis else {

@@ -1,19 +1,19 @@
 //! The liveness challenge as the kiosk runs it: a random dot path for this attempt, the
-//! camera's frames while the dot moves (taken by a thread of their own, whatever the
-//! screen's rate), and the kiosk's own check of them. Each frame is handed to a worker
-//! thread as it arrives (face found, meshed, gaze measured, encoded for upload, its pixels
-//! dropped), so that a long challenge does not hold every frame; when the dot stops, the
-//! worker scores the gaze track against the path
-//! ([`ekyc_liveness::score`]) and hands over the [`ChallengeOutcome`].
+//! camera's frames while the dot moves (handed over on the camera's thread as each is
+//! taken, whatever the screen's rate), and the kiosk's own check of them. Each frame goes
+//! to a worker thread as it arrives (face found, meshed, gaze measured, encoded for upload,
+//! its pixels dropped), so that a long challenge does not hold every frame; when the dot
+//! stops, the worker scores the gaze track against the path ([`ekyc_liveness::score`])
+//! and hands over the [`ChallengeOutcome`]. Its times are the kiosk's clock's.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 
-use crate::camera::{ChallengeScene, Frame, FrameTap};
+use crate::camera::{ChallengeScene, Frame, FrameTap, Subscription};
+use crate::clock::Clock;
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_imaging::{prepare_decoded, ImageLimits, PreparedImage};
@@ -43,6 +43,9 @@ const MIN_FRAME_GAP: Duration = Duration::from_millis(66);
 pub const MAX_UPLOAD_FRAMES: usize = 30;
 /// A frame this dark on average (0–255) is why the face was not seen.
 const DARK: f32 = 60.0;
+/// A camera that gives no frame this long after the dot stopped: the recording ends
+/// without it (the worker judges what it has).
+const LATE_FRAME: Duration = Duration::from_millis(1000);
 
 /// One attempt of the challenge, from the dot's appearance to its verdict. Dropping it
 /// (the screen left) stops the recording; the worker still reports, and is ignored.
@@ -50,34 +53,30 @@ pub(super) struct ChallengeRun {
     path: DotPath,
     /// When the dot starts moving (after [`LEAD_IN`]).
     moving_from: Instant,
-    /// Tells the collector to stop early.
-    stop: Arc<AtomicBool>,
+    /// The camera's frames, while they are recorded.
+    recording: Option<Subscription>,
 }
 
-/// How often the collector looks for a new camera frame.
-const POLL: Duration = Duration::from_millis(10);
-
 impl ChallengeRun {
-    /// A new random path, a collector thread taking `camera`'s frames while the dot moves
-    /// (on its own, so that a slow screen loses none), and the worker measuring them, which
-    /// calls `done` with the verdict once the dot has stopped. An error when the OS gives
-    /// no randomness or no thread.
+    /// A new random path starting a [`LEAD_IN`] after `clock`'s now, a listener on
+    /// `camera` handing the frames taken while the dot moves to the worker, which calls
+    /// `done` with the verdict once the recording has ended (the first frame after the dot
+    /// stopped). An error when the OS gives no randomness or no thread.
     pub(super) fn start(
         setup: &ChallengeSetup,
-        camera: FrameTap,
+        camera: &FrameTap,
+        clock: &Clock,
         limits: ImageLimits,
         done: impl FnOnce(ChallengeOutcome) + Send + 'static,
     ) -> Result<Self, String> {
         let path =
             DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?;
-        let moving_from = Instant::now() + LEAD_IN;
-        let ends_at = moving_from + path.length();
+        let moving_from = clock.now() + LEAD_IN;
         // Room for every frame the challenge keeps (15 a second, a little more for the
         // lead-in; 8 s at most): a worker slower than the camera (a debug build) catches
         // up after the dot stops.
         let room = ((setup.length + LEAD_IN).as_secs_f32() * 16.0).ceil() as usize;
         let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(room.max(64));
-        let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             path: path.clone(),
             moving_from,
@@ -90,15 +89,12 @@ impl ChallengeRun {
             .name("challenge".into())
             .spawn(move || done(worker.judge(received)))
             .map_err(|error| format!("cannot start the challenge's thread: {error}"))?;
-        let stopped = stop.clone();
-        std::thread::Builder::new()
-            .name("challenge-frames".into())
-            .spawn(move || collect(&camera, moving_from, ends_at, &frames, &stopped))
-            .map_err(|error| format!("cannot start the challenge's thread: {error}"))?;
+        let recording =
+            camera.subscribe(recorder(moving_from, moving_from + path.length(), frames));
         Ok(Self {
             path,
             moving_from,
-            stop,
+            recording: Some(recording),
         })
     }
 
@@ -116,38 +112,41 @@ impl ChallengeRun {
         let at = now.saturating_duration_since(self.moving_from);
         (at <= self.path.length()).then(|| self.path.position(at))
     }
-}
 
-impl Drop for ChallengeRun {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+    /// Ends the recording when the camera has given no frame for [`LATE_FRAME`] after the
+    /// dot stopped (unplugged, stalled): the worker then judges what it has, and the
+    /// customer is not left waiting. Whether the recording may still be running.
+    pub(super) fn end_recording_if_late(&mut self, now: Instant) -> bool {
+        let ends_at = self.moving_from + self.path.length();
+        if now > ends_at + LATE_FRAME {
+            self.recording = None;
+        }
+        self.recording.is_some()
     }
 }
 
-/// Hands the camera's frames taken while the dot moves to the worker, at most one per
-/// [`MIN_FRAME_GAP`]; returning drops `frames`, which tells the worker to judge.
-fn collect(
-    camera: &FrameTap,
+/// The camera's listener for one challenge: the frames taken while the dot moves, at most
+/// one per [`MIN_FRAME_GAP`], go to the worker; the first frame after the dot stopped ends
+/// the recording (and drops `frames`, which tells the worker to judge).
+fn recorder(
     moving_from: Instant,
     ends_at: Instant,
-    frames: &SyncSender<Arc<Frame>>,
-    stop: &AtomicBool,
-) {
-    let mut last: Option<(u64, Instant)> = None;
-    while Instant::now() <= ends_at && !stop.load(Ordering::Relaxed) {
-        if let Some(frame) = camera.latest() {
-            let new = last.is_none_or(|(sequence, at)| {
-                sequence != frame.sequence
-                    && frame.taken_at.saturating_duration_since(at) >= MIN_FRAME_GAP
-            });
-            if new && frame.taken_at >= moving_from && frame.taken_at <= ends_at {
-                last = Some((frame.sequence, frame.taken_at));
-                // Beyond the channel's room a frame is lost, never the camera's pace.
-                let _ = frames.try_send(frame);
-            }
+    frames: SyncSender<Arc<Frame>>,
+) -> crate::camera::Listener {
+    let mut last: Option<Instant> = None;
+    Box::new(move |frame: &Arc<Frame>| {
+        if frame.taken_at > ends_at {
+            return false;
         }
-        std::thread::sleep(POLL);
-    }
+        let spaced =
+            last.is_none_or(|at| frame.taken_at.saturating_duration_since(at) >= MIN_FRAME_GAP);
+        if spaced && frame.taken_at >= moving_from {
+            last = Some(frame.taken_at);
+            // Beyond the channel's room a frame is lost, never the camera's pace.
+            let _ = frames.try_send(frame.clone());
+        }
+        true
+    })
 }
 
 /// The challenge's worker thread.

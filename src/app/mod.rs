@@ -6,7 +6,6 @@ mod attempt_recorder;
 mod auth_tries;
 mod capture;
 mod challenge;
-pub mod clock;
 pub mod out_of_service;
 mod report_sender;
 mod staff_mode;
@@ -67,7 +66,7 @@ pub(crate) fn since_process_start() -> u128 {
 /// read behind the Welcome screen: [`FaceModels`], [`ekyc_engine::start_loading`]).
 pub struct KioskSetup {
     /// The time the kiosk's own timing reads (idle, staff mode): the system's.
-    pub clock: clock::Clock,
+    pub clock: crate::clock::Clock,
     pub lang: Lang,
     pub kiosk_mode: bool,
     pub idle_timeout: Duration,
@@ -242,7 +241,7 @@ struct CaptureTexture {
 
 pub struct KioskApp {
     /// The time the flow's and staff mode's timing reads.
-    clock: clock::Clock,
+    clock: crate::clock::Clock,
     flow: Flow,
     kiosk_mode: bool,
     /// Every step of the attempt, in the attempt log.
@@ -296,6 +295,7 @@ impl KioskApp {
         let capture = CapturePipeline::start(
             &ctx,
             setup.camera,
+            setup.clock.clone(),
             setup.hint,
             &setup.capture,
             setup.image_limits,
@@ -1013,7 +1013,7 @@ impl eframe::App for KioskApp {
         self.capture
             .set_preview_for_staff(self.staff.settings_open());
         // The camera's frames keep the system's time.
-        self.capture.follow(ctx, &self.flow, Instant::now());
+        self.capture.follow(ctx, &self.flow, self.clock.now());
         self.sync_textures(ctx);
     }
 
@@ -1049,7 +1049,7 @@ impl eframe::App for KioskApp {
                 face_match_threshold: self.face_match_threshold,
                 notice: self.notice.as_deref(),
                 guide: self.capture.guide(),
-                challenge_dot: self.capture.challenge_dot(Instant::now()),
+                challenge_dot: self.capture.challenge_dot(self.clock.now()),
                 staff_mode: self.staff.is_open(),
                 keypad: self.keypad.as_str(),
                 look: self.look,

@@ -15,6 +15,7 @@ use image::{imageops, Rgb, RgbImage};
 
 use super::CaptureTarget;
 use super::{CameraError, DemoFace, FrameSource, SceneHint};
+use crate::clock::Clock;
 use ekyc_face::{FaceDetector, FaceMesh};
 use ekyc_liveness::{pose_following, SyntheticHead};
 
@@ -22,9 +23,10 @@ const FRONT: &[u8] = include_bytes!("../../assets/demo/demo-card-front.png");
 const BACK: &[u8] = include_bytes!("../../assets/demo/demo-card-back.png");
 const SELFIE: &[u8] = include_bytes!("../../assets/demo/selfie-astronaut.jpg");
 
-/// The demo source's frame size and rate.
+/// The demo source's frame size.
 const FRAME_SIZE: (u32, u32) = (1280, 720);
-const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+/// The demo source's pace: ten frames a second, by the kiosk's clock.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A bundled demo image, decoded (the tests and `inspect` use them too).
 pub fn demo_image(target: CaptureTarget) -> Result<RgbImage, CameraError> {
@@ -54,6 +56,8 @@ pub struct DemoSource {
     head: DemoHead,
     /// The jitter's random state (xorshift).
     jitter: u64,
+    /// The kiosk's clock: when a frame is "exposed".
+    clock: Clock,
     last_frame: Option<Instant>,
 }
 
@@ -66,7 +70,8 @@ enum DemoHead {
 }
 
 impl DemoSource {
-    pub fn new(hint: Arc<SceneHint>) -> Self {
+    /// Plays what `hint` says, its frames timed by `clock`.
+    pub fn new(hint: Arc<SceneHint>, clock: Clock) -> Self {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9, |since| since.as_nanos() as u64);
@@ -76,6 +81,7 @@ impl DemoSource {
             opened: false,
             head: DemoHead::NotMade,
             jitter: seed | 1,
+            clock,
             last_frame: None,
         }
     }
@@ -100,8 +106,9 @@ impl DemoSource {
         &mut self,
         path: &ekyc_liveness::DotPath,
         started: Instant,
+        exposed: Instant,
     ) -> Option<RgbImage> {
-        let at = Instant::now().saturating_duration_since(started);
+        let at = exposed.saturating_duration_since(started);
         let (yaw, pitch) = pose_following(path, at, FOLLOW_LAG);
         let (yaw, pitch) = (yaw + self.jitter_degrees(), pitch + self.jitter_degrees());
         let DemoHead::Made(head) = &self.head else {
@@ -159,25 +166,28 @@ impl FrameSource for DemoSource {
         Ok(())
     }
 
+    fn frame_interval(&self) -> Option<Duration> {
+        // Paced by the camera thread from each frame's start, so that drawing a frame does
+        // not slow the rate.
+        Some(FRAME_INTERVAL)
+    }
+
     fn skip_frame(&mut self) -> Result<(), CameraError> {
-        // Nothing to drain: wait a frame's time, compose nothing.
-        std::thread::sleep(FRAME_INTERVAL);
+        // Nothing to drain: compose nothing.
         self.last_frame = None;
         Ok(())
     }
 
     fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
-        // Paced from the last frame's start, so that drawing a frame does not slow the rate.
-        if let Some(last) = self.last_frame {
-            std::thread::sleep(FRAME_INTERVAL.saturating_sub(last.elapsed()));
-        }
         // The moment of the "exposure": the scene is read right after (a frame drawn for
         // the previous screen must not count as taken on the next one).
-        self.last_frame = Some(Instant::now());
+        let exposed = self.clock.now();
+        self.last_frame = Some(exposed);
         if self.hint.get() == CaptureTarget::Selfie {
             self.prepare_head();
             if let Some(challenge) = self.hint.challenge() {
-                if let Some(frame) = self.challenge_frame(&challenge.path, challenge.started) {
+                let frame = self.challenge_frame(&challenge.path, challenge.started, exposed);
+                if let Some(frame) = frame {
                     return Ok(frame);
                 }
             }

@@ -6,7 +6,7 @@
 mod demo;
 mod device;
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{Clock, Pacer};
 use ekyc_liveness::DotPath;
 
-pub use demo::{demo_image, DemoSource};
+pub use demo::{demo_image, DemoSource, FRAME_INTERVAL as DEMO_FRAME_INTERVAL};
 pub use device::{
     camera_names, decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource,
 };
@@ -63,7 +64,8 @@ pub enum CameraError {
 }
 
 /// Where frames come from. `next_frame` blocks until the next frame (a real camera paces
-/// itself; the demo source sleeps), so the camera thread never spins. A source lives on
+/// itself; the demo source names its pace, [`Self::frame_interval`], and the camera thread
+/// waits), so the camera thread never spins. A source lives on
 /// the camera thread (nokhwa's camera cannot move between threads): it is made there, by a
 /// [`SourceFactory`].
 pub trait FrameSource {
@@ -82,6 +84,12 @@ pub trait FrameSource {
     fn taken_at(&self) -> Option<Instant> {
         None
     }
+    /// A source that gives its frames at once (the demo source) names its pace: the camera
+    /// thread waits this long between frames, by the kiosk's clock (a test's clock, when
+    /// the test drives it). `None`: `next_frame` waits by itself (a real camera).
+    fn frame_interval(&self) -> Option<Duration> {
+        None
+    }
     /// Waits for the next frame and drops it undecoded: while no screen shows the preview,
     /// the device's queue is kept drained (the first frame shown later is a new one, never
     /// one queued while the previous customer stood there) at almost no cost.
@@ -92,30 +100,30 @@ pub trait FrameSource {
     fn close(&mut self) {}
 }
 
-/// Makes the source, on the camera thread.
-pub type SourceFactory = Box<dyn FnOnce() -> Box<dyn FrameSource> + Send>;
+/// Makes the source, on the camera thread, reading the kiosk's clock.
+pub type SourceFactory = Box<dyn FnOnce(&Clock) -> Box<dyn FrameSource> + Send>;
 
 /// The source for the `camera.device` setting: `demo`, an index, part of a name, or
 /// `auto` (the first camera the system lists; the demo camera when there is none).
 pub fn camera_source(device: &str, hint: Arc<SceneHint>) -> SourceFactory {
     let device = device.trim().to_owned();
-    Box::new(move || make_source(&device, hint))
+    Box::new(move |clock| make_source(&device, hint, clock))
 }
 
-fn make_source(device: &str, hint: Arc<SceneHint>) -> Box<dyn FrameSource> {
+fn make_source(device: &str, hint: Arc<SceneHint>, clock: &Clock) -> Box<dyn FrameSource> {
     match device {
-        "demo" => Box::new(DemoSource::new(hint)),
+        "demo" => Box::new(DemoSource::new(hint, clock.clone())),
         "" | "auto" => match list_cameras() {
             Ok(cameras) if !cameras.is_empty() => {
                 Box::new(DeviceSource::new(CameraSelector::Index(0)))
             }
             Ok(_) => {
                 tracing::info!("no camera found: using the demo camera");
-                Box::new(DemoSource::new(hint))
+                Box::new(DemoSource::new(hint, clock.clone()))
             }
             Err(error) => {
                 tracing::info!("cameras cannot be listed ({error}): using the demo camera");
-                Box::new(DemoSource::new(hint))
+                Box::new(DemoSource::new(hint, clock.clone()))
             }
         },
         _ => match device.parse::<u32>() {
@@ -239,7 +247,13 @@ struct Shared {
     retry_now: AtomicBool,
     /// A screen shows the preview: frames are decoded and published; otherwise skipped.
     wanted: AtomicBool,
+    /// Handed every published frame first, with its key ([`FrameTap::subscribe`]).
+    listener: Mutex<Option<(u64, Listener)>>,
+    next_listener: AtomicU64,
 }
+
+/// Told of each new frame on the camera thread; `false` when it wants no more.
+pub type Listener = Box<dyn FnMut(&Arc<Frame>) -> bool + Send>;
 
 /// Pause before reopening a failed source.
 const REOPEN_AFTER: Duration = Duration::from_secs(1);
@@ -310,11 +324,13 @@ pub struct Camera {
 }
 
 impl Camera {
-    /// Starts reading `source` on a thread named `camera`. `on_frame` is called after each
-    /// new frame (the UI asks for a repaint there), so repaints follow the camera's rate.
+    /// Starts reading `source` on a thread named `camera`, its frames timed by `clock`.
+    /// `on_frame` is called after each new frame (the UI asks for a repaint there), so
+    /// repaints follow the camera's rate.
     pub fn start(
         make_source: SourceFactory,
         hint: Arc<SceneHint>,
+        clock: &Clock,
         on_frame: impl Fn() + Send + 'static,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
@@ -323,13 +339,18 @@ impl Camera {
             stop: AtomicBool::new(false),
             retry_now: AtomicBool::new(false),
             wanted: AtomicBool::new(true),
+            listener: Mutex::new(None),
+            next_listener: AtomicU64::new(0),
         });
         let thread_shared = shared.clone();
+        // Made here, so that a test's clock waits for the thread from its start.
+        let pacer = clock.pacer();
         let thread = std::thread::Builder::new()
             .name("camera".into())
             .spawn(move || {
-                let mut source = make_source();
-                run(source.as_mut(), &thread_shared, &on_frame);
+                let mut source = make_source(pacer.clock());
+                let pacer = source.frame_interval().map(|interval| (pacer, interval));
+                run(source.as_mut(), &thread_shared, pacer, &on_frame);
             })?;
         Ok(Self {
             shared,
@@ -381,6 +402,35 @@ impl FrameTap {
     pub fn latest(&self) -> Option<Arc<Frame>> {
         lock(&self.0.latest).clone()
     }
+
+    /// Hands `listener` every frame from now on, on the camera thread, before anyone else
+    /// sees it (the challenge's recording: no frame lost to a slow screen), until it says
+    /// `false` or the [`Subscription`] is dropped. One listener at a time: a new one
+    /// replaces the one before.
+    pub fn subscribe(&self, listener: Listener) -> Subscription {
+        let key = self.0.next_listener.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.0.listener) = Some((key, listener));
+        Subscription {
+            shared: self.0.clone(),
+            key,
+        }
+    }
+}
+
+/// A listener's place on the camera thread: dropping it removes the listener (and what
+/// it holds) unless it left already.
+pub struct Subscription {
+    shared: Arc<Shared>,
+    key: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut listener = lock(&self.shared.listener);
+        if listener.as_ref().is_some_and(|(key, _)| *key == self.key) {
+            *listener = None;
+        }
+    }
 }
 
 impl Drop for Camera {
@@ -398,10 +448,23 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
-fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
+/// The camera thread's loop. `pacer`: the source's pace, kept by the kiosk's clock.
+fn run(
+    source: &mut dyn FrameSource,
+    shared: &Shared,
+    pacer: Option<(Pacer, Duration)>,
+    on_frame: &dyn Fn(),
+) {
     let mut sequence = 0u64;
     let mut open = false;
     let mut stuck = Stuck::default();
+    // When the last frame was begun: the next is due an interval after it.
+    let mut last_frame: Option<Instant> = None;
+    let now = || {
+        pacer
+            .as_ref()
+            .map_or_else(Instant::now, |(pacer, _)| pacer.clock().now())
+    };
     while !shared.stop.load(Ordering::Relaxed) {
         if !open {
             match source.open() {
@@ -420,6 +483,12 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
                 }
             }
         }
+        if let (Some((pacer, interval)), Some(last)) = (&pacer, last_frame) {
+            if !pacer.wait_until(last + *interval, &shared.stop) {
+                break;
+            }
+        }
+        last_frame = Some(now());
         if !shared.wanted.load(Ordering::Relaxed) {
             match source.skip_frame() {
                 Ok(()) | Err(CameraError::Decode(_)) => {}
@@ -454,11 +523,18 @@ fn run(source: &mut dyn FrameSource, shared: &Shared, on_frame: &dyn Fn()) {
                 if !shared.wanted.load(Ordering::Relaxed) {
                     continue; // read as the preview went away: not shown, not kept
                 }
-                *latest = Some(Arc::new(Frame {
+                let frame = Arc::new(Frame {
                     image,
                     sequence,
-                    taken_at: source.taken_at().unwrap_or_else(Instant::now),
-                }));
+                    taken_at: source.taken_at().unwrap_or_else(now),
+                });
+                {
+                    let mut listener = lock(&shared.listener);
+                    if listener.as_mut().is_some_and(|(_, listen)| !listen(&frame)) {
+                        *listener = None;
+                    }
+                }
+                *latest = Some(frame);
                 drop(latest);
                 if !matches!(*lock(&shared.status), CameraStatus::Running { .. }) {
                     *lock(&shared.status) = CameraStatus::Running {

@@ -141,7 +141,7 @@ pub async fn setup(
         .map_err(|error| error.to_string())?;
     let hint = Arc::new(SceneHint::new(config.camera.demo_face));
     Ok(KioskSetup {
-        clock: crate::app::clock::Clock::system(),
+        clock: crate::clock::Clock::system(),
         lang: config.lang,
         kiosk_mode: config.ui.kiosk_mode,
         idle_timeout: Duration::from_secs(config.ui.idle_timeout_secs),
