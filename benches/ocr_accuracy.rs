@@ -86,7 +86,12 @@ fn person(index: usize) -> Person {
             pick(&GIVEN, 7)
         ),
         birth: format!("{day:02}/{month:02}/{year}"),
-        sex: if index % 2 == 0 { "Nam" } else { "Nữ" }.to_owned(),
+        sex: if index.is_multiple_of(2) {
+            "Nam"
+        } else {
+            "Nữ"
+        }
+        .to_owned(),
         nationality: "Việt Nam".to_owned(),
         home: format!("{}, {}", pick(&GIVEN, 3), pick(&PLACES, 3)),
         address: format!(
@@ -141,7 +146,7 @@ impl Condition {
             Self::Clean => DynamicImage::ImageRgb8(image.clone()),
             Self::Rotated => {
                 let degrees = 1.0 + (seed % 5) as f32 * 0.5;
-                let sign = if seed % 2 == 0 { 1.0 } else { -1.0 };
+                let sign = if seed.is_multiple_of(2) { 1.0 } else { -1.0 };
                 DynamicImage::ImageRgb8(rotate_filled(
                     image,
                     sign * degrees,

@@ -5,7 +5,8 @@
 //!
 //! Its modules, from the bottom: [`clock`] (the time it reads, which a test can drive),
 //! [`config`] (the sections put together and loaded),
-//! [`camera`] and [`quality`] (capture), [`verification`] (one customer's verification, as
+//! [`camera`] and [`quality`] (capture), [`chip`] (the card's chip on a PC/SC reader),
+//! [`verification`] (one customer's verification, as
 //! the kiosk and `submit` run it), [`records`], [`staff`] and [`report`] (the attempt log,
 //! the PIN and decisions, the bank's report), [`flow`] (the wizard as a state machine),
 //! [`ui`] (one file per screen), [`app`] (the window tying them together), [`cli`].
@@ -13,6 +14,7 @@
 
 pub mod app;
 pub mod camera;
+pub mod chip;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 
 /// The layers, from the bottom. A crate may use crates of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["ekyc-secrets", "ekyc-tflite", "ekyc-process"],
+    &[
+        "ekyc-secrets",
+        "ekyc-tflite",
+        "ekyc-process",
+        "ekyc-chip",
+        "ekyc-testchip",
+    ],
     &["ekyc-settings"],
     &["ekyc-contract", "ekyc-imaging"],
     &["ekyc-face"],

@@ -1,5 +1,6 @@
 //! The command line: `serve`, `submit`, `config`.
 
+mod chip;
 mod inspect;
 mod kiosk;
 mod mrz;
@@ -88,6 +89,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The card's chip: `chip readers`, `chip read` (BAC, the data groups, passive
+    /// authentication against the CSCA list, the chip's photo matched with a selfie).
+    #[command(subcommand)]
+    Chip(chip::ChipCommand),
     /// Staff mode's PIN.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
@@ -236,6 +241,7 @@ pub fn main() -> ExitCode {
             ekyc_engine::cli::enrolments::run(command, loaded.enrolments())
         }
         Command::Mrz { json } => mrz::run(json),
+        Command::Chip(command) => chip::run(command, &loaded),
         Command::Stats { since, json } => staff::run_stats(&loaded, since.as_deref(), json),
         Command::Staff(command) => staff::run_staff(command, &loaded),
         Command::Outbox(command) => runtime.block_on(staff::run_outbox(command, &loaded)),

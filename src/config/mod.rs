@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub mod window;
 
 pub use crate::camera::{CameraConfig, DemoFace};
+pub use crate::chip::{ChipConfig, ChipMode};
 pub use crate::quality::config::{CaptureConfig, CardOverrides, SelfieOverrides};
 #[cfg(test)]
 use crate::quality::Preset;
@@ -105,6 +106,8 @@ section! {
         pub ui: UiConfig = UiConfig::default(),
         /// Which camera.
         pub camera: CameraConfig = CameraConfig::default(),
+        /// The card's chip and its reader.
+        pub chip: ChipConfig = ChipConfig::default(),
         /// The capture screens' gates and the automatic picture.
         pub capture: CaptureConfig = CaptureConfig::default(),
         /// The liveness challenge.

@@ -89,7 +89,7 @@ pub fn verify_pin(pin: &str, stored: &str) -> Result<bool, PinError> {
 }
 
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || text.len() < 16 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || text.len() < 16 || !text.is_ascii() {
         return None;
     }
     (0..text.len() / 2)

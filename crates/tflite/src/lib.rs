@@ -96,7 +96,7 @@ impl<'a> Bytes<'a> {
         }
         let vtable = vtable as usize;
         let vtable_len = self.u16(vtable)? as usize;
-        if vtable_len < 4 || vtable_len % 2 != 0 {
+        if vtable_len < 4 || !vtable_len.is_multiple_of(2) {
             return Err(format_error(
                 vtable,
                 format!("a vtable of {vtable_len} bytes"),

@@ -1,0 +1,22 @@
+//! The chip of an ICAO 9303 card, the CCCD's among them: opened with the key printed in
+//! its MRZ ([`MrzKey`], Basic Access Control under secure messaging, ICAO 9303-11), its
+//! files read ([`read_chip`]: EF.COM, EF.SOD, DG1, DG2, DG13, DG14, DG15), decoded
+//! ([`lds`]: the MRZ, the holder's photo, the CCCD's personal data), and checked
+//! ([`passive`]: the SOD's signature chained to a CSCA of the bank's trust list, every
+//! data group's hash).
+//!
+//! The reader is behind [`Card`]: PC/SC in the kiosk, a software chip in the tests.
+//! Nothing here logs what the chip holds; what is read is wiped when dropped.
+//!
+//! It may use no crate of the workspace: the engine and the kiosk both use it.
+#![warn(missing_docs)]
+
+pub mod card;
+pub mod lds;
+pub mod passive;
+pub mod read;
+pub mod session;
+
+pub use card::{Card, LinkError};
+pub use read::{read_chip, Access, ChipFiles, ChipRead, Progress};
+pub use session::{ChipError, MrzKey};

@@ -1,0 +1,167 @@
+//! A chip read from start to end: the application selected, opened with the MRZ's key,
+//! EF.COM and EF.SOD, then the data groups the kiosk uses (DG1, DG2, DG13, and DG14/DG15
+//! when the chip has them), with the progress a screen shows.
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroize;
+
+use crate::card::Card;
+use crate::lds::{self, ChipMrz, ChipPhoto, Dg13};
+use crate::session::{ChipError, MrzKey, Session};
+
+/// How the chip was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Basic Access Control.
+    Bac,
+}
+
+impl Access {
+    /// The word in reports and the CLI's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Bac => "BAC",
+        }
+    }
+}
+
+/// The data groups read when the chip has them, in this order; DG3 (fingerprints) and
+/// DG4 (irises) are never asked for (they need terminal authentication).
+pub const WANTED: [u8; 5] = [1, 13, 14, 15, 2];
+
+/// Where a read is: the file and its bytes so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The file being read ("EF.SOD", "DG2", …).
+    pub file: String,
+    /// Its bytes read.
+    pub read: usize,
+    /// Its length.
+    pub total: usize,
+    /// Files done, of the files to read.
+    pub files_done: usize,
+    /// Files to read (known once EF.COM is read).
+    pub files: usize,
+}
+
+/// The chip's files as read, raw (for passive authentication, here or at the engine).
+/// Wiped when dropped.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChipFiles {
+    /// EF.COM.
+    pub com: Vec<u8>,
+    /// EF.SOD.
+    pub sod: Vec<u8>,
+    /// The data groups read, by number.
+    pub groups: BTreeMap<u8, Vec<u8>>,
+}
+
+impl Drop for ChipFiles {
+    fn drop(&mut self) {
+        self.com.zeroize();
+        self.sod.zeroize();
+        for group in self.groups.values_mut() {
+            group.zeroize();
+        }
+    }
+}
+
+impl std::fmt::Debug for ChipFiles {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "ChipFiles(DGs {:?})",
+            self.groups.keys().collect::<Vec<_>>()
+        )
+    }
+}
+
+/// What the chip gave: its files, and what they say.
+#[derive(Debug, Clone)]
+pub struct ChipRead {
+    /// How it was opened.
+    pub access: Access,
+    /// The files, raw.
+    pub files: ChipFiles,
+    /// DG1's MRZ.
+    pub mrz: ChipMrz,
+    /// DG2's photo.
+    pub photo: Option<ChipPhoto>,
+    /// The CCCD's DG13.
+    pub dg13: Option<Dg13>,
+}
+
+/// Reads the chip on `card` with `key`, telling `progress` where it is.
+pub fn read_chip(
+    card: &mut dyn Card,
+    key: &MrzKey,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ChipRead, ChipError> {
+    let mut session = Session::new(card);
+    session.select_application()?;
+    session.open_with_bac(key)?;
+    let mut files = ChipFiles::default();
+    let mut state = Progress {
+        file: "EF.COM".into(),
+        read: 0,
+        total: 0,
+        files_done: 0,
+        files: 2,
+    };
+    files.com = read_one(&mut session, 0x011E, &mut state, progress)?
+        .ok_or_else(|| ChipError::Missing("EF.COM".into()))?;
+    let listed = lds::com_data_groups(&files.com).ok_or_else(|| ChipError::Malformed {
+        file: "EF.COM".into(),
+        reason: "no list of data groups".into(),
+    })?;
+    let wanted: Vec<u8> = WANTED
+        .into_iter()
+        .filter(|number| listed.contains(number))
+        .collect();
+    state.files = 2 + wanted.len();
+    state.file = "EF.SOD".into();
+    files.sod = read_one(&mut session, 0x011D, &mut state, progress)?
+        .ok_or_else(|| ChipError::Missing("EF.SOD".into()))?;
+    for number in wanted {
+        state.file = format!("DG{number}");
+        let file = lds::file_of_data_group(number);
+        if let Some(content) = read_one(&mut session, file, &mut state, progress)? {
+            files.groups.insert(number, content);
+        }
+    }
+    let dg1 = files
+        .groups
+        .get(&1)
+        .ok_or_else(|| ChipError::Missing("DG1 (the MRZ)".into()))?;
+    let mrz = lds::dg1(dg1).ok_or_else(|| ChipError::Malformed {
+        file: "DG1".into(),
+        reason: "no MRZ of a known size".into(),
+    })?;
+    let photo = files.groups.get(&2).and_then(|dg2| lds::dg2(dg2));
+    let dg13 = files.groups.get(&13).and_then(|dg13| lds::dg13(dg13));
+    Ok(ChipRead {
+        access: crate::read::Access::Bac,
+        files,
+        mrz,
+        photo,
+        dg13,
+    })
+}
+
+/// One file, counted in `state`.
+fn read_one(
+    session: &mut Session<'_>,
+    fid: u16,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Option<Vec<u8>>, ChipError> {
+    let name = state.file.clone();
+    let content = session.read_file(fid, &name, &mut |read, total| {
+        state.read = read;
+        state.total = total;
+        progress(state);
+    })?;
+    state.files_done += 1;
+    Ok(content)
+}

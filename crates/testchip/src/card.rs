@@ -1,0 +1,379 @@
+//! The card: APDUs in, answers out, as a CCCD's chip gives them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::bac;
+
+/// The eMRTD application's identifier.
+const APPLICATION: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+/// The most one READ BINARY gives (a card's own limit, whatever Le asks).
+pub const CARD_READ_LIMIT: usize = 0xE7;
+
+/// What goes wrong on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// The card leaves the reader after this many commands.
+    pub pulled_after: Option<usize>,
+    /// Each answer takes this long.
+    pub delay: Duration,
+}
+
+/// Secure messaging's state, once BAC is done.
+struct Secure {
+    enc: [u8; 16],
+    mac: [u8; 16],
+    counter: u64,
+}
+
+/// A software eMRTD chip.
+pub struct SoftChip {
+    /// The files by identifier (EF.COM 011E, EF.SOD 011D, DG1 0101, …).
+    files: BTreeMap<u16, Vec<u8>>,
+    /// K_enc and K_mac from the MRZ.
+    access: ([u8; 16], [u8; 16]),
+    faults: Faults,
+    commands: usize,
+    application: bool,
+    selected: Option<u16>,
+    challenge: Option<[u8; 8]>,
+    secure: Option<Secure>,
+    /// Fixed randomness for the worked examples: RND.IC and K.IC.
+    fixed: Option<([u8; 8], [u8; 16])>,
+}
+
+impl SoftChip {
+    /// A chip holding `files`, opened by the MRZ's document number, birth and expiry.
+    pub fn new(
+        files: BTreeMap<u16, Vec<u8>>,
+        document_number: &str,
+        birth: &str,
+        expiry: &str,
+    ) -> Self {
+        let seed = bac::key_seed(document_number, birth, expiry);
+        Self {
+            files,
+            access: (bac::derive(&seed, 1), bac::derive(&seed, 2)),
+            faults: Faults::default(),
+            commands: 0,
+            application: false,
+            selected: None,
+            challenge: None,
+            secure: None,
+            fixed: None,
+        }
+    }
+
+    /// With faults.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// With fixed RND.IC and K.IC (the worked examples).
+    pub fn with_randomness(mut self, rnd_ic: [u8; 8], k_ic: [u8; 16]) -> Self {
+        self.fixed = Some((rnd_ic, k_ic));
+        self
+    }
+
+    /// Replaces a file's content after signing (an altered chip).
+    pub fn replace_file(&mut self, fid: u16, content: Vec<u8>) {
+        self.files.insert(fid, content);
+    }
+
+    /// The card taken off and put back: power lost, sessions gone.
+    pub fn reset(&mut self) {
+        self.application = false;
+        self.selected = None;
+        self.challenge = None;
+        self.secure = None;
+    }
+
+    /// The answer to one APDU; `None`: the card has left the reader.
+    pub fn process(&mut self, apdu: &[u8]) -> Option<Vec<u8>> {
+        self.commands += 1;
+        if self
+            .faults
+            .pulled_after
+            .is_some_and(|after| self.commands > after)
+        {
+            return None;
+        }
+        if !self.faults.delay.is_zero() {
+            std::thread::sleep(self.faults.delay);
+        }
+        if apdu.len() < 4 {
+            return Some(status(0x6700));
+        }
+        if apdu[0] & 0x0C == 0x0C {
+            return Some(self.secured(apdu));
+        }
+        if self.secure.is_some() {
+            // A plain command during secure messaging ends the session.
+            self.secure = None;
+            return Some(status(0x6987));
+        }
+        if apdu[1] == 0xB0 {
+            // Files are read under secure messaging only.
+            return Some(status(0x6982));
+        }
+        let (data, le) = body(apdu);
+        let (answer, sw) = self.command(apdu[1], apdu[2], apdu[3], &data, le);
+        let mut out = answer;
+        out.extend_from_slice(&sw.to_be_bytes());
+        Some(out)
+    }
+
+    /// A command under secure messaging: checked, decrypted, done, its answer protected.
+    fn secured(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let Some(mut secure) = self.secure.take() else {
+            return status(0x6988);
+        };
+        secure.counter += 1;
+        let (objects, _) = body(apdu);
+        let mut do87 = None;
+        let mut do97 = None;
+        let mut do8e = None;
+        let mut rest = &objects[..];
+        let mut mac_input = secure.counter.to_be_bytes().to_vec();
+        mac_input.extend(bac::pad(&[apdu[0], apdu[1], apdu[2], apdu[3]]));
+        while !rest.is_empty() {
+            let Some((tag, value, total)) = object(rest) else {
+                return status(0x6988);
+            };
+            match tag {
+                0x87 => {
+                    do87 = Some(value.to_vec());
+                    mac_input.extend_from_slice(&rest[..total]);
+                }
+                0x97 => {
+                    do97 = Some(value.to_vec());
+                    mac_input.extend_from_slice(&rest[..total]);
+                }
+                0x8E => do8e = Some(value.to_vec()),
+                _ => return status(0x6988),
+            }
+            rest = &rest[total..];
+        }
+        if do8e.as_deref() != Some(&bac::mac(&secure.mac, &mac_input)[..]) {
+            // A wrong MAC: the session ends, the answer unprotected.
+            return status(0x6988);
+        }
+        let data = match do87 {
+            Some(value) if value.first() == Some(&0x01) => {
+                match bac::unpad(&bac::decrypt(&secure.enc, &value[1..])) {
+                    Some(data) => data,
+                    None => return status(0x6988),
+                }
+            }
+            Some(_) => return status(0x6988),
+            None => Vec::new(),
+        };
+        let le = do97.map(|value| match value.as_slice() {
+            [0] => 256,
+            [byte] => usize::from(*byte),
+            [0, 0] => 65536,
+            [high, low] => usize::from(u16::from_be_bytes([*high, *low])),
+            _ => 256,
+        });
+        let (answer, sw) = self.command(apdu[1], apdu[2], apdu[3], &data, le);
+        secure.counter += 1;
+        let mut response = Vec::new();
+        if !answer.is_empty() {
+            let mut value = vec![0x01];
+            value.extend(bac::encrypt(&secure.enc, &bac::pad(&answer)));
+            response.extend(encode(0x87, &value));
+        }
+        response.extend(encode(0x99, &sw.to_be_bytes()));
+        let mut mac_input = secure.counter.to_be_bytes().to_vec();
+        mac_input.extend_from_slice(&response);
+        response.extend(encode(0x8E, &bac::mac(&secure.mac, &mac_input)));
+        response.extend_from_slice(&[0x90, 0x00]);
+        self.secure = Some(secure);
+        response
+    }
+
+    /// One command's work: its answer's data and status.
+    fn command(
+        &mut self,
+        ins: u8,
+        p1: u8,
+        p2: u8,
+        data: &[u8],
+        le: Option<usize>,
+    ) -> (Vec<u8>, u16) {
+        match ins {
+            0xA4 => self.select(p1, data),
+            0x84 => {
+                let mut challenge = [0u8; 8];
+                match self.fixed {
+                    Some((rnd_ic, _)) => challenge = rnd_ic,
+                    None => getrandom::fill(&mut challenge).unwrap_or(()),
+                }
+                self.challenge = Some(challenge);
+                (challenge.to_vec(), 0x9000)
+            }
+            0x82 => self.external_authenticate(data),
+            0xB0 => self.read_binary(p1, p2, le.unwrap_or(256)),
+            _ => (Vec::new(), 0x6D00),
+        }
+    }
+
+    fn select(&mut self, p1: u8, data: &[u8]) -> (Vec<u8>, u16) {
+        match p1 {
+            0x04 if data == APPLICATION => {
+                self.application = true;
+                self.selected = None;
+                (Vec::new(), 0x9000)
+            }
+            0x04 => (Vec::new(), 0x6A82),
+            // The CCCD answers the master file's selection so.
+            0x00 => (Vec::new(), 0x6D00),
+            0x02 if self.application && data.len() == 2 => {
+                let fid = u16::from_be_bytes([data[0], data[1]]);
+                if self.files.contains_key(&fid) {
+                    self.selected = Some(fid);
+                    (Vec::new(), 0x9000)
+                } else {
+                    (Vec::new(), 0x6A82)
+                }
+            }
+            _ => (Vec::new(), 0x6A86),
+        }
+    }
+
+    fn external_authenticate(&mut self, data: &[u8]) -> (Vec<u8>, u16) {
+        let Some(rnd_ic) = self.challenge.take() else {
+            return (Vec::new(), 0x6985);
+        };
+        let (enc, mac) = self.access;
+        if data.len() != 40 || bac::mac(&mac, &data[..32]) != data[32..40] {
+            return (Vec::new(), 0x6300);
+        }
+        let s = bac::decrypt(&enc, &data[..32]);
+        if s[8..16] != rnd_ic {
+            return (Vec::new(), 0x6300);
+        }
+        let (rnd_ifd, k_ifd) = (&s[..8], &s[16..32]);
+        let mut k_ic = [0u8; 16];
+        match self.fixed {
+            Some((_, fixed)) => k_ic = fixed,
+            None => getrandom::fill(&mut k_ic).unwrap_or(()),
+        }
+        let mut r = rnd_ic.to_vec();
+        r.extend_from_slice(rnd_ifd);
+        r.extend_from_slice(&k_ic);
+        let e_ic = bac::encrypt(&enc, &r);
+        let m_ic = bac::mac(&mac, &e_ic);
+        let seed: Vec<u8> = k_ifd.iter().zip(k_ic).map(|(a, b)| a ^ b).collect();
+        let mut counter = [0u8; 8];
+        counter[..4].copy_from_slice(&rnd_ic[4..]);
+        counter[4..].copy_from_slice(&rnd_ifd[4..]);
+        self.secure = Some(Secure {
+            enc: bac::derive(&seed, 1),
+            mac: bac::derive(&seed, 2),
+            counter: u64::from_be_bytes(counter),
+        });
+        let mut answer = e_ic;
+        answer.extend_from_slice(&m_ic);
+        (answer, 0x9000)
+    }
+
+    fn read_binary(&mut self, p1: u8, p2: u8, le: usize) -> (Vec<u8>, u16) {
+        if p1 & 0x80 != 0 {
+            return (Vec::new(), 0x6A81); // by short identifier: not offered here
+        }
+        let Some(file) = self.selected.and_then(|fid| self.files.get(&fid)) else {
+            return (Vec::new(), 0x6986);
+        };
+        let offset = usize::from(u16::from_be_bytes([p1, p2]));
+        if offset > file.len() {
+            return (Vec::new(), 0x6B00);
+        }
+        let end = (offset + le.min(CARD_READ_LIMIT)).min(file.len());
+        (file[offset..end].to_vec(), 0x9000)
+    }
+}
+
+/// A bare status word.
+fn status(sw: u16) -> Vec<u8> {
+    sw.to_be_bytes().to_vec()
+}
+
+/// A short or extended APDU's data and Le.
+fn body(apdu: &[u8]) -> (Vec<u8>, Option<usize>) {
+    match apdu.len() {
+        4 => (Vec::new(), None),
+        5 => (
+            Vec::new(),
+            Some(if apdu[4] == 0 {
+                256
+            } else {
+                usize::from(apdu[4])
+            }),
+        ),
+        _ if apdu[4] == 0 && apdu.len() >= 7 => {
+            // Extended length.
+            let lc = usize::from(u16::from_be_bytes([apdu[5], apdu[6]]));
+            let data = apdu.get(7..7 + lc).unwrap_or_default().to_vec();
+            let le = apdu
+                .get(7 + lc..)
+                .filter(|rest| rest.len() == 2)
+                .map(|rest| {
+                    let value = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+                    if value == 0 {
+                        65536
+                    } else {
+                        value
+                    }
+                });
+            (data, le)
+        }
+        _ => {
+            let lc = usize::from(apdu[4]);
+            let data = apdu.get(5..5 + lc).unwrap_or_default().to_vec();
+            let le = apdu
+                .get(5 + lc)
+                .map(|le| if *le == 0 { 256 } else { usize::from(*le) });
+            (data, le)
+        }
+    }
+}
+
+/// A BER-TLV object: its one-byte tag, its value, its whole length.
+fn object(bytes: &[u8]) -> Option<(u8, &[u8], usize)> {
+    let tag = *bytes.first()?;
+    let (length, header) = match *bytes.get(1)? {
+        length @ 0..=0x7F => (usize::from(length), 2),
+        0x81 => (usize::from(*bytes.get(2)?), 3),
+        0x82 => (
+            usize::from(u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?])),
+            4,
+        ),
+        _ => return None,
+    };
+    Some((tag, bytes.get(header..header + length)?, header + length))
+}
+
+/// A BER-TLV object of `tag` (one or two bytes) around `value`.
+pub fn encode(tag: u16, value: &[u8]) -> Vec<u8> {
+    let mut out = if tag > 0xFF {
+        tag.to_be_bytes().to_vec()
+    } else {
+        vec![tag as u8]
+    };
+    match value.len() {
+        length @ 0..=0x7F => out.push(length as u8),
+        length @ 0x80..=0xFF => out.extend_from_slice(&[0x81, length as u8]),
+        length @ 0x100..=0xFFFF => {
+            out.push(0x82);
+            out.extend_from_slice(&(length as u16).to_be_bytes());
+        }
+        length => {
+            out.push(0x83);
+            out.extend_from_slice(&(length as u32).to_be_bytes()[1..]);
+        }
+    }
+    out.extend_from_slice(value);
+    out
+}
