@@ -207,6 +207,37 @@ fn chip(pki: &TestPki, faults: Faults) -> SoftChip {
     sample::chip(pki).with_faults(faults)
 }
 
+/// The sample card with its photo in JPEG 2000 (OpenJPEG's `opj_compress`, lossy, about
+/// 15 KB as issuers make them), signed under `pki`.
+fn jpeg2000_chip(pki: &TestPki, folder: &Path) -> SoftChip {
+    let png = folder.join("photo.png");
+    let jp2 = folder.join("photo.jp2");
+    image::load_from_memory(&sample::photo())
+        .unwrap()
+        .save(&png)
+        .unwrap();
+    let status = Command::new("opj_compress")
+        .arg("-i")
+        .arg(&png)
+        .arg("-o")
+        .arg(&jp2)
+        .args(["-r", "18", "-I"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("opj_compress (libopenjp2-tools)");
+    assert!(status.success());
+    let mut holder = sample::holder();
+    holder.photo = std::fs::read(&jp2).unwrap();
+    holder.photo_type = PhotoType::Jpeg2000;
+    let groups = ekyc_testchip::lds::data_groups(&holder);
+    SoftChip::new(
+        ekyc_testchip::lds::files(&groups, pki.sod(&groups)),
+        DOCUMENT,
+        BIRTH,
+        EXPIRY,
+    )
+}
+
 /// `chip read` with `args`: it succeeded; its JSON.
 fn read_json(stack: &Stack, args: &[&str]) -> serde_json::Value {
     let output = stack.kiosk(args).output().unwrap();
@@ -251,6 +282,7 @@ fn the_cli_reads_the_software_chip_through_pcscd_and_vpcd() {
 
     let report = read_json(&stack, &read_args(ours.to_str().unwrap(), BIRTH));
     assert_eq!(report["access"], "BAC");
+    assert_eq!(report["active_authentication"]["status"], "not_offered");
     assert_eq!(report["data_groups"], serde_json::json!([1, 2, 13]));
     assert_eq!(report["mrz"]["document_number"], DOCUMENT);
     assert_eq!(report["mrz"]["birth"], BIRTH);
@@ -279,6 +311,29 @@ fn the_cli_reads_the_software_chip_through_pcscd_and_vpcd() {
             .unwrap_or_else(|| panic!("{report}"));
         assert_eq!(report["face_match"]["is_match"], same, "{similarity}");
         assert_eq!(similarity > 80.0, same, "{similarity}");
+    }
+
+    // A card whose photo is JPEG 2000 (made by OpenJPEG): read, and matched.
+    *stack.card.lock().unwrap() = Some(jpeg2000_chip(&pki, stack.folder.path()));
+    stack.wait_for_the_card();
+    let mut args = read_args(ours.to_str().unwrap(), BIRTH);
+    args.extend(["--selfie", selfie.to_str().unwrap()]);
+    let report = read_json(&stack, &args);
+    assert_eq!(report["photo"]["format"], "jpeg2000");
+    assert_eq!(report["passive_authentication"]["status"], "valid");
+    assert_eq!(report["face_match"]["is_match"], true, "{report}");
+
+    // A clone of a chip with active authentication: its data still the issuer's, but it
+    // cannot sign with DG15's key; the original can.
+    for (held, status) in [(6, "failed"), (5, "passed")] {
+        *stack.card.lock().unwrap() = Some(sample::chip_with_active_authentication(&pki, 5, held));
+        stack.wait_for_the_card();
+        let report = read_json(&stack, &read_args(ours.to_str().unwrap(), BIRTH));
+        assert_eq!(
+            report["active_authentication"]["status"], status,
+            "{report}"
+        );
+        assert_eq!(report["passive_authentication"]["status"], "valid");
     }
 
     // A CSCA list without the card's CSCA: read, but untrusted.

@@ -32,7 +32,7 @@ ekyc_settings::section! {
     /// The card's chip (ICAO 9303: the CCCD's), read through a PC/SC reader.
     pub struct ChipConfig {
         /// `off`, `when_present` (read it when a reader is plugged in) or `required` (no
-        /// result without it).
+        /// result without it). Only `off` for now: the journeys do not read the chip yet.
         #[env = "EKYC_CHIP_MODE"]
         pub mode: ChipMode = ChipMode::Off,
         /// The reader: part of its name, as `ekyc-kiosk chip readers` lists them; empty:
@@ -42,6 +42,20 @@ ekyc_settings::section! {
         /// The CSCA certificates the bank trusts: PEM or DER files, folders of them, ICAO
         /// master lists. Without one, no chip is `valid` (only `untrusted`).
         pub csca: Vec<PathBuf> = Vec::new(),
+    }
+}
+
+impl ChipConfig {
+    /// `mode` other than `off` is refused for now, with what to do: the journeys do not read
+    /// the chip yet, and a bank that requires it must not get results without it.
+    pub fn validate(&self) -> Result<(), ekyc_settings::ConfigError> {
+        if self.mode != ChipMode::Off {
+            return Err(ekyc_settings::ConfigError::invalid(
+                "mode",
+                "the kiosk's journeys do not read the chip yet in this version: keep \"off\", and read chips at the desk with `ekyc-kiosk chip read`",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -95,18 +109,16 @@ pub fn read_and_check(
     })
 }
 
-/// The chip's photo as pixels. JPEG 2000 is refused with a sentence until its decoder
-/// is in.
+/// The chip's photo as pixels, JPEG or JPEG 2000.
 pub fn photo_pixels(read: &ChipRead) -> Result<RgbImage, String> {
     let photo = read.photo.as_ref().ok_or("the chip holds no photo (DG2)")?;
-    match photo.format {
-        PhotoFormat::Jpeg => ekyc_imaging::decode_upright(&photo.bytes)
-            .map(|image| image.to_rgb8())
-            .map_err(|error| format!("the chip's photo cannot be decoded: {error}")),
-        PhotoFormat::Jpeg2000 => {
-            Err("the chip's photo is JPEG 2000, which this version cannot decode yet".into())
-        }
-    }
+    let decoded = match photo.format {
+        PhotoFormat::Jpeg => ekyc_imaging::decode_upright(&photo.bytes),
+        PhotoFormat::Jpeg2000 => ekyc_imaging::jpeg2000::decode(&photo.bytes),
+    };
+    decoded
+        .map(|image| image.to_rgb8())
+        .map_err(|error| format!("the chip's photo {error}"))
 }
 
 /// A face match: the contract's similarity (0–100) and its verdict.

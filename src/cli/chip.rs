@@ -167,6 +167,13 @@ fn report(
             "format": match photo.format { PhotoFormat::Jpeg => "jpeg", PhotoFormat::Jpeg2000 => "jpeg2000" },
             "bytes": photo.bytes.len(),
         })),
+        "active_authentication": {
+            "status": read.active_authentication.as_str(),
+            "reason": match &read.active_authentication {
+                ekyc_chip::ActiveAuthentication::Failed(reason) => Some(reason.as_str()),
+                _ => None,
+            },
+        },
         "passive_authentication": {
             "status": verdict.status.as_str(),
             "problems": verdict.problems,
@@ -218,6 +225,15 @@ fn print_text(outcome: &ChipOutcome, face: Option<&Result<crate::chip::FaceMatch
         }
     }
     println!("Passive authentication: {}", verdict.status.as_str());
+    match &read.active_authentication {
+        ekyc_chip::ActiveAuthentication::Failed(reason) => {
+            println!("Active authentication: failed ({reason})")
+        }
+        other => println!(
+            "Active authentication: {}",
+            other.as_str().replace('_', " ")
+        ),
+    }
     for problem in &verdict.problems {
         println!("  - {problem}");
     }

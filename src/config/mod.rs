@@ -239,6 +239,7 @@ impl Config {
             ("report", self.report.validate()),
             ("staff", self.staff.validate()),
             ("liveness", self.liveness.validate()),
+            ("chip", self.chip.validate()),
         ];
         for (section, checked) in sections {
             checked.map_err(|error| error.in_section(section))?;
@@ -455,6 +456,26 @@ mod tests {
         assert_eq!(
             loaded.config.network.retries, 4,
             "flags win over the environment"
+        );
+    }
+
+    /// The journeys do not read the chip yet: a kiosk told to must say so at start (the
+    /// out-of-service window shows it), not run without the chip.
+    #[test]
+    fn a_chip_mode_the_journeys_cannot_honour_yet_is_refused_in_words() {
+        for mode in ["required", "when_present"] {
+            let file = write_config(&format!("[chip]\nmode = \"{mode}\"\n"));
+            let error = Config::load_with(Some(file.path()), &|_| None, &[])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("chip.mode"), "{error}");
+            assert!(error.contains("ekyc-kiosk chip read"), "{error}");
+        }
+        let file = write_config("[chip]\nmode = \"off\"\ncsca = [\"/etc/ekyc-kiosk/csca\"]\n");
+        let loaded = Config::load_with(Some(file.path()), &|_| None, &[]).unwrap();
+        assert_eq!(
+            loaded.config.chip.csca,
+            vec![PathBuf::from("/etc/ekyc-kiosk/csca")]
         );
     }
 

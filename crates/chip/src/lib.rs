@@ -1,6 +1,7 @@
 //! The chip of an ICAO 9303 card, the CCCD's among them: opened with the key printed in
 //! its MRZ ([`MrzKey`], Basic Access Control under secure messaging, ICAO 9303-11), its
-//! files read ([`read_chip`]: EF.COM, EF.SOD, DG1, DG2, DG13, DG14, DG15), decoded
+//! files read ([`read_chip`]: EF.COM, EF.SOD, DG1, DG2, DG13, DG14, DG15, and active
+//! authentication with DG15's key when the chip offers it), decoded
 //! ([`lds`]: the MRZ, the holder's photo, the CCCD's personal data), and checked
 //! ([`passive`]: the SOD's signature chained to a CSCA of the bank's trust list, every
 //! data group's hash).
@@ -18,5 +19,5 @@ pub mod read;
 pub mod session;
 
 pub use card::{Card, LinkError};
-pub use read::{read_chip, Access, ChipFiles, ChipRead, Progress};
+pub use read::{read_chip, Access, ActiveAuthentication, ChipFiles, ChipRead, Progress};
 pub use session::{ChipError, MrzKey};

@@ -91,6 +91,12 @@ struct CscaMasterList {
     cert_list: der::asn1::SetOfVec<Certificate>,
 }
 
+impl std::fmt::Debug for TrustList {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "TrustList({} CSCAs)", self.certificates.len())
+    }
+}
+
 impl TrustList {
     /// The certificates of every path (a folder: each file in it).
     pub fn load(paths: &[PathBuf]) -> Result<Self, TrustListError> {

@@ -77,6 +77,30 @@ impl std::fmt::Debug for ChipFiles {
     }
 }
 
+/// Active authentication's outcome (9303-11 §6.1): does the chip hold the private key
+/// whose public half DG15 publishes? A clone copies every file but not that key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActiveAuthentication {
+    /// The chip signed our challenge with DG15's key: not a clone.
+    Passed,
+    /// It could not (the reason): a clone, or a broken chip.
+    Failed(String),
+    /// The chip has no DG15: it offers no active authentication (passive authentication
+    /// still says whether the data is the issuer's).
+    NotOffered,
+}
+
+impl ActiveAuthentication {
+    /// The word in reports and the CLI's JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed(_) => "failed",
+            Self::NotOffered => "not_offered",
+        }
+    }
+}
+
 /// What the chip gave: its files, and what they say.
 #[derive(Debug, Clone)]
 pub struct ChipRead {
@@ -90,6 +114,8 @@ pub struct ChipRead {
     pub photo: Option<ChipPhoto>,
     /// The CCCD's DG13.
     pub dg13: Option<Dg13>,
+    /// Active authentication with DG15's key, done during the read.
+    pub active_authentication: ActiveAuthentication,
 }
 
 /// Reads the chip on `card` with `key`, telling `progress` where it is.
@@ -123,10 +149,15 @@ pub fn read_chip(
     state.file = "EF.SOD".into();
     files.sod = read_one(&mut session, 0x011D, &mut state, progress)?
         .ok_or_else(|| ChipError::Missing("EF.SOD".into()))?;
+    let mut active_authentication = ActiveAuthentication::NotOffered;
     for number in wanted {
         state.file = format!("DG{number}");
         let file = lds::file_of_data_group(number);
         if let Some(content) = read_one(&mut session, file, &mut state, progress)? {
+            if number == 15 {
+                // In this session, before anything else can reach the chip.
+                active_authentication = authenticate_actively(&mut session, &content)?;
+            }
             files.groups.insert(number, content);
         }
     }
@@ -146,7 +177,43 @@ pub fn read_chip(
         mrz,
         photo,
         dg13,
+        active_authentication,
     })
+}
+
+/// Sends a fresh random challenge and checks the chip's signature with DG15's key
+/// (ECDSA on P-256, or RSA with ISO 9796-2: dmrtd's `auth::active`). A link that fails
+/// is an error of the read; a signature that does not verify is the outcome `Failed`.
+fn authenticate_actively(
+    session: &mut Session<'_>,
+    dg15: &[u8],
+) -> Result<ActiveAuthentication, ChipError> {
+    let key = match dmrtd::lds::df1::efdg15::EfDG15::from_bytes(dg15.to_vec()) {
+        Ok(file) => file.aa_public_key().clone(),
+        Err(_) => {
+            return Ok(ActiveAuthentication::Failed(
+                "DG15 holds no public key that can be read".into(),
+            ))
+        }
+    };
+    let mut challenge = [0u8; 8];
+    getrandom::fill(&mut challenge)
+        .map_err(|error| ChipError::SecureMessaging(format!("no randomness: {error}")))?;
+    let answer = match session.internal_authenticate(&challenge) {
+        Ok(answer) => answer,
+        Err(ChipError::Refused { status, .. }) => {
+            return Ok(ActiveAuthentication::Failed(format!(
+                "the chip refused to sign the challenge (status {status:04X})"
+            )))
+        }
+        Err(other) => return Err(other),
+    };
+    Ok(
+        match dmrtd::auth::active::verify(&key, &challenge, &answer) {
+            Ok(()) => ActiveAuthentication::Passed,
+            Err(error) => ActiveAuthentication::Failed(error.to_string()),
+        },
+    )
 }
 
 /// One file, counted in `state`.

@@ -203,6 +203,19 @@ impl<'a> Session<'a> {
         Ok(Some(content))
     }
 
+    /// INTERNAL AUTHENTICATE (active authentication, 9303-11 §6.1): the chip signs the
+    /// 8-byte `challenge` with its own private key; its answer.
+    pub fn internal_authenticate(&mut self, challenge: &[u8; 8]) -> Result<Vec<u8>, ChipError> {
+        let reply = self.exchange(command(0x88, 0x00, 0x00, Some(challenge), 256)?)?;
+        match reply.status {
+            OK if !reply.data.is_empty() => Ok(reply.data),
+            status => Err(ChipError::Refused {
+                what: "active authentication".into(),
+                status,
+            }),
+        }
+    }
+
     /// READ BINARY of `length` bytes at `offset` of the selected file.
     fn read_binary(
         &mut self,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use ekyc_chip::passive::{authenticate, Status, TrustList, Verdict};
-use ekyc_chip::{read_chip, Card, ChipError, LinkError, MrzKey};
+use ekyc_chip::{read_chip, ActiveAuthentication, Card, ChipError, LinkError, MrzKey};
 use ekyc_testchip::lds::{data_groups, PhotoType};
 use ekyc_testchip::pki::TestPki;
 use ekyc_testchip::sample::{self, BIRTH, DOCUMENT, EXPIRY, ID};
@@ -38,7 +38,14 @@ fn signed_chip(pki: &TestPki) -> (SoftChip, BTreeMap<u8, Vec<u8>>) {
 
 /// `chip` read on a reader, and checked against `trust`.
 fn read_and_check(chip: SoftChip, trust: &TrustList) -> Verdict {
-    let read = read_chip(&mut OnReader(chip), &key(), &mut |_| {}).unwrap();
+    check(
+        &read_chip(&mut OnReader(chip), &key(), &mut |_| {}).unwrap(),
+        trust,
+    )
+}
+
+/// Passive authentication of what was read, now.
+fn check(read: &ekyc_chip::ChipRead, trust: &TrustList) -> Verdict {
     authenticate(
         &read.files.sod,
         &read.files.groups,
@@ -127,6 +134,11 @@ fn a_genuine_chip_is_read_whole_and_valid_under_its_csca() {
     })
     .unwrap();
     assert_eq!(read.access.as_str(), "BAC");
+    assert_eq!(
+        read.active_authentication,
+        ActiveAuthentication::NotOffered,
+        "no DG15"
+    );
     for (number, content) in &groups {
         let got = &read.files.groups[number];
         let first = got.iter().zip(content).position(|(a, b)| a != b);
@@ -165,12 +177,7 @@ fn a_genuine_chip_is_read_whole_and_valid_under_its_csca() {
     assert!(dg2.len() > 10, "{} steps", dg2.len());
     assert!(dg2.windows(2).all(|pair| pair[0].read < pair[1].read));
     assert_eq!(dg2.last().map(|last| last.read), Some(groups[&2].len()));
-    let verdict = authenticate(
-        &read.files.sod,
-        &read.files.groups,
-        &trusting(&pki),
-        SystemTime::now(),
-    );
+    let verdict = check(&read, &trusting(&pki));
     assert_eq!(verdict.status, Status::Valid, "{:?}", verdict.problems);
     assert_eq!(verdict.groups_verified, vec![1, 2, 13]);
     assert_eq!(verdict.groups_signed, vec![1, 2, 13]);
@@ -303,4 +310,34 @@ fn openssl_agrees_on_the_sod() {
 fn ekyc_testchip_sha(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
+}
+
+/// Active authentication (DG15): the genuine chip signs our challenge with DG15's key; a
+/// clone (every file copied, the SOD still valid) cannot.
+#[test]
+fn active_authentication_tells_a_clone_from_the_original() {
+    let pki = TestPki::current(1, "Test CSCA Viet Nam");
+    let genuine = sample::chip_with_active_authentication(&pki, 5, 5);
+    let read = read_chip(&mut OnReader(genuine), &key(), &mut |_| {}).unwrap();
+    assert_eq!(read.active_authentication, ActiveAuthentication::Passed);
+    assert!(read.files.groups.contains_key(&15));
+    let verdict = check(&read, &trusting(&pki));
+    assert_eq!(verdict.status, Status::Valid, "{:?}", verdict.problems);
+    assert_eq!(verdict.groups_verified, vec![1, 2, 13, 15]);
+
+    let clone = sample::chip_with_active_authentication(&pki, 5, 6);
+    let read = read_chip(&mut OnReader(clone), &key(), &mut |_| {}).unwrap();
+    let ActiveAuthentication::Failed(reason) = &read.active_authentication else {
+        panic!("{:?}", read.active_authentication);
+    };
+    assert!(
+        reason.contains("did not prove it holds the key"),
+        "{reason}"
+    );
+    let verdict = check(&read, &trusting(&pki));
+    assert_eq!(
+        verdict.status,
+        Status::Valid,
+        "the copied data is still the issuer's"
+    );
 }

@@ -76,6 +76,9 @@ section! {
         /// so that nobody learns who banks here by trying numbers. On only for a bank's
         /// own system that needs the early answer and is not reachable by the public.
         pub reveal_not_enrolled: bool = false,
+        /// The CSCA certificates trusted for chips (`/chip/verify`): PEM or DER files,
+        /// folders of them, ICAO master lists. Without one, no chip is `valid`.
+        pub csca: Vec<PathBuf> = Vec::new(),
         /// TLS for `serve`: the certificate chain (PEM). Required to listen on anything but
         /// loopback, unless `insecure_http`. Read again on SIGHUP.
         #[env = "EKYC_ENGINE_TLS_CERT"]
@@ -210,6 +213,12 @@ impl EngineConfig {
                 .collect(),
             enrolments: self.enrolments(data_dir).map(Arc::new),
             reveal_not_enrolled: self.reveal_not_enrolled,
+            csca: ekyc_chip::passive::TrustList::load(&self.csca).map_err(|error| {
+                ConfigError::Invalid {
+                    key: "engine.csca".into(),
+                    message: error.to_string(),
+                }
+            })?,
             tls: self.tls_files(),
             connections: ConnectionLimits {
                 max_connections: self.max_connections as usize,

@@ -85,6 +85,8 @@ pub struct EngineSettings {
     /// selfie is answered as a face that does not match, so that nobody learns who is
     /// enrolled by asking.
     pub reveal_not_enrolled: bool,
+    /// The CSCAs trusted for chips (`engine.csca`); empty: no chip is `valid`.
+    pub csca: ekyc_chip::passive::TrustList,
 }
 
 /// Most sessions open at once unless set otherwise.
@@ -112,6 +114,7 @@ impl Default for EngineSettings {
             company_ids: Vec::new(),
             enrolments: None,
             reveal_not_enrolled: false,
+            csca: ekyc_chip::passive::TrustList::default(),
         }
     }
 }

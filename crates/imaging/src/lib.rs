@@ -12,6 +12,7 @@
 pub mod card;
 pub mod config;
 pub mod homography;
+pub mod jpeg2000;
 pub mod metrics;
 
 use std::io::Cursor;

@@ -40,6 +40,8 @@ pub struct SoftChip {
     secure: Option<Secure>,
     /// Fixed randomness for the worked examples: RND.IC and K.IC.
     fixed: Option<([u8; 8], [u8; 16])>,
+    /// The private key of active authentication (DG15 holds a public key).
+    active: Option<p256::ecdsa::SigningKey>,
 }
 
 impl SoftChip {
@@ -61,7 +63,15 @@ impl SoftChip {
             challenge: None,
             secure: None,
             fixed: None,
+            active: None,
         }
+    }
+
+    /// Answers INTERNAL AUTHENTICATE with this key: ECDSA on P-256 over the challenge's
+    /// SHA-256, plain r‖s (a genuine chip's key is DG15's; a clone's is another).
+    pub fn with_active_authentication(mut self, key: p256::ecdsa::SigningKey) -> Self {
+        self.active = Some(key);
+        self
     }
 
     /// With faults.
@@ -113,8 +123,8 @@ impl SoftChip {
             self.secure = None;
             return Some(status(0x6987));
         }
-        if apdu[1] == 0xB0 {
-            // Files are read under secure messaging only.
+        if apdu[1] == 0xB0 || apdu[1] == 0x88 {
+            // Files are read, and the chip signs, under secure messaging only.
             return Some(status(0x6982));
         }
         let (data, le) = body(apdu);
@@ -214,6 +224,7 @@ impl SoftChip {
                 (challenge.to_vec(), 0x9000)
             }
             0x82 => self.external_authenticate(data),
+            0x88 => self.internal_authenticate(data),
             0xB0 => self.read_binary(p1, p2, le.unwrap_or(256)),
             _ => (Vec::new(), 0x6D00),
         }
@@ -277,6 +288,22 @@ impl SoftChip {
         let mut answer = e_ic;
         answer.extend_from_slice(&m_ic);
         (answer, 0x9000)
+    }
+
+    fn internal_authenticate(&mut self, challenge: &[u8]) -> (Vec<u8>, u16) {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        use sha2::Digest;
+        let Some(key) = &self.active else {
+            return (Vec::new(), 0x6D00);
+        };
+        if challenge.len() != 8 {
+            return (Vec::new(), 0x6700);
+        }
+        let hash = sha2::Sha256::digest(challenge);
+        match PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &hash) {
+            Ok(signature) => (signature.to_bytes().to_vec(), 0x9000),
+            Err(_) => (Vec::new(), 0x6F00),
+        }
     }
 
     fn read_binary(&mut self, p1: u8, p2: u8, le: usize) -> (Vec<u8>, u16) {

@@ -124,3 +124,8 @@ pub fn files(
     }
     files
 }
+
+/// DG15: the public key of active authentication (its SubjectPublicKeyInfo, DER).
+pub fn dg15(public_key_info_der: &[u8]) -> Vec<u8> {
+    encode(0x6F, public_key_info_der)
+}

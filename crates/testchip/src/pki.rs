@@ -73,6 +73,19 @@ fn time(at: SystemTime) -> Time {
     Time::try_from(at).unwrap_or(Time::INFINITY)
 }
 
+/// A P-256 public key as a SubjectPublicKeyInfo (what a certificate and DG15 carry).
+pub fn public_key_info(key: &SigningKey) -> SubjectPublicKeyInfoOwned {
+    let point = key.verifying_key().to_encoded_point(false);
+    SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: EC_PUBLIC_KEY,
+            parameters: Some(Any::from(&P256)),
+        },
+        subject_public_key: BitString::from_bytes(point.as_bytes())
+            .unwrap_or_else(|_| unreachable!()),
+    }
+}
+
 fn certificate(
     subject: &str,
     issuer: &str,
@@ -82,15 +95,7 @@ fn certificate(
     validity: (SystemTime, SystemTime),
     usage: der::flagset::FlagSet<KeyUsages>,
 ) -> Certificate {
-    let point = public.verifying_key().to_encoded_point(false);
-    let spki = SubjectPublicKeyInfoOwned {
-        algorithm: AlgorithmIdentifierOwned {
-            oid: EC_PUBLIC_KEY,
-            parameters: Some(Any::from(&P256)),
-        },
-        subject_public_key: BitString::from_bytes(point.as_bytes())
-            .unwrap_or_else(|_| unreachable!()),
-    };
+    let spki = public_key_info(public);
     let usage = KeyUsage(usage);
     let tbs = TbsCertificate {
         version: Version::V3,

@@ -98,3 +98,20 @@ pub fn chip(pki: &TestPki) -> SoftChip {
     let groups = data_groups(&holder());
     SoftChip::new(files(&groups, pki.sod(&groups)), DOCUMENT, BIRTH, EXPIRY)
 }
+
+/// The sample card's chip with active authentication: DG15 publishes the key of
+/// `published` (a seed), signed into the SOD; the chip signs with the key of `held`. A
+/// genuine chip holds what it publishes; a clone of it does not.
+pub fn chip_with_active_authentication(pki: &TestPki, published: u8, held: u8) -> SoftChip {
+    use der::Encode;
+    let key = |seed: u8| {
+        p256::ecdsa::SigningKey::from_slice(&[seed.max(1); 32]).unwrap_or_else(|_| unreachable!())
+    };
+    let mut groups = data_groups(&holder());
+    let info = crate::pki::public_key_info(&key(published))
+        .to_der()
+        .unwrap_or_else(|_| unreachable!());
+    groups.insert(15, crate::lds::dg15(&info));
+    SoftChip::new(files(&groups, pki.sod(&groups)), DOCUMENT, BIRTH, EXPIRY)
+        .with_active_authentication(key(held))
+}

@@ -1,5 +1,6 @@
 //! The engine's HTTP endpoints, one file each: [`sessions`] (`/session/init`, Krypton's
-//! `/api/v3/ekyc`), [`ocr`] (`/ocr`), [`face`] (`/face/liveness`). Every answer is
+//! `/api/v3/ekyc`), [`ocr`] (`/ocr`), [`face`] (`/face/liveness`), [`chip`] (ours:
+//! `/chip/verify`). Every answer is
 //! written through the contract's types ([`ekyc_contract`]); each handler is a list of
 //! named steps (admit, read uploads, detect, decide, reply) whose refusals are the
 //! answers themselves.
@@ -7,6 +8,7 @@
 // A step that refuses hands back the finished answer; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod chip;
 mod face;
 pub mod guard;
 mod ocr;
@@ -54,6 +56,8 @@ struct EngineState {
     reveal_not_enrolled: bool,
     /// Where this engine answers: the `krPath` of its Krypton sessions.
     base_url: String,
+    /// The CSCAs the engine trusts for chips (`engine.csca`).
+    csca: ekyc_chip::passive::TrustList,
 }
 
 /// What a step answers with when it refuses: the finished response.
@@ -87,12 +91,14 @@ pub(super) fn router(
         enrolments: settings.enrolments,
         reveal_not_enrolled: settings.reveal_not_enrolled,
         base_url,
+        csca: settings.csca,
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))
         .route("/ocr", post(ocr::ocr))
         .route("/face/liveness", post(face::face_liveness))
         .route("/api/v3/ekyc", post(sessions::krypton_session))
+        .route("/chip/verify", post(chip::chip_verify))
         .route("/health", axum::routing::get(health))
         .fallback(|| async {
             reply(
