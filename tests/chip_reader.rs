@@ -397,3 +397,58 @@ fn a_tampered_photo_is_invalid_and_a_card_pulled_away_ends_the_read() {
     );
     assert!(started.elapsed() < Duration::from_secs(20), "no hang");
 }
+
+/// Bad input is refused before any reader is asked (exit 2, one line), and without pcscd
+/// the readers' listing says what to start (exit 3).
+#[test]
+fn bad_input_is_refused_before_the_reader_and_a_missing_service_is_named() {
+    let lock = File::create(std::env::temp_dir().join("ekyc-kiosk-pcscd.lock")).unwrap();
+    lock.lock().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let kiosk = |args: &[&str]| {
+        Command::new(BINARY)
+            .env_clear()
+            .env("HOME", folder.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let base = [
+        "chip",
+        "read",
+        "--document-number",
+        DOCUMENT,
+        "--expiry",
+        EXPIRY,
+    ];
+    for (extra, words) in [
+        (vec!["--birth", "931305"], "birth date is not a date"),
+        (
+            vec!["--birth", BIRTH, "--csca", "/nonexistent/csca.pem"],
+            "the CSCA list /nonexistent/csca.pem",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        let output = kiosk(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let output = kiosk(&["chip", "read", "--can", "123456"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CAN (PACE) is not supported yet"));
+
+    // Without pcscd (the lock is ours: no test's pcscd runs), unless the machine runs its
+    // own (a desktop's socket-activated one): then the listing simply works.
+    let output = kiosk(&["chip", "readers"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if Path::new("/run/pcscd/pcscd.comm").exists() {
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+    } else {
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("start pcscd"), "{stderr}");
+    }
+}

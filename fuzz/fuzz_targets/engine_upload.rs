@@ -50,6 +50,7 @@ fn engine() -> &'static Engine {
             company_ids: vec![Secret::new("fuzz")],
             enrolments: None,
             reveal_not_enrolled: false,
+            csca: Default::default(),
         });
         let session = runtime.block_on(async {
             let reply = router

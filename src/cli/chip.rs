@@ -83,6 +83,9 @@ fn read(args: ChipReadArgs, loaded: &LoadedConfig) -> ExitCode {
         birth: args.birth.clone().unwrap_or_default(),
         expiry: args.expiry.clone().unwrap_or_default(),
     };
+    if let Err(error) = key.check() {
+        return fail(2, &error.to_string());
+    }
     let paths = if args.csca.is_empty() {
         loaded.config.chip.csca.clone()
     } else {

@@ -6,6 +6,10 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::session::tlv_value;
 
+/// How deep the searches go into nested objects: real files nest 4 or 5 deep; a chip
+/// that nests thousands deep (a hostile one) must not exhaust the stack.
+const MAX_DEPTH: usize = 16;
+
 /// A data group's number from its tag in EF.COM's list (9303-10 table 34).
 pub fn data_group_of_tag(tag: u8) -> Option<u8> {
     Some(match tag {
@@ -160,7 +164,7 @@ impl std::fmt::Debug for ChipPhoto {
 /// DG2's first photo: the biometric data block (5F2E or 7F2E) of the first biometric
 /// template, past its ISO 19794-5 header, from the image's own signature to the block's end.
 pub fn dg2(file: &[u8]) -> Option<ChipPhoto> {
-    let block = find_object(tlv_value(file)?, &[0x5F2E, 0x7F2E])?;
+    let block = find_object(tlv_value(file)?, &[0x5F2E, 0x7F2E], MAX_DEPTH)?;
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF];
     const JP2: &[u8] = &[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20];
     const J2K: &[u8] = &[0xFF, 0x4F, 0xFF, 0x51];
@@ -184,7 +188,8 @@ pub fn dg2(file: &[u8]) -> Option<ChipPhoto> {
 }
 
 /// The first object with one of `tags`, searched through the constructed objects of `list`.
-fn find_object<'a>(list: &'a [u8], tags: &[u16]) -> Option<&'a [u8]> {
+fn find_object<'a>(list: &'a [u8], tags: &[u16], depth: usize) -> Option<&'a [u8]> {
+    let depth = depth.checked_sub(1)?;
     for (tag, value) in objects(list) {
         if tags.contains(&tag) {
             return Some(value);
@@ -195,7 +200,7 @@ fn find_object<'a>(list: &'a [u8], tags: &[u16]) -> Option<&'a [u8]> {
             tag & 0x20 != 0
         };
         if constructed {
-            if let Some(found) = find_object(value, tags) {
+            if let Some(found) = find_object(value, tags, depth) {
                 return Some(found);
             }
         }
@@ -247,7 +252,7 @@ pub struct Dg13 {
 pub fn dg13(file: &[u8]) -> Option<Dg13> {
     let mut data = Dg13::default();
     let mut found = false;
-    visit_entries(tlv_value(file)?, &mut |number, strings| {
+    visit_entries(tlv_value(file)?, MAX_DEPTH, &mut |number, strings| {
         found = true;
         let mut strings = strings.into_iter();
         let first = strings.next();
@@ -281,7 +286,10 @@ pub fn dg13(file: &[u8]) -> Option<Dg13> {
 }
 
 /// Calls `entry` with each (number, strings) SEQUENCE under `list`.
-fn visit_entries(list: &[u8], entry: &mut dyn FnMut(u8, Vec<String>)) {
+fn visit_entries(list: &[u8], depth: usize, entry: &mut dyn FnMut(u8, Vec<String>)) {
+    let Some(depth) = depth.checked_sub(1) else {
+        return;
+    };
     for (tag, value) in objects(list) {
         if tag != 0x30 && tag & 0x20 == 0 {
             continue;
@@ -291,21 +299,99 @@ fn visit_entries(list: &[u8], entry: &mut dyn FnMut(u8, Vec<String>)) {
             Some((0x02, [number])) if tag == 0x30 && inner.len() > 1 => {
                 let mut strings = Vec::new();
                 // Past the INTEGER (02 01 nn): the value, a string or a SEQUENCE of them.
-                collect_strings(&value[3..], &mut strings);
+                collect_strings(&value[3..], depth, &mut strings);
                 entry(*number, strings);
             }
-            _ => visit_entries(value, entry),
+            _ => visit_entries(value, depth, entry),
         }
     }
 }
 
 /// Every text string under `list`, depth first.
-fn collect_strings(list: &[u8], strings: &mut Vec<String>) {
+fn collect_strings(list: &[u8], depth: usize, strings: &mut Vec<String>) {
+    let Some(depth) = depth.checked_sub(1) else {
+        return;
+    };
     for (tag, value) in objects(list) {
         match tag {
             0x0C | 0x13 | 0x16 => strings.push(String::from_utf8_lossy(value).trim().to_owned()),
-            _ if tag & 0x20 != 0 => collect_strings(value, strings),
+            _ if tag & 0x20 != 0 => collect_strings(value, depth, strings),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tag` around `value`, its length in BER.
+    fn wrap(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match value.len() {
+            length @ 0..=0x7F => out.push(length as u8),
+            length @ 0x80..=0xFF => out.extend([0x81, length as u8]),
+            length => out.extend([0x82, (length >> 8) as u8, length as u8]),
+        }
+        out.extend_from_slice(value);
+        out
+    }
+
+    /// A hostile chip's files: nested 20,000 deep, or random bytes. Each decoder answers
+    /// (`None` or something) without exhausting the stack or panicking.
+    #[test]
+    fn hostile_files_are_refused_without_a_crash() {
+        let mut deep = vec![0x0C, 0x01, b'x'];
+        for _ in 0..20_000 {
+            deep = wrap(0x30, &deep);
+            if deep.len() > 60_000 {
+                break;
+            }
+        }
+        assert_eq!(
+            dg13(&wrap(0x6D, &deep)),
+            None,
+            "nothing at a readable depth"
+        );
+        assert!(dg2(&wrap(0x75, &deep)).is_none());
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for length in (0..2_000).step_by(7) {
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            for tag in [0x60, 0x61, 0x6D, 0x75] {
+                let mut file = vec![tag];
+                file.extend_from_slice(&bytes);
+                let _ = (com_data_groups(&file), dg1(&file), dg2(&file), dg13(&file));
+            }
+        }
+    }
+
+    /// The CCCD's DG13 entries where they are, and an unknown number kept.
+    #[test]
+    fn dg13_entries_are_read_by_their_numbers() {
+        let entry = |number: u8, value: &[u8]| {
+            let mut inner = vec![0x02, 0x01, number];
+            inner.extend_from_slice(value);
+            wrap(0x30, &inner)
+        };
+        let mut list = entry(2, &wrap(0x0C, "Nguyễn Thị A".as_bytes()));
+        list.extend(entry(
+            13,
+            &wrap(0x30, &[wrap(0x0C, b"Cha"), wrap(0x0C, b"Me")].concat()),
+        ));
+        list.extend(entry(14, &wrap(0x0C, b"other")));
+        let data = dg13(&wrap(0x6D, &wrap(0x30, &list))).unwrap();
+        assert_eq!(data.full_name.as_deref(), Some("Nguyễn Thị A"));
+        assert_eq!(
+            (data.father_name.as_deref(), data.mother_name.as_deref()),
+            (Some("Cha"), Some("Me"))
+        );
+        assert_eq!(data.other, vec![(14, "other".to_owned())]);
     }
 }

@@ -32,6 +32,14 @@ pub struct MrzKey {
     pub expiry: String,
 }
 
+impl MrzKey {
+    /// Whether this key can be used at all (dates that are dates, MRZ characters), before
+    /// any reader is asked.
+    pub fn check(&self) -> Result<(), ChipError> {
+        dba_key(self).map(|_| ())
+    }
+}
+
 impl std::fmt::Debug for MrzKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("MrzKey(…)")
