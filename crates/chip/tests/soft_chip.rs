@@ -341,3 +341,27 @@ fn active_authentication_tells_a_clone_from_the_original() {
         "the copied data is still the issuer's"
     );
 }
+
+/// A photo past 32 KB (a passport's JPEG 2000, a generous issuer): its tail is read with
+/// READ BINARY's odd form (the offset in a data object), every byte as signed.
+#[test]
+fn a_data_group_past_32_kilobytes_is_read_whole() {
+    let pki = TestPki::current(1, "Test CSCA Viet Nam");
+    let mut holder = sample::holder();
+    holder.photo = (0..45_000u32)
+        .map(|index| (index * 7 % 251) as u8)
+        .collect();
+    holder.photo[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+    let groups = data_groups(&holder);
+    assert!(groups[&2].len() > 0x8000);
+    let chip = SoftChip::new(
+        ekyc_testchip::lds::files(&groups, pki.sod(&groups)),
+        DOCUMENT,
+        BIRTH,
+        EXPIRY,
+    );
+    let read = read_chip(&mut OnReader(chip), &key(), &mut |_| {}).unwrap();
+    assert_eq!(read.files.groups[&2], groups[&2]);
+    assert_eq!(read.photo.as_ref().unwrap().bytes, holder.photo);
+    assert_eq!(check(&read, &trusting(&pki)).status, Status::Valid);
+}

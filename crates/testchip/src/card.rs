@@ -123,7 +123,7 @@ impl SoftChip {
             self.secure = None;
             return Some(status(0x6987));
         }
-        if apdu[1] == 0xB0 || apdu[1] == 0x88 {
+        if matches!(apdu[1], 0xB0 | 0xB1 | 0x88) {
             // Files are read, and the chip signs, under secure messaging only.
             return Some(status(0x6982));
         }
@@ -142,6 +142,7 @@ impl SoftChip {
         secure.counter += 1;
         let (objects, _) = body(apdu);
         let mut do87 = None;
+        let mut do85 = None;
         let mut do97 = None;
         let mut do8e = None;
         let mut rest = &objects[..];
@@ -154,6 +155,10 @@ impl SoftChip {
             match tag {
                 0x87 => {
                     do87 = Some(value.to_vec());
+                    mac_input.extend_from_slice(&rest[..total]);
+                }
+                0x85 => {
+                    do85 = Some(value.to_vec());
                     mac_input.extend_from_slice(&rest[..total]);
                 }
                 0x97 => {
@@ -169,14 +174,18 @@ impl SoftChip {
             // A wrong MAC: the session ends, the answer unprotected.
             return status(0x6988);
         }
-        let data = match do87 {
-            Some(value) if value.first() == Some(&0x01) => {
-                match bac::unpad(&bac::decrypt(&secure.enc, &value[1..])) {
-                    Some(data) => data,
-                    None => return status(0x6988),
-                }
-            }
-            Some(_) => return status(0x6988),
+        // DO'87' (01 and the cryptogram), or for an odd INS DO'85' (the cryptogram).
+        let cryptogram = match (do87, do85) {
+            (Some(value), None) if value.first() == Some(&0x01) => Some(value[1..].to_vec()),
+            (None, Some(value)) if apdu[1] & 1 == 1 => Some(value),
+            (None, None) => None,
+            _ => return status(0x6988),
+        };
+        let data = match cryptogram {
+            Some(cryptogram) => match bac::unpad(&bac::decrypt(&secure.enc, &cryptogram)) {
+                Some(data) => data,
+                None => return status(0x6988),
+            },
             None => Vec::new(),
         };
         let le = do97.map(|value| match value.as_slice() {
@@ -190,9 +199,14 @@ impl SoftChip {
         secure.counter += 1;
         let mut response = Vec::new();
         if !answer.is_empty() {
-            let mut value = vec![0x01];
-            value.extend(bac::encrypt(&secure.enc, &bac::pad(&answer)));
-            response.extend(encode(0x87, &value));
+            let cryptogram = bac::encrypt(&secure.enc, &bac::pad(&answer));
+            if apdu[1] & 1 == 1 {
+                response.extend(encode(0x85, &cryptogram));
+            } else {
+                let mut value = vec![0x01];
+                value.extend(cryptogram);
+                response.extend(encode(0x87, &value));
+            }
         }
         response.extend(encode(0x99, &sw.to_be_bytes()));
         let mut mac_input = secure.counter.to_be_bytes().to_vec();
@@ -226,6 +240,7 @@ impl SoftChip {
             0x82 => self.external_authenticate(data),
             0x88 => self.internal_authenticate(data),
             0xB0 => self.read_binary(p1, p2, le.unwrap_or(256)),
+            0xB1 => self.read_binary_odd(data, le.unwrap_or(256)),
             _ => (Vec::new(), 0x6D00),
         }
     }
@@ -304,6 +319,27 @@ impl SoftChip {
             Ok(signature) => (signature.to_bytes().to_vec(), 0x9000),
             Err(_) => (Vec::new(), 0x6F00),
         }
+    }
+
+    /// READ BINARY's odd form, for offsets past 32 K: the offset in a DO'54', the bytes
+    /// answered in a DO'53'.
+    fn read_binary_odd(&mut self, data: &[u8], le: usize) -> (Vec<u8>, u16) {
+        let offset = match object(data) {
+            Some((0x54, value, _)) if !value.is_empty() && value.len() <= 3 => value
+                .iter()
+                .fold(0usize, |offset, byte| (offset << 8) | usize::from(*byte)),
+            _ => return (Vec::new(), 0x6A80),
+        };
+        let Some(file) = self.selected.and_then(|fid| self.files.get(&fid)) else {
+            return (Vec::new(), 0x6986);
+        };
+        if offset > file.len() {
+            return (Vec::new(), 0x6B00);
+        }
+        // Le counts the DO'53' around the bytes too.
+        let room = le.saturating_sub(4).min(CARD_READ_LIMIT);
+        let end = (offset + room).min(file.len());
+        (encode(0x53, &file[offset..end]), 0x9000)
     }
 
     fn read_binary(&mut self, p1: u8, p2: u8, le: usize) -> (Vec<u8>, u16) {
