@@ -155,6 +155,7 @@ fn report(
         "schema": "ekyc-kiosk/chip/1",
         "reader": outcome.reader,
         "access": read.access.as_str(),
+        "pace_offered": read.pace_offered,
         "data_groups": read.files.groups.keys().collect::<Vec<_>>(),
         "mrz": {
             "document_number": read.mrz.document_number,

@@ -116,6 +116,8 @@ pub struct ChipRead {
     pub dg13: Option<Dg13>,
     /// Active authentication with DG15's key, done during the read.
     pub active_authentication: ActiveAuthentication,
+    /// EF.CardAccess offers PACE (the chip was still opened with BAC).
+    pub pace_offered: bool,
 }
 
 /// Reads the chip on `card` with `key`, telling `progress` where it is.
@@ -125,6 +127,10 @@ pub fn read_chip(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ChipRead, ChipError> {
     let mut session = Session::new(card);
+    let pace_offered = session
+        .card_access()?
+        .and_then(|file| dmrtd::lds::efcard_access::EfCardAccess::from_bytes(file).ok())
+        .is_some_and(|file| file.is_pace_info_set());
     session.select_application()?;
     session.open_with_bac(key)?;
     let mut files = ChipFiles::default();
@@ -178,6 +184,7 @@ pub fn read_chip(
         photo,
         dg13,
         active_authentication,
+        pace_offered,
     })
 }
 

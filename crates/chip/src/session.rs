@@ -55,6 +55,10 @@ pub enum ChipError {
     /// The MRZ's numbers do not open the chip (BAC refused).
     #[error("the numbers read from the card do not open its chip: check the document number, the birth date and the expiry date")]
     WrongKey,
+    /// The chip does not offer BAC: it opens with PACE only (with `pace`: its EF.CardAccess
+    /// says so), which this version does not do yet.
+    #[error("this card's chip opens only with PACE, which this version cannot do yet: read the card at a desk with a newer version, or verify it without the chip")]
+    BacNotOffered,
     /// The key itself is malformed (not a date, not MRZ characters).
     #[error("the key for the chip is not valid: {0}")]
     BadKey(String),
@@ -129,6 +133,14 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// EF.CardAccess, read by its short identifier before the application is selected
+    /// (9303-10 §3.11.3): what the chip offers besides BAC (PACE). `None`: the chip has
+    /// none (as some CCCDs), or does not give it.
+    pub fn card_access(&mut self) -> Result<Option<Vec<u8>>, ChipError> {
+        let reply = self.exchange(command(0xB0, 0x80 | 0x1C, 0x00, None, 256)?)?;
+        Ok((reply.status == OK && !reply.data.is_empty()).then_some(reply.data))
+    }
+
     /// Basic Access Control with `key`, then secure messaging for every command after.
     pub fn open_with_bac(&mut self, key: &MrzKey) -> Result<(), ChipError> {
         let key = dba_key(key)?;
@@ -141,6 +153,10 @@ impl<'a> Session<'a> {
                 BacAction::SendApdu(apdu) => {
                     let answer = self.card.transmit(&apdu)?;
                     let status = status_of(&answer)?;
+                    if matches!(status, 0x6D00 | 0x6E00) {
+                        // GET CHALLENGE or EXTERNAL AUTHENTICATE unknown: no BAC here.
+                        return Err(ChipError::BacNotOffered);
+                    }
                     if apdu.get(1) == Some(&0x82) && status != OK {
                         // EXTERNAL AUTHENTICATE refused: the key is not this chip's.
                         return Err(ChipError::WrongKey);

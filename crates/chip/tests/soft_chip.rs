@@ -365,3 +365,29 @@ fn a_data_group_past_32_kilobytes_is_read_whole() {
     assert_eq!(read.photo.as_ref().unwrap().bytes, holder.photo);
     assert_eq!(check(&read, &trusting(&pki)).status, Status::Valid);
 }
+
+/// EF.CardAccess read before the application: a chip that offers PACE beside BAC is still
+/// read (with BAC) and says it offers PACE; one that offers PACE only is named so, not
+/// taken for a wrong key.
+#[test]
+fn a_chip_offering_pace_is_told_apart_from_a_wrong_key() {
+    let pki = TestPki::current(1, "Test CSCA Viet Nam");
+    let both = sample::chip(&pki).with_card_access(sample::PACE_CARD_ACCESS.to_vec());
+    let read = read_chip(&mut OnReader(both), &key(), &mut |_| {}).unwrap();
+    assert!(read.pace_offered);
+    let without = read_chip(&mut OnReader(sample::chip(&pki)), &key(), &mut |_| {}).unwrap();
+    assert!(!without.pace_offered, "no EF.CardAccess, as on some CCCDs");
+
+    let pace_only = sample::chip(&pki)
+        .with_card_access(sample::PACE_CARD_ACCESS.to_vec())
+        .with_faults(Faults {
+            no_bac: true,
+            ..Faults::default()
+        });
+    let error = read_chip(&mut OnReader(pace_only), &key(), &mut |_| {}).unwrap_err();
+    assert_eq!(error, ChipError::BacNotOffered);
+    assert!(
+        error.to_string().contains("opens only with PACE"),
+        "{error}"
+    );
+}

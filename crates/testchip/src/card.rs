@@ -17,6 +17,9 @@ pub struct Faults {
     pub pulled_after: Option<usize>,
     /// Each answer takes this long.
     pub delay: Duration,
+    /// BAC is not offered (GET CHALLENGE and EXTERNAL AUTHENTICATE unknown: 6D00), as on
+    /// a chip that opens with PACE only.
+    pub no_bac: bool,
 }
 
 /// Secure messaging's state, once BAC is done.
@@ -42,6 +45,8 @@ pub struct SoftChip {
     fixed: Option<([u8; 8], [u8; 16])>,
     /// The private key of active authentication (DG15 holds a public key).
     active: Option<p256::ecdsa::SigningKey>,
+    /// EF.CardAccess (under the master file, short identifier 1C), when the chip has one.
+    card_access: Option<Vec<u8>>,
 }
 
 impl SoftChip {
@@ -64,7 +69,14 @@ impl SoftChip {
             secure: None,
             fixed: None,
             active: None,
+            card_access: None,
         }
+    }
+
+    /// With EF.CardAccess (what the chip offers besides BAC), read before the application.
+    pub fn with_card_access(mut self, file: Vec<u8>) -> Self {
+        self.card_access = Some(file);
+        self
     }
 
     /// Answers INTERNAL AUTHENTICATE with this key: ECDSA on P-256 over the challenge's
@@ -122,6 +134,17 @@ impl SoftChip {
             // A plain command during secure messaging ends the session.
             self.secure = None;
             return Some(status(0x6987));
+        }
+        if apdu[1] == 0xB0 && apdu[2] == 0x9C && !self.application {
+            // EF.CardAccess by its short identifier, readable without access control.
+            return Some(match &self.card_access {
+                Some(file) => {
+                    let mut answer = file.clone();
+                    answer.extend_from_slice(&[0x90, 0x00]);
+                    answer
+                }
+                None => status(0x6A82),
+            });
         }
         if matches!(apdu[1], 0xB0 | 0xB1 | 0x88) {
             // Files are read, and the chip signs, under secure messaging only.
@@ -228,6 +251,7 @@ impl SoftChip {
     ) -> (Vec<u8>, u16) {
         match ins {
             0xA4 => self.select(p1, data),
+            0x84 | 0x82 if self.faults.no_bac => (Vec::new(), 0x6D00),
             0x84 => {
                 let mut challenge = [0u8; 8];
                 match self.fixed {

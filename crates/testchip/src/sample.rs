@@ -115,3 +115,10 @@ pub fn chip_with_active_authentication(pki: &TestPki, published: u8, held: u8) -
     SoftChip::new(files(&groups, pki.sod(&groups)), DOCUMENT, BIRTH, EXPIRY)
         .with_active_authentication(key(held))
 }
+
+/// EF.CardAccess offering PACE (generic mapping, ECDH, AES-128: OID 0.4.0.127.0.7.2.2.4.2.2,
+/// version 2, the NIST P-256 parameters, 12): a SET of one PACEInfo, DER.
+pub const PACE_CARD_ACCESS: [u8; 22] = [
+    0x31, 0x14, 0x30, 0x12, 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02,
+    0x02, 0x01, 0x02, 0x02, 0x01, 0x0C,
+];
