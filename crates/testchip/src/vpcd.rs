@@ -23,6 +23,8 @@ pub const ATR: [u8; 11] = [
 
 /// Puts the card in `chip` on vpcd's reader at 127.0.0.1:`port` whenever there is one
 /// (another card can be put there through the mutex; `None`: no card), until `stop`.
+/// `EKYC_TESTCHIP_TRACE=1` prints each message from vpcd on standard error (a test's
+/// debugging aid; the sample card's data is made up).
 pub fn join(port: u16, chip: &Arc<Mutex<Option<SoftChip>>>, stop: &AtomicBool) {
     let trace = std::env::var_os("EKYC_TESTCHIP_TRACE").is_some();
     while !stop.load(Ordering::Relaxed) {
