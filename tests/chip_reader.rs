@@ -86,9 +86,12 @@ impl Stack {
                 )));
                 return;
             }
-            let up = Command::new("ip")
-                .args(["link", "set", "lo", "up"])
-                .status();
+            // iproute2's `ip`, where Debian puts it (a PATH without /usr/sbin misses it).
+            let ip = ["/usr/sbin/ip", "/sbin/ip", "ip"]
+                .into_iter()
+                .find(|path| Path::new(path).exists())
+                .unwrap_or("ip");
+            let up = Command::new(ip).args(["link", "set", "lo", "up"]).status();
             if !up.is_ok_and(|status| status.success()) {
                 let _ = started.send(Err("`ip link set lo up` failed (iproute2)".into()));
                 return;
