@@ -30,7 +30,6 @@ use ekyc_testchip::sample::{self, BIRTH, DOCUMENT, EXPIRY, ID};
 use ekyc_testchip::vpcd::VPCD_PORT;
 use ekyc_testchip::{Faults, SoftChip};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 
 /// pcscd with the virtual reader, and the software chip on it.
@@ -155,12 +154,8 @@ impl Stack {
     }
 
     fn kiosk(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BINARY);
-        command
-            .env_clear()
-            .env("HOME", self.folder.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .args(args);
+        let mut command = common::kiosk_command(self.folder.path());
+        command.args(args);
         command
     }
 }
@@ -409,10 +404,7 @@ fn bad_input_is_refused_before_the_reader_and_a_missing_service_is_named() {
     lock.lock().unwrap();
     let folder = tempfile::tempdir().unwrap();
     let kiosk = |args: &[&str]| {
-        Command::new(BINARY)
-            .env_clear()
-            .env("HOME", folder.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        common::kiosk_command(folder.path())
             .args(args)
             .output()
             .unwrap()

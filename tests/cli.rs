@@ -11,20 +11,10 @@ use std::process::{Child, Command, Output, Stdio};
 use common::*;
 use serde_json::Value;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_ekyc-kiosk");
 /// The configuration the Debian package installs as /etc/ekyc-kiosk/config.toml.
 const PACKAGED_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/config.toml");
 
-/// The binary with a clean environment: no EKYC_* from the developer's shell, and a
-/// HOME without a config file.
-fn command(home: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    command
-}
+use common::kiosk_command as command;
 
 struct Images {
     dir: tempfile::TempDir,

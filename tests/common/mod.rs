@@ -16,6 +16,19 @@ pub mod photo;
 pub mod receiver;
 pub mod tls;
 
+/// The kiosk's binary with a clean environment: no EKYC_* from the developer's shell, and
+/// `home` as a HOME without a config file. (Cargo names the binary to integration tests;
+/// the examples that share this module never start it.)
+pub fn kiosk_command(home: &Path) -> std::process::Command {
+    let binary = option_env!("CARGO_BIN_EXE_ekyc-kiosk").unwrap_or("ekyc-kiosk");
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
 /// Made-up card data; the values the engine must read back.
 pub const CARD_ID: &str = "079203004512";
 pub const CARD_NAME: &str = "Phạm Thị Hồng Nhung";

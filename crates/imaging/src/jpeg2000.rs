@@ -31,17 +31,15 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::Empty);
     }
-    let pixels = u64::from(width) * u64::from(height);
-    if width > crate::MAX_DECODED_SIDE
-        || height > crate::MAX_DECODED_SIDE
-        || (pixels > 1_000_000 && pixels > crate::MAX_PIXELS_PER_BYTE * bytes.len() as u64)
-    {
+    if width > crate::MAX_DECODED_SIDE || height > crate::MAX_DECODED_SIDE {
         return Err(DecodeError::Implausible {
             width,
             height,
             bytes: bytes.len(),
         });
     }
+    crate::refuse_implausible(width, height, bytes.len())?;
+    let pixels = u64::from(width) * u64::from(height);
     let channels = usize::from(picture.color_space().num_channels());
     let alpha = usize::from(picture.has_alpha());
     let mut context = hayro_jpeg2000::DecoderContext::default();

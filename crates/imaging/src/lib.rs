@@ -199,14 +199,7 @@ pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
         .into_decoder()
         .map_err(|error| DecodeError::Undecodable(error.to_string()))?;
     let (width, height) = image::ImageDecoder::dimensions(&decoder);
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > 1_000_000 && pixels > MAX_PIXELS_PER_BYTE * bytes.len() as u64 {
-        return Err(DecodeError::Implausible {
-            width,
-            height,
-            bytes: bytes.len(),
-        });
-    }
+    refuse_implausible(width, height, bytes.len())?;
     // A missing or broken EXIF block is no reason to refuse the photo itself.
     let orientation = decoder
         .orientation()
@@ -218,6 +211,20 @@ pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
         return Err(DecodeError::Empty);
     }
     Ok(image)
+}
+
+/// A picture that declares far more pixels than its bytes could hold (past a megapixel,
+/// more than [`MAX_PIXELS_PER_BYTE`] per byte): a decompression bomb, refused before decoding.
+fn refuse_implausible(width: u32, height: u32, bytes: usize) -> Result<(), DecodeError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > 1_000_000 && pixels > MAX_PIXELS_PER_BYTE * bytes as u64 {
+        return Err(DecodeError::Implausible {
+            width,
+            height,
+            bytes,
+        });
+    }
+    Ok(())
 }
 
 fn cap_longest_side(image: DynamicImage, max_side: u32) -> DynamicImage {
