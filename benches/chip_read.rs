@@ -72,7 +72,7 @@ fn main() {
                 on_air: Duration::ZERO,
                 apdus: 0,
             };
-            read_chip(&mut link, &key(), &mut |_| {}).unwrap();
+            read_chip(&mut link, key(), &mut |_| {}).unwrap();
             on_air.push(link.on_air.as_secs_f64() * 1000.0);
             apdus = link.apdus;
         });
@@ -91,7 +91,7 @@ fn main() {
             on_air: Duration::ZERO,
             apdus: 0,
         },
-        &key(),
+        key(),
         &mut |_| {},
     )
     .unwrap();

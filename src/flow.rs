@@ -9,6 +9,7 @@ use image::RgbaImage;
 use zeroize::Zeroize;
 
 pub use crate::camera::CaptureTarget;
+pub use crate::chip::{ChipMode, ChipOutcome};
 pub use crate::verification::{KioskLiveness, SubmitStep, Verdict, VerificationResult};
 use ekyc_client::ApiError;
 use ekyc_contract::{DocumentType, Lang, Secret};
@@ -42,6 +43,9 @@ pub enum Guidance {
     ChallengeFailed(ChallengeAdvice),
     /// The challenge failed as many times as allowed: a member of staff must help.
     LivenessAskStaff,
+    /// `chip.mode = required` and no card reader answers: this journey is out of order
+    /// until staff mend the reader; the customer is told so and goes back to the start.
+    ChipReaderMissing,
 }
 
 /// What a customer whose challenge failed is told to do.
@@ -91,6 +95,8 @@ pub enum Screen {
     Capture(CaptureTarget),
     /// The captured still, with Use / Retake.
     Still(CaptureTarget),
+    /// "Place your card on the reader": the chip read, with its progress and problems.
+    Chip,
     /// The three thumbnails; any one can be retaken.
     Review,
     /// The liveness challenge: a dot to follow with the eyes, the preview small.
@@ -114,6 +120,8 @@ pub enum Step {
     DocumentChoice,
     /// A picture.
     Capture(CaptureTarget),
+    /// The card's chip (ENROLL with a chip card, `chip.mode` not `off`).
+    Chip,
 }
 
 /// One captured image: what is uploaded, and a small preview for the screen.
@@ -212,6 +220,15 @@ pub enum Event {
     StillHere,
     /// The liveness challenge ended and was judged.
     ChallengeDone(ChallengeOutcome),
+    /// The chip was read and checked by the kiosk.
+    ChipRead(Box<ChipOutcome>),
+    /// No card reader answers (at the chip step, or at the start of a journey that
+    /// requires the chip).
+    NoChipReader,
+    /// "Continue without the chip" (`when_present` only).
+    SkipChip,
+    /// From the review: read the chip again.
+    ReadChipAgain,
 }
 
 /// What the app must do after an event. Applied once, at the end of the frame.
@@ -263,6 +280,12 @@ pub struct Flow {
     failed_challenges: u32,
     /// The passed challenge of the current selfie.
     recording: Option<ChallengeRecording>,
+    /// When the journey reads the card's chip.
+    chip_mode: ChipMode,
+    /// The chip as read, for the submission.
+    chip: Option<ChipOutcome>,
+    /// The chip step was passed without the chip (no reader, or skipped: `when_present`).
+    chip_skipped: bool,
     idle_timeout: Duration,
     /// How long "Do you need more time?" waits for an answer.
     more_time: Duration,
@@ -303,6 +326,9 @@ impl Flow {
             challenge_attempts: None,
             failed_challenges: 0,
             recording: None,
+            chip_mode: ChipMode::Off,
+            chip: None,
+            chip_skipped: false,
             idle_timeout,
             more_time: MORE_TIME,
             last_activity: now,
@@ -321,6 +347,32 @@ impl Flow {
     pub fn with_challenge(mut self, attempts: u32) -> Self {
         self.challenge_attempts = Some(attempts.max(1));
         self
+    }
+
+    /// The card's chip read after the document's pictures (ENROLL, a card with a chip).
+    pub fn with_chip(mut self, mode: ChipMode) -> Self {
+        self.chip_mode = mode;
+        self
+    }
+
+    /// When the journey reads the card's chip.
+    pub fn chip_mode(&self) -> ChipMode {
+        self.chip_mode
+    }
+
+    /// The chip as read (for the submission and the review).
+    pub fn chip(&self) -> Option<&ChipOutcome> {
+        self.chip.as_ref()
+    }
+
+    /// Whether this journey reads the chip of the document chosen: ENROLL, `chip.mode`
+    /// not `off`, a CCCD or a passport (a driver licence has no chip to read).
+    pub fn reads_chip(&self) -> bool {
+        self.action == KryptonAction::Enroll
+            && self.chip_mode != ChipMode::Off
+            && self
+                .document
+                .is_none_or(|document| document != DocumentType::Dlr)
     }
 
     /// The journeys offered (the first is Start's; duplicates dropped) and, for ENROLL,
@@ -386,6 +438,9 @@ impl Flow {
                 if self.document.is_none_or(DocumentType::has_back) {
                     document.push(Step::Capture(CaptureTarget::Back));
                 }
+                if self.reads_chip() {
+                    document.push(Step::Chip);
+                }
                 match self.order {
                     KryptonFlow::CardFirst => document.into_iter().chain([selfie]).collect(),
                     KryptonFlow::FaceFirst => [selfie].into_iter().chain(document).collect(),
@@ -401,6 +456,7 @@ impl Flow {
             Step::Identify => Screen::Identify,
             Step::DocumentChoice => Screen::DocumentChoice,
             Step::Capture(target) => Screen::Capture(target),
+            Step::Chip => Screen::Chip,
         }
     }
 
@@ -420,6 +476,7 @@ impl Flow {
             Step::Identify => self.customer_id.is_some(),
             Step::DocumentChoice => self.document.is_some(),
             Step::Capture(target) => self.capture(*target).is_some(),
+            Step::Chip => self.chip.is_some() || self.chip_skipped,
         };
         self.steps()
             .into_iter()
@@ -528,6 +585,11 @@ impl Flow {
                 self.action = self.offered[0];
                 self.show(Screen::Consent)
             }
+            (Screen::Consent, Event::NoChipReader)
+                if self.chip_mode == ChipMode::Required && self.reads_chip() =>
+            {
+                self.show(Screen::Guidance(Guidance::ChipReaderMissing))
+            }
             (Screen::Welcome, Event::StartJourney(action)) if self.offered.contains(&action) => {
                 self.action = action;
                 self.show(Screen::Consent)
@@ -575,11 +637,31 @@ impl Flow {
                 self.show(next)
             }
             (Screen::Challenge, Event::ChallengeDone(outcome)) => self.challenge_done(outcome),
+            (Screen::Chip, Event::ChipRead(outcome)) => {
+                self.chip = Some(*outcome);
+                self.chip_skipped = false;
+                self.leave_chip_step()
+            }
+            (Screen::Chip, Event::NoChipReader) if self.chip_mode == ChipMode::Required => {
+                self.show(Screen::Guidance(Guidance::ChipReaderMissing))
+            }
+            (Screen::Chip, Event::NoChipReader | Event::SkipChip)
+                if self.chip_mode == ChipMode::WhenPresent =>
+            {
+                tracing::info!("the chip step passed without the chip");
+                self.chip = None;
+                self.chip_skipped = true;
+                self.leave_chip_step()
+            }
             (Screen::Review, Event::RetakeFromReview(target))
                 if self.targets().contains(&target) =>
             {
                 self.retaking_from_review = true;
                 self.show(Screen::Capture(target))
+            }
+            (Screen::Review, Event::ReadChipAgain) if self.reads_chip() => {
+                self.retaking_from_review = true;
+                self.show(Screen::Chip)
             }
             (Screen::Review, Event::Submit) if self.ready_to_submit() => self.submit(),
             (Screen::Submitting(_), Event::Progress(step)) => {
@@ -612,6 +694,17 @@ impl Flow {
     fn show(&mut self, screen: Screen) -> Effect {
         self.screen = screen;
         Effect::None
+    }
+
+    /// After the chip step: the review when retaking from it, else the next step.
+    fn leave_chip_step(&mut self) -> Effect {
+        let next = if self.retaking_from_review {
+            Screen::Review
+        } else {
+            self.after(Step::Chip)
+        };
+        self.retaking_from_review = false;
+        self.show(next)
     }
 
     fn challenge_done(&mut self, outcome: ChallengeOutcome) -> Effect {
@@ -674,9 +767,12 @@ impl Flow {
     }
 
     fn ready_to_submit(&self) -> bool {
-        self.targets()
-            .iter()
-            .all(|target| self.capture(*target).is_some())
+        let chip_done = !self.reads_chip() || self.chip.is_some() || self.chip_skipped;
+        chip_done
+            && self
+                .targets()
+                .iter()
+                .all(|target| self.capture(*target).is_some())
     }
 
     fn finished(&mut self, outcome: Result<VerificationResult, ApiError>) -> Effect {
@@ -763,6 +859,8 @@ impl Flow {
             Guidance::RestartFromDocument => {
                 self.front = None;
                 self.back = None;
+                self.chip = None;
+                self.chip_skipped = false;
                 self.selfie = None;
                 self.recording = None;
                 self.retaking_from_review = false;
@@ -771,7 +869,9 @@ impl Flow {
                 // first or alone.
                 self.show(self.first_to_do())
             }
-            Guidance::KioskNotSetUp | Guidance::CertificateRefused(_) => self.reset(),
+            Guidance::KioskNotSetUp
+            | Guidance::CertificateRefused(_)
+            | Guidance::ChipReaderMissing => self.reset(),
         }
     }
 
@@ -795,6 +895,9 @@ impl Flow {
     fn reset(&mut self) -> Effect {
         self.front = None;
         self.back = None;
+        // The chip's files and photo are wiped as they drop.
+        self.chip = None;
+        self.chip_skipped = false;
         self.selfie = None;
         self.recording = None;
         self.failed_challenges = 0;
@@ -827,6 +930,10 @@ fn event_name(event: &Event) -> &'static str {
         Event::UseCapture => "UseCapture",
         Event::Retake => "Retake",
         Event::ChallengeDone(_) => "ChallengeDone",
+        Event::ChipRead(_) => "ChipRead",
+        Event::NoChipReader => "NoChipReader",
+        Event::SkipChip => "SkipChip",
+        Event::ReadChipAgain => "ReadChipAgain",
         Event::RetakeFromReview(_) => "RetakeFromReview",
         Event::Submit => "Submit",
         Event::Progress(_) => "Progress",

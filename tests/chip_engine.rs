@@ -122,3 +122,159 @@ async fn an_engine_without_the_cards_csca_answers_untrusted() {
     let problems = reply["passive_authentication"]["problems"].to_string();
     assert!(problems.contains("no CSCA is installed"), "{problems}");
 }
+
+/// The chip on `chip`, read by the kiosk's code through a reader and checked against
+/// `pki`'s CSCA.
+fn read_on_a_reader(chip: ekyc_testchip::SoftChip, pki: &TestPki) -> ekyc_kiosk::chip::ChipOutcome {
+    let mut trust = ekyc_chip::passive::TrustList::default();
+    trust.add_bytes(&pki.csca_der()).unwrap();
+    let key = ekyc_chip::MrzKey {
+        document_number: sample::DOCUMENT.into(),
+        birth: sample::BIRTH.into(),
+        expiry: sample::EXPIRY.into(),
+    };
+    let reader = common::chip::SoftReader::holding(Some(chip));
+    ekyc_kiosk::chip::read_and_check(&reader, "", &key, &trust, &mut |_| {}).unwrap()
+}
+
+/// ENROLL of `customer` (card, chip, selfie) on `engine`.
+async fn enrol_with_chip(
+    engine: &ekyc_engine::EngineHandle,
+    customer: &str,
+    chip: ekyc_kiosk::chip::ChipOutcome,
+) -> ekyc_kiosk::verification::VerificationResult {
+    use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
+    let krypton = ekyc_client::KryptonClient::new(
+        engine.base_url(),
+        engine.company_id().clone(),
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(60),
+        common::fast_retry(),
+        &ekyc_client::ClientTls::default(),
+    )
+    .unwrap();
+    let journey = ekyc_kiosk::verification::Journey {
+        action: KryptonAction::Enroll,
+        flow: KryptonFlow::CardFirst,
+        model: LivenessModel::Passive,
+        customer_id: Some(Secret::new(customer)),
+    };
+    let mut verification = ekyc_kiosk::verification::Verification::for_journey(
+        common::client_for(engine),
+        Some(&krypton),
+        &journey,
+        false,
+    )
+    .unwrap()
+    .with_chip(Some(chip));
+    let document =
+        ekyc_client::OcrRequest::both_sides(ekyc_client::DocumentType::Idr, common::front(), None);
+    verification
+        .run(Some(document), &[common::selfie()], &|_| {})
+        .await
+        .expect("the verification runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_keeps_the_face_only_when_it_matches_the_chips_photo() {
+    let pki = TestPki::current(1, "Test CSCA Viet Nam");
+    let folder = tempfile::tempdir().unwrap();
+    let mut settings = common::with_enrolments_in(folder.path(), EngineSettings::default());
+    settings.csca.add_bytes(&pki.csca_der()).unwrap();
+    let engine = common::start_engine(settings).await;
+
+    // The holder's own card: the engine's verdict, the selfie matches the chip's photo,
+    // the face is kept, and the chip agrees with the print field by field.
+    let result = enrol_with_chip(
+        &engine,
+        "chip-holder",
+        read_on_a_reader(sample::chip(&pki), &pki),
+    )
+    .await;
+    let chip = result.chip.clone().expect("the chip's part of the result");
+    assert_eq!(chip.judged_by, ekyc_kiosk::verification::ChipJudge::BackEnd);
+    assert_eq!(chip.verdict.status, "valid", "{:?}", chip.verdict.problems);
+    let face_match = chip
+        .face_match
+        .clone()
+        .expect("matched with the chip's photo");
+    assert_eq!(face_match.is_match, Some(true), "{face_match:?}");
+    assert!(face_match
+        .similarity
+        .is_some_and(|similarity| similarity > 80.0));
+    assert_eq!(result.enrolled, Some(true));
+    // One selfie (the passive model): liveness is not evaluated, nothing is refused.
+    assert_eq!(
+        result.verdict(),
+        ekyc_kiosk::verification::Verdict::NotEvaluated {
+            liveness: true,
+            face_match: false
+        }
+    );
+    let chip_proved: Vec<&str> = result
+        .cross_check
+        .iter()
+        .filter(|agreement| agreement.proofs.contains(&ekyc_reading::Proof::Chip))
+        .map(|agreement| agreement.key.as_str())
+        .collect();
+    assert!(
+        chip_proved.contains(&"ID") && chip_proved.contains(&"Date of birth"),
+        "{chip_proved:?}"
+    );
+
+    // A genuine chip of somebody else (validly signed, a stranger's photo) with this
+    // card's print: the face is not kept, and the result is a refusal.
+    let mut stranger = sample::holder();
+    let face = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/face-match/grace-hopper-face.png"),
+    )
+    .unwrap();
+    stranger.photo = common::jpeg(&face.to_rgb8());
+    let groups = data_groups(&stranger);
+    let chip = ekyc_testchip::SoftChip::new(
+        ekyc_testchip::lds::files(&groups, pki.sod(&groups)),
+        sample::DOCUMENT,
+        sample::BIRTH,
+        sample::EXPIRY,
+    );
+    let result = enrol_with_chip(&engine, "chip-stranger", read_on_a_reader(chip, &pki)).await;
+    let chip = result.chip.clone().unwrap();
+    assert_eq!(chip.verdict.status, "valid");
+    assert_eq!(chip.is_match(), Some(false), "{:?}", chip.face_match);
+    assert_eq!(result.enrolled, Some(false));
+    assert_eq!(
+        result.verdict(),
+        ekyc_kiosk::verification::Verdict::Rejected
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_back_end_that_cannot_check_chips_leaves_the_kiosks_verdict_marked_as_the_kiosks() {
+    let pki = TestPki::current(1, "Test CSCA Viet Nam");
+    // FPT.AI's back end has no /chip/verify: 404, as the engine's script plays it.
+    let engine = common::scripted_engine(
+        "[[chip_verify]]\nstatus = 404\nbody = '{\"detail\": \"Not Found\"}'\n",
+    )
+    .await;
+    let mut verification = ekyc_kiosk::verification::Verification::new(common::client_for(&engine))
+        .with_chip(Some(read_on_a_reader(sample::chip(&pki), &pki)));
+    let document =
+        ekyc_client::OcrRequest::both_sides(ekyc_client::DocumentType::Idr, common::front(), None);
+    let result = verification
+        .run(Some(document), &[common::selfie()], &|_| {})
+        .await
+        .expect("the verification runs without the back end's chip check");
+    assert_eq!(
+        engine.requests(ekyc_engine::ScriptedEndpoint::ChipVerify),
+        1
+    );
+    let chip = result.chip.expect("the chip's part of the result");
+    assert_eq!(chip.judged_by, ekyc_kiosk::verification::ChipJudge::Kiosk);
+    assert_eq!(
+        chip.verdict.status, "valid",
+        "the kiosk's list holds the CSCA"
+    );
+    let face_match = chip.face_match.expect("matched on the kiosk");
+    assert_eq!(face_match.is_match, Some(true), "{face_match:?}");
+}

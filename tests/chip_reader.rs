@@ -196,8 +196,7 @@ impl Drop for Stack {
 /// The sample card (ekyc-testchip's) signed under `pki`, with `faults`. Its MRZ is the
 /// one `ekyc-reading` writes for such a card.
 fn chip(pki: &TestPki, faults: Faults) -> SoftChip {
-    let written =
-        ekyc_reading::mrz::write_vietnamese_td1(ID, BIRTH, 'F', EXPIRY, "NGUYEN<<THI<HONG<NHUNG");
+    let written = ekyc_reading::mrz::write_vietnamese_td1(ID, BIRTH, 'F', EXPIRY, sample::MRZ_NAME);
     assert_eq!(
         written.map(|mrz| mrz.replace('\n', "")),
         Some(sample::mrz())
@@ -334,9 +333,48 @@ fn the_cli_reads_the_software_chip_through_pcscd_and_vpcd() {
         assert_eq!(report["passive_authentication"]["status"], "valid");
     }
 
+    // The same with chip authentication (DG14, ECDH on P-256, AES): a clone agrees no keys.
+    for (held, status) in [(8, "failed"), (7, "passed")] {
+        *stack.card.lock().unwrap() = Some(sample::chip_with_chip_authentication(
+            &pki,
+            ekyc_testchip::pace::Curve::P256,
+            true,
+            7,
+            held,
+        ));
+        stack.wait_for_the_card();
+        let report = read_json(&stack, &read_args(ours.to_str().unwrap(), BIRTH));
+        assert_eq!(report["chip_authentication"]["status"], status, "{report}");
+        assert_eq!(report["passive_authentication"]["status"], "valid");
+    }
+
     // A CSCA list without the card's CSCA: read, but untrusted.
     let report = read_json(&stack, &read_args(theirs.to_str().unwrap(), BIRTH));
     assert_eq!(report["passive_authentication"]["status"], "untrusted");
+
+    // A chip that offers PACE (brainpoolP256r1) and no BAC: opened with PACE, from the
+    // MRZ's numbers and from the CAN typed at the desk.
+    *stack.card.lock().unwrap() = Some(
+        sample::chip(&pki)
+            .with_pace(ekyc_testchip::pace::Curve::Brainpool256, Some("123456"))
+            .with_faults(Faults {
+                no_bac: true,
+                ..Faults::default()
+            }),
+    );
+    stack.wait_for_the_card();
+    let report = read_json(&stack, &read_args(ours.to_str().unwrap(), BIRTH));
+    assert_eq!(report["access"], "PACE", "{report}");
+    assert_eq!(report["passive_authentication"]["status"], "valid");
+    let ours_text = ours.to_str().unwrap();
+    let by_can = [
+        "chip", "read", "--can", "123456", "--csca", ours_text, "--json",
+    ];
+    let report = read_json(&stack, &by_can);
+    assert_eq!(report["access"], "PACE", "{report}");
+    assert_eq!(report["dg13"]["full_name"], sample::FULL_NAME);
+    *stack.card.lock().unwrap() = Some(chip(&pki, Faults::default()));
+    stack.wait_for_the_card();
 
     // A wrong birth date: a sentence about the key, quickly.
     let started = Instant::now();
@@ -432,9 +470,9 @@ fn bad_input_is_refused_before_the_reader_and_a_missing_service_is_named() {
         assert!(stderr.contains(words), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
-    let output = kiosk(&["chip", "read", "--can", "123456"]);
+    let output = kiosk(&["chip", "read", "--can", "12345"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("CAN (PACE) is not supported yet"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("the CAN is not 6 digits"));
 
     // Without pcscd (the lock is ours: no test's pcscd runs), unless the machine runs its
     // own (a desktop's socket-activated one): then the listing simply works.

@@ -12,6 +12,8 @@ use ekyc_kiosk::flow::{
 };
 use CaptureTarget::{Back, Front, Selfie};
 
+mod common;
+
 const IDLE: Duration = Duration::from_secs(60);
 
 fn capture() -> Capture {
@@ -783,4 +785,97 @@ mod journeys {
         assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
         assert!(kiosk.flow.customer_id().is_some());
     }
+}
+
+/// A chip as the kiosk reads it: the sample card's software chip through the kiosk's code.
+fn chip_outcome() -> Box<ekyc_kiosk::chip::ChipOutcome> {
+    use ekyc_testchip::sample;
+    let pki = ekyc_testchip::pki::TestPki::current(1, "Test CSCA Viet Nam");
+    let reader = common::chip::SoftReader::holding(Some(sample::chip(&pki)));
+    let key = ekyc_chip::MrzKey {
+        document_number: sample::DOCUMENT.into(),
+        birth: sample::BIRTH.into(),
+        expiry: sample::EXPIRY.into(),
+    };
+    let trust = ekyc_chip::passive::TrustList::default();
+    Box::new(ekyc_kiosk::chip::read_and_check(&reader, "", &key, &trust, &mut |_| {}).unwrap())
+}
+
+/// A kiosk reading chips (`mode`), at the consent of ENROLL.
+fn chip_kiosk(mode: ekyc_kiosk::chip::ChipMode) -> Kiosk {
+    let mut kiosk = Kiosk::new();
+    kiosk.flow =
+        std::mem::replace(&mut kiosk.flow, Flow::new(Lang::En, IDLE, kiosk.now)).with_chip(mode);
+    let _ = kiosk.send(Event::Start);
+    kiosk
+}
+
+#[test]
+fn the_chip_is_read_after_the_back_of_a_cccd_and_never_for_a_driver_licence() {
+    use ekyc_kiosk::chip::ChipMode;
+    let mut kiosk = chip_kiosk(ChipMode::Required);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    kiosk.take();
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Chip);
+    // Required: no way around it, and the review cannot be reached without it.
+    let _ = kiosk.send(Event::SkipChip);
+    assert_eq!(kiosk.screen(), Screen::Chip);
+    let _ = kiosk.send(Event::NoChipReader);
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(Guidance::ChipReaderMissing)
+    );
+    assert_eq!(kiosk.send(Event::FollowGuidance), Effect::WipeSession);
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+
+    let mut kiosk = chip_kiosk(ChipMode::Required);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    kiosk.take();
+    kiosk.take();
+    let _ = kiosk.send(Event::ChipRead(chip_outcome()));
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert!(kiosk.flow.chip().is_some());
+    // Read again from the review: back to the review.
+    let _ = kiosk.send(Event::ReadChipAgain);
+    assert_eq!(kiosk.screen(), Screen::Chip);
+    let _ = kiosk.send(Event::ChipRead(chip_outcome()));
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert_eq!(kiosk.send(Event::StartOver), Effect::WipeSession);
+    assert!(
+        kiosk.flow.chip().is_none(),
+        "the chip goes with the session"
+    );
+
+    // A driver licence has no chip: no chip step.
+    let mut kiosk = chip_kiosk(ChipMode::Required);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Dlr));
+    kiosk.take();
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+}
+
+#[test]
+fn with_the_chip_when_present_a_missing_reader_or_staffs_choice_goes_on_without_it() {
+    use ekyc_kiosk::chip::ChipMode;
+    let mut kiosk = chip_kiosk(ChipMode::WhenPresent);
+    // At the start, a missing reader does not stop a `when_present` journey.
+    let _ = kiosk.send(Event::NoChipReader);
+    assert_eq!(kiosk.screen(), Screen::Consent);
+    let _ = kiosk.send(Event::Accept);
+    let _ = kiosk.send(Event::ChooseDocument(DocumentType::Idr));
+    kiosk.take();
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Chip);
+    let _ = kiosk.send(Event::NoChipReader);
+    assert_eq!(kiosk.screen(), Screen::Capture(Selfie));
+    kiosk.take();
+    assert_eq!(kiosk.screen(), Screen::Review);
+    assert!(kiosk.flow.chip().is_none());
+    assert_eq!(kiosk.send(Event::Submit), Effect::StartSubmission);
 }

@@ -17,8 +17,8 @@ use ekyc_client::{FptClient, FptSettings, KryptonClient, Lang, RetryPolicy, Secr
 use ekyc_engine::{EngineSettings, Script};
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_kiosk::app::{
-    CaptureSetup, ChallengeSetup, JourneySetup, KioskApp, KioskSetup, RecordsSetup, ReportSetup,
-    StaffSetup,
+    CaptureSetup, ChallengeSetup, ChipSetup, JourneySetup, KioskApp, KioskSetup, RecordsSetup,
+    ReportSetup, StaffSetup,
 };
 use ekyc_kiosk::camera::{
     camera_source, CameraError, CameraStatus, DemoFace, DemoSource, FrameSource, SceneHint,
@@ -32,6 +32,12 @@ use ekyc_kiosk::quality::{Instruction, Preset, Thresholds};
 use ekyc_liveness::ChallengeThresholds;
 
 const DEMO_ID: &str = "079203004512";
+/// The test CSCA every engine here trusts, and the Document Signer of the software chips.
+fn test_pki() -> &'static ekyc_testchip::pki::TestPki {
+    static PKI: std::sync::OnceLock<ekyc_testchip::pki::TestPki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| ekyc_testchip::pki::TestPki::current(1, "Test CSCA Viet Nam"))
+}
+
 /// The staff PIN of the kiosks in these tests.
 const STAFF_PIN: &str = "2468";
 
@@ -125,6 +131,8 @@ fn setup_on(
         script: script.map(|text| Script::from_toml(text).unwrap()),
         ..EngineSettings::default()
     };
+    // The bank's CSCA: the test one, whose Document Signer signs the software chips here.
+    settings.csca.add_bytes(&test_pki().csca_der()).unwrap();
     if let Some((_, folder)) = &journeys {
         settings = common::with_enrolments_in(folder, settings);
     }
@@ -200,6 +208,7 @@ fn setup_on(
         staff: staff_with_pin(),
         records: RecordsSetup::default(),
         reports: ReportSetup::default(),
+        chip: ChipSetup::default(),
     };
     (setup, runtime)
 }
@@ -368,6 +377,39 @@ impl Kiosk {
     fn open_staff_mode(&mut self) {
         self.chord();
         self.type_pin(STAFF_PIN);
+    }
+
+    /// Presses the screen's last "More below" until the end shows (the cue greys out
+    /// there), as a customer would; returns how many presses it took.
+    fn scroll_to_the_end(&mut self) -> usize {
+        let mut presses = 0;
+        loop {
+            let Some(cue) = self
+                .harness
+                .query_all_by_label("More below ▼")
+                .rfind(|cue| !cue.accesskit_node().is_disabled())
+            else {
+                return presses;
+            };
+            cue.click();
+            self.harness.run_steps(3);
+            presses += 1;
+            assert!(presses < 10, "the cue never reached the end");
+        }
+    }
+
+    /// Steps the app until a label containing `text` shows.
+    fn wait_for_label(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.shows(text) {
+            assert!(
+                Instant::now() < deadline,
+                "waited too long for \"{text}\"; on {:?}",
+                self.screen()
+            );
+            self.tick();
+        }
+        self.harness.run_steps(2);
     }
 
     fn shows(&self, text: &str) -> bool {
@@ -2126,21 +2168,7 @@ mod accessibility {
         kiosk.harness.snapshot("result-high-contrast-en");
         // Finish is below the fold with larger text: the customer presses the screen's
         // "More below" until the end shows (the cue greys out there).
-        let mut presses = 0;
-        loop {
-            let Some(cue) = kiosk
-                .harness
-                .query_all_by_label("More below ▼")
-                .rfind(|cue| !cue.accesskit_node().is_disabled())
-            else {
-                break;
-            };
-            cue.click();
-            kiosk.harness.run_steps(3);
-            presses += 1;
-            assert!(presses < 10, "the cue never reached the end");
-        }
-        assert!(presses > 0, "Finish was out of sight");
+        assert!(kiosk.scroll_to_the_end() > 0, "Finish was out of sight");
         // The next customer starts with the kiosk's own look.
         kiosk.click("Finish");
         kiosk.harness.run_steps(2);
@@ -2322,4 +2350,212 @@ mod accessibility {
         let (_, _, last) = said.last().unwrap();
         assert!(last.contains(&format!("ID number: {DEMO_ID}")), "{last}");
     }
+}
+
+/// A kiosk reading chips (`mode`) on `reader`, with the in-process engine and the demo
+/// camera.
+fn kiosk_with_chip(mode: ekyc_kiosk::chip::ChipMode, reader: &common::chip::SoftReader) -> Kiosk {
+    let (mut setup, runtime) = demo_setup();
+    let mut trust = ekyc_chip::passive::TrustList::default();
+    trust.add_bytes(&test_pki().csca_der()).unwrap();
+    setup.chip = ChipSetup {
+        mode,
+        readers: Arc::new(reader.clone()),
+        trust: Arc::new(trust),
+        ..ChipSetup::default()
+    };
+    kiosk_from(setup, runtime)
+}
+
+#[test]
+fn the_chip_is_read_after_the_cards_back_and_the_result_shows_it_beside_the_print() {
+    let reader = common::chip::SoftReader::holding(None);
+    let mut kiosk = kiosk_with_chip(ekyc_kiosk::chip::ChipMode::Required, &reader);
+    kiosk.start_with_a_cccd();
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.take(target);
+    }
+    assert_eq!(kiosk.screen(), Screen::Chip);
+    // The key from the back's MRZ, then a wait for the card: the screen says where.
+    kiosk.wait_for_label("Lay your card flat on the card reader");
+    kiosk.harness.get_by_label("Place your card on the reader");
+    assert!(
+        kiosk
+            .harness
+            .query_by_role_and_label(Role::Button, "Continue without the chip")
+            .is_none(),
+        "a bank that requires the chip offers no way around it"
+    );
+    kiosk.harness.snapshot("chip-en");
+    reader.place(Some(ekyc_testchip::sample::chip(test_pki())));
+    kiosk.wait_for("the chip read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    let chip = kiosk
+        .harness
+        .state()
+        .flow()
+        .chip()
+        .expect("the chip as read");
+    assert_eq!(chip.verdict.status.as_str(), "valid");
+    kiosk.take(CaptureTarget::Selfie);
+    assert_eq!(kiosk.screen(), Screen::Review);
+    kiosk.submit_and_wait();
+    assert_eq!(kiosk.screen(), Screen::Result);
+    let result = kiosk.harness.state().flow().result().clone();
+    let on_result = result.chip.clone().expect("the chip on the result");
+    assert_eq!(
+        on_result.judged_by,
+        ekyc_kiosk::verification::ChipJudge::BackEnd
+    );
+    assert_eq!(on_result.verdict.status, "valid");
+    assert_eq!(
+        on_result.is_match(),
+        Some(true),
+        "{:?}",
+        on_result.face_match
+    );
+    kiosk.harness.get_by_label_contains("✓ the issuer's data");
+    kiosk
+        .harness
+        .get_by_label_contains("the face matches its photo (");
+    // The ID proved by the QR code, the MRZ and the chip.
+    let id_row = kiosk
+        .harness
+        .get_by_label_contains(&format!("ID number, {DEMO_ID}, "))
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert!(id_row.ends_with("✓ QR code, MRZ and chip"), "{id_row}");
+    kiosk.harness.snapshot("result-chip-en");
+    // Finish is below the fold: the screen's own "More below" until the end shows.
+    kiosk.scroll_to_the_end();
+    kiosk.click("Finish");
+    assert!(
+        kiosk.harness.state().flow().chip().is_none(),
+        "the chip is wiped with the session"
+    );
+}
+
+#[test]
+fn a_journey_that_requires_the_chip_with_no_reader_says_it_is_out_of_order_and_goes_back() {
+    let reader = common::chip::SoftReader::default();
+    let mut kiosk = kiosk_with_chip(ekyc_kiosk::chip::ChipMode::Required, &reader);
+    kiosk.harness.run_steps(2);
+    kiosk.click("Start");
+    assert_eq!(
+        kiosk.screen(),
+        Screen::Guidance(ekyc_kiosk::flow::Guidance::ChipReaderMissing)
+    );
+    kiosk
+        .harness
+        .get_by_label_contains("its card reader is not working");
+    kiosk.harness.snapshot("chip-reader-missing-en");
+    kiosk.click("OK");
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+}
+
+#[test]
+fn a_chip_moved_away_or_not_opened_by_the_card_s_numbers_or_its_reader_unplugged_never_blocks() {
+    use ekyc_testchip::Faults;
+    let pki = test_pki();
+    // Pulled away after a few commands: mid-read.
+    let reader = common::chip::SoftReader::holding(Some(
+        ekyc_testchip::sample::chip(pki).with_faults(Faults {
+            pulled_after: Some(12),
+            ..Faults::default()
+        }),
+    ));
+    let mut kiosk = kiosk_with_chip(ekyc_kiosk::chip::ChipMode::WhenPresent, &reader);
+    kiosk.start_with_a_cccd();
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.take(target);
+    }
+    kiosk.wait_for_label("The card was moved away from the reader");
+    // Put back: read.
+    reader.place(Some(ekyc_testchip::sample::chip(pki)));
+    kiosk.click("Try again");
+    kiosk.wait_for("the chip read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+
+    // A chip (PACE, with a CAN) whose numbers differ from the card's print: the MRZ read
+    // opens nothing; said, and staff type the CAN from the card's front.
+    kiosk.click("Start over");
+    let groups = ekyc_testchip::lds::data_groups(&ekyc_testchip::sample::holder());
+    let other = ekyc_testchip::SoftChip::new(
+        ekyc_testchip::lds::files(&groups, pki.sod(&groups)),
+        "203004519",
+        ekyc_testchip::sample::BIRTH,
+        ekyc_testchip::sample::EXPIRY,
+    )
+    .with_pace(ekyc_testchip::pace::Curve::P256, Some("123456"));
+    reader.place(Some(other));
+    kiosk.start_with_a_cccd();
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.take(target);
+    }
+    kiosk.wait_for_label("do not open its chip");
+    // `when_present`: the customer could go on without the chip; staff type the CAN.
+    assert!(kiosk
+        .harness
+        .query_by_role_and_label(Role::Button, "Continue without the chip")
+        .is_some());
+    kiosk.open_staff_mode();
+    kiosk.harness.snapshot("chip-staff-en");
+    let can_field = "or the CAN (6 digits, on the card's front)";
+    kiosk
+        .harness
+        .get_by_role_and_label(Role::TextInput, can_field)
+        .focus();
+    kiosk.harness.run_steps(2);
+    kiosk
+        .harness
+        .get_by_role_and_label(Role::TextInput, can_field)
+        .type_text("123456");
+    kiosk.harness.run_steps(3);
+    let read = kiosk
+        .harness
+        .get_by_role_and_label(Role::Button, "Read with these numbers");
+    assert!(
+        !read.accesskit_node().is_disabled(),
+        "the CAN typed makes a key"
+    );
+    // Below the fold with staff's form open: scrolled to, as staff would.
+    read.scroll_to_me();
+    kiosk.harness.run_steps(3);
+    kiosk.click("Read with these numbers");
+    kiosk.wait_for("the chip read with the CAN", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    let chip = kiosk.harness.state().flow().chip().expect("the chip read");
+    assert_eq!(chip.read.access, ekyc_chip::Access::Pace);
+
+    // The reader unplugged (`when_present`): the chip step passes by itself; plugged back,
+    // the next customer's chip is read again.
+    kiosk.click("Start over");
+    reader
+        .plugged
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    kiosk.start_with_a_cccd();
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.take(target);
+    }
+    kiosk.wait_for("the chip step passed", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    assert!(kiosk.harness.state().flow().chip().is_none());
+    kiosk.click("Start over");
+    reader
+        .plugged
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    reader.place(Some(ekyc_testchip::sample::chip(pki)));
+    kiosk.start_with_a_cccd();
+    for target in [CaptureTarget::Front, CaptureTarget::Back] {
+        kiosk.take(target);
+    }
+    kiosk.wait_for("the chip read", |screen| {
+        *screen == Screen::Capture(CaptureTarget::Selfie)
+    });
+    assert!(kiosk.harness.state().flow().chip().is_some());
 }

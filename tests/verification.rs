@@ -293,6 +293,7 @@ fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
         action: KryptonAction::Enroll,
         order: KryptonFlow::CardFirst,
         customer_id: None,
+        chip: None,
     };
     submission.resubmit_selfie(journey, Some(request), vec![selfie()]);
     let mut names = Vec::new();

@@ -23,6 +23,7 @@ pub fn screen_name(screen: &Screen) -> String {
         Screen::DocumentChoice => "document_choice".into(),
         Screen::Capture(target) => format!("capture_{}", picture(target)),
         Screen::Still(target) => format!("still_{}", picture(target)),
+        Screen::Chip => "chip".into(),
         Screen::Review => "review".into(),
         Screen::Challenge => "challenge".into(),
         Screen::Submitting(_) => "submitting".into(),
@@ -40,6 +41,7 @@ pub fn screen_name(screen: &Screen) -> String {
                 Guidance::CertificateRefused(_) => "certificate_refused",
                 Guidance::ChallengeFailed(_) => "challenge_failed",
                 Guidance::LivenessAskStaff => "liveness_ask_staff",
+                Guidance::ChipReaderMissing => "chip_reader_missing",
             }
         ),
     }
@@ -185,6 +187,15 @@ impl AttemptRecorder {
                 };
                 notes.push(AttemptEvent::Challenge { passed, advice });
             }
+            (Screen::Chip, Event::ChipRead(outcome)) => notes.push(AttemptEvent::Chip {
+                outcome: "read".into(),
+                status: Some(outcome.verdict.status.as_str().into()),
+                matched: None,
+            }),
+            (Screen::Chip | Screen::Consent, Event::NoChipReader) => {
+                notes.push(chip_note("no_reader"))
+            }
+            (Screen::Chip, Event::SkipChip) => notes.push(chip_note("skipped")),
             (Screen::Submitting(_), Event::Finished(outcome)) => {
                 let millis = self.submit_since.take().map_or(0, |since| {
                     now.saturating_duration_since(since).as_millis() as u64
@@ -307,6 +318,13 @@ impl AttemptRecorder {
                 threshold: face_match_threshold,
             });
         }
+        if let Some(chip) = &result.chip {
+            self.note(AttemptEvent::Chip {
+                outcome: "checked".into(),
+                status: Some(chip.verdict.status.clone()),
+                matched: chip.is_match(),
+            });
+        }
         let verdict = match result.verdict() {
             Verdict::Verified => "verified",
             Verdict::Rejected => "rejected",
@@ -315,6 +333,22 @@ impl AttemptRecorder {
         self.note(AttemptEvent::Result {
             verdict: verdict.into(),
         });
+    }
+}
+
+/// A chip step's outcome without a verdict.
+fn chip_note(outcome: &str) -> AttemptEvent {
+    AttemptEvent::Chip {
+        outcome: outcome.into(),
+        status: None,
+        matched: None,
+    }
+}
+
+impl AttemptRecorder {
+    /// A chip read ended without the chip (its problem's code).
+    pub fn chip_problem(&mut self, code: &str) {
+        self.note(chip_note(code));
     }
 }
 

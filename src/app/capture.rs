@@ -86,6 +86,13 @@ const MRZ_EVERY: Duration = Duration::from_millis(1500);
 static MRZ_READER: std::sync::OnceLock<Option<ekyc_reading::Tesseract>> =
     std::sync::OnceLock::new();
 
+/// Tesseract for reading MRZs (the identify screen, the chip's key), found once.
+pub(super) fn mrz_reader() -> Option<&'static ekyc_reading::Tesseract> {
+    MRZ_READER
+        .get_or_init(ekyc_reading::Tesseract::find)
+        .as_ref()
+}
+
 /// The customer's number on `frame`: the CCCD QR code's ID, else (`try_mrz`) the ID in
 /// the MRZ of a card's back, when its check digits hold.
 fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<ekyc_contract::Secret> {
@@ -96,9 +103,7 @@ fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<ekyc_contract::Secret>
     if !try_mrz {
         return None;
     }
-    let ocr = MRZ_READER
-        .get_or_init(ekyc_reading::Tesseract::find)
-        .as_ref()?;
+    let ocr = mrz_reader()?;
     let card = find_card(&Luma::from_rgb(&frame.image)).filter(|card| !card.cut_off)?;
     let flat = DynamicImage::ImageRgb8(flatten_card(&frame.image, &card)).to_luma8();
     let (mrz, _, _) = ekyc_reading::read_mrz(ocr, &flat, &[])?;

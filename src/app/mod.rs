@@ -6,6 +6,7 @@ mod attempt_recorder;
 mod auth_tries;
 mod capture;
 mod challenge;
+mod chip_station;
 pub mod out_of_service;
 mod report_sender;
 mod staff_mode;
@@ -31,6 +32,7 @@ use attempt_recorder::AttemptRecorder;
 pub use capture::crop_card;
 use capture::CapturePipeline;
 pub use challenge::ChallengeSetup;
+pub use chip_station::ChipSetup;
 use ekyc_client::{FptClient, KryptonClient, OcrRequest};
 use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
 use ekyc_engine::EngineHandle;
@@ -99,6 +101,8 @@ pub struct KioskSetup {
     pub records: RecordsSetup,
     /// The report of each result to the bank.
     pub reports: ReportSetup,
+    /// The card's chip: when journeys read it, the reader, the CSCA list.
+    pub chip: ChipSetup,
 }
 
 /// The kiosk's records, from the configuration (`[desk]`).
@@ -231,6 +235,11 @@ enum Message {
         serial: u64,
         outcome: crate::flow::ChallengeOutcome,
     },
+    /// The outcome of the chip read numbered `serial`.
+    Chip {
+        serial: u64,
+        event: chip_station::ChipEvent,
+    },
 }
 
 /// A texture made from a capture, remembered with the capture's serial.
@@ -282,6 +291,12 @@ pub struct KioskApp {
     last_screen: Screen,
     /// Spoken instructions (`ui.voice`).
     voice: Option<voice::Voice>,
+    /// The chip step's reads.
+    chip: chip_station::ChipStation,
+    /// The chip's photo, uploaded for staff's comparison.
+    chip_photo: Option<TextureHandle>,
+    /// The card's numbers as staff type them on the chip screen (zeroed at the wipe).
+    chip_key: ui::chip::ChipKeyDraft,
     /// The first frame was drawn (logged once, with the time since start).
     drawn: bool,
     _engine: Option<EngineHandle>,
@@ -311,7 +326,8 @@ impl KioskApp {
         let offered = journeys_offered(&setup.journeys.offered, setup.krypton.is_some());
         let mut flow = Flow::new(setup.lang, setup.idle_timeout, setup.clock.now())
             .with_more_time(setup.more_time)
-            .with_journeys(&offered, setup.journeys.order);
+            .with_journeys(&offered, setup.journeys.order)
+            .with_chip(setup.chip.mode);
         let model = match setup.capture.challenge.attempts {
             Some(attempts) => {
                 flow = flow.with_challenge(attempts);
@@ -366,6 +382,9 @@ impl KioskApp {
             visit: 0,
             last_screen: Screen::Welcome,
             voice: setup.voice.map(voice::Voice::new),
+            chip: chip_station::ChipStation::new(setup.chip),
+            chip_key: ui::chip::ChipKeyDraft::default(),
+            chip_photo: None,
             drawn: false,
             _engine: setup.engine,
         })
@@ -438,8 +457,28 @@ impl KioskApp {
                 if self.refuse_auth(&action, now) => {}
             Action::Flow(event) => {
                 self.notice = None;
+                let starts = matches!(event, Event::Start | Event::StartJourney(_));
                 let effect = self.handle(event, now);
                 self.apply_effect(effect);
+                if starts && self.chip_required_and_missing() {
+                    tracing::warn!("chip.mode is required and no card reader answers");
+                    let effect = self.handle(Event::NoChipReader, now);
+                    self.apply_effect(effect);
+                }
+            }
+            Action::ChipRetry => {
+                self.flow.touch(now);
+                self.start_chip_read(ctx, None);
+            }
+            Action::ChipKeyDraft(draft) => {
+                self.flow.touch(now);
+                self.chip_key = draft;
+            }
+            Action::ChipReadWithKey => {
+                self.flow.touch(now);
+                if let Some(key) = self.chip_key.key() {
+                    self.start_chip_read(ctx, Some(key));
+                }
             }
             Action::TakePicture => {
                 let gate = self
@@ -492,6 +531,24 @@ impl KioskApp {
                 self.set_look(ctx, look);
             }
         }
+    }
+
+    /// A journey that must read the chip was started and no card reader answers.
+    fn chip_required_and_missing(&self) -> bool {
+        self.flow.chip_mode() == crate::chip::ChipMode::Required
+            && self.flow.reads_chip()
+            && !self.chip.reader_present()
+    }
+
+    /// Starts the chip's read: with `typed` (staff's numbers), else with the MRZ read on
+    /// the card's back (or a passport's front).
+    fn start_chip_read(&mut self, ctx: &egui::Context, typed: Option<ekyc_chip::ChipKey>) {
+        let pictures = [CaptureTarget::Back, CaptureTarget::Front]
+            .into_iter()
+            .filter_map(|target| self.flow.capture(target))
+            .map(|capture| capture.upload.jpeg.clone())
+            .collect();
+        self.chip.start(ctx, pictures, typed, self.sender.clone());
     }
 
     /// A setting changed in staff mode, in force at once (until the kiosk restarts).
@@ -628,6 +685,8 @@ impl KioskApp {
             }
             Effect::CancelSubmission => self.submission.cancel(),
             Effect::WipeSession => {
+                self.chip.stop();
+                self.chip_key = ui::chip::ChipKeyDraft::default();
                 self.attempts.wipe();
                 self.reports.wipe();
                 self.decision.wipe();
@@ -648,6 +707,7 @@ impl KioskApp {
             action: self.flow.action(),
             order: self.flow.order(),
             customer_id: self.flow.customer_id().cloned(),
+            chip: self.flow.chip().cloned(),
         }
     }
 
@@ -701,6 +761,17 @@ impl KioskApp {
                     self.handle(Event::ChallengeDone(outcome), now)
                 }
                 Message::ChallengeDone { .. } => Effect::None,
+                Message::Chip { serial, event } if serial == self.chip.serial() => match event {
+                    chip_station::ChipEvent::Read(outcome) => {
+                        self.handle(Event::ChipRead(outcome), now)
+                    }
+                    chip_station::ChipEvent::NoReader => self.handle(Event::NoChipReader, now),
+                    chip_station::ChipEvent::Failed(problem) => {
+                        self.attempts.chip_problem(problem.code());
+                        Effect::None
+                    }
+                },
+                Message::Chip { .. } => Effect::None,
             };
             self.apply_effect(effect);
         }
@@ -730,6 +801,19 @@ impl KioskApp {
                     self.thumbnails.remove(&target);
                 }
             }
+        }
+        match self.flow.chip() {
+            Some(chip) if self.chip_photo.is_none() => {
+                self.chip_photo = crate::chip::photo_pixels(&chip.read).ok().map(|photo| {
+                    let image = ColorImage::from_rgb(
+                        [photo.width() as usize, photo.height() as usize],
+                        photo.as_raw(),
+                    );
+                    ctx.load_texture("chip-photo", image, TextureOptions::LINEAR)
+                });
+            }
+            Some(_) => {}
+            None => self.chip_photo = None,
         }
         self.pending_texture = match self.flow.pending_capture() {
             Some(capture) => match self.pending_texture.take() {
@@ -1007,8 +1091,15 @@ impl eframe::App for KioskApp {
             self.set_look(ctx, ui::look::Look::default());
         }
         if *self.flow.screen() != self.last_screen {
+            if self.last_screen == Screen::Chip {
+                self.chip.stop();
+            }
             self.last_screen = self.flow.screen().clone();
             self.visit += 1;
+            if self.last_screen == Screen::Chip {
+                self.chip_photo = None;
+                self.start_chip_read(ctx, None);
+            }
         }
         self.capture
             .set_preview_for_staff(self.staff.settings_open());
@@ -1056,6 +1147,12 @@ impl eframe::App for KioskApp {
                 decision: self
                     .decision
                     .view(self.staff.is_open(), self.reports.kiosk_id()),
+                chip_photo: self.chip_photo.as_ref(),
+                chip: (screen == Screen::Chip).then(|| ui::chip::ChipView {
+                    status: self.chip.status(),
+                    mode: self.chip.mode(),
+                    draft: &self.chip_key,
+                }),
             };
             let mut actions = Vec::new();
             let (local, staff) = (self.backend_is_local, self.staff.is_open());
@@ -1117,6 +1214,10 @@ impl eframe::App for KioskApp {
                             ui::challenge::challenge_ui(ui, &view);
                             None
                         }
+                        Screen::Chip => view
+                            .chip
+                            .as_ref()
+                            .and_then(|chip| ui::chip::chip_ui(ui, &view, chip)),
                         Screen::Review => ui::review::review_ui(ui, &view),
                         Screen::Submitting(step) => ui::submitting::submitting_ui(ui, &view, *step),
                         Screen::Result => ui::result::result_ui(ui, &view),

@@ -32,6 +32,8 @@ pub struct KioskJourney {
     pub order: KryptonFlow,
     /// AUTH: who the customer said they are.
     pub customer_id: Option<Secret>,
+    /// ENROLL: the card's chip, when it was read.
+    pub chip: Option<crate::chip::ChipOutcome>,
 }
 
 impl Verifier {
@@ -43,6 +45,7 @@ impl Verifier {
         journey: &KioskJourney,
         request: Option<&OcrRequest>,
     ) -> Result<Verification, ApiError> {
+        let chip = journey.chip.clone();
         let customer_id = match journey.action {
             KryptonAction::Enroll if self.keep_face => request.and_then(card_number),
             KryptonAction::Enroll | KryptonAction::Liveness => None,
@@ -60,6 +63,7 @@ impl Verifier {
             &journey,
             self.krypton_only,
         )
+        .map(|verification| verification.with_chip(chip))
     }
 }
 

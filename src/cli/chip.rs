@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::chip::{match_with_photo, photo_pixels, read_and_check, trust_list, ChipOutcome};
 use crate::config::LoadedConfig;
 use ekyc_chip::lds::PhotoFormat;
-use ekyc_chip::MrzKey;
+use ekyc_chip::{Can, ChipKey, MrzKey};
 
 #[derive(Debug, Subcommand)]
 pub enum ChipCommand {
@@ -37,7 +37,7 @@ pub struct ChipReadArgs {
     /// The expiry date as the MRZ prints it, YYMMDD.
     #[arg(long, value_name = "YYMMDD", required_unless_present = "can")]
     pub expiry: Option<String>,
-    /// The card's 6-digit CAN instead of the MRZ (PACE).
+    /// The card's 6-digit CAN (on its front) instead of the MRZ: PACE only.
     #[arg(long, value_name = "NNNNNN", conflicts_with_all = ["document_number", "birth", "expiry"])]
     pub can: Option<String>,
     /// A CSCA certificate, folder or master list (repeatable; default: `chip.csca`).
@@ -72,16 +72,13 @@ fn fail(code: u8, message: &str) -> ExitCode {
 }
 
 fn read(args: ChipReadArgs, loaded: &LoadedConfig) -> ExitCode {
-    if args.can.is_some() {
-        return fail(
-            2,
-            "opening a chip with its CAN (PACE) is not supported yet: give the MRZ's document number, birth and expiry dates",
-        );
-    }
-    let key = MrzKey {
-        document_number: args.document_number.clone().unwrap_or_default(),
-        birth: args.birth.clone().unwrap_or_default(),
-        expiry: args.expiry.clone().unwrap_or_default(),
+    let key = match &args.can {
+        Some(can) => ChipKey::Can(Can(can.clone())),
+        None => ChipKey::Mrz(MrzKey {
+            document_number: args.document_number.clone().unwrap_or_default(),
+            birth: args.birth.clone().unwrap_or_default(),
+            expiry: args.expiry.clone().unwrap_or_default(),
+        }),
     };
     if let Err(error) = key.check() {
         return fail(2, &error.to_string());
@@ -110,7 +107,7 @@ fn read(args: ChipReadArgs, loaded: &LoadedConfig) -> ExitCode {
         .reader
         .clone()
         .unwrap_or_else(|| loaded.config.chip.reader.clone());
-    let outcome = match read_and_check(&wanted, &key, &trust, &mut |_| {}) {
+    let outcome = match read_and_check(&crate::chip::Pcsc, &wanted, &key, &trust, &mut |_| {}) {
         Ok(outcome) => outcome,
         Err(error) => return fail(3, &error.to_string()),
     };
@@ -156,6 +153,7 @@ fn report(
         "reader": outcome.reader,
         "access": read.access.as_str(),
         "pace_offered": read.pace_offered,
+        "pace_skipped": read.pace_skipped,
         "data_groups": read.files.groups.keys().collect::<Vec<_>>(),
         "mrz": {
             "document_number": read.mrz.document_number,
@@ -175,6 +173,13 @@ fn report(
             "status": read.active_authentication.as_str(),
             "reason": match &read.active_authentication {
                 ekyc_chip::ActiveAuthentication::Failed(reason) => Some(reason.as_str()),
+                _ => None,
+            },
+        },
+        "chip_authentication": {
+            "status": read.chip_authentication.as_str(),
+            "reason": match &read.chip_authentication {
+                ekyc_chip::ChipAuthentication::Failed(reason) => Some(reason.as_str()),
                 _ => None,
             },
         },
@@ -237,6 +242,12 @@ fn print_text(outcome: &ChipOutcome, face: Option<&Result<crate::chip::FaceMatch
             "Active authentication: {}",
             other.as_str().replace('_', " ")
         ),
+    }
+    match &read.chip_authentication {
+        ekyc_chip::ChipAuthentication::Failed(reason) => {
+            println!("Chip authentication: failed ({reason})")
+        }
+        other => println!("Chip authentication: {}", other.as_str().replace('_', " ")),
     }
     for problem in &verdict.problems {
         println!("  - {problem}");

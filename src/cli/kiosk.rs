@@ -174,6 +174,29 @@ pub async fn setup(
             state: loaded.state_db(),
         },
         reports: report_setup(loaded)?,
+        chip: chip_setup(loaded)?,
+    })
+}
+
+/// The chip from `[chip]`: a CSCA list that cannot be read stops the start with the
+/// reason (the out-of-service screen) when journeys read the chip.
+fn chip_setup(loaded: &LoadedConfig) -> Result<crate::app::ChipSetup, String> {
+    let config = &loaded.config.chip;
+    let trust = if config.mode == crate::chip::ChipMode::Off {
+        Default::default()
+    } else {
+        crate::chip::trust_list(&config.csca).map_err(|error| format!("chip.csca: {error}"))?
+    };
+    if config.mode != crate::chip::ChipMode::Off && trust.is_empty() {
+        tracing::warn!(
+            "chip.csca names no CSCA certificate: the kiosk's own chip verdicts can only be \"untrusted\""
+        );
+    }
+    Ok(crate::app::ChipSetup {
+        mode: config.mode,
+        reader: config.reader.clone(),
+        trust: std::sync::Arc::new(trust),
+        readers: std::sync::Arc::new(crate::chip::Pcsc),
     })
 }
 

@@ -137,6 +137,7 @@ fn card_column(agreement: Option<&FieldAgreement>) -> (String, String) {
         .map(|proof| match proof {
             Proof::Qr => "QR",
             Proof::Mrz => "MRZ",
+            Proof::Chip => "chip",
         })
         .collect::<Vec<_>>()
         .join("+");

@@ -239,7 +239,6 @@ impl Config {
             ("report", self.report.validate()),
             ("staff", self.staff.validate()),
             ("liveness", self.liveness.validate()),
-            ("chip", self.chip.validate()),
         ];
         for (section, checked) in sections {
             checked.map_err(|error| error.in_section(section))?;
@@ -459,18 +458,28 @@ mod tests {
         );
     }
 
-    /// The journeys do not read the chip yet: a kiosk told to must say so at start (the
-    /// out-of-service window shows it), not run without the chip.
     #[test]
-    fn a_chip_mode_the_journeys_cannot_honour_yet_is_refused_in_words() {
-        for mode in ["required", "when_present"] {
-            let file = write_config(&format!("[chip]\nmode = \"{mode}\"\n"));
-            let error = Config::load_with(Some(file.path()), &|_| None, &[])
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains("chip.mode"), "{error}");
-            assert!(error.contains("ekyc-kiosk chip read"), "{error}");
+    fn the_chip_modes_are_read_and_a_mode_not_known_is_refused_in_words() {
+        for (text, mode) in [
+            ("off", ChipMode::Off),
+            ("when_present", ChipMode::WhenPresent),
+            ("required", ChipMode::Required),
+        ] {
+            let file = write_config(&format!("[chip]\nmode = \"{text}\"\n"));
+            let loaded = Config::load_with(Some(file.path()), &|_| None, &[]).unwrap();
+            assert_eq!(loaded.config.chip.mode, mode);
         }
+        let file = write_config("[chip]\nmode = \"always\"\n");
+        let error = Config::load_with(Some(file.path()), &|_| None, &[])
+            .unwrap_err()
+            .to_string();
+        // The line, the word, and the words that would do.
+        assert!(
+            error.contains("line 2")
+                && error.contains("`always`")
+                && error.contains("`when_present`"),
+            "{error}"
+        );
         let file = write_config("[chip]\nmode = \"off\"\ncsca = [\"/etc/ekyc-kiosk/csca\"]\n");
         let loaded = Config::load_with(Some(file.path()), &|_| None, &[]).unwrap();
         assert_eq!(

@@ -150,6 +150,15 @@ pub enum AttemptEvent {
         similarity: Option<f32>,
         threshold: f32,
     },
+    /// The card's chip: `read` (with the kiosk's own verdict), a problem's code
+    /// (`no_key`, `wrong_key`, `moved_away`, `no_answer`, `pace_only`, `other`),
+    /// `no_reader` or `skipped`; at the result, `checked` with the verdict that counts
+    /// (`valid`, `invalid`, `untrusted`) and whether the selfie matched the chip's photo.
+    Chip {
+        outcome: String,
+        status: Option<String>,
+        matched: Option<bool>,
+    },
     /// The result screen reached, with the overall verdict.
     Result { verdict: String },
     /// A member of staff decided (the reason's code; a note is never logged).

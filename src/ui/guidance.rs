@@ -54,6 +54,7 @@ pub fn message(view: &View, guidance: &Guidance) -> (String, &'static str) {
             (view.text(advice), "challenge-try-again")
         }
         Guidance::LivenessAskStaff => (view.text("challenge-ask-staff"), "guidance-restart-button"),
+        Guidance::ChipReaderMissing => (view.text("guidance-chip-reader-missing"), "guidance-ok"),
     }
 }
 

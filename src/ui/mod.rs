@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod challenge;
+pub mod chip;
 pub mod consent;
 pub mod dashboard;
 pub mod document_choice;
@@ -66,6 +67,12 @@ pub enum Action {
     Settings(bool),
     /// A setting changed in staff mode.
     Setting(staff::StaffSetting),
+    /// The chip screen: read the chip again.
+    ChipRetry,
+    /// The chip screen: the numbers staff are typing changed.
+    ChipKeyDraft(chip::ChipKeyDraft),
+    /// The chip screen: read with the numbers staff typed.
+    ChipReadWithKey,
 }
 
 /// What the screens are drawn from.
@@ -97,6 +104,10 @@ pub struct View<'a> {
     pub look: look::Look,
     /// The review's decision (desk mode, or staff mode); `None`: Finish alone.
     pub decision: Option<staff::DecisionView<'a>>,
+    /// The chip step, while its screen shows.
+    pub chip: Option<chip::ChipView<'a>>,
+    /// The chip's photo, uploaded (once the chip was read).
+    pub chip_photo: Option<&'a TextureHandle>,
 }
 
 impl View<'_> {

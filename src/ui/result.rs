@@ -9,6 +9,7 @@ use super::look::{self, Palette};
 use super::text::try_text;
 use super::{primary_button, text_with, title, Action, Type, View};
 use crate::flow::{Event, KioskLiveness, Verdict, VerificationResult};
+use crate::verification::{ChipJudge, ChipResult};
 use ekyc_contract::{KryptonAction, OcrField};
 use ekyc_reading::{Agreement, FieldAgreement, Proof};
 
@@ -57,7 +58,11 @@ fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
         // The full width: shrunk to its content, the area kept a first frame's narrower width
         // and clipped the card column once the cross-check arrived.
         // Below it: liveness with its evidence (two lines), face match, Finish.
-        let height = ui.available_height() - super::button_height(ui) - 262.0;
+        // The chip's line, when the chip was read, takes one more.
+        let chip_line = if result.chip.is_some() { 52.0 } else { 0.0 };
+        // At least three rows: below them, the screen scrolls.
+        let height =
+            (ui.available_height() - super::button_height(ui) - 262.0 - chip_line).max(190.0);
         if look::current(ui.ctx()).large_text {
             // Larger text: the fields one under the other, the whole screen scrolling (an
             // area of its own would leave room for one field).
@@ -90,6 +95,12 @@ fn evidence_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
             view.text("result-face-match")
         };
         check_line(ui, &name, &detail, colour);
+    }
+    if let Some(chip) = &result.chip {
+        chip_ui(ui, view, palette, chip);
+        if view.staff_mode || view.decision.is_some() {
+            faces_ui(ui, view);
+        }
     }
     match result.enrolled {
         Some(true) => check_line(
@@ -149,9 +160,11 @@ fn fields_grid_ui(ui: &mut egui::Ui, view: &View, palette: &Palette, result: &Ve
                 let row = FieldRow::new(view, palette, result, field);
                 row.label_ui(ui);
                 // Long values (an address) wrap, so the card column stays on screen.
+                // The card column says more when the chip proves the field too.
+                let widest = if result.chip.is_some() { 360.0 } else { 440.0 };
                 let value = ui
                     .scope(|ui| {
-                        ui.set_max_width(440.0);
+                        ui.set_max_width(widest);
                         ui.add(egui::Label::new(Type::Large.text(&field.value)).wrap())
                     })
                     .inner;
@@ -237,11 +250,25 @@ fn card_text(
     agreement: Option<&FieldAgreement>,
 ) -> Option<(String, Color32)> {
     let agreement = agreement?;
-    let proof = match agreement.proofs.as_slice() {
-        [Proof::Qr] => view.text("proof-qr"),
-        [Proof::Mrz] => view.text("proof-mrz"),
+    let names: Vec<String> = agreement
+        .proofs
+        .iter()
+        .map(|proof| {
+            view.text(match proof {
+                Proof::Qr => "proof-qr",
+                Proof::Mrz => "proof-mrz",
+                Proof::Chip => "proof-chip",
+            })
+        })
+        .collect();
+    let proof = match names.as_slice() {
         [] => String::new(),
-        _ => view.text("proof-both"),
+        [one] => one.clone(),
+        [first @ .., last] => text_with(
+            view.lang,
+            "proof-and",
+            &[("first", first.join(", ")), ("last", last.clone())],
+        ),
     };
     let (text, colour) = match agreement.verdict {
         Agreement::Agrees => (
@@ -422,6 +449,88 @@ fn liveness_evidence_ui(ui: &mut egui::Ui, view: &View, result: &VerificationRes
         });
 }
 
+/// The chip's line: passive authentication's verdict (and who made it), a chip that may
+/// be a copy, and the selfie against the chip's photo; the Document Signer and the
+/// problems for staff.
+fn chip_ui(ui: &mut egui::Ui, view: &View, palette: &Palette, chip: &ChipResult) {
+    let (verdict, good) = chip_verdict(view, chip);
+    let (matched, is_match) = chip_face_verdict(view, chip);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            Type::Large
+                .text(format!("{}:", view.text("result-chip")))
+                .strong(),
+        );
+        ui.label(
+            Type::Large
+                .text(format!("{verdict};"))
+                .color(verdict_colour(palette, good)),
+        );
+        ui.label(
+            Type::Large
+                .text(matched)
+                .color(verdict_colour(palette, is_match)),
+        );
+    });
+    if view.staff_mode {
+        if let Some(signer) = &chip.verdict.signer {
+            let words = text_with(
+                view.lang,
+                "result-chip-signer",
+                &[
+                    ("subject", signer.subject.clone()),
+                    ("serial", signer.serial.clone()),
+                ],
+            );
+            ui.label(Type::Body.text(words).color(palette.weak_text));
+        }
+        for problem in &chip.verdict.problems {
+            ui.label(
+                Type::Body
+                    .text(format!("• {problem}"))
+                    .color(palette.weak_text),
+            );
+        }
+    }
+}
+
+/// The chip's verdict in words, and whether it is good (`None`: untrusted).
+pub fn chip_verdict(view: &View, chip: &ChipResult) -> (String, Option<bool>) {
+    let (id, good) = match chip.verdict.status.as_str() {
+        "valid" => ("result-chip-valid", Some(true)),
+        "untrusted" => ("result-chip-untrusted", None),
+        _ => ("result-chip-invalid", Some(false)),
+    };
+    let mut words = view.text(id);
+    if chip.may_be_a_copy() {
+        words = format!("{words}; {}", view.text("result-chip-copy"));
+    }
+    if chip.judged_by == ChipJudge::Kiosk {
+        words = format!("{words} {}", view.text("result-chip-by-kiosk"));
+    }
+    let good = if chip.may_be_a_copy() {
+        Some(false)
+    } else {
+        good
+    };
+    (words, good)
+}
+
+/// The selfie against the chip's photo, in words with the similarity.
+pub fn chip_face_verdict(view: &View, chip: &ChipResult) -> (String, Option<bool>) {
+    let matched = chip.is_match();
+    let verdict = match matched {
+        Some(true) => view.text("result-chip-match"),
+        Some(false) => view.text("result-chip-no-match"),
+        None => view.text("result-not-evaluated"),
+    };
+    let words = match chip.face_match.as_ref().and_then(|found| found.similarity) {
+        Some(similarity) => format!("{verdict} ({similarity:.2})"),
+        None => verdict,
+    };
+    (words, matched)
+}
+
 fn check_line(ui: &mut egui::Ui, name: &str, verdict: &str, colour: Color32) {
     // Wrapped: with larger text a long verdict continues on the next line.
     ui.horizontal_wrapped(|ui| {
@@ -471,6 +580,24 @@ pub fn report_page(
     if result.action != Some(KryptonAction::Liveness) {
         let (detail, _) = face_match_verdict(view, result);
         checks.push(format!("{}: {detail}", view.text("result-face-match")));
+    }
+    if let Some(chip) = &result.chip {
+        checks.push(format!(
+            "{}: {}; {}",
+            view.text("result-chip"),
+            chip_verdict(view, chip).0,
+            chip_face_verdict(view, chip).0
+        ));
+        if let Some(signer) = &chip.verdict.signer {
+            checks.push(text_with(
+                view.lang,
+                "result-chip-signer",
+                &[
+                    ("subject", signer.subject.clone()),
+                    ("serial", signer.serial.clone()),
+                ],
+            ));
+        }
     }
     let decision = decision.map(|decision| {
         let mut line = format!(
@@ -525,6 +652,7 @@ fn save_report(view: &View) -> Action {
             height: capture.upload.height,
         })
     })
+    .chain(chip_photo_thumbnail(view))
     .collect();
     let desk = view.decision.as_ref();
     Action::SaveReport(Box::new(report_page(
@@ -533,6 +661,55 @@ fn save_report(view: &View) -> Action {
         desk.and_then(|desk| desk.decided),
         thumbnails,
     )))
+}
+
+/// The chip's photo for the page, when it is a JPEG (the page embeds JPEG as it is).
+fn chip_photo_thumbnail(view: &View) -> Option<crate::report::pdf::Thumbnail> {
+    let photo = view.flow.chip()?.read.photo.as_ref()?;
+    if photo.format != ekyc_chip::lds::PhotoFormat::Jpeg {
+        return None;
+    }
+    let (width, height) = image::ImageReader::with_format(
+        std::io::Cursor::new(&photo.bytes),
+        image::ImageFormat::Jpeg,
+    )
+    .into_dimensions()
+    .ok()?;
+    Some(crate::report::pdf::Thumbnail {
+        caption: view.text("result-chip-photo"),
+        jpeg: photo.bytes.clone(),
+        width,
+        height,
+    })
+}
+
+/// Staff's comparison: the printed card, the selfie and the chip's photo side by side.
+fn faces_ui(ui: &mut egui::Ui, view: &View) {
+    let pictures = [
+        (
+            "capture-front-title",
+            view.thumbnails.get(&crate::flow::CaptureTarget::Front),
+        ),
+        (
+            "capture-selfie-title",
+            view.thumbnails.get(&crate::flow::CaptureTarget::Selfie),
+        ),
+        ("result-chip-photo", view.chip_photo),
+    ];
+    ui.horizontal(|ui| {
+        for (caption, texture) in pictures {
+            let Some(texture) = texture else {
+                continue;
+            };
+            ui.vertical(|ui| {
+                ui.label(Type::Body.text(view.text(caption)));
+                let size = texture.size_vec2();
+                let scale = 160.0 / size.y.max(1.0);
+                ui.add(egui::Image::new((texture.id(), size * scale)));
+            });
+            ui.add_space(16.0);
+        }
+    });
 }
 
 /// The liveness verdict in words, and the verdict itself (`None`: not evaluated).

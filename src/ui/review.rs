@@ -31,6 +31,23 @@ pub fn review_ui(ui: &mut egui::Ui, view: &View) -> Option<Action> {
                 });
             }
         });
+        if view.flow.reads_chip() {
+            ui.add_space(16.0);
+            ui.horizontal(|ui| {
+                let read = if view.flow.chip().is_some() {
+                    "review-chip-read"
+                } else {
+                    "review-chip-not-read"
+                };
+                ui.label(Type::Large.text(view.text(read)));
+                if ui
+                    .button(Type::Body.text(view.text("review-chip-again")))
+                    .clicked()
+                {
+                    action = Some(Action::Flow(Event::ReadChipAgain));
+                }
+            });
+        }
         ui.add_space(32.0);
         if primary_button(ui, &view.text("review-submit")).clicked() {
             action = Some(Action::Flow(Event::Submit));

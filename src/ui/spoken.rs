@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{capture, guidance, result, text_with, View};
+use super::{capture, chip, guidance, result, text_with, View};
 use crate::flow::{Guidance, Screen};
 
 /// The words for what `view` shows; `more_time`: the "Do you need more time?" question is
@@ -40,6 +40,13 @@ pub fn spoken(view: &View, more_time: Option<Duration>, reads_values: bool) -> O
             view.text("challenge-title"),
             view.text("challenge-instruction"),
         ],
+        Screen::Chip => {
+            let status = view.chip.as_ref().map(|chip| chip::body_id(&chip.status));
+            vec![
+                view.text("chip-title"),
+                view.text(status.unwrap_or("chip-place-card")),
+            ]
+        }
         Screen::Review => vec![view.text("review-title")],
         Screen::Submitting(_) => vec![view.text("submitting-title")],
         Screen::Result => {

@@ -10,10 +10,11 @@
 pub mod backend;
 pub mod summary;
 
+use crate::chip::ChipOutcome;
 use ekyc_client::{ApiError, FptClient, FptSession, KryptonClient, OcrRequest};
 use ekyc_contract::{
-    DocumentType, FaceMatch, KryptonAction, KryptonExtra, KryptonFlow, Liveness, LivenessModel,
-    OcrField, OcrResult, Secret, SessionType,
+    ChipVerdict, DocumentType, FaceMatch, KryptonAction, KryptonExtra, KryptonFlow, Liveness,
+    LivenessModel, OcrField, OcrResult, Secret, SessionType,
 };
 use ekyc_imaging::PreparedImage;
 use ekyc_liveness::ChallengeScore;
@@ -115,6 +116,64 @@ pub struct VerificationResult {
     /// ENROLL with a customer id: whether the back end kept the face (the local engine's
     /// `enrolment.enrolled`); `None` when nothing was to be kept or the back end did not say.
     pub enrolled: Option<bool>,
+    /// The card's chip, when it was read.
+    pub chip: Option<ChipResult>,
+}
+
+/// Who judged the chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChipJudge {
+    /// The back end, with its own CSCA list (`/chip/verify`): the decision.
+    BackEnd,
+    /// This kiosk, with `chip.csca`: a back end that cannot check chips (FPT.AI's).
+    Kiosk,
+}
+
+impl ChipJudge {
+    /// The word in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BackEnd => "back_end",
+            Self::Kiosk => "kiosk",
+        }
+    }
+}
+
+/// The chip's part of a result: passive authentication's verdict and who made it, the
+/// selfie against the chip's photo, and how the chip was read. In the report as `chip`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChipResult {
+    /// Who checked the chip.
+    pub judged_by: ChipJudge,
+    /// Passive authentication: `valid`, `invalid` or `untrusted`, with the reasons and
+    /// the Document Signer.
+    pub verdict: ChipVerdict,
+    /// The selfie matched with the chip's photo (the back end's, or the kiosk's when the
+    /// kiosk judged the chip).
+    pub face_match: Option<FaceMatch>,
+    /// Active authentication (DG15): `passed`, `failed` or `not_offered`.
+    pub active_authentication: &'static str,
+    /// Chip authentication (DG14): `passed`, `failed` or `not_offered`.
+    pub chip_authentication: &'static str,
+    /// How the chip was opened (`BAC`).
+    pub access: &'static str,
+    /// The data groups read.
+    pub data_groups: Vec<u8>,
+}
+
+impl ChipResult {
+    /// Active or chip authentication failed: the chip could not prove it holds its key.
+    pub fn may_be_a_copy(&self) -> bool {
+        self.active_authentication == "failed" || self.chip_authentication == "failed"
+    }
+
+    /// Whether the selfie matches the chip's photo; `None` when not evaluated.
+    pub fn is_match(&self) -> Option<bool> {
+        self.face_match
+            .as_ref()
+            .and_then(|face_match| face_match.is_match)
+    }
 }
 
 /// The kiosk's own liveness evidence.
@@ -168,6 +227,16 @@ impl VerificationResult {
     /// The one verdict rule: any "no" rejects; a pass needs both checks evaluated (in a
     /// LIVENESS journey, liveness alone).
     pub fn verdict(&self) -> Verdict {
+        if let Some(chip) = &self.chip {
+            // The chip is the issuer's word: altered data, a clone, or a face that is not
+            // its photo's outweighs whatever the printed card says.
+            if chip.verdict.status == "invalid"
+                || chip.may_be_a_copy()
+                || chip.is_match() == Some(false)
+            {
+                return Verdict::Rejected;
+            }
+        }
         if self.action == Some(KryptonAction::Liveness) {
             return match self.is_live() {
                 Some(false) => Verdict::Rejected,
@@ -208,6 +277,7 @@ impl VerificationResult {
         self.liveness = None;
         self.face_match = None;
         self.kiosk_liveness = KioskLiveness::NotRun;
+        self.chip = None;
     }
 }
 
@@ -229,6 +299,10 @@ pub struct Verification {
     session: FptSession,
     read: Option<DocumentRead>,
     action: KryptonAction,
+    /// The card's chip as the kiosk read it, sent after the document.
+    chip: Option<ChipOutcome>,
+    /// Who judged the chip, and the verdict.
+    chip_checked: Option<(ChipJudge, ChipVerdict)>,
 }
 
 impl std::fmt::Debug for Verification {
@@ -247,6 +321,8 @@ impl Verification {
             session: FptSession::new(client),
             read: None,
             action: KryptonAction::Enroll,
+            chip: None,
+            chip_checked: None,
         }
     }
 
@@ -281,6 +357,8 @@ impl Verification {
             session,
             read: None,
             action: journey.action,
+            chip: None,
+            chip_checked: None,
         })
     }
 
@@ -315,6 +393,7 @@ impl Verification {
         if let Some(request) = request.filter(|_| self.reads_document()) {
             progress(SubmitStep::Document);
             self.read_document(request).await?;
+            self.check_chip().await?;
         }
         progress(SubmitStep::Face);
         self.face(selfies).await
@@ -337,8 +416,85 @@ impl Verification {
         let card = card.await.map_err(|error| {
             internal(SubmitStep::Document, "reading the card's QR code", &error)
         })?;
+        let mut card = card;
+        card.chip = self.chip.as_ref().map(ChipOutcome::facts);
         self.read = Some(DocumentRead { document, card });
         Ok(())
+    }
+
+    /// With the chip read: the same session checks it. A back end without the check
+    /// (FPT.AI's answers 404) leaves the kiosk's own verdict, marked as the kiosk's.
+    async fn check_chip(&mut self) -> Result<(), Failure> {
+        self.chip_checked = None;
+        let Some(chip) = &self.chip else {
+            return Ok(());
+        };
+        let kiosk = (ChipJudge::Kiosk, ChipVerdict::from(chip.verdict.clone()));
+        self.chip_checked = Some(match self.session.chip_verify(chip.request()).await {
+            Ok(reply) => match reply.passive_authentication {
+                Some(verdict) => (ChipJudge::BackEnd, verdict),
+                None => kiosk,
+            },
+            Err(ApiError::Http {
+                status: 404 | 405 | 501,
+                ..
+            }) => {
+                tracing::info!("the back end does not check chips: the kiosk's verdict is kept");
+                kiosk
+            }
+            Err(error) => return Err(failure(SubmitStep::Document, error)),
+        });
+        Ok(())
+    }
+
+    /// The card's chip as the kiosk read it, for this verification to send after the
+    /// document (ENROLL).
+    pub fn with_chip(mut self, chip: Option<ChipOutcome>) -> Self {
+        self.chip = chip;
+        self
+    }
+
+    /// The chip's part of the result, the selfie matched with its photo: by the back end,
+    /// or here when the kiosk judged the chip.
+    async fn chip_result(
+        &self,
+        from_back_end: Option<FaceMatch>,
+        selfie: Option<&PreparedImage>,
+    ) -> Option<ChipResult> {
+        let chip = self.chip.as_ref()?;
+        let (judged_by, verdict) = self.chip_checked.clone()?;
+        let face_match = match judged_by {
+            ChipJudge::BackEnd => from_back_end,
+            ChipJudge::Kiosk => match (crate::chip::photo_pixels(&chip.read), selfie) {
+                (Ok(photo), Some(selfie)) => {
+                    let selfie = selfie.jpeg.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let selfie = ekyc_imaging::decode_upright(&selfie)
+                            .map_err(|error| error.to_string())?
+                            .to_rgb8();
+                        crate::chip::match_with_photo(&photo, &selfie)
+                    })
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|found| FaceMatch {
+                        is_match: Some(found.is_match),
+                        similarity: Some(found.similarity),
+                        ..FaceMatch::default()
+                    })
+                }
+                _ => None,
+            },
+        };
+        Some(ChipResult {
+            judged_by,
+            verdict,
+            face_match,
+            active_authentication: chip.read.active_authentication.as_str(),
+            chip_authentication: chip.read.chip_authentication.as_str(),
+            access: chip.read.access.as_str(),
+            data_groups: chip.read.files.groups.keys().copied().collect(),
+        })
     }
 
     /// Whether the kept session read the document, so that a selfie can go alone.
@@ -378,6 +534,9 @@ impl Verification {
             .face_liveness_frames(selfies)
             .await
             .map_err(|error| failure(SubmitStep::Face, error))?;
+        let chip = self
+            .chip_result(face.chip_face_match, selfies.first())
+            .await;
         Ok(VerificationResult {
             document: None,
             fields: self
@@ -394,6 +553,7 @@ impl Verification {
                 .enrolment
                 .as_ref()
                 .and_then(|enrolment| enrolment.enrolled),
+            chip,
         })
     }
 }

@@ -127,6 +127,10 @@ pub struct Summary {
     /// per field the card can prove (`agrees`, `differs` with `card_value`,
     /// `not_available`).
     pub cross_check: Vec<FieldAgreement>,
+    /// The card's chip, when it was read: passive authentication's verdict and who made
+    /// it (`judged_by`: `back_end` or `kiosk`), the Document Signer, the selfie against
+    /// the chip's photo, active authentication, the data groups read.
+    pub chip: Option<super::ChipResult>,
     /// Checks the back end answered without evaluating ("N/A"): `liveness`, `face_match`.
     pub not_evaluated: Vec<&'static str>,
     /// How many times an expired session was silently replaced.
@@ -150,6 +154,7 @@ impl Summary {
             face_match: None,
             is_complete_session: None,
             cross_check: Vec::new(),
+            chip: None,
             not_evaluated: Vec::new(),
             session_reinitialisations: 0,
             error: None,
@@ -164,6 +169,7 @@ impl Summary {
         report.enrolled = result.enrolled;
         report.fields = result.fields.clone();
         report.cross_check = result.cross_check.clone();
+        report.chip = result.chip.clone();
         report.liveness = result.liveness.clone();
         report.face_match = result.face_match.clone();
         report.is_complete_session = Some(result.is_complete_session);

@@ -11,6 +11,7 @@ use ekyc_engine::{EngineHandle, EngineSettings, Script};
 use image::{Rgb, RgbImage};
 
 pub mod card;
+pub mod chip;
 pub mod frames;
 pub mod photo;
 pub mod receiver;

@@ -17,3 +17,6 @@ backend-retry = Try again
 backend-cancel = Back to my pictures
 guidance-restart-selfie = The face could not be confirmed. Let's take the face picture again.
 guidance-rejected-spoken = The document was not accepted. Please take the picture again.
+guidance-chip-reader-missing = This kiosk cannot verify identity cards right now: its card reader is not working, and your card's chip must be read. Please ask a member of staff, or use another kiosk.
+
+    (Staff: no card reader answers and chip.mode is "required". Check the reader's cable, and that the pcscd service runs.)

@@ -4,3 +4,6 @@ review-back = Back
 review-selfie = Face
 review-retake = Retake
 review-submit = Send for verification
+review-chip-read = Card chip: read ✓
+review-chip-not-read = Card chip: not read
+review-chip-again = Read the chip again

@@ -17,3 +17,6 @@ backend-retry = Thử lại
 backend-cancel = Quay lại ảnh của tôi
 guidance-restart-selfie = Chưa xác nhận được khuôn mặt. Hãy chụp lại ảnh khuôn mặt.
 guidance-rejected-spoken = Giấy tờ không được chấp nhận. Vui lòng chụp lại.
+guidance-chip-reader-missing = Kiosk này hiện không xác minh được thẻ căn cước: đầu đọc thẻ không hoạt động, mà chip của thẻ cần được đọc. Vui lòng nhờ nhân viên hỗ trợ, hoặc dùng kiosk khác.
+
+    (Nhân viên: không có đầu đọc thẻ nào phản hồi và chip.mode là "required". Kiểm tra dây cắm của đầu đọc và dịch vụ pcscd.)

@@ -4,3 +4,6 @@ review-back = Mặt sau
 review-selfie = Khuôn mặt
 review-retake = Chụp lại
 review-submit = Gửi đi xác thực
+review-chip-read = Chip của thẻ: đã đọc ✓
+review-chip-not-read = Chip của thẻ: chưa đọc
+review-chip-again = Đọc lại chip

@@ -395,3 +395,122 @@ mod tests {
         assert_eq!(data.other, vec![(14, "other".to_owned())]);
     }
 }
+
+/// The cipher of chip authentication's secure messaging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaCipher {
+    /// Two-key 3DES (id-CA-ECDH-3DES-CBC-CBC).
+    Des,
+    /// AES-128 (id-CA-ECDH-AES-CBC-CMAC-128).
+    Aes128,
+}
+
+/// The curve of the chip's chip-authentication key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaCurve {
+    /// NIST P-256.
+    P256,
+    /// brainpoolP256r1.
+    Brainpool256,
+    /// Another (its named curve's OID, or "explicit parameters"): not run here.
+    Other(String),
+}
+
+/// DG14's chip authentication (ICAO 9303-11 §6.2 and §9.2.5, ECDH): the protocol and the
+/// chip's public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChipAuthInfo {
+    /// The protocol's OID, content octets (sent in MSE:Set AT with AES).
+    pub protocol: Vec<u8>,
+    /// Its cipher.
+    pub cipher: CaCipher,
+    /// The key's curve.
+    pub curve: CaCurve,
+    /// The key, SEC1.
+    pub public: Vec<u8>,
+}
+
+/// id-CA-ECDH (0.4.0.127.0.7.2.2.3.2), the prefix of its protocols' OIDs.
+const CA_ECDH: [u8; 9] = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02];
+/// id-PK-ECDH (0.4.0.127.0.7.2.2.1.2).
+const PK_ECDH: [u8; 9] = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02];
+/// prime256v1 (1.2.840.10045.3.1.7).
+const PRIME256V1: [u8; 8] = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+/// brainpoolP256r1 (1.3.36.3.3.2.8.1.1.7).
+const BRAINPOOL_P256R1: [u8; 9] = [0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07];
+/// The primes of the two curves, for keys given with explicit parameters.
+const P256_PRIME: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+];
+const BRAINPOOL_P256_PRIME: [u8; 32] = [
+    0xA9, 0xFB, 0x57, 0xDB, 0xA1, 0xEE, 0xA9, 0xBC, 0x3E, 0x66, 0x0A, 0x90, 0x9D, 0x83, 0x8D, 0x72,
+    0x6E, 0x3B, 0xF6, 0x23, 0xD5, 0x26, 0x20, 0x28, 0x20, 0x13, 0x48, 0x1D, 0x1F, 0x6E, 0x53, 0x77,
+];
+
+/// DG14 decoded: its ECDH chip authentication, when it offers one (the first protocol
+/// with a key on a curve; DH and other protocols are passed over).
+pub fn dg14(file: &[u8]) -> Option<ChipAuthInfo> {
+    let set = objects(tlv_value(file)?)
+        .into_iter()
+        .find(|(tag, _)| *tag == 0x31)?
+        .1;
+    let mut cipher = None;
+    let mut protocol = Vec::new();
+    let mut key = None;
+    for (tag, info) in objects(set) {
+        if tag != 0x30 {
+            continue;
+        }
+        let parts = objects(info);
+        let Some((0x06, oid)) = parts.first().copied() else {
+            continue;
+        };
+        if oid.len() == 10 && oid.starts_with(&CA_ECDH) && cipher.is_none() {
+            cipher = match oid[9] {
+                1 => Some(CaCipher::Des),
+                2 => Some(CaCipher::Aes128),
+                _ => None,
+            };
+            protocol = oid.to_vec();
+        } else if oid == PK_ECDH && key.is_none() {
+            key = parts.get(1).and_then(|(_, spki)| public_key(spki));
+        }
+    }
+    let (curve, public) = key?;
+    Some(ChipAuthInfo {
+        protocol,
+        cipher: cipher?,
+        curve,
+        public,
+    })
+}
+
+/// A SubjectPublicKeyInfo's EC key: its curve (named, or known by its prime) and point.
+fn public_key(spki: &[u8]) -> Option<(CaCurve, Vec<u8>)> {
+    let parts = objects(spki);
+    let algorithm = objects(parts.first().filter(|(tag, _)| *tag == 0x30)?.1);
+    let bits = parts.get(1).filter(|(tag, _)| *tag == 0x03)?.1;
+    let point = bits.get(1..)?.to_vec();
+    let curve = match algorithm.get(1)? {
+        (0x06, named) if *named == PRIME256V1 => CaCurve::P256,
+        (0x06, named) if *named == BRAINPOOL_P256R1 => CaCurve::Brainpool256,
+        (0x06, _) => CaCurve::Other("a named curve this version does not run".into()),
+        (0x30, explicit) => {
+            let field = objects(explicit).get(1).map(|(_, field)| objects(field));
+            let prime = field
+                .as_ref()
+                .and_then(|field| field.get(1))
+                .map(|(_, prime)| prime.strip_prefix(&[0]).unwrap_or(prime));
+            match prime {
+                Some(prime) if prime == P256_PRIME => CaCurve::P256,
+                Some(prime) if prime == BRAINPOOL_P256_PRIME => CaCurve::Brainpool256,
+                _ => CaCurve::Other(
+                    "explicit parameters of a curve this version does not run".into(),
+                ),
+            }
+        }
+        _ => return None,
+    };
+    Some((curve, point))
+}

@@ -8,13 +8,15 @@ use zeroize::Zeroize;
 
 use crate::card::Card;
 use crate::lds::{self, ChipMrz, ChipPhoto, Dg13};
-use crate::session::{ChipError, MrzKey, Session};
+use crate::session::{ChipError, ChipKey, Session};
 
 /// How the chip was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Basic Access Control.
     Bac,
+    /// PACE (Password Authenticated Connection Establishment).
+    Pace,
 }
 
 impl Access {
@@ -22,6 +24,7 @@ impl Access {
     pub fn as_str(self) -> &'static str {
         match self {
             Access::Bac => "BAC",
+            Access::Pace => "PACE",
         }
     }
 }
@@ -116,23 +119,57 @@ pub struct ChipRead {
     pub dg13: Option<Dg13>,
     /// Active authentication with DG15's key, done during the read.
     pub active_authentication: ActiveAuthentication,
-    /// EF.CardAccess offers PACE (the chip was still opened with BAC).
+    /// Chip authentication with DG14's key, done at the end of the read.
+    pub chip_authentication: crate::chip_auth::ChipAuthentication,
+    /// EF.CardAccess offers PACE.
     pub pace_offered: bool,
+    /// Why the chip was opened with BAC though it offers PACE (its parameters are not ones
+    /// this version can use).
+    pub pace_skipped: Option<String>,
 }
 
 /// Reads the chip on `card` with `key`, telling `progress` where it is.
+/// PACE when the chip's EF.CardAccess offers it (with the MRZ or the CAN), else BAC (with
+/// the MRZ); a chip whose PACE parameters cannot be used here is opened with BAC when it
+/// offers BAC, and the read says why.
 pub fn read_chip(
     card: &mut dyn Card,
-    key: &MrzKey,
+    key: impl Into<ChipKey>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<ChipRead, ChipError> {
+    let key: ChipKey = key.into();
     let mut session = Session::new(card);
-    let pace_offered = session
+    let pace = session
         .card_access()?
         .and_then(|file| dmrtd::lds::efcard_access::EfCardAccess::from_bytes(file).ok())
-        .is_some_and(|file| file.is_pace_info_set());
+        .and_then(|file| file.pace_info().cloned());
+    let pace_offered = pace.is_some();
+    let mut pace_skipped = None;
+    let access = match (&pace, &key) {
+        (Some(info), key) => match session.open_with_pace(info, key) {
+            Ok(()) => Access::Pace,
+            Err(ChipError::BacNotOffered(why)) if matches!(key, ChipKey::Mrz(_)) => {
+                pace_skipped = Some(why);
+                Access::Bac
+            }
+            Err(error) => return Err(error),
+        },
+        (None, ChipKey::Can(_)) => return Err(ChipError::PaceNotOffered),
+        (None, ChipKey::Mrz(_)) => Access::Bac,
+    };
     session.select_application()?;
-    session.open_with_bac(key)?;
+    if access == Access::Bac {
+        let ChipKey::Mrz(mrz) = &key else {
+            return Err(ChipError::PaceNotOffered);
+        };
+        session
+            .open_with_bac(mrz)
+            .map_err(|error| match (error, &pace_skipped) {
+                // BAC refused too: the chip is PACE-only, with parameters we cannot use.
+                (ChipError::BacNotOffered(_), Some(why)) => ChipError::BacNotOffered(why.clone()),
+                (error, _) => error,
+            })?;
+    }
     let mut files = ChipFiles::default();
     let mut state = Progress {
         file: "EF.COM".into(),
@@ -175,16 +212,23 @@ pub fn read_chip(
         file: "DG1".into(),
         reason: "no MRZ of a known size".into(),
     })?;
+    // Last: it restarts secure messaging, and a clone's next answer fails.
+    let chip_authentication = match files.groups.get(&14).and_then(|dg14| lds::dg14(dg14)) {
+        Some(info) => crate::chip_auth::authenticate(&mut session, &info)?,
+        None => crate::chip_auth::ChipAuthentication::NotOffered,
+    };
     let photo = files.groups.get(&2).and_then(|dg2| lds::dg2(dg2));
     let dg13 = files.groups.get(&13).and_then(|dg13| lds::dg13(dg13));
     Ok(ChipRead {
-        access: crate::read::Access::Bac,
+        access,
         files,
         mrz,
         photo,
         dg13,
         active_authentication,
+        chip_authentication,
         pace_offered,
+        pace_skipped,
     })
 }
 

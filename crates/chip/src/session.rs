@@ -3,11 +3,15 @@
 //! messaging, and files read in the chunks a card allows, with their progress.
 
 use chrono::NaiveDate;
+use dmrtd::lds::substruct::pace_info::PaceInfo;
+use dmrtd::proto::access_key::AccessKey;
 use dmrtd::proto::bac_session::{BacAction, BacSession};
+use dmrtd::proto::can_key::CanKey;
 use dmrtd::proto::dba_key::DBAKey;
 use dmrtd::proto::iso7816::command_apdu::CommandApdu;
 use dmrtd::proto::iso7816::response_apdu::ResponseApdu;
 use dmrtd::proto::iso7816::sm::SecureMessaging;
+use dmrtd::proto::pace_session::{PaceAction, PaceSession, PaceSessionError};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::card::{Card, LinkError};
@@ -40,6 +44,63 @@ impl MrzKey {
     }
 }
 
+/// What opens the chip: the MRZ's numbers (BAC, or PACE with the MRZ as its password),
+/// or the card's 6-digit CAN printed on its front (PACE only), typed by staff.
+#[derive(Clone)]
+pub enum ChipKey {
+    /// The MRZ's document number, birth and expiry dates.
+    Mrz(MrzKey),
+    /// The Card Access Number.
+    Can(Can),
+}
+
+impl From<MrzKey> for ChipKey {
+    fn from(key: MrzKey) -> Self {
+        Self::Mrz(key)
+    }
+}
+
+impl From<&MrzKey> for ChipKey {
+    fn from(key: &MrzKey) -> Self {
+        Self::Mrz(key.clone())
+    }
+}
+
+impl From<&ChipKey> for ChipKey {
+    fn from(key: &ChipKey) -> Self {
+        key.clone()
+    }
+}
+
+impl ChipKey {
+    /// Whether this key can be used at all, before any reader is asked.
+    pub fn check(&self) -> Result<(), ChipError> {
+        match self {
+            Self::Mrz(key) => key.check(),
+            Self::Can(can) => can_key(can).map(|_| ()),
+        }
+    }
+}
+
+/// The card's 6-digit Card Access Number. Wiped when dropped.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Can(pub String);
+
+impl std::fmt::Debug for Can {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Can(…)")
+    }
+}
+
+impl std::fmt::Debug for ChipKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::Mrz(_) => "ChipKey::Mrz(…)",
+            Self::Can(_) => "ChipKey::Can(…)",
+        })
+    }
+}
+
 impl std::fmt::Debug for MrzKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("MrzKey(…)")
@@ -55,10 +116,15 @@ pub enum ChipError {
     /// The MRZ's numbers do not open the chip (BAC refused).
     #[error("the numbers read from the card do not open its chip: check the document number, the birth date and the expiry date")]
     WrongKey,
-    /// The chip does not offer BAC: it opens with PACE only (with `pace`: its EF.CardAccess
-    /// says so), which this version does not do yet.
-    #[error("this card's chip opens only with PACE, which this version cannot do yet: read the card at a desk with a newer version, or verify it without the chip")]
-    BacNotOffered,
+    /// The chip does not offer BAC, and its PACE (if any) uses parameters this version
+    /// cannot (the reason).
+    #[error("this card's chip opens only with PACE, with parameters this version cannot use ({0}): verify the card without the chip")]
+    BacNotOffered(String),
+    /// A CAN was given for a chip that offers no PACE (a CAN opens PACE only).
+    #[error(
+        "this card's chip does not open with its CAN (it offers no PACE): use the MRZ's numbers"
+    )]
+    PaceNotOffered,
     /// The key itself is malformed (not a date, not MRZ characters).
     #[error("the key for the chip is not valid: {0}")]
     BadKey(String),
@@ -155,7 +221,9 @@ impl<'a> Session<'a> {
                     let status = status_of(&answer)?;
                     if matches!(status, 0x6D00 | 0x6E00) {
                         // GET CHALLENGE or EXTERNAL AUTHENTICATE unknown: no BAC here.
-                        return Err(ChipError::BacNotOffered);
+                        return Err(ChipError::BacNotOffered(
+                            "its EF.CardAccess offers no PACE this version can do".into(),
+                        ));
                     }
                     if apdu.get(1) == Some(&0x82) && status != OK {
                         // EXTERNAL AUTHENTICATE refused: the key is not this chip's.
@@ -171,6 +239,70 @@ impl<'a> Session<'a> {
                         .map_err(|_| ChipError::WrongKey)?;
                 }
                 BacAction::Done(secure) => {
+                    self.secure = Some(Box::new(secure));
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// PACE (9303-11 §4.4) with `key` and the parameters `info` names (EF.CardAccess),
+    /// then secure messaging with AES for every command after. dmrtd's PACE session:
+    /// generic mapping, ECDH on NIST P-224/256/384/521 and brainpool P-256/384, or DH.
+    /// `Err(BacNotOffered(why))` when the parameters are not ones it can use (the caller
+    /// may still try BAC); `WrongKey` when the chip refuses the key.
+    pub fn open_with_pace(&mut self, info: &PaceInfo, key: &ChipKey) -> Result<(), ChipError> {
+        let unsupported = |why: String| ChipError::BacNotOffered(why);
+        let parameter = info
+            .parameter_id
+            .and_then(|id| u32::try_from(id).ok())
+            .ok_or_else(|| unsupported("its PACEInfo names no domain parameters".into()))?;
+        match key {
+            ChipKey::Mrz(key) => {
+                let session =
+                    PaceSession::new(pace_dba_key(key)?, info.protocol.clone(), parameter)
+                        .map_err(|error| unsupported(error.to_string()))?;
+                self.drive_pace(session)
+            }
+            ChipKey::Can(can) => {
+                let session = PaceSession::new(can_key(can)?, info.protocol.clone(), parameter)
+                    .map_err(|error| unsupported(error.to_string()))?;
+                self.drive_pace(session)
+            }
+        }
+    }
+
+    fn drive_pace<K: AccessKey>(&mut self, mut pace: PaceSession<K>) -> Result<(), ChipError> {
+        loop {
+            match pace
+                .next()
+                .map_err(|error| ChipError::SecureMessaging(error.to_string()))?
+            {
+                PaceAction::SendApdu(apdu) => {
+                    let answer = self.card.transmit(&apdu)?;
+                    match pace.feed_response(&answer) {
+                        Ok(()) => {}
+                        // The last step refused (6300), or the chip's token does not check:
+                        // the password is not this chip's.
+                        Err(PaceSessionError::AuthTokenMismatch) => {
+                            return Err(ChipError::WrongKey)
+                        }
+                        Err(PaceSessionError::ChipStatus(status))
+                            if apdu.get(1) == Some(&0x86)
+                                && (status.sw1 == 0x63 || status.sw1 == 0x69) =>
+                        {
+                            return Err(ChipError::WrongKey)
+                        }
+                        Err(PaceSessionError::ChipStatus(status)) if apdu.get(1) == Some(&0x22) => {
+                            return Err(ChipError::BacNotOffered(format!(
+                                "the chip refused PACE's parameters (status {:02X}{:02X})",
+                                status.sw1, status.sw2
+                            )))
+                        }
+                        Err(error) => return Err(ChipError::SecureMessaging(error.to_string())),
+                    }
+                }
+                PaceAction::Done(secure) => {
                     self.secure = Some(Box::new(secure));
                     return Ok(());
                 }
@@ -225,6 +357,26 @@ impl<'a> Session<'a> {
             progress(content.len(), total);
         }
         Ok(Some(content))
+    }
+
+    /// One command of the chip's protocols (chip authentication's), protected when secure
+    /// messaging is on: the answer's data and status.
+    pub fn command(
+        &mut self,
+        ins: u8,
+        p1: u8,
+        p2: u8,
+        data: &[u8],
+        expected: usize,
+    ) -> Result<(Vec<u8>, u16), ChipError> {
+        let data = (!data.is_empty()).then_some(data);
+        let reply = self.exchange(command(ins, p1, p2, data, expected)?)?;
+        Ok((reply.data, reply.status))
+    }
+
+    /// Secure messaging restarts under new keys (after chip authentication).
+    pub fn restart_secure_messaging(&mut self, secure: Box<dyn SecureMessaging>) {
+        self.secure = Some(secure);
     }
 
     /// INTERNAL AUTHENTICATE (active authentication, 9303-11 §6.1): the chip signs the
@@ -340,8 +492,23 @@ fn status_of(answer: &[u8]) -> Result<u16, ChipError> {
     }
 }
 
-/// dmrtd's key from ours; the dates only need to format as the same `YYMMDD`.
+/// dmrtd's key from ours for PACE (the whole SHA-1 of the MRZ's information).
+fn pace_dba_key(key: &MrzKey) -> Result<DBAKey, ChipError> {
+    mrz_key(key, true)
+}
+
+/// dmrtd's CAN key.
+fn can_key(can: &Can) -> Result<CanKey, ChipError> {
+    CanKey::new(can.0.trim()).map_err(|_| ChipError::BadKey("the CAN is not 6 digits".into()))
+}
+
+/// dmrtd's key from ours for BAC.
 fn dba_key(key: &MrzKey) -> Result<DBAKey, ChipError> {
+    mrz_key(key, false)
+}
+
+/// dmrtd's key from ours; the dates only need to format as the same `YYMMDD`.
+fn mrz_key(key: &MrzKey, pace: bool) -> Result<DBAKey, ChipError> {
     let date = |text: &str, what: &str| {
         let valid = text.len() == 6 && text.bytes().all(|byte| byte.is_ascii_digit());
         let parsed = valid
@@ -359,7 +526,7 @@ fn dba_key(key: &MrzKey) -> Result<DBAKey, ChipError> {
         number,
         date(&key.birth, "birth date")?,
         date(&key.expiry, "expiry date")?,
-        false,
+        pace,
     )
     .map_err(|_| ChipError::BadKey("the document number has characters no MRZ has".into()))
 }

@@ -15,8 +15,8 @@ use super::error::{ApiError, RawBody};
 use super::http::{http_client, read_answer, transport_error, ClientTls, RetryPolicy};
 use super::krypton::{KryptonClient, KryptonRequest};
 use ekyc_contract::{
-    Code, DocumentType, FaceResult, Lang, OcrResult, Secret, SessionInitReply, Shape, Side,
-    StatusReply,
+    ChipVerifyReply, ChipVerifyRequest, Code, DocumentType, FaceResult, Lang, OcrResult, Secret,
+    SessionInitReply, Shape, Side, StatusReply,
 };
 use ekyc_imaging::PreparedImage;
 
@@ -161,6 +161,8 @@ enum Endpoint {
     Ocr,
     /// `/face/liveness`: `code` "200".
     FaceLiveness,
+    /// `/chip/verify` (the local engine's own): `code` "200".
+    ChipVerify,
 }
 
 impl Endpoint {
@@ -169,13 +171,14 @@ impl Endpoint {
             Self::SessionInit => "session/init",
             Self::Ocr => "ocr",
             Self::FaceLiveness => "face/liveness",
+            Self::ChipVerify => "chip/verify",
         }
     }
 
     fn shape(self) -> Shape {
         match self {
             Self::Ocr => Shape::ErrorCode,
-            Self::SessionInit | Self::FaceLiveness => Shape::Code,
+            Self::SessionInit | Self::FaceLiveness | Self::ChipVerify => Shape::Code,
         }
     }
 }
@@ -302,6 +305,31 @@ impl FptClient {
             })
             .await?;
         Ok(FaceResult::from_json(&body))
+    }
+
+    /// `POST /chip/verify` (the local engine's extension) in `session`: the chip's files
+    /// checked by the back end with its own CSCA list. A back end without it (FPT.AI's)
+    /// answers 404: [`ApiError::Http`].
+    pub async fn chip_verify(
+        &self,
+        session: &SessionId,
+        request: &ChipVerifyRequest,
+    ) -> Result<ChipVerifyReply, ApiError> {
+        let json = serde_json::to_vec(request)
+            .map_err(|error| ApiError::InvalidRequest(format!("the chip's files: {error}")))?;
+        let body = self
+            .post(Endpoint::ChipVerify, || {
+                self.common_headers(self.http.post(self.url(Endpoint::ChipVerify)))
+                    .header("session-id", session.as_str())
+                    .header("lang", self.settings.lang.as_str())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json.clone())
+            })
+            .await?;
+        serde_json::from_value(body.clone()).map_err(|error| ApiError::MalformedResponse {
+            reason: format!("not a chip verdict ({error})"),
+            raw: RawBody::new(body.to_string().as_bytes()),
+        })
     }
 
     fn url(&self, endpoint: Endpoint) -> String {
@@ -476,6 +504,8 @@ pub struct FptSession {
     session_id: Option<SessionId>,
     /// The documents already read in this session, for replay into a new one.
     documents_sent: Vec<OcrRequest>,
+    /// The chip's files checked in this session, for replay into a new one.
+    chip_sent: Option<ChipVerifyRequest>,
     reinitialisations: u32,
 }
 
@@ -488,6 +518,7 @@ impl FptSession {
             only_engine: false,
             session_id: None,
             documents_sent: Vec::new(),
+            chip_sent: None,
             reinitialisations: 0,
         }
     }
@@ -550,6 +581,9 @@ impl FptSession {
         for request in &self.documents_sent {
             self.client.ocr(&session, request).await?;
         }
+        if let Some(chip) = &self.chip_sent {
+            self.client.chip_verify(&session, chip).await?;
+        }
         Ok(session)
     }
 
@@ -588,6 +622,24 @@ impl FptSession {
         self.documents_sent.push(request);
         self.documents_sent
             .sort_by_key(|sent| sent.side == Some(Side::Back));
+    }
+
+    /// The chip's files checked by the back end in this session (`/chip/verify`, the
+    /// local engine's): its verdict, and the selfie matched with the chip's photo later.
+    pub async fn chip_verify(
+        &mut self,
+        request: ChipVerifyRequest,
+    ) -> Result<ChipVerifyReply, ApiError> {
+        let session = self.session_id().await?;
+        let reply = match self.client.chip_verify(&session, &request).await {
+            Err(ApiError::SessionExpired { .. }) => {
+                let session = self.replace_session().await?;
+                self.client.chip_verify(&session, &request).await
+            }
+            reply => reply,
+        }?;
+        self.chip_sent = Some(request);
+        Ok(reply)
     }
 
     /// Liveness and face match of a selfie against this session's document.

@@ -163,6 +163,10 @@ pub struct FaceResult {
     /// selfie became the customer's template.
     #[serde(skip)]
     pub enrolment: Option<Enrolment>,
+    /// The local engine's extension when the session's chip was checked (`/chip/verify`):
+    /// the selfie matched with the chip's photo, in `face_match`'s shape.
+    #[serde(skip)]
+    pub chip_face_match: Option<FaceMatch>,
     /// Members this project does not know, as they came.
     #[serde(skip)]
     pub extra: Map<String, Value>,
@@ -201,13 +205,14 @@ impl Enrolment {
     }
 }
 
-const FACE_RESULT_MEMBERS: [&str; 6] = [
+const FACE_RESULT_MEMBERS: [&str; 7] = [
     "code",
     "message",
     "liveness",
     "face_match",
     "is_complete_session",
     "enrolment",
+    "chip_face_match",
 ];
 
 impl FaceResult {
@@ -229,6 +234,10 @@ impl FaceResult {
                 .get("enrolment")
                 .and_then(Value::as_object)
                 .map(Enrolment::from_json),
+            chip_face_match: body
+                .get("chip_face_match")
+                .and_then(Value::as_object)
+                .map(FaceMatch::from_json),
             extra: body
                 .as_object()
                 .map(|object| unknown_keys(object, &FACE_RESULT_MEMBERS))
@@ -253,6 +262,9 @@ impl FaceResult {
         );
         if let Some(enrolment) = &self.enrolment {
             object.insert("enrolment".into(), enrolment.to_json());
+        }
+        if let Some(chip_face_match) = &self.chip_face_match {
+            object.insert("chip_face_match".into(), chip_face_match.to_json());
         }
         append_unknown(&mut object, &self.extra);
         Value::Object(object)

@@ -145,6 +145,7 @@ pub struct RequestCounts {
     ocr: AtomicUsize,
     face_liveness: AtomicUsize,
     krypton: AtomicUsize,
+    chip_verify: AtomicUsize,
 }
 
 impl RequestCounts {
@@ -154,6 +155,7 @@ impl RequestCounts {
             ScriptedEndpoint::Ocr => &self.ocr,
             ScriptedEndpoint::FaceLiveness => &self.face_liveness,
             ScriptedEndpoint::Krypton => &self.krypton,
+            ScriptedEndpoint::ChipVerify => &self.chip_verify,
         }
     }
 

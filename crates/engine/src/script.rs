@@ -38,6 +38,8 @@ pub enum ScriptedEndpoint {
     FaceLiveness,
     /// `POST /api/v3/ekyc`.
     Krypton,
+    /// `POST /chip/verify` (ours: a script's 404 plays a back end without it).
+    ChipVerify,
 }
 
 /// One canned answer or fault.
@@ -94,6 +96,9 @@ pub struct Script {
     /// Answers to `/api/v3/ekyc`, in turn.
     #[serde(default)]
     pub krypton: Vec<ScriptStep>,
+    /// Answers to `/chip/verify`, in turn.
+    #[serde(default)]
+    pub chip_verify: Vec<ScriptStep>,
 }
 
 /// A script that cannot be played; the message names the file and line.
@@ -160,13 +165,14 @@ impl Script {
             .chain(&self.ocr)
             .chain(&self.face_liveness)
             .chain(&self.krypton)
+            .chain(&self.chip_verify)
     }
 }
 
 /// The steps not used yet.
 #[derive(Debug, Default)]
 pub struct ScriptPlayer {
-    queues: Mutex<[VecDeque<ScriptStep>; 4]>,
+    queues: Mutex<[VecDeque<ScriptStep>; 5]>,
 }
 
 impl ScriptPlayer {
@@ -178,6 +184,7 @@ impl ScriptPlayer {
                 script.ocr.into(),
                 script.face_liveness.into(),
                 script.krypton.into(),
+                script.chip_verify.into(),
             ]),
         }
     }
@@ -189,6 +196,7 @@ impl ScriptPlayer {
             ScriptedEndpoint::Ocr => 1,
             ScriptedEndpoint::FaceLiveness => 2,
             ScriptedEndpoint::Krypton => 3,
+            ScriptedEndpoint::ChipVerify => 4,
         };
         // A poisoned lock only means another request panicked; the queue is still sound.
         let mut queues = self

@@ -9,8 +9,9 @@ use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel};
 use ekyc_face::Embedding;
 
 /// What the engine remembers of one session. The images and what was read from them are
-/// not kept; the one personal thing is the card photo's face embedding, kept for the match
-/// with the selfie and wiped when the session ends (complete, expired or replaced).
+/// not kept; the personal things are the face embeddings of the card's photo and of the
+/// chip's, kept for the match with the selfie and wiped when the session ends (complete,
+/// expired or replaced).
 #[derive(Debug, Clone)]
 pub struct EngineSession {
     /// Bound at `/session/init`, or at the first call of a Krypton session (which names no
@@ -30,6 +31,17 @@ pub struct EngineSession {
     /// What a Krypton session was opened for; `None`: an FPT.AI session (as ENROLL
     /// without a customer).
     pub journey: Option<Journey>,
+    /// The card's chip, as the engine checked it (`/chip/verify` in this session).
+    pub chip: Option<ChipEvidence>,
+}
+
+/// A chip checked in a session: the engine's own verdict, and its photo's face.
+#[derive(Debug, Clone)]
+pub struct ChipEvidence {
+    /// Passive authentication's verdict, by the engine with its CSCA list.
+    pub status: ekyc_chip::passive::Status,
+    /// The face on the chip's photo (DG2), for the match with the selfie.
+    pub face: CardFace,
 }
 
 /// A Krypton v3 session's parameters, as the FPT.AI-shaped calls in it follow them.
@@ -136,6 +148,7 @@ impl SessionStore {
                 selfie_attempts: 0,
                 card_face: CardFace::NotChecked,
                 journey,
+                chip: None,
             },
         );
         Some(id)

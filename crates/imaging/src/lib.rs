@@ -182,6 +182,16 @@ pub enum DecodeError {
     Empty,
 }
 
+/// Decodes a photo that may be JPEG 2000 (an identity chip's DG2) or any format
+/// [`decode_upright`] reads.
+pub fn decode_photo(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
+    if jpeg2000::is_jpeg2000(bytes) {
+        jpeg2000::decode(bytes)
+    } else {
+        decode_upright(bytes)
+    }
+}
+
 /// Decodes any supported image and turns it upright according to its EXIF orientation.
 pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))

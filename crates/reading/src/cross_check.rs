@@ -43,6 +43,64 @@ pub enum Proof {
     Qr,
     /// The MRZ, every check digit holding.
     Mrz,
+    /// The card's chip (its DG13, else its DG1), as read through a card reader.
+    Chip,
+}
+
+/// What the card's chip says of the cross-checked fields (the kiosk reads it: DG13, and
+/// DG1 for what DG13 lacks). Personal data: zeroed on drop, and `Debug` leaves it out.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChipFacts {
+    /// The 12-digit number.
+    pub id: Option<String>,
+    /// The full name, with its diacritics.
+    pub name: Option<String>,
+    /// The date of birth.
+    pub date_of_birth: Option<CardDate>,
+    /// `M` or `F`.
+    pub sex: Option<char>,
+    /// The date of expiry.
+    pub date_of_expiry: Option<CardDate>,
+    /// The date of issue.
+    pub date_of_issue: Option<CardDate>,
+}
+
+impl ChipFacts {
+    /// Reads a date as the CCCD's chip writes it, `dd/mm/yyyy`.
+    pub fn date(text: &str) -> Option<CardDate> {
+        parse_date(text)
+    }
+
+    /// `M` or `F` from "Nam" / "Nữ" (or the MRZ's letter).
+    pub fn sex(text: &str) -> Option<char> {
+        normalise_sex(text)
+    }
+
+    fn value(&self, key: FieldKey) -> Option<CardValue> {
+        match key {
+            FieldKey::Id => self.id.clone().map(CardValue::Digits),
+            FieldKey::Name => self.name.clone().map(CardValue::Text),
+            FieldKey::DateOfBirth => self.date_of_birth.map(CardValue::Date),
+            FieldKey::Sex => self.sex.map(CardValue::Sex),
+            FieldKey::ExpiredDate => self.date_of_expiry.map(CardValue::Date),
+            FieldKey::IssueDate => self.date_of_issue.map(CardValue::Date),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ChipFacts {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ChipFacts(…)")
+    }
+}
+
+impl Drop for ChipFacts {
+    fn drop(&mut self) {
+        for text in [&mut self.id, &mut self.name].into_iter().flatten() {
+            text.zeroize();
+        }
+    }
 }
 
 /// The verdict for one field. Holds the card's value (personal data): zeroed on drop,
@@ -84,6 +142,7 @@ pub fn cross_check(
     fields: &[OcrField],
     qr: Option<&CccdQr>,
     mrz: Option<&Mrz>,
+    chip: Option<&ChipFacts>,
 ) -> Vec<FieldAgreement> {
     let mrz = mrz.filter(|mrz| mrz.is_valid());
     CROSS_CHECKED_KEYS
@@ -100,6 +159,9 @@ pub fn cross_check(
             }
             if let Some(mrz) = mrz {
                 card.extend(mrz_value(mrz, key).map(|value| (Proof::Mrz, value)));
+            }
+            if let Some(chip) = chip {
+                card.extend(chip.value(key).map(|value| (Proof::Chip, value)));
             }
             agreement(key, ocr, &card)
         })
@@ -335,7 +397,7 @@ mod tests {
         let qr = parse_cccd_qr(QR).unwrap();
         let mrz = parse_mrz(&mrz_text(), TODAY).unwrap();
         assert!(mrz.is_valid(), "{:?}", mrz.checks);
-        let result = cross_check(&ocr(), Some(&qr), Some(&mrz));
+        let result = cross_check(&ocr(), Some(&qr), Some(&mrz), None);
         assert_eq!(
             verdicts(&result),
             [
@@ -360,6 +422,40 @@ mod tests {
         );
     }
 
+    /// The demo holder's chip, as the kiosk reads its DG13.
+    fn chip() -> ChipFacts {
+        ChipFacts {
+            id: Some("079203004512".into()),
+            name: Some("Phạm Thị Hồng Nhung".into()),
+            date_of_birth: ChipFacts::date("05/11/1993"),
+            sex: ChipFacts::sex("Nữ"),
+            date_of_expiry: ChipFacts::date("05/11/2033"),
+            date_of_issue: ChipFacts::date("14/08/2021"),
+        }
+    }
+
+    #[test]
+    fn the_chip_proves_every_field_and_names_itself_where_it_differs() {
+        let qr = parse_cccd_qr(QR).unwrap();
+        let result = cross_check(&ocr(), Some(&qr), None, Some(&chip()));
+        assert!(result
+            .iter()
+            .all(|agreement| agreement.verdict == Agreement::Agrees
+                && agreement.proofs.contains(&Proof::Chip)));
+        assert_eq!(
+            result[4].proofs,
+            [Proof::Chip],
+            "only the chip has the expiry here"
+        );
+        // A card whose print was altered: its QR code and the OCR agree, the chip does not.
+        let mut altered = chip();
+        altered.date_of_birth = ChipFacts::date("05/11/1983");
+        let result = cross_check(&ocr(), Some(&qr), None, Some(&altered));
+        assert_eq!(result[2].verdict, Agreement::Differs);
+        assert_eq!(result[2].proofs, [Proof::Chip]);
+        assert_eq!(result[2].card_value.as_deref(), Some("05/11/1983"));
+    }
+
     #[test]
     fn a_misread_field_differs_and_shows_what_the_card_says() {
         let qr = parse_cccd_qr(QR).unwrap();
@@ -368,7 +464,7 @@ mod tests {
         fields[1].value = "Phạm Thị Hồng Nhưng".into();
         fields[2].value = "05/11/1998".into();
         fields[3].value = "Nam".into();
-        let result = cross_check(&fields, Some(&qr), None);
+        let result = cross_check(&fields, Some(&qr), None, None);
         assert_eq!(result[0].verdict, Agreement::Differs);
         assert_eq!(result[0].card_value.as_deref(), Some("079203004512"));
         assert_eq!(
@@ -388,17 +484,17 @@ mod tests {
         let mut fields = ocr();
         fields[1].value = "Phạm  thị Hồng nhung".into();
         assert_eq!(
-            cross_check(&fields, None, Some(&mrz))[1].verdict,
+            cross_check(&fields, None, Some(&mrz), None)[1].verdict,
             Agreement::Agrees
         );
         fields[1].value = "Phạm Thị Hồng Nhàn".into();
-        let result = cross_check(&fields, None, Some(&mrz));
+        let result = cross_check(&fields, None, Some(&mrz), None);
         assert_eq!(result[1].verdict, Agreement::Differs);
         assert_eq!(result[1].card_value.as_deref(), Some("PHAM THI HONG NHUNG"));
 
         let broken = parse_mrz(&mrz_text().replacen("931105", "931106", 1), TODAY).unwrap();
         assert!(!broken.is_valid());
-        assert!(cross_check(&ocr(), None, Some(&broken))
+        assert!(cross_check(&ocr(), None, Some(&broken), None)
             .iter()
             .all(|agreement| agreement.verdict == Agreement::NotAvailable));
     }
@@ -406,16 +502,16 @@ mod tests {
     #[test]
     fn fields_the_ocr_left_out_or_the_card_cannot_prove_are_not_available() {
         let qr = parse_cccd_qr(QR).unwrap();
-        let result = cross_check(&[field("ID", "079203004512")], Some(&qr), None);
+        let result = cross_check(&[field("ID", "079203004512")], Some(&qr), None, None);
         assert_eq!(result[0].verdict, Agreement::Agrees);
         assert!(result[1..]
             .iter()
             .all(|agreement| agreement.verdict == Agreement::NotAvailable));
-        assert!(cross_check(&ocr(), None, None)
+        assert!(cross_check(&ocr(), None, None, None)
             .iter()
             .all(|agreement| agreement.verdict == Agreement::NotAvailable));
         // Letters around the right digits are not the ID.
-        let result = cross_check(&[field("ID", "O79203004512")], Some(&qr), None);
+        let result = cross_check(&[field("ID", "O79203004512")], Some(&qr), None, None);
         assert_eq!(result[0].verdict, Agreement::Differs);
     }
 

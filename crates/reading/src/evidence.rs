@@ -4,7 +4,9 @@
 
 use image::DynamicImage;
 
-use super::{cross_check, find_cccd_qr, parse_mrz, CardDate, CccdQr, FieldAgreement, Mrz};
+use super::{
+    cross_check, find_cccd_qr, parse_mrz, CardDate, CccdQr, ChipFacts, FieldAgreement, Mrz,
+};
 use ekyc_contract::{FieldKey, OcrField};
 use ekyc_imaging::{decode_upright, PreparedImage};
 
@@ -15,6 +17,8 @@ pub struct CardEvidence {
     pub qr: Option<CccdQr>,
     /// The MRZ the back end returned, when its check digits hold.
     pub mrz: Option<Mrz>,
+    /// What the card's chip says, when it was read.
+    pub chip: Option<ChipFacts>,
 }
 
 impl CardEvidence {
@@ -23,6 +27,7 @@ impl CardEvidence {
         Self {
             qr: images.iter().find_map(find_cccd_qr),
             mrz: None,
+            chip: None,
         }
     }
 
@@ -46,6 +51,6 @@ impl CardEvidence {
                 .and_then(|field| parse_mrz(&field.value, CardDate::today()).ok())
         };
         let mrz = self.mrz.clone().or_else(from_ocr);
-        cross_check(fields, self.qr.as_ref(), mrz.as_ref())
+        cross_check(fields, self.qr.as_ref(), mrz.as_ref(), self.chip.as_ref())
     }
 }

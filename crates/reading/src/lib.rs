@@ -21,7 +21,7 @@ pub mod mrz;
 pub mod tesseract;
 
 pub use cccd_qr::{find_cccd_qr, parse_cccd_qr, qr_codes, CccdQr, QrCode};
-pub use cross_check::{cross_check, Agreement, FieldAgreement, Proof};
+pub use cross_check::{cross_check, Agreement, ChipFacts, FieldAgreement, Proof};
 pub use date::CardDate;
 pub use document::{
     read_card_text, read_document, read_document_and_portrait, read_mrz, rotate_filled,

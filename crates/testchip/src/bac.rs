@@ -26,19 +26,24 @@ pub fn check_digit(text: &str) -> char {
     char::from(b'0' + (sum % 10) as u8)
 }
 
-/// K_seed from the document number, birth and expiry dates (9303-11 §9.7.2).
-pub fn key_seed(document_number: &str, birth: &str, expiry: &str) -> [u8; 16] {
+/// The MRZ information the keys come from: the document number (filled to 9), the birth
+/// and expiry dates, each followed by its check digit.
+pub fn mrz_information(document_number: &str, birth: &str, expiry: &str) -> String {
     let mut number = document_number.to_owned();
     while number.len() < 9 {
         number.push('<');
     }
-    let info = format!(
+    format!(
         "{number}{}{birth}{}{expiry}{}",
         check_digit(&number),
         check_digit(birth),
         check_digit(expiry)
-    );
-    let hash = Sha1::digest(info.as_bytes());
+    )
+}
+
+/// K_seed from the document number, birth and expiry dates (9303-11 §9.7.2).
+pub fn key_seed(document_number: &str, birth: &str, expiry: &str) -> [u8; 16] {
+    let hash = Sha1::digest(mrz_information(document_number, birth, expiry).as_bytes());
     let mut seed = [0u8; 16];
     seed.copy_from_slice(&hash[..16]);
     seed
@@ -101,9 +106,14 @@ pub fn decrypt(key: &[u8; 16], data: &[u8]) -> Vec<u8> {
 
 /// ISO 9797-1 padding method 2: 80 then zeros to a multiple of 8.
 pub fn pad(data: &[u8]) -> Vec<u8> {
+    pad_to(data, 8)
+}
+
+/// ISO 9797-1 padding method 2 to a multiple of `block` bytes.
+pub fn pad_to(data: &[u8], block: usize) -> Vec<u8> {
     let mut padded = data.to_vec();
     padded.push(0x80);
-    while !padded.len().is_multiple_of(8) {
+    while !padded.len().is_multiple_of(block) {
         padded.push(0);
     }
     padded

@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::bac;
+use crate::chip_auth::{self, ChipAuthKey};
+use crate::pace::{self, Curve, Fixed, Pace};
+use crate::tlv::{encode, object};
 
 /// The eMRTD application's identifier.
 const APPLICATION: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
@@ -22,11 +25,60 @@ pub struct Faults {
     pub no_bac: bool,
 }
 
-/// Secure messaging's state, once BAC is done.
+/// Secure messaging's keys: 3DES after BAC, AES after PACE.
+enum Keys {
+    Des { enc: [u8; 16], mac: [u8; 16] },
+    Aes { enc: [u8; 16], mac: [u8; 16] },
+}
+
+/// Secure messaging's state, once BAC or PACE is done.
 struct Secure {
-    enc: [u8; 16],
-    mac: [u8; 16],
-    counter: u64,
+    keys: Keys,
+    /// The send sequence counter: 8 bytes with 3DES, 16 with AES.
+    counter: u128,
+}
+
+impl Secure {
+    fn ssc(&self) -> Vec<u8> {
+        match self.keys {
+            Keys::Des { .. } => (self.counter as u64).to_be_bytes().to_vec(),
+            Keys::Aes { .. } => self.counter.to_be_bytes().to_vec(),
+        }
+    }
+
+    fn pad(&self, data: &[u8]) -> Vec<u8> {
+        match self.keys {
+            Keys::Des { .. } => bac::pad(data),
+            Keys::Aes { .. } => pace::pad16(data),
+        }
+    }
+
+    /// The MAC of `data` (padded here).
+    fn mac(&self, data: &[u8]) -> [u8; 8] {
+        match &self.keys {
+            Keys::Des { mac, .. } => bac::mac(mac, data),
+            Keys::Aes { mac, .. } => pace::cmac8(mac, &pace::pad16(data)),
+        }
+    }
+
+    /// 3DES in CBC from zero; AES in CBC from the SSC encrypted.
+    fn encrypt(&self, padded: &[u8]) -> Vec<u8> {
+        match &self.keys {
+            Keys::Des { enc, .. } => bac::encrypt(enc, padded),
+            Keys::Aes { enc, .. } => pace::cbc_encrypt(enc, self.iv(enc), padded),
+        }
+    }
+
+    fn decrypt(&self, cryptogram: &[u8]) -> Vec<u8> {
+        match &self.keys {
+            Keys::Des { enc, .. } => bac::decrypt(enc, cryptogram),
+            Keys::Aes { enc, .. } => pace::cbc_decrypt(enc, self.iv(enc), cryptogram),
+        }
+    }
+
+    fn iv(&self, enc: &[u8; 16]) -> [u8; 16] {
+        pace::encrypt_block(enc, self.counter.to_be_bytes())
+    }
 }
 
 /// A software eMRTD chip.
@@ -43,10 +95,24 @@ pub struct SoftChip {
     secure: Option<Secure>,
     /// Fixed randomness for the worked examples: RND.IC and K.IC.
     fixed: Option<([u8; 8], [u8; 16])>,
+    /// PACE's password key K from the MRZ.
+    mrz_password: Vec<u8>,
     /// The private key of active authentication (DG15 holds a public key).
     active: Option<p256::ecdsa::SigningKey>,
     /// EF.CardAccess (under the master file, short identifier 1C), when the chip has one.
     card_access: Option<Vec<u8>>,
+    /// PACE, when EF.CardAccess offers it: the curve, the MRZ's key K, the CAN.
+    pace_offered: Option<(Curve, Vec<u8>, Option<String>)>,
+    pace: Pace,
+    /// Fixed secrets of PACE (the worked example).
+    pace_fixed: Option<Fixed>,
+    /// Chip authentication's key (DG14 holds a public key).
+    chip_auth: Option<ChipAuthKey>,
+    /// Chip authentication's protocol, set by MSE:Set AT before its GENERAL AUTHENTICATE.
+    chip_auth_set: bool,
+    /// The keys secure messaging restarts with after the answer under way (chip
+    /// authentication).
+    rekey: Option<Secure>,
 }
 
 impl SoftChip {
@@ -58,6 +124,7 @@ impl SoftChip {
         expiry: &str,
     ) -> Self {
         let seed = bac::key_seed(document_number, birth, expiry);
+        let mrz_password = pace::password_mrz(document_number, birth, expiry);
         Self {
             files,
             access: (bac::derive(&seed, 1), bac::derive(&seed, 2)),
@@ -70,7 +137,35 @@ impl SoftChip {
             fixed: None,
             active: None,
             card_access: None,
+            pace_offered: None,
+            pace: Pace::Idle,
+            pace_fixed: None,
+            mrz_password,
+            chip_auth: None,
+            chip_auth_set: false,
+            rekey: None,
         }
+    }
+
+    /// Answers chip authentication (9303-11 §6.2) with `key`: the chip agrees keys with
+    /// its private key (a genuine chip's is DG14's; a clone's is another).
+    pub fn with_chip_authentication(mut self, key: ChipAuthKey) -> Self {
+        self.chip_auth = Some(key);
+        self
+    }
+
+    /// Offers PACE on `curve` (EF.CardAccess says so), opened with the MRZ or, when
+    /// given, the card's 6-digit CAN. BAC stays offered unless [`Faults::no_bac`].
+    pub fn with_pace(mut self, curve: Curve, can: Option<&str>) -> Self {
+        self.card_access = Some(pace::card_access(curve));
+        self.pace_offered = Some((curve, self.mrz_password.clone(), can.map(str::to_owned)));
+        self
+    }
+
+    /// With fixed secrets for PACE (the worked example).
+    pub fn with_pace_secrets(mut self, fixed: Fixed) -> Self {
+        self.pace_fixed = Some(fixed);
+        self
     }
 
     /// With EF.CardAccess (what the chip offers besides BAC), read before the application.
@@ -109,6 +204,9 @@ impl SoftChip {
         self.selected = None;
         self.challenge = None;
         self.secure = None;
+        self.pace = Pace::Idle;
+        self.chip_auth_set = false;
+        self.rekey = None;
     }
 
     /// The answer to one APDU; `None`: the card has left the reader.
@@ -151,6 +249,12 @@ impl SoftChip {
             return Some(status(0x6982));
         }
         let (data, le) = body(apdu);
+        if matches!(apdu[1], 0x22 | 0x86) {
+            let (answer, sw) = self.pace_command(apdu[1], apdu[2], apdu[3], &data);
+            let mut out = answer;
+            out.extend_from_slice(&sw.to_be_bytes());
+            return Some(out);
+        }
         let (answer, sw) = self.command(apdu[1], apdu[2], apdu[3], &data, le);
         let mut out = answer;
         out.extend_from_slice(&sw.to_be_bytes());
@@ -162,15 +266,15 @@ impl SoftChip {
         let Some(mut secure) = self.secure.take() else {
             return status(0x6988);
         };
-        secure.counter += 1;
+        secure.counter = secure.counter.wrapping_add(1);
         let (objects, _) = body(apdu);
         let mut do87 = None;
         let mut do85 = None;
         let mut do97 = None;
         let mut do8e = None;
         let mut rest = &objects[..];
-        let mut mac_input = secure.counter.to_be_bytes().to_vec();
-        mac_input.extend(bac::pad(&[apdu[0], apdu[1], apdu[2], apdu[3]]));
+        let mut mac_input = secure.ssc();
+        mac_input.extend(secure.pad(&[apdu[0], apdu[1], apdu[2], apdu[3]]));
         while !rest.is_empty() {
             let Some((tag, value, total)) = object(rest) else {
                 return status(0x6988);
@@ -193,7 +297,7 @@ impl SoftChip {
             }
             rest = &rest[total..];
         }
-        if do8e.as_deref() != Some(&bac::mac(&secure.mac, &mac_input)[..]) {
+        if do8e.as_deref() != Some(&secure.mac(&mac_input)[..]) {
             // A wrong MAC: the session ends, the answer unprotected.
             return status(0x6988);
         }
@@ -205,7 +309,7 @@ impl SoftChip {
             _ => return status(0x6988),
         };
         let data = match cryptogram {
-            Some(cryptogram) => match bac::unpad(&bac::decrypt(&secure.enc, &cryptogram)) {
+            Some(cryptogram) => match bac::unpad(&secure.decrypt(&cryptogram)) {
                 Some(data) => data,
                 None => return status(0x6988),
             },
@@ -219,10 +323,10 @@ impl SoftChip {
             _ => 256,
         });
         let (answer, sw) = self.command(apdu[1], apdu[2], apdu[3], &data, le);
-        secure.counter += 1;
+        secure.counter = secure.counter.wrapping_add(1);
         let mut response = Vec::new();
         if !answer.is_empty() {
-            let cryptogram = bac::encrypt(&secure.enc, &bac::pad(&answer));
+            let cryptogram = secure.encrypt(&secure.pad(&answer));
             if apdu[1] & 1 == 1 {
                 response.extend(encode(0x85, &cryptogram));
             } else {
@@ -232,11 +336,12 @@ impl SoftChip {
             }
         }
         response.extend(encode(0x99, &sw.to_be_bytes()));
-        let mut mac_input = secure.counter.to_be_bytes().to_vec();
+        let mut mac_input = secure.ssc();
         mac_input.extend_from_slice(&response);
-        response.extend(encode(0x8E, &bac::mac(&secure.mac, &mac_input)));
+        response.extend(encode(0x8E, &secure.mac(&mac_input)));
         response.extend_from_slice(&[0x90, 0x00]);
-        self.secure = Some(secure);
+        // After chip authentication's last command, the next one comes under new keys.
+        self.secure = Some(self.rekey.take().unwrap_or(secure));
         response
     }
 
@@ -263,6 +368,7 @@ impl SoftChip {
             }
             0x82 => self.external_authenticate(data),
             0x88 => self.internal_authenticate(data),
+            0x22 | 0x86 if self.chip_auth.is_some() => self.chip_authenticate(ins, p1, p2, data),
             0xB0 => self.read_binary(p1, p2, le.unwrap_or(256)),
             0xB1 => self.read_binary_odd(data, le.unwrap_or(256)),
             _ => (Vec::new(), 0x6D00),
@@ -289,6 +395,33 @@ impl SoftChip {
                 }
             }
             _ => (Vec::new(), 0x6A86),
+        }
+    }
+
+    /// MSE:Set AT (22 C1 A4) and GENERAL AUTHENTICATE (86), when PACE is offered; the
+    /// last step's success starts secure messaging with AES.
+    fn pace_command(&mut self, ins: u8, p1: u8, p2: u8, data: &[u8]) -> (Vec<u8>, u16) {
+        let Some((curve, mrz, can)) = &self.pace_offered else {
+            return (Vec::new(), 0x6D00);
+        };
+        match ins {
+            0x22 if (p1, p2) == (0xC1, 0xA4) => {
+                let sw = self.pace.set_at(data, mrz, can.as_deref(), *curve);
+                (Vec::new(), sw)
+            }
+            0x22 => (Vec::new(), 0x6A86),
+            _ => {
+                let step = self
+                    .pace
+                    .general_authenticate(data, self.pace_fixed.as_ref());
+                if let Some((enc, mac)) = step.keys {
+                    self.secure = Some(Secure {
+                        keys: Keys::Aes { enc, mac },
+                        counter: 0,
+                    });
+                }
+                (step.answer, step.status)
+            }
         }
     }
 
@@ -320,12 +453,67 @@ impl SoftChip {
         counter[..4].copy_from_slice(&rnd_ic[4..]);
         counter[4..].copy_from_slice(&rnd_ifd[4..]);
         self.secure = Some(Secure {
-            enc: bac::derive(&seed, 1),
-            mac: bac::derive(&seed, 2),
-            counter: u64::from_be_bytes(counter),
+            keys: Keys::Des {
+                enc: bac::derive(&seed, 1),
+                mac: bac::derive(&seed, 2),
+            },
+            counter: u128::from(u64::from_be_bytes(counter)),
         });
         let mut answer = e_ic;
         answer.extend_from_slice(&m_ic);
+        (answer, 0x9000)
+    }
+
+    /// Chip authentication under secure messaging: with AES, MSE:Set AT (41 A4, the
+    /// protocol in 80) then GENERAL AUTHENTICATE (7C 80 the terminal's key) answered 7C 00;
+    /// with 3DES, MSE:Set KAT (41 A6, the key in 91). New keys from the next command on.
+    fn chip_authenticate(&mut self, ins: u8, p1: u8, p2: u8, data: &[u8]) -> (Vec<u8>, u16) {
+        let Some(key) = self.chip_auth.clone() else {
+            return (Vec::new(), 0x6D00);
+        };
+        let protocol = if key.aes {
+            chip_auth::CA_ECDH_AES_128
+        } else {
+            chip_auth::CA_ECDH_3DES
+        };
+        let theirs = match (ins, p1, p2) {
+            (0x22, 0x41, 0xA4) => {
+                let named =
+                    object(data).filter(|(tag, value, _)| *tag == 0x80 && *value == protocol);
+                self.chip_auth_set = named.is_some() && key.aes;
+                return (Vec::new(), if self.chip_auth_set { 0x9000 } else { 0x6A80 });
+            }
+            (0x22, 0x41, 0xA6) if !key.aes => match object(data) {
+                Some((0x91, value, _)) => value.to_vec(),
+                _ => return (Vec::new(), 0x6A80),
+            },
+            (0x86, _, _) if std::mem::take(&mut self.chip_auth_set) => {
+                match object(data)
+                    .and_then(|(tag, inner, _)| (tag == 0x7C).then_some(inner))
+                    .and_then(object)
+                {
+                    Some((0x80, value, _)) => value.to_vec(),
+                    _ => return (Vec::new(), 0x6A80),
+                }
+            }
+            _ => return (Vec::new(), 0x6985),
+        };
+        let Some((enc, mac)) = chip_auth::session_keys(&key, &theirs) else {
+            return (Vec::new(), 0x6A80);
+        };
+        self.rekey = Some(Secure {
+            keys: if key.aes {
+                Keys::Aes { enc, mac }
+            } else {
+                Keys::Des { enc, mac }
+            },
+            counter: 0,
+        });
+        let answer = if ins == 0x86 {
+            vec![0x7C, 0x00]
+        } else {
+            Vec::new()
+        };
         (answer, 0x9000)
     }
 
@@ -425,42 +613,4 @@ fn body(apdu: &[u8]) -> (Vec<u8>, Option<usize>) {
             (data, le)
         }
     }
-}
-
-/// A BER-TLV object: its one-byte tag, its value, its whole length.
-fn object(bytes: &[u8]) -> Option<(u8, &[u8], usize)> {
-    let tag = *bytes.first()?;
-    let (length, header) = match *bytes.get(1)? {
-        length @ 0..=0x7F => (usize::from(length), 2),
-        0x81 => (usize::from(*bytes.get(2)?), 3),
-        0x82 => (
-            usize::from(u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?])),
-            4,
-        ),
-        _ => return None,
-    };
-    Some((tag, bytes.get(header..header + length)?, header + length))
-}
-
-/// A BER-TLV object of `tag` (one or two bytes) around `value`.
-pub fn encode(tag: u16, value: &[u8]) -> Vec<u8> {
-    let mut out = if tag > 0xFF {
-        tag.to_be_bytes().to_vec()
-    } else {
-        vec![tag as u8]
-    };
-    match value.len() {
-        length @ 0..=0x7F => out.push(length as u8),
-        length @ 0x80..=0xFF => out.extend_from_slice(&[0x81, length as u8]),
-        length @ 0x100..=0xFFFF => {
-            out.push(0x82);
-            out.extend_from_slice(&(length as u16).to_be_bytes());
-        }
-        length => {
-            out.push(0x83);
-            out.extend_from_slice(&(length as u32).to_be_bytes()[1..]);
-        }
-    }
-    out.extend_from_slice(value);
-    out
 }

@@ -1,7 +1,7 @@
 //! The chip's files, made for a test: EF.COM, DG1 (the MRZ), DG2 (a photo in an ISO
 //! 19794-5 record), DG13 (the CCCD's personal data), by their file identifiers.
 
-use crate::card::encode;
+use crate::tlv::encode;
 
 /// How the photo is encoded (ISO 19794-5's image data type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,4 +128,35 @@ pub fn files(
 /// DG15: the public key of active authentication (its SubjectPublicKeyInfo, DER).
 pub fn dg15(public_key_info_der: &[u8]) -> Vec<u8> {
     encode(0x6F, public_key_info_der)
+}
+
+/// DG14: the chip authentication of this chip (9303-11 §6.2, ECDH): its
+/// ChipAuthenticationInfo (the protocol: AES-128 or 3DES, version 1) and its
+/// ChipAuthenticationPublicKeyInfo (id-PK-ECDH, the key's SubjectPublicKeyInfo on the
+/// named curve).
+pub fn dg14(curve: crate::pace::Curve, public_sec1: &[u8], aes: bool) -> Vec<u8> {
+    let protocol = if aes {
+        crate::chip_auth::CA_ECDH_AES_128
+    } else {
+        crate::chip_auth::CA_ECDH_3DES
+    };
+    let mut info = encode(0x06, &protocol);
+    info.extend(encode(0x02, &[1]));
+    let named = match curve {
+        crate::pace::Curve::P256 => &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07][..],
+        crate::pace::Curve::Brainpool256 => {
+            &[0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07][..]
+        }
+    };
+    let mut algorithm = encode(0x06, &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]);
+    algorithm.extend(encode(0x06, named));
+    let mut key = encode(0x30, &algorithm);
+    let mut bits = vec![0];
+    bits.extend_from_slice(public_sec1);
+    key.extend(encode(0x03, &bits));
+    let mut key_info = encode(0x06, &crate::chip_auth::PK_ECDH);
+    key_info.extend(encode(0x30, &key));
+    let mut infos = encode(0x30, &info);
+    infos.extend(encode(0x30, &key_info));
+    encode(0x6E, &encode(0x31, &infos))
 }

@@ -12,9 +12,12 @@
 
 pub mod bac;
 pub mod card;
+pub mod chip_auth;
 pub mod lds;
+pub mod pace;
 pub mod pki;
 pub mod sample;
+pub mod tlv;
 pub mod vpcd;
 
 pub use card::{Faults, SoftChip};

@@ -267,6 +267,6 @@ impl TestPki {
             content: Any::from_der(&signed.to_der().unwrap_or_default())
                 .unwrap_or_else(|_| unreachable!()),
         };
-        crate::card::encode(0x77, &info.to_der().unwrap_or_default())
+        crate::tlv::encode(0x77, &info.to_der().unwrap_or_default())
     }
 }

@@ -1,4 +1,5 @@
-//! The sample card the tests read: a CCCD of a made-up holder (the demo card's number),
+//! The sample card the tests read: a CCCD of a made-up holder (the demo card's: its number,
+//! name, dates and addresses),
 //! its TD1 MRZ, the public-domain face of `assets/demo/` as small as an issuer's photo,
 //! and its DG13 in Vietnamese.
 
@@ -16,7 +17,9 @@ pub const BIRTH: &str = "931105";
 /// Expiry, `YYMMDD`.
 pub const EXPIRY: &str = "331105";
 /// The full name in DG13.
-pub const FULL_NAME: &str = "Nguyễn Thị Hồng Nhung";
+pub const FULL_NAME: &str = "Phạm Thị Hồng Nhung";
+/// The MRZ's name field.
+pub const MRZ_NAME: &str = "PHAM<<THI<HONG<NHUNG";
 
 /// The CCCD's TD1 MRZ, 90 characters (`IDVNM` + document number + its digit + the ID +
 /// `<<` + the ID's digit; dates; the name line).
@@ -38,11 +41,7 @@ pub fn mrz() -> String {
         &dates[8..15],
         &dates[18..29]
     );
-    format!(
-        "{first}{dates}{}{:<<30}",
-        check_digit(&composite),
-        "NGUYEN<<THI<HONG<NHUNG"
-    )
+    format!("{first}{dates}{}{:<<30}", check_digit(&composite), MRZ_NAME)
 }
 
 /// The public-domain face (`assets/demo/selfie-astronaut.jpg`) at 300 × 400, JPEG
@@ -79,16 +78,16 @@ pub fn holder() -> Holder {
             (5, text("Việt Nam")),
             (6, text("Kinh")),
             (7, text("Không")),
-            (8, text("Phường Bến Nghé, Quận 1, TP Hồ Chí Minh")),
+            (8, text("Tân Bình, Hồ Chí Minh")),
             (
                 9,
-                text("12 Lê Lợi, Phường Bến Nghé, Quận 1, TP Hồ Chí Minh"),
+                text("12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh"),
             ),
-            (10, text("Nốt ruồi C:1cm dưới trước mép trái")),
-            (11, text("10/08/2021")),
+            (10, text("Nốt ruồi C:1cm trên đầu mày trái")),
+            (11, text("14/08/2021")),
             (12, text("05/11/2033")),
             (13, vec!["Nguyễn Văn An".into(), "Trần Thị Bình".into()]),
-            (16, text("025123456")),
+            (16, text("272345678")),
         ],
     }
 }
@@ -122,3 +121,27 @@ pub const PACE_CARD_ACCESS: [u8; 22] = [
     0x31, 0x14, 0x30, 0x12, 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02,
     0x02, 0x01, 0x02, 0x02, 0x01, 0x0C,
 ];
+
+/// The sample card's chip with chip authentication on `curve`: DG14 publishes the key of
+/// `published` (a seed), signed into the SOD; the chip agrees keys with the key of `held`.
+/// A genuine chip holds what it publishes; a clone does not.
+pub fn chip_with_chip_authentication(
+    pki: &TestPki,
+    curve: crate::pace::Curve,
+    aes: bool,
+    published: u8,
+    held: u8,
+) -> SoftChip {
+    let secret = |seed: u8| [seed.max(1); 32];
+    let public = curve
+        .public(&secret(published))
+        .unwrap_or_else(|| unreachable!("a seed below the order"));
+    let mut groups = data_groups(&holder());
+    groups.insert(14, crate::lds::dg14(curve, &public, aes));
+    SoftChip::new(files(&groups, pki.sod(&groups)), DOCUMENT, BIRTH, EXPIRY)
+        .with_chip_authentication(crate::chip_auth::ChipAuthKey {
+            curve,
+            secret: secret(held),
+            aes,
+        })
+}

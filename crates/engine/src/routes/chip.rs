@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 
-use super::{answer, lang_of, reply, EngineState, Refusal};
-use ekyc_chip::passive::authenticate;
-use ekyc_contract::{
-    ChipSigner, ChipVerdict, ChipVerifyReply, ChipVerifyRequest, Code, Lang, Shape,
-};
+use super::{answer, header, lang_of, reply, run_blocking, session_refused, EngineState, Refusal};
+use crate::script::ScriptedEndpoint;
+use crate::sessions::{CardFace, ChipEvidence};
+use ekyc_chip::passive::{authenticate, Status};
+use ekyc_contract::{ChipVerdict, ChipVerifyReply, ChipVerifyRequest, Code, Lang, Shape};
 
 /// More data groups than any chip holds.
 const MAX_GROUPS: usize = 16;
@@ -32,43 +32,112 @@ pub(super) async fn chip_verify(
     let lang = lang_of(&headers);
     answer(
         async {
+            if let Some(response) = state.scripted(ScriptedEndpoint::ChipVerify).await {
+                return Err(response);
+            }
             state.check_api_key(&headers, Shape::Code, lang)?;
+            let session = session_of(&state, &headers, lang)?;
             let (sod, groups) = files_of(body, lang)?;
             let trust = state.csca.clone();
+            let photo = groups.get(&2).and_then(|group| ekyc_chip::lds::dg2(group));
             // Signatures and hashes: a few milliseconds of a core, off the async threads.
-            let verdict = tokio::task::spawn_blocking(move || {
+            let verdict = run_blocking(Shape::Code, "checking the chip", move || {
                 authenticate(&sod, &groups, &trust, SystemTime::now())
             })
-            .await
-            .map_err(|_| {
-                reply(
-                    Shape::Code,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Code::Internal,
-                    "the check stopped",
-                )
-            })?;
+            .await?;
             tracing::info!(status = verdict.status.as_str(), "chip checked");
+            let kept_for_session = match session {
+                Some((id, device_type)) => {
+                    let face = photo_face(&state, photo).await?;
+                    let evidence = ChipEvidence {
+                        status: verdict.status,
+                        face,
+                    };
+                    state
+                        .sessions
+                        .with_session(&id, &device_type, |session| {
+                            session.chip = Some(evidence);
+                        })
+                        .map_err(|_| session_refused(Shape::Code, lang))?;
+                    true
+                }
+                None => false,
+            };
             let reply = ChipVerifyReply {
                 code: Code::Success.as_str(Shape::Code).to_owned(),
                 message: lang.say("The chip was checked", "Đã kiểm tra chip"),
                 computed_by: "engine".into(),
-                passive_authentication: Some(ChipVerdict {
-                    status: verdict.status.as_str().into(),
-                    problems: verdict.problems,
-                    groups_verified: verdict.groups_verified,
-                    groups_signed: verdict.groups_signed,
-                    signer: verdict.signer.map(|signer| ChipSigner {
-                        subject: signer.subject,
-                        issuer: signer.issuer,
-                        serial: signer.serial,
-                    }),
-                }),
+                passive_authentication: Some(ChipVerdict::from(verdict)),
+                kept_for_session,
             };
             Ok(Json(reply).into_response())
         }
         .await,
     )
+}
+
+/// The session the request names (`session-id` and `device-type`, as `/ocr` takes them),
+/// checked; `None` when it names none.
+fn session_of(
+    state: &EngineState,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<Option<(String, String)>, Refusal> {
+    let Some(id) = header(headers, &["session-id", "session_id"]) else {
+        return Ok(None);
+    };
+    let device_type = state.device_type(headers, Shape::Code, lang)?;
+    state
+        .sessions
+        .with_session(id, device_type, |_| ())
+        .map_err(|_| session_refused(Shape::Code, lang))?;
+    Ok(Some((id.to_owned(), device_type.to_owned())))
+}
+
+/// The face on the chip's photo, embedded for the match with the session's selfie:
+/// `NoFace` when the photo has none (or cannot be decoded), `NotChecked` without the
+/// models.
+async fn photo_face(
+    state: &EngineState,
+    photo: Option<ekyc_chip::lds::ChipPhoto>,
+) -> Result<CardFace, Refusal> {
+    let (Some(detector), Some(matcher)) = (state.faces.clone(), state.matcher.clone()) else {
+        return Ok(CardFace::NotChecked);
+    };
+    run_blocking(Shape::Code, "reading the chip's photo", move || {
+        let Some(picture) = photo
+            .as_ref()
+            .and_then(|photo| ekyc_imaging::decode_photo(&photo.bytes).ok())
+            .map(|picture| picture.to_rgb8())
+        else {
+            return CardFace::NoFace;
+        };
+        match detector.detect_thorough(&picture) {
+            Ok(faces) => match faces.first() {
+                Some(face) => CardFace::Found(Box::new(matcher.embed_face(&picture, face))),
+                None => CardFace::NoFace,
+            },
+            Err(_) => CardFace::NoFace,
+        }
+    })
+    .await
+}
+
+/// Whether an ENROLL may keep the selfie, as far as the chip goes: a chip read in the
+/// session must be the issuer's (not `invalid`) and its photo must match the selfie.
+pub(super) fn chip_allows_enrolment(
+    chip: Option<&ChipEvidence>,
+    chip_match: Option<bool>,
+) -> Result<(), &'static str> {
+    match (chip, chip_match) {
+        (None, _) => Ok(()),
+        (Some(chip), _) if chip.status == Status::Invalid => {
+            Err("the chip's data is not the issuer's (passive authentication: invalid)")
+        }
+        (Some(_), Some(true)) => Ok(()),
+        (Some(_), Some(false)) => Err("the face does not match the chip's photo"),
+        (Some(_), None) => Err("the face was not matched with the chip's photo"),
+    }
 }
 
 /// The SOD and the data groups from the request, decoded; a request that is not one is

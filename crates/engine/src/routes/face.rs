@@ -15,7 +15,7 @@ use super::{
     read_uploads, reply, run_blocking, Admitted, EngineState, Refusal,
 };
 use crate::script::ScriptedEndpoint;
-use crate::sessions::{CardFace, Journey};
+use crate::sessions::{CardFace, ChipEvidence, Journey};
 use ekyc_contract::{
     Code, Enrolment, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
 };
@@ -62,7 +62,8 @@ pub(super) async fn face_liveness(
                 return Err(no_face(admitted.lang));
             }
             let against = reference(&state, journey, admitted.lang).await?;
-            let attempt = take_attempt(&state, &admitted, &against)?;
+            let mut attempt = take_attempt(&state, &admitted, &against)?;
+            let chip = attempt.chip.take();
             // Two faces are answered with 407 and nothing else: no liveness to measure.
             let two_faces = faces.as_ref().is_some_and(|faces| faces.len() >= 2);
             let liveness = if two_faces {
@@ -80,9 +81,31 @@ pub(super) async fn face_liveness(
                 &against,
             )
             .await?;
+            if let Some(chip) = &chip {
+                result.chip_face_match = Some(chip_face_match(
+                    chip,
+                    selfie_face.as_ref(),
+                    state.match_distance,
+                ));
+            }
             if let Some(journey) = journey.filter(|journey| journey.action == KryptonAction::Enroll)
             {
-                enrol(&state, journey, &mut result, selfie_face, admitted.lang).await?;
+                let chip_says = super::chip::chip_allows_enrolment(
+                    chip.as_ref(),
+                    result
+                        .chip_face_match
+                        .as_ref()
+                        .and_then(|face_match| face_match.is_match),
+                );
+                enrol(
+                    &state,
+                    journey,
+                    &mut result,
+                    selfie_face,
+                    chip_says,
+                    admitted.lang,
+                )
+                .await?;
             }
             Ok((status, Json(result.to_json())).into_response())
         }
@@ -188,7 +211,8 @@ async fn reference(
 }
 
 /// ENROLL with a customer: a selfie that matched the document and passed liveness (or
-/// the bank chose the `passive` model, which the engine cannot judge) becomes the
+/// the bank chose the `passive` model, which the engine cannot judge), and matched the
+/// chip's photo when the chip was read in the session (`chip_says`), becomes the
 /// customer's template. The answer says whether it did, in `enrolment` (the local
 /// engine's extension).
 async fn enrol(
@@ -196,6 +220,7 @@ async fn enrol(
     journey: Journey,
     result: &mut FaceResult,
     selfie_face: Option<Embedding>,
+    chip_says: Result<(), &'static str>,
     lang: Lang,
 ) -> Result<(), Refusal> {
     let Some(customer) = journey.customer else {
@@ -217,7 +242,7 @@ async fn enrol(
         (Some(false), _, _) => Err("the face does not match the document"),
         _ => Err("the face match was not evaluated"),
     };
-    let enrolment = match refused {
+    let enrolment = match refused.and_then(|face| chip_says.map(|()| face)) {
         Ok(face) => {
             let store = state.enrolment_store(lang).await?;
             let stored =
@@ -278,6 +303,8 @@ async fn detect_faces(
 /// A counted selfie and what it is matched with.
 struct Attempt {
     card_face: CardFace,
+    /// The chip checked in the session, when one was.
+    chip: Option<ChipEvidence>,
     /// This was the session's last selfie.
     complete: bool,
 }
@@ -303,6 +330,12 @@ fn take_attempt(
                 }
                 session.selfie_attempts += 1;
                 let complete = session.selfie_attempts >= most;
+                // Complete: the session no longer keeps the chip photo's face either.
+                let chip = if complete {
+                    session.chip.take()
+                } else {
+                    session.chip.clone()
+                };
                 let card_face = if !document {
                     CardFace::NotChecked
                 } else if complete {
@@ -313,6 +346,7 @@ fn take_attempt(
                 };
                 Some(Attempt {
                     card_face,
+                    chip,
                     complete,
                 })
             });
@@ -322,6 +356,7 @@ fn take_attempt(
         // The session expired while the selfie was being read: this was its last one.
         Err(_) => Ok(Attempt {
             card_face: CardFace::NotChecked,
+            chip: None,
             complete: true,
         }),
     }
@@ -610,6 +645,42 @@ fn face_matched(
         }),
         is_complete_session: complete,
         ..FaceResult::default()
+    }
+}
+
+/// The selfie matched with the chip's photo (the local engine's `chip_face_match`): the
+/// same figures as `face_match`, or "not evaluated" and why.
+fn chip_face_match(chip: &ChipEvidence, selfie: Option<&Embedding>, threshold: f32) -> FaceMatch {
+    let not_evaluated = |why: &str| FaceMatch {
+        code: Some("200".into()),
+        message: Some("face match with the chip's photo not evaluated".into()),
+        warning: Some(why.into()),
+        ..FaceMatch::default()
+    };
+    match (&chip.face, selfie) {
+        (CardFace::Found(photo), Some(selfie)) => {
+            let distance = selfie.distance(photo);
+            let matched = distance < threshold;
+            tracing::info!(matched, "face matched with the chip's photo");
+            FaceMatch {
+                code: Some("200".into()),
+                message: Some(
+                    if matched {
+                        "face matching with the chip's photo successful"
+                    } else {
+                        "face is not matching with the chip's photo"
+                    }
+                    .into(),
+                ),
+                is_match: Some(matched),
+                similarity: Some(similarity(distance, threshold)),
+                distance: Some(distance),
+                ..FaceMatch::default()
+            }
+        }
+        (CardFace::NoFace, _) => not_evaluated("no face was found on the chip's photo"),
+        (CardFace::NotChecked, _) => not_evaluated(NO_MATCH_MODELS),
+        (CardFace::Found(_), None) => not_evaluated("the selfie's face was not embedded"),
     }
 }
 
