@@ -2559,3 +2559,18 @@ fn a_chip_moved_away_or_not_opened_by_the_card_s_numbers_or_its_reader_unplugged
     });
     assert!(kiosk.harness.state().flow().chip().is_some());
 }
+
+#[test]
+fn staff_choose_the_card_reader_among_those_plugged_in() {
+    let reader = common::chip::SoftReader::holding(None);
+    let mut kiosk = kiosk_with_chip(ekyc_kiosk::chip::ChipMode::WhenPresent, &reader);
+    kiosk.harness.run_steps(2);
+    kiosk.open_staff_mode();
+    kiosk.click("Settings");
+    kiosk.harness.get_by_label("Card reader");
+    assert_eq!(kiosk.harness.state().chip_reader(), "");
+    kiosk.click(common::chip::READER);
+    assert_eq!(kiosk.harness.state().chip_reader(), common::chip::READER);
+    kiosk.click("First reader with a card");
+    assert_eq!(kiosk.harness.state().chip_reader(), "");
+}

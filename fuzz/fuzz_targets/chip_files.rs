@@ -1,5 +1,5 @@
-//! A hostile chip: its files (EF.COM, DG1, DG2, DG13, an SOD) decoded and checked, and its
-//! answers to the reader's commands (the BAC handshake and after). No panic, no hang, no
+//! A hostile chip: its files (EF.COM, DG1, DG2, DG13, DG14, an SOD) decoded and checked, and
+//! its answers to the reader's commands (PACE or BAC, the files, chip authentication). No panic, no hang, no
 //! stack exhausted by nesting.
 #![no_main]
 
@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = lds::dg1(data);
     let _ = lds::dg2(data);
     let _ = lds::dg13(data);
+    let _ = lds::dg14(data);
     let half = data.len() / 2;
     let groups = BTreeMap::from([(1u8, data[..half].to_vec()), (2u8, data[half..].to_vec())]);
     let _ = authenticate(data, &groups, &TrustList::default(), SystemTime::now());

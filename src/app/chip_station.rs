@@ -77,6 +77,25 @@ impl ChipStation {
         self.setup.mode
     }
 
+    /// The reader it reads on: part of its name; empty: the first holding a card.
+    pub fn reader(&self) -> &str {
+        &self.setup.reader
+    }
+
+    /// Staff chose another reader (until the kiosk restarts).
+    pub fn set_reader(&mut self, reader: String) {
+        tracing::info!("card reader chosen in staff mode");
+        self.setup.reader = reader;
+    }
+
+    /// The readers plugged in now, or why none can be listed (for staff's settings).
+    pub fn list(&self) -> Result<Vec<String>, String> {
+        self.setup
+            .readers
+            .readers()
+            .map_err(|error| error.to_string())
+    }
+
     /// The read whose messages count.
     pub fn serial(&self) -> u64 {
         self.serial

@@ -293,6 +293,9 @@ pub struct KioskApp {
     voice: Option<voice::Voice>,
     /// The chip step's reads.
     chip: chip_station::ChipStation,
+    /// The card readers staff may choose from (listed when the settings open; `None` with
+    /// the chip off), or why none could be listed.
+    chip_readers: Option<Result<Vec<String>, String>>,
     /// The chip's photo, uploaded for staff's comparison.
     chip_photo: Option<TextureHandle>,
     /// The card's numbers as staff type them on the chip screen (zeroed at the wipe).
@@ -385,6 +388,7 @@ impl KioskApp {
             chip: chip_station::ChipStation::new(setup.chip),
             chip_key: ui::chip::ChipKeyDraft::default(),
             chip_photo: None,
+            chip_readers: None,
             drawn: false,
             _engine: setup.engine,
         })
@@ -403,6 +407,11 @@ impl KioskApp {
     /// What the camera thread is doing (the badges depend on it).
     pub fn camera_status(&self) -> CameraStatus {
         self.capture.camera_status()
+    }
+
+    /// The card reader the chip is read on (part of its name; empty: the first with a card).
+    pub fn chip_reader(&self) -> &str {
+        self.chip.reader()
     }
 
     /// Whether staff mode is open.
@@ -519,6 +528,8 @@ impl KioskApp {
                     ];
                     cameras.extend(crate::camera::camera_names());
                     self.cameras = cameras;
+                    self.chip_readers =
+                        (self.chip.mode() != crate::chip::ChipMode::Off).then(|| self.chip.list());
                 }
             }
             Action::Setting(setting) => self.change_setting(ctx, setting, now),
@@ -590,6 +601,7 @@ impl KioskApp {
                     }
                 }
             }
+            StaffSetting::ChipReader(reader) => self.chip.set_reader(reader),
             StaffSetting::Preset(preset) => {
                 self.staff.preset = preset;
                 self.capture
@@ -1122,6 +1134,8 @@ impl eframe::App for KioskApp {
         let settings_open = self.staff.settings_open();
         let (preset, possible) = (self.staff.preset, self.possible_journeys.clone());
         let (cameras, camera_device) = (self.cameras.clone(), self.camera_device.clone());
+        let (chip_readers, chip_reader) =
+            (self.chip_readers.clone(), self.chip.reader().to_owned());
         let status = self.capture.camera_status();
         let screen = self.flow.screen().clone();
         let actions = {
@@ -1176,6 +1190,8 @@ impl eframe::App for KioskApp {
                         possible: &possible,
                         cameras: &cameras,
                         camera: &camera_device,
+                        chip_readers: chip_readers.as_ref(),
+                        chip_reader: &chip_reader,
                         preview: view.camera_texture,
                     };
                     let height = ui.available_height();

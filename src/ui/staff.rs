@@ -242,6 +242,8 @@ pub enum StaffSetting {
     Language(ekyc_contract::Lang),
     /// A camera, as `camera.device` names it (`demo`, `auto`, an index).
     Camera(String),
+    /// The card reader the chip is read on (empty: the first holding a card).
+    ChipReader(String),
     /// Offer a journey, or stop offering it.
     Journey(crate::flow::KryptonAction, bool),
     Preset(crate::quality::Preset),
@@ -258,6 +260,10 @@ pub struct SettingsView<'a> {
     pub preview: Option<&'a egui::TextureHandle>,
     /// The journeys this kiosk's back end can run.
     pub possible: &'a [crate::flow::KryptonAction],
+    /// The card readers plugged in, or why none can be listed; `None`: the chip is off.
+    pub chip_readers: Option<&'a Result<Vec<String>, String>>,
+    /// The reader in use (empty: the first holding a card).
+    pub chip_reader: &'a str,
 }
 
 /// Staff mode's settings: the language a customer starts in, the journeys offered, the
@@ -347,6 +353,28 @@ pub fn settings_ui(ui: &mut egui::Ui, view: &View, settings: &SettingsView) -> O
                 }
             });
             ui.end_row();
+            if let Some(readers) = settings.chip_readers {
+                ui.label(Type::Body.text(view.text("settings-chip-reader")));
+                ui.horizontal_wrapped(|ui| match readers {
+                    Ok(readers) => {
+                        let first = view.text("settings-chip-reader-first");
+                        let choices = std::iter::once((String::new(), first))
+                            .chain(readers.iter().map(|name| (name.clone(), name.clone())));
+                        for (reader, name) in choices {
+                            let selected = settings.chip_reader == reader;
+                            if ui.add(toggle(ui, selected, &name).min_size(size)).clicked()
+                                && !selected
+                            {
+                                action = Some(Action::Setting(StaffSetting::ChipReader(reader)));
+                            }
+                        }
+                    }
+                    Err(why) => {
+                        ui.label(Type::Note.text(why));
+                    }
+                });
+                ui.end_row();
+            }
             ui.label(Type::Body.text(view.text("settings-preset")));
             ui.horizontal_wrapped(|ui| {
                 for (preset, id) in [

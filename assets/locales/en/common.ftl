@@ -63,3 +63,5 @@ settings-camera = Camera
 settings-camera-demo = Demo camera
 settings-camera-auto = First camera found
 settings-camera-starting = The camera is starting…
+settings-chip-reader = Card reader
+settings-chip-reader-first = First reader with a card

@@ -63,3 +63,5 @@ settings-camera = Camera
 settings-camera-demo = Camera mô phỏng
 settings-camera-auto = Camera đầu tiên tìm thấy
 settings-camera-starting = Camera đang khởi động…
+settings-chip-reader = Đầu đọc thẻ
+settings-chip-reader-first = Đầu đọc đầu tiên có thẻ
