@@ -80,17 +80,23 @@ async fn a_transient_failure_followed_by_success_succeeds() {
 }
 
 #[tokio::test]
-async fn a_429_with_a_short_retry_after_is_waited_for_then_tried_again() {
-    let engine = scripted_engine("[[ocr]]\nstatus = 429\nretry_after_secs = 1\n").await;
-    let mut session = FptSession::new(client_for(&engine));
-    let started = std::time::Instant::now();
-    let result = read_card(&mut session)
-        .await
-        .expect("the second try gets through");
-    assert_eq!(result.field("ID").unwrap().value, CARD_ID);
-    assert_eq!(engine.requests(Ocr), 2);
-    // The test's retry policy waits 10 ms; the back end asked for a second.
-    assert!(started.elapsed() >= Duration::from_secs(1));
+async fn a_429_or_a_busy_503_with_a_short_retry_after_is_waited_for_then_tried_again() {
+    // 429 (a lockout's), and 503 with Retry-After (a busy engine's full queue).
+    for status in [429, 503] {
+        let engine = scripted_engine(&format!(
+            "[[ocr]]\nstatus = {status}\nretry_after_secs = 1\n"
+        ))
+        .await;
+        let mut session = FptSession::new(client_for(&engine));
+        let started = std::time::Instant::now();
+        let result = read_card(&mut session)
+            .await
+            .expect("the second try gets through");
+        assert_eq!(result.field("ID").unwrap().value, CARD_ID);
+        assert_eq!(engine.requests(Ocr), 2);
+        // The test's retry policy waits 10 ms; the back end asked for a second.
+        assert!(started.elapsed() >= Duration::from_secs(1), "{status}");
+    }
 }
 
 #[tokio::test]
@@ -159,7 +165,18 @@ async fn an_answer_without_a_session_id_is_malformed() {
 
 #[tokio::test]
 async fn a_slow_back_end_times_out_after_every_try() {
-    let engine = scripted_engine("[[ocr]]\ntimes = 3\ndelay_ms = 5000\n").await;
+    // Room for the three tries at once: each holds a turn while the back end dawdles.
+    let engine = start_engine(ekyc_engine::EngineSettings {
+        script: Some(
+            ekyc_engine::Script::from_toml("[[ocr]]\ntimes = 3\ndelay_ms = 5000\n").unwrap(),
+        ),
+        uploads: ekyc_engine::UploadLimits {
+            at_once: 3,
+            ..ekyc_engine::UploadLimits::default()
+        },
+        ..ekyc_engine::EngineSettings::default()
+    })
+    .await;
     let mut settings = settings_for(engine.base_url(), engine.api_key().clone());
     settings.request_timeout = Duration::from_millis(300);
     let mut session = FptSession::new(FptClient::new(settings).unwrap());

@@ -311,6 +311,65 @@ async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() 
     assert_ne!(turn.status(), 503, "the turn is free once the upload ended");
 }
 
+#[tokio::test]
+async fn a_full_queue_is_answered_busy_at_once_and_the_waiting_get_their_turn_in_order() {
+    let engine = start_engine(EngineSettings {
+        uploads: UploadLimits {
+            at_once: 1,
+            queue: 2,
+            most_wait: Duration::from_secs(20),
+            ..UploadLimits::default()
+        },
+        ..EngineSettings::default()
+    })
+    .await;
+    // One upload holds the turn; two more wait in the queue, in the order they came.
+    let held = hold_an_upload(&engine, 100_000, 1000).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let http = reqwest::Client::new();
+    let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+    for name in ["first", "second"] {
+        let (http, url, done) = (
+            http.clone(),
+            format!("{}/face/liveness", engine.base_url()),
+            done.clone(),
+        );
+        tokio::spawn(async move {
+            let answer = http.post(url).body("x").send().await.unwrap();
+            let _ = done.send((name, answer.status().as_u16()));
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // The queue is full: the next is answered at once, told to come back.
+    let started = Instant::now();
+    let busy = http
+        .post(format!("{}/face/liveness", engine.base_url()))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Two ahead of it, one turn at a time, two seconds a turn.
+    assert_eq!(busy.headers()["retry-after"], "6");
+    drop(held);
+    let first = tokio::time::timeout(Duration::from_secs(20), finished.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(20), finished.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.0, second.0), ("first", "second"));
+    assert_ne!(first.1, 503);
+    assert_ne!(second.1, 503);
+}
+
 /// Reads until the server closes; how long that took.
 async fn closed_within(stream: &mut TcpStream, most: Duration) -> Duration {
     let started = Instant::now();

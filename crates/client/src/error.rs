@@ -126,11 +126,14 @@ pub enum ApiError {
         raw: RawBody,
     },
 
-    /// HTTP 429: the back end asks this kiosk to wait, for `retry_after` when it says
+    /// HTTP 429, or 503 with `Retry-After`: the back end asks this kiosk to wait, for
+    /// `retry_after` when it says
     /// (`Retry-After`). Tried again after that wait when it is short
     /// ([`MOST_RETRY_AFTER`]); a longer one (a lockout) is not waited for.
-    #[error("the back end asks this kiosk to wait{} (HTTP 429)", retry_after.map(|wait| format!(" {} s", wait.as_secs())).unwrap_or_default())]
+    #[error("the back end asks this kiosk to wait{} (HTTP {status})", retry_after.map(|wait| format!(" {} s", wait.as_secs())).unwrap_or_default())]
     TooManyRequests {
+        /// 429, or 503 with `Retry-After` (a busy back end's queue is full).
+        status: u16,
         /// How long it asks to wait, when it says.
         retry_after: Option<Duration>,
         /// The body as received.

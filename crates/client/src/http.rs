@@ -164,13 +164,16 @@ pub fn http_client(
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 /// Reads an answer's body up to [`MAX_ANSWER_BYTES`]; a longer one is a malformed answer
-/// (not retried), read no further than the limit. HTTP 429 is
-/// [`ApiError::TooManyRequests`] with its `Retry-After`, whatever the body says.
+/// (not retried), read no further than the limit. HTTP 429, and 503 with a
+/// `Retry-After` (a busy back end's queue is full), are [`ApiError::TooManyRequests`] with
+/// that wait, whatever the body says.
 pub async fn read_answer(
     mut response: reqwest::Response,
     to_error: impl Fn(reqwest::Error) -> ApiError,
 ) -> Result<Vec<u8>, ApiError> {
-    let too_many = (response.status().as_u16() == 429).then(|| retry_after(&response));
+    let status = response.status().as_u16();
+    let asked = retry_after(&response);
+    let too_many = (status == 429 || (status == 503 && asked.is_some())).then_some(asked);
     let too_long = |bytes: &[u8]| ApiError::MalformedResponse {
         reason: format!(
             "the answer is longer than {} MB",
@@ -193,6 +196,7 @@ pub async fn read_answer(
     }
     match too_many {
         Some(retry_after) => Err(ApiError::TooManyRequests {
+            status,
             retry_after,
             raw: super::error::RawBody::new(&bytes),
         }),

@@ -96,9 +96,14 @@ section! {
         /// Open connections at most.
         #[env = "EKYC_ENGINE_MAX_CONNECTIONS"]
         pub max_connections: u32 = 256,
-        /// Uploads read and processed at once (each up to two files of `max_upload_mb`).
+        /// Uploads read and processed at once, one per core by default (each up to two
+        /// files of `max_upload_mb`).
         #[env = "EKYC_ENGINE_UPLOADS_AT_ONCE"]
-        pub uploads_at_once: u32 = 4,
+        pub uploads_at_once: u32 = crate::routes::guard::cores() as u32,
+        /// Requests with images waiting for a turn, at most; one more is answered 503 at
+        /// once with `Retry-After` (clients wait that long and send it again).
+        #[env = "EKYC_ENGINE_QUEUE"]
+        pub queue: u32 = 16,
         /// Wrong keys from one address within `lockout_secs` that lock it out for
         /// `lockout_secs` (HTTP 429 with `Retry-After`).
         #[env = "EKYC_ENGINE_LOCKOUT_FAILURES"]
@@ -231,6 +236,7 @@ impl EngineConfig {
             },
             uploads: UploadLimits {
                 at_once: self.uploads_at_once as usize,
+                queue: self.queue as usize,
                 ..Default::default()
             },
         })

@@ -203,9 +203,14 @@ pub(super) async fn lock_out_key_guessers(
 /// How many uploads are processed at once, and how long one waits for its turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadLimits {
-    /// Requests carrying images read and processed at once; the body of one is at most
-    /// two files of `max_file_bytes`, so this bounds the memory uploads take.
+    /// Requests carrying images read and processed at once: the workers (a verification
+    /// step is a core's work, so one per core by default); the body of one is at most two
+    /// files of `max_file_bytes`, so this also bounds the memory uploads take.
     pub at_once: usize,
+    /// Requests waiting for a turn, at most; one more is answered 503 at once, with a
+    /// `Retry-After` from the queue's length. The waiting ones get their turn in the order
+    /// they came, so under load requests finish one after another instead of all late.
+    pub queue: usize,
     /// A request that waited this long for its turn is answered 503 with `Retry-After`.
     pub most_wait: Duration,
     /// From the headers to the answer: a request over it is answered 408 (a body sent too
@@ -216,18 +221,29 @@ pub struct UploadLimits {
 impl Default for UploadLimits {
     fn default() -> Self {
         Self {
-            at_once: 4,
+            at_once: cores(),
+            queue: 16,
             most_wait: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
         }
     }
 }
 
+/// The machine's cores (2 when it cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// A verification step's time on a core, about: what `Retry-After` counts in.
+const SECONDS_PER_TURN: u64 = 2;
+
 /// The turns for uploads.
 #[derive(Debug)]
 pub(super) struct UploadTurns {
     limits: UploadLimits,
     turns: Arc<Semaphore>,
+    /// Requests waiting for a turn now.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl UploadTurns {
@@ -235,7 +251,31 @@ impl UploadTurns {
         Self {
             limits,
             turns: Arc::new(Semaphore::new(limits.at_once.max(1))),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }
+    }
+
+    /// A place in the queue, or how long to wait when it is full (the queue's turns at
+    /// [`SECONDS_PER_TURN`] each).
+    fn join(&self) -> Result<Waiting, Duration> {
+        use std::sync::atomic::Ordering;
+        let at_once = self.limits.at_once.max(1);
+        let ahead = self.waiting.fetch_add(1, Ordering::SeqCst);
+        if ahead >= self.limits.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            let turns = (ahead / at_once + 1) as u64;
+            return Err(Duration::from_secs(turns * SECONDS_PER_TURN));
+        }
+        Ok(Waiting(self.waiting.clone()))
+    }
+}
+
+/// A request's place in the queue, given up when its turn comes (or it is dropped).
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -250,13 +290,39 @@ pub(super) async fn take_turns(
     let shape = shape_of(&path);
     let lang = lang_of(request.headers());
     let uploads = path == "/ocr" || path == "/face/liveness";
+    let busy = |message: (&str, &str), wait: Duration| {
+        let busy = reply(
+            shape,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::Busy,
+            &lang.say(message.0, message.1),
+        );
+        with_retry_after(busy, wait)
+    };
     let work = async {
         let _turn = if uploads {
+            let place = match state.uploads.join() {
+                Ok(place) => place,
+                Err(wait) => {
+                    tracing::warn!(
+                        "{path}: the queue is full ({} waiting): 503, retry after {wait:?}",
+                        limits.queue
+                    );
+                    return busy(
+                        (
+                            "The engine is busy: try again shortly",
+                            "Máy chủ đang bận: vui lòng thử lại sau giây lát",
+                        ),
+                        wait,
+                    );
+                }
+            };
             let waited = tokio::time::timeout(
                 limits.most_wait,
                 state.uploads.turns.clone().acquire_owned(),
             )
             .await;
+            drop(place);
             match waited {
                 Ok(Ok(turn)) => Some(turn),
                 _ => {
@@ -265,16 +331,13 @@ pub(super) async fn take_turns(
                         limits.most_wait,
                         limits.at_once
                     );
-                    let busy = reply(
-                        shape,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        Code::Busy,
-                        &lang.say(
+                    return busy(
+                        (
                             "The engine is busy with other uploads: try again shortly",
                             "Máy chủ đang bận xử lý ảnh khác: vui lòng thử lại sau giây lát",
                         ),
+                        Duration::from_secs(5),
                     );
-                    return with_retry_after(busy, Duration::from_secs(5));
                 }
             }
         } else {
