@@ -266,12 +266,17 @@ async fn hold_an_upload(engine: &EngineHandle, length: usize, sent: usize) -> Tc
     stream
 }
 
-#[tokio::test]
-async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() {
+/// An engine taking one upload at a time, `queue` waiting at most, each for `most_wait`;
+/// its turn held by an upload in progress.
+async fn engine_with_its_turn_held(
+    queue: usize,
+    most_wait: Duration,
+) -> (EngineHandle, TcpStream) {
     let engine = start_engine(EngineSettings {
         uploads: UploadLimits {
             at_once: 1,
-            most_wait: Duration::from_millis(400),
+            queue,
+            most_wait,
             ..UploadLimits::default()
         },
         ..EngineSettings::default()
@@ -279,6 +284,12 @@ async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() 
     .await;
     let held = hold_an_upload(&engine, 100_000, 1000).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
+    (engine, held)
+}
+
+#[tokio::test]
+async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() {
+    let (engine, held) = engine_with_its_turn_held(16, Duration::from_millis(400)).await;
     let http = reqwest::Client::new();
     let waited = Instant::now();
     let busy = http
@@ -313,19 +324,8 @@ async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() 
 
 #[tokio::test]
 async fn a_full_queue_is_answered_busy_at_once_and_the_waiting_get_their_turn_in_order() {
-    let engine = start_engine(EngineSettings {
-        uploads: UploadLimits {
-            at_once: 1,
-            queue: 2,
-            most_wait: Duration::from_secs(20),
-            ..UploadLimits::default()
-        },
-        ..EngineSettings::default()
-    })
-    .await;
     // One upload holds the turn; two more wait in the queue, in the order they came.
-    let held = hold_an_upload(&engine, 100_000, 1000).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (engine, held) = engine_with_its_turn_held(2, Duration::from_secs(20)).await;
     let http = reqwest::Client::new();
     let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
     for name in ["first", "second"] {
