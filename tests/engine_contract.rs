@@ -795,3 +795,43 @@ async fn an_engine_whose_models_cannot_load_refuses_instead_of_hanging() {
     let error = answer.expect_err("no answer from an engine without its models");
     assert!(!error.is_timeout(), "{error}");
 }
+
+#[tokio::test]
+async fn metrics_count_the_requests_by_route_and_healthz_answers() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{}/healthz", engine.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    client_for(&engine).init_session(false).await.unwrap();
+    let refused = http
+        .post(format!("{}/ocr", engine.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let metrics = http
+        .get(format!("{}/metrics", engine.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "ekyc_requests_total{route=\"/session/init\",status=\"2xx\"} 1",
+        "ekyc_requests_total{route=\"/ocr\",status=\"4xx\"} 1",
+        "ekyc_requests_total{route=\"/healthz\",status=\"2xx\"} 1",
+        "ekyc_request_duration_seconds_count{route=\"/ocr\"} 1",
+        "ekyc_uploads_waiting 0",
+        "ekyc_sessions_open 1",
+    ] {
+        assert!(text.lines().any(|seen| seen == line), "{line}\n{text}");
+    }
+}

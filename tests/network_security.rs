@@ -268,10 +268,7 @@ async fn hold_an_upload(engine: &EngineHandle, length: usize, sent: usize) -> Tc
 
 /// An engine taking one upload at a time, `queue` waiting at most, each for `most_wait`;
 /// its turn held by an upload in progress.
-async fn engine_with_its_turn_held(
-    queue: usize,
-    most_wait: Duration,
-) -> (EngineHandle, TcpStream) {
+async fn engine_with_its_turn_held(queue: usize, most_wait: Duration) -> (EngineHandle, TcpStream) {
     let engine = start_engine(EngineSettings {
         uploads: UploadLimits {
             at_once: 1,

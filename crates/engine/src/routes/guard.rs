@@ -255,6 +255,13 @@ impl UploadTurns {
         }
     }
 
+    /// Uploads being processed now, and waiting for a turn.
+    pub(super) fn load(&self) -> (usize, usize) {
+        let at_once = self.limits.at_once.max(1);
+        let busy = at_once.saturating_sub(self.turns.available_permits());
+        (busy, self.waiting.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     /// A place in the queue, or how long to wait when it is full (the queue's turns at
     /// [`SECONDS_PER_TURN`] each).
     fn join(&self) -> Result<Waiting, Duration> {

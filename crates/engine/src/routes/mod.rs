@@ -11,13 +11,14 @@
 mod chip;
 mod face;
 pub mod guard;
+mod metrics;
 mod ocr;
 mod sessions;
 
 use std::sync::Arc;
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -58,6 +59,8 @@ struct EngineState {
     base_url: String,
     /// The CSCAs the engine trusts for chips (`engine.csca`).
     csca: ekyc_chip::passive::TrustList,
+    /// Requests counted and timed, for `/metrics`.
+    metrics: metrics::Metrics,
 }
 
 /// What a step answers with when it refuses: the finished response.
@@ -92,6 +95,7 @@ pub(super) fn router(
         reveal_not_enrolled: settings.reveal_not_enrolled,
         base_url,
         csca: settings.csca,
+        metrics: metrics::Metrics::default(),
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))
@@ -100,6 +104,8 @@ pub(super) fn router(
         .route("/api/v3/ekyc", post(sessions::krypton_session))
         .route("/chip/verify", post(chip::chip_verify))
         .route("/health", axum::routing::get(health))
+        .route("/healthz", axum::routing::get(health))
+        .route("/metrics", axum::routing::get(metrics_text))
         .fallback(|| async {
             reply(
                 Shape::Code,
@@ -122,21 +128,42 @@ pub(super) fn router(
             state.clone(),
             guard::lock_out_key_guessers,
         ))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
-/// Method, path, status and time: never headers (the API key) nor bodies (personal data).
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Method, path, status and time: never headers (the API key) nor bodies (personal data);
+/// counted and timed for `/metrics` too.
+async fn log_request(
+    State(state): State<Arc<EngineState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let took = started.elapsed();
+    state.metrics.record(&path, status, took);
+    let elapsed_ms = took.as_millis() as u64;
     // All in the message: the journal's short view shows only the message.
     tracing::info!("{method} {path} {status} {elapsed_ms} ms");
     response
+}
+
+/// `GET /metrics`: Prometheus's text format.
+async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
+    let (busy, waiting) = state.uploads.load();
+    let text = state.metrics.render(busy, waiting, state.sessions.len());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn health() -> Json<Value> {
