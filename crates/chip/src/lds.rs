@@ -67,8 +67,8 @@ fn objects(mut list: &[u8]) -> Vec<(u16, &[u8])> {
     found
 }
 
-/// DG1: the MRZ as the chip holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// DG1: the MRZ as the chip holds it. Personal data: `Debug` leaves it out.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct ChipMrz {
     /// The MRZ's lines run together (90 characters for a TD1 card, 88 for a passport).
     pub text: String,
@@ -86,6 +86,18 @@ pub struct ChipMrz {
     pub name: String,
     /// The TD1 optional data (the CCCD's 12-digit number is in it).
     pub optional: String,
+}
+
+impl std::fmt::Debug for ChipMrz {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ChipMrz(…)")
+    }
+}
+
+impl std::fmt::Debug for Dg13 {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Dg13(…)")
+    }
 }
 
 /// DG1 decoded: TD1 (an ID card, 3 × 30) or TD3 (a passport, 2 × 44).
@@ -212,7 +224,7 @@ fn find_object<'a>(list: &'a [u8], tags: &[u16], depth: usize) -> Option<&'a [u8
 /// diacritics). Each entry is a SEQUENCE of its number (INTEGER) and its value (a
 /// UTF8String, or for the parents a SEQUENCE of two); the numbers are those of the
 /// public readers of the card (README, "The chip").
-#[derive(Debug, Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Dg13 {
     /// 1: the 12-digit number.
     pub id_number: Option<String>,

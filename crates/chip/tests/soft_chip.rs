@@ -134,6 +134,11 @@ fn a_genuine_chip_is_read_whole_and_valid_under_its_csca() {
     })
     .unwrap();
     assert_eq!(read.access.as_str(), "BAC");
+    // What the chip holds never shows in a log line or a panic's message.
+    let shown = format!("{read:?}");
+    for personal in [ID, DOCUMENT, sample::FULL_NAME, "PHAM", "931105"] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
     assert_eq!(
         read.active_authentication,
         ActiveAuthentication::NotOffered,
