@@ -284,17 +284,21 @@ async fn engine_with_its_turn_held(queue: usize, most_wait: Duration) -> (Engine
     (engine, held)
 }
 
+/// A (malformed) upload to `/face/liveness`: it waits for a turn like any other.
+async fn a_selfie_upload(http: &reqwest::Client, engine: &EngineHandle) -> reqwest::Response {
+    http.post(format!("{}/face/liveness", engine.base_url()))
+        .body("x")
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() {
     let (engine, held) = engine_with_its_turn_held(16, Duration::from_millis(400)).await;
     let http = reqwest::Client::new();
     let waited = Instant::now();
-    let busy = http
-        .post(format!("{}/face/liveness", engine.base_url()))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let busy = a_selfie_upload(&http, &engine).await;
     assert_eq!(busy.status(), 503);
     assert!(waited.elapsed() >= Duration::from_millis(400));
     assert_eq!(busy.headers()["retry-after"], "5");
@@ -310,12 +314,7 @@ async fn uploads_take_turns_and_a_long_wait_is_answered_busy_with_retry_after() 
 
     drop(held);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let turn = http
-        .post(format!("{}/face/liveness", engine.base_url()))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let turn = a_selfie_upload(&http, &engine).await;
     assert_ne!(turn.status(), 503, "the turn is free once the upload ended");
 }
 
@@ -339,12 +338,7 @@ async fn a_full_queue_is_answered_busy_at_once_and_the_waiting_get_their_turn_in
     }
     // The queue is full: the next is answered at once, told to come back.
     let started = Instant::now();
-    let busy = http
-        .post(format!("{}/face/liveness", engine.base_url()))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let busy = a_selfie_upload(&http, &engine).await;
     assert_eq!(busy.status(), 503);
     assert!(
         started.elapsed() < Duration::from_secs(2),

@@ -110,47 +110,55 @@ impl KeyedSm {
         }
     }
 
+    /// CBC over whole blocks from the IV, the cipher's key schedule made once.
     fn crypt(&self, data: &[u8], encrypt: bool) -> Vec<u8> {
-        let mut chain = self.iv();
-        let mut out = Vec::with_capacity(data.len());
-        let size = self.block();
-        for block in data.chunks_exact(size) {
-            if encrypt {
-                let mut input: Vec<u8> = block.iter().zip(&chain).map(|(a, b)| a ^ b).collect();
-                self.block_cipher(&mut input, true);
-                chain.clone_from(&input);
-                out.extend(input);
-            } else {
-                let mut input = block.to_vec();
-                self.block_cipher(&mut input, false);
-                out.extend(input.iter().zip(&chain).map(|(a, b)| a ^ b));
-                chain = block.to_vec();
-            }
-        }
-        out
-    }
-
-    fn block_cipher(&self, block: &mut [u8], encrypt: bool) {
         if self.aes {
-            let cipher = aes::Aes128::new(&Array::from(self.enc));
-            let mut array = Array::from(<[u8; 16]>::try_from(&*block).unwrap_or_default());
-            if encrypt {
-                cipher.encrypt_block(&mut array);
-            } else {
-                cipher.decrypt_block(&mut array);
-            }
-            block.copy_from_slice(&array);
+            cbc(
+                &aes::Aes128::new(&Array::from(self.enc)),
+                self.iv(),
+                data,
+                encrypt,
+            )
         } else {
-            let cipher = des::TdesEde2::new(&Array::from(self.enc));
-            let mut array = Array::from(<[u8; 8]>::try_from(&*block).unwrap_or_default());
-            if encrypt {
-                cipher.encrypt_block(&mut array);
-            } else {
-                cipher.decrypt_block(&mut array);
-            }
-            block.copy_from_slice(&array);
+            cbc(
+                &des::TdesEde2::new(&Array::from(self.enc)),
+                self.iv(),
+                data,
+                encrypt,
+            )
         }
     }
+}
+
+/// CBC with `cipher` from `iv`, encrypting or decrypting `data`'s whole blocks.
+fn cbc<C: BlockCipherEncrypt + BlockCipherDecrypt>(
+    cipher: &C,
+    iv: Vec<u8>,
+    data: &[u8],
+    encrypt: bool,
+) -> Vec<u8> {
+    let mut chain = iv;
+    let mut out = Vec::with_capacity(data.len());
+    for block in data.chunks_exact(chain.len()) {
+        let input: Vec<u8> = if encrypt {
+            block.iter().zip(&chain).map(|(a, b)| a ^ b).collect()
+        } else {
+            block.to_vec()
+        };
+        let Ok(mut array) = Array::<u8, C::BlockSize>::try_from(&input[..]) else {
+            break;
+        };
+        if encrypt {
+            cipher.encrypt_block(&mut array);
+            chain = array.to_vec();
+            out.extend_from_slice(&array);
+        } else {
+            cipher.decrypt_block(&mut array);
+            out.extend(array.iter().zip(&chain).map(|(a, b)| a ^ b));
+            chain = block.to_vec();
+        }
+    }
+    out
 }
 
 impl SecureMessaging for KeyedSm {
