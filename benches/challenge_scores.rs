@@ -28,7 +28,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use ekyc_liveness::synthetic::{FOLLOW_PITCH, FOLLOW_YAW};
-use ekyc_liveness::{gaze, score, ChallengeThresholds, DotPath, GazeSample, SyntheticHead};
+use ekyc_liveness::{
+    gaze, score, ChallengeThresholds, DotPath, GazeSample, Surface, SyntheticHead,
+};
 
 /// Poses measured: yaw −18…18° by 1.5°, pitch −11…11° by 1.1° (a follower's turn at 1.3
 /// times the typical one, with jitter, stays inside).
@@ -46,7 +48,8 @@ impl Grid {
         for j in 0..PITCHES.2 {
             for i in 0..YAWS.2 {
                 let (yaw, pitch) = (YAWS.0 + YAWS.1 * i as f32, PITCHES.0 + PITCHES.1 * j as f32);
-                let frame = head.render(yaw, pitch, flat);
+                let surface = if flat { Surface::Flat } else { Surface::Head };
+                let frame = head.render(yaw, pitch, surface);
                 let face = models
                     .detector
                     .detect(&frame)

@@ -260,7 +260,7 @@ fn kiosk_part(count: usize, inputs: &Inputs, home: &Path) -> bool {
             }
             let mut verification = backend.verification(&Journey::default())?;
             verification
-                .run(Some(request), &[selfie], &|step| {
+                .run(Some(request), &[selfie], None, &|step| {
                     marks.lock().unwrap().push((step, Instant::now()))
                 })
                 .await

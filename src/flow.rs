@@ -75,6 +75,9 @@ pub enum ChallengeOutcome {
 #[derive(Debug, Clone)]
 pub struct ChallengeRecording {
     pub frames: Vec<PreparedImage>,
+    /// The back end's challenge the frames followed (its id, their times); `None`: the
+    /// kiosk drew the path itself, and the back end cannot score the following.
+    pub engine_challenge: Option<ekyc_client::ChallengeAnswer>,
     pub check: KioskLiveness,
 }
 

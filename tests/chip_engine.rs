@@ -170,7 +170,7 @@ async fn enrol_with_chip(
     let document =
         ekyc_client::OcrRequest::both_sides(ekyc_client::DocumentType::Idr, common::front(), None);
     verification
-        .run(Some(document), &[common::selfie()], &|_| {})
+        .run(Some(document), &[common::selfie()], None, &|_| {})
         .await
         .expect("the verification runs")
 }
@@ -262,7 +262,7 @@ async fn a_back_end_that_cannot_check_chips_leaves_the_kiosks_verdict_marked_as_
     let document =
         ekyc_client::OcrRequest::both_sides(ekyc_client::DocumentType::Idr, common::front(), None);
     let result = verification
-        .run(Some(document), &[common::selfie()], &|_| {})
+        .run(Some(document), &[common::selfie()], None, &|_| {})
         .await
         .expect("the verification runs without the back end's chip check");
     assert_eq!(

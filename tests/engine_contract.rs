@@ -835,3 +835,43 @@ async fn metrics_count_the_requests_by_route_and_healthz_answers() {
         assert!(text.lines().any(|seen| seen == line), "{line}\n{text}");
     }
 }
+
+/// `POST /liveness/challenge` (ours): the engine's own path, a new one each time, on the
+/// screen, 3.5 s long, moving both across and up and down; a wrong key is 401.
+#[tokio::test]
+async fn the_engine_issues_a_new_dot_path_for_each_challenge() {
+    let engine = start_engine(EngineSettings::default()).await;
+    let raw = Raw::new(&engine);
+    let (status, body) = send(raw.post("/liveness/challenge").header("api-key", "wrong")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("401")),
+        "{body}"
+    );
+    let mut paths = Vec::new();
+    for _ in 0..2 {
+        let (status, body) =
+            send(raw.post("/liveness/challenge").header("api-key", &raw.key)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (200, Some("200")),
+            "{body}"
+        );
+        assert!(!body["challenge_id"].as_str().unwrap().is_empty());
+        assert_eq!(body["expires_in_s"], 120);
+        let path: ekyc_contract::IssuedPath = serde_json::from_value(body["path"].clone()).unwrap();
+        assert_eq!(path.check(), Ok(()));
+        assert_eq!(path.moves.len(), 8);
+        let total: u32 = path.moves.iter().map(|m| m.moving_ms + m.dwell_ms).sum();
+        assert!((3490..=3500).contains(&total), "{total} ms");
+        let (mut across, mut down, mut at) = (0.0, 0.0, path.start);
+        for step in &path.moves {
+            across += (step.to[0] - at[0]).abs();
+            down += (step.to[1] - at[1]).abs();
+            at = step.to;
+        }
+        assert!(across / (across + down) >= 0.35 && down / (across + down) >= 0.35);
+        paths.push(path);
+    }
+    assert_ne!(paths[0], paths[1], "a new path each time");
+}

@@ -489,6 +489,7 @@ fn passed_challenge() -> Event {
     use ekyc_liveness::ChallengeScore;
     Event::ChallengeDone(ChallengeOutcome::Passed(ChallengeRecording {
         frames: vec![capture().upload.clone(), capture().upload.clone()],
+        engine_challenge: None,
         check: KioskLiveness::Passed(ChallengeScore {
             correlation: 0.9,
             lag: Duration::from_millis(250),

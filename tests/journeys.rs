@@ -56,7 +56,7 @@ async fn run(
     let document = journey
         .reads_document()
         .then(|| OcrRequest::both_sides(DocumentType::Idr, front(), None));
-    verification.run(document, &[selfie], &|_| {}).await
+    verification.run(document, &[selfie], None, &|_| {}).await
 }
 
 /// Someone who is not the card's holder.

@@ -15,7 +15,20 @@
 
 mod common;
 
-use ekyc_liveness::{judge, Depth, ParallaxThresholds, SyntheticHead, RIGID_POINTS};
+use ekyc_liveness::{
+    judge, Bend, Depth, FaceDepth, ParallaxThresholds, Surface, SyntheticHead, RIGID_POINTS,
+};
+
+/// MediaPipe's canonical face's own depth, the reference a head is compared with.
+fn face_depth() -> FaceDepth {
+    let canonical = ekyc_face::CanonicalFace::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/models/mediapipe")
+            .join(ekyc_face::CANONICAL_FACE_FILE),
+    )
+    .expect("./fetch-models");
+    FaceDepth::from_canonical(&canonical.points).expect("a face's depth")
+}
 
 /// The face models, and the synthetic head made from the demo selfie by them.
 struct Models {
@@ -185,9 +198,14 @@ fn a_turning_head_is_a_head_a_moved_picture_is_flat_and_a_still_one_cannot_be_ju
     let thresholds = ParallaxThresholds::default();
     for (face, seed) in [("astronaut-192.png", 7), ("grace-hopper-192.png", 11)] {
         let head = head(face);
-        let live = judge(&film(&head, 12.0, seed), thresholds);
-        let print = judge(&film(&picture_of(&head), 12.0, seed), thresholds);
-        let still = judge(&film(&picture_of(&head), 0.0, seed), thresholds);
+        let reference = face_depth();
+        let live = judge(&film(&head, 12.0, seed), &reference, thresholds);
+        let print = judge(
+            &film(&picture_of(&head), 12.0, seed),
+            &reference,
+            thresholds,
+        );
+        let still = judge(&film(&picture_of(&head), 0.0, seed), &reference, thresholds);
         eprintln!(
             "{face}: head parallax {:.4} shape {:.4}; print parallax {:.4} shape {:.4}; still parallax {:.4} shape {:.4}",
             live.parallax_figure,
@@ -204,15 +222,118 @@ fn a_turning_head_is_a_head_a_moved_picture_is_flat_and_a_still_one_cannot_be_ju
     }
 }
 
+/// The head's first frame as a print bent in the hand: the flat picture of
+/// [`picture_of`], the face half the print's width, laid on a cylinder about a vertical
+/// (or horizontal) axis through the face's centre, of `radius` times the print's width.
+fn bent_picture_of(
+    head: &[[f64; 3]],
+    about_vertical: bool,
+    radius: f64,
+    middle_forward: bool,
+) -> Vec<[f64; 3]> {
+    let flat = picture_of(head);
+    let (low, high) = flat
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+            (l.min(p[0]), h.max(p[0]))
+        });
+    let radius = radius * 2.0 * (high - low);
+    flat.iter()
+        .map(|p| {
+            let (along, other) = if about_vertical {
+                (p[0], p[1])
+            } else {
+                (p[1], p[0])
+            };
+            let angle = along / radius;
+            let sag = radius * (1.0 - angle.cos()) * if middle_forward { 1.0 } else { -1.0 };
+            let along = radius * angle.sin();
+            if about_vertical {
+                [along, other, sag]
+            } else {
+                [other, along, sag]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_print_bent_about_either_axis_and_turned_like_a_head_is_never_a_head() {
+    // Both faces of the fixtures (their own depth, as the mesh model measured it on real
+    // photos, not the canonical face's), each print turned as the head is (yaw ±12°,
+    // pitch ±6°, roll, shift).
+    let thresholds = ParallaxThresholds::default();
+    let face = face_depth();
+    let mut lowest_head = f32::INFINITY;
+    let mut highest_print = 0.0f32;
+    for (name, seed) in [("astronaut-192.png", 7), ("grace-hopper-192.png", 11)] {
+        let head = head(name);
+        let live = judge(&film(&head, 12.0, seed), &face, thresholds);
+        assert_eq!(live.depth, Depth::Head, "{name}: {live:?}");
+        lowest_head = lowest_head.min(live.face_depth_figure);
+        for about_vertical in [true, false] {
+            for radius in [0.2, 0.3, 0.5, 1.0] {
+                for middle_forward in [true, false] {
+                    let bent = bent_picture_of(&head, about_vertical, radius, middle_forward);
+                    let report = judge(&film(&bent, 12.0, seed), &face, thresholds);
+                    assert_ne!(
+                        report.depth,
+                        Depth::Head,
+                        "{name} bent (vertical axis {about_vertical}, radius {radius}): {report:?}"
+                    );
+                    eprintln!(
+                        "{name} bent (vertical {about_vertical}, radius {radius}, middle forward {middle_forward}): parallax {:.4} face depth {:.4} {:?}",
+                        report.parallax_figure, report.face_depth_figure, report.depth
+                    );
+                    highest_print = highest_print.max(report.face_depth_figure);
+                }
+            }
+        }
+    }
+    eprintln!("face depth: heads {lowest_head:.4} and up, bent prints {highest_print:.4} at most");
+}
+
+/// Faces are not the canonical face: two real people's meshes (their own depth, as the
+/// model measured it), each made shallower or deeper (0.6–1.4 times the depth), narrower
+/// or wider (0.85–1.15), turned as a person following the dot: every one is a head.
+#[test]
+fn heads_of_other_shapes_than_the_canonical_face_stay_heads() {
+    let thresholds = ParallaxThresholds::default();
+    let face = face_depth();
+    let mut lowest = f32::INFINITY;
+    for (name, seed) in [("astronaut-192.png", 3), ("grace-hopper-192.png", 5)] {
+        for depth in [0.6, 0.8, 1.2, 1.4] {
+            for width in [0.85, 1.15] {
+                let shaped: Vec<[f64; 3]> = head(name)
+                    .iter()
+                    .map(|p| [p[0] * width, p[1], p[2] * depth])
+                    .collect();
+                let report = judge(&film(&shaped, 12.0, seed), &face, thresholds);
+                assert_eq!(
+                    report.depth,
+                    Depth::Head,
+                    "{name}, depth ×{depth}, width ×{width}: {report:?}"
+                );
+                lowest = lowest.min(report.face_depth_figure);
+            }
+        }
+    }
+    eprintln!(
+        "face depth of heads of other shapes: {lowest:.4} at the lowest (threshold {})",
+        thresholds.min_face_depth
+    );
+}
+
 #[test]
 fn how_little_a_head_may_turn() {
     // The smallest turn the default thresholds call a head, and the picture turned as
     // much: the figures go to the README.
     let thresholds = ParallaxThresholds::default();
     let head = head("astronaut-192.png");
+    let face = face_depth();
     for yaw in [2.0, 3.0, 4.0, 6.0, 8.0] {
-        let live = judge(&film(&head, yaw, 5), thresholds);
-        let print = judge(&film(&picture_of(&head), yaw, 5), thresholds);
+        let live = judge(&film(&head, yaw, 5), &face, thresholds);
+        let print = judge(&film(&picture_of(&head), yaw, 5), &face, thresholds);
         eprintln!(
             "yaw ±{yaw}°: head parallax {:.4} ({:?}); picture parallax {:.4} shape {:.4} ({:?})",
             live.parallax_figure,
@@ -245,13 +366,26 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
         0.0,
     ];
     let mut figures = Vec::new();
-    for flat in [false, true] {
+    let bent = |about_vertical: bool| {
+        Surface::Bent(Bend {
+            about_vertical,
+            radius: 0.3,
+            middle_forward: true,
+        })
+    };
+    let surfaces = [
+        ("head", Surface::Head),
+        ("print", Surface::Flat),
+        ("bent-vertical", bent(true)),
+        ("bent-horizontal", bent(false)),
+    ];
+    for (what, surface) in surfaces {
         let frames: Vec<Vec<[f32; 2]>> = yaws
             .iter()
             .map(|&yaw| {
-                let frame = head.render(yaw, 0.4 * yaw, flat);
+                let frame = head.render(yaw, 0.4 * yaw, surface);
                 if let Ok(folder) = std::env::var("EKYC_SAVE_RENDERS") {
-                    let name = format!("{}-{yaw:+.0}.png", if flat { "print" } else { "head" });
+                    let name = format!("{what}-{yaw:+.0}.png");
                     frame
                         .save(std::path::Path::new(&folder).join(name))
                         .unwrap();
@@ -263,27 +397,107 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
                     .collect()
             })
             .collect();
-        figures.push(judge(&frames, ParallaxThresholds::default()));
+        figures.push(judge(&frames, &face_depth(), ParallaxThresholds::default()));
     }
-    let (live, print) = (&figures[0], &figures[1]);
-    eprintln!(
-        "rendered: head parallax {:.4} shape {:.4}; print parallax {:.4} shape {:.4}",
-        live.parallax_figure,
-        live.shape_change_figure,
-        print.parallax_figure,
-        print.shape_change_figure
-    );
-    assert_eq!(live.depth, Depth::Head, "{live:?}");
-    assert_ne!(print.depth, Depth::Head, "{print:?}");
+    for ((what, _), report) in surfaces.iter().zip(&figures) {
+        eprintln!(
+            "rendered {what}: parallax {:.4} shape {:.4} face depth {:.4} {:?}",
+            report.parallax_figure,
+            report.shape_change_figure,
+            report.face_depth_figure,
+            report.depth
+        );
+    }
+    assert_eq!(figures[0].depth, Depth::Head, "{:?}", figures[0]);
+    for (report, (what, _)) in figures[1..].iter().zip(&surfaces[1..]) {
+        assert_ne!(report.depth, Depth::Head, "{what}: {report:?}");
+    }
+}
+
+/// How the frames of [`follow_challenge`] are made.
+#[derive(Clone, Copy)]
+enum Showing {
+    /// `surface` follows the engine's path.
+    Follows(Surface),
+    /// The head follows another path (a recording of another attempt).
+    Replay,
+    /// The print held still.
+    Still,
+    /// The head follows, and leaves the frame after a third of the path.
+    Leaves,
+}
+
+/// Asks the engine for a challenge (`/liveness/challenge`, the kiosk's call), and makes the
+/// frames a kiosk would send with it: the selfie (what is shown, facing the camera), then 30
+/// frames over the path, evenly spaced, of `showing` turning to look where the dot was
+/// 250 ms before, with their times.
+async fn follow_challenge(
+    client: &ekyc_client::FptClient,
+    head: &SyntheticHead,
+    showing: Showing,
+) -> (
+    Vec<ekyc_client::PreparedImage>,
+    ekyc_client::ChallengeAnswer,
+) {
+    use ekyc_liveness::pose_following;
+    use std::time::Duration;
+
+    let (id, issued) = client.liveness_challenge().await.expect("a challenge");
+    let path = ekyc_kiosk::app::dot_path(&issued);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let other = ekyc_liveness::DotPath::from_numbers(8, path.length(), move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 40) as f32 / (1u64 << 24) as f32
+    });
+    let encode = |frame: image::RgbImage| {
+        ekyc_client::prepare_decoded(
+            image::DynamicImage::ImageRgb8(frame),
+            "frame.jpg",
+            &Default::default(),
+        )
+        .unwrap()
+    };
+    // The selfie is whatever is held up for the whole attempt.
+    let held = match showing {
+        Showing::Follows(surface) => surface,
+        Showing::Still => Surface::Flat,
+        Showing::Replay | Showing::Leaves => Surface::Head,
+    };
+    let mut frames = vec![encode(head.render(0.0, 0.0, held))];
+    let mut times_ms = Vec::new();
+    let lag = Duration::from_millis(250);
+    for k in 0..30u32 {
+        let at = path.length() * k / 29;
+        let (yaw, pitch) = match showing {
+            Showing::Replay => pose_following(&other, at, lag),
+            Showing::Still => (0.0, 0.0),
+            _ => pose_following(&path, at, lag),
+        };
+        let frame = match showing {
+            Showing::Follows(surface) => head.render(yaw, pitch, surface),
+            Showing::Replay => head.render(yaw, pitch, Surface::Head),
+            Showing::Still => head.render(yaw, pitch, Surface::Flat),
+            Showing::Leaves if k >= 10 => {
+                image::RgbImage::from_pixel(512, 512, image::Rgb([128, 128, 128]))
+            }
+            Showing::Leaves => head.render(yaw, pitch, Surface::Head),
+        };
+        frames.push(encode(frame));
+        times_ms.push(at.as_millis() as u32);
+    }
+    (frames, ekyc_client::ChallengeAnswer { id, times_ms })
 }
 
 /// Through the engine, over HTTP with the real client: the challenge's frames as several
-/// `selfies` parts. A head turning is live, a print of it turned the same way is not, a
-/// still photo cannot be judged (not live, to be reviewed), a face that leaves the frame
-/// after a third of the challenge is not live, one selfie alone is not evaluated; face
-/// match is measured on the first frame either way. (A replay of the head following
-/// another path is a head to the engine: the kiosk's challenge score stops it, see
-/// `cargo bench --bench liveness`.)
+/// `selfies` parts, with the challenge the engine issued. A head following the engine's
+/// path is live; a print of it moved the same way, flat or bent, is not; a recording of
+/// the head following another path is not (the engine scores its own path); a still
+/// photo cannot be judged (not live, to be reviewed); a face that leaves the frame after
+/// a third of the challenge is not live; frames that name no challenge, or one already
+/// answered, are not judged live; one selfie alone is not evaluated; face match is
+/// measured on the first frame either way.
 #[tokio::test]
 async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     use common::{client_for, front, start_engine};
@@ -291,84 +505,181 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     use ekyc_engine::EngineSettings;
 
     let head = Models::load().demo_head();
-    let yaws = [
-        0.0, 3.0, 6.0, 9.0, 11.0, 9.0, 6.0, 3.0, 0.0, -3.0, -6.0, -9.0, -11.0, -9.0, -6.0, -3.0,
-        0.0,
-    ];
-    let frames = |flat: bool| -> Vec<ekyc_client::PreparedImage> {
-        yaws.iter()
-            .map(|&yaw| {
-                let frame = image::DynamicImage::ImageRgb8(head.render(yaw, 0.4 * yaw, flat));
-                ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
-            })
-            .collect()
-    };
-
-    let still: Vec<_> = (0..yaws.len())
-        .map(|_| {
-            let frame = image::DynamicImage::ImageRgb8(head.render(0.0, 0.0, true));
-            ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
-        })
-        .collect();
-    let mut leaves = frames(false);
-    let empty = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-        512,
-        512,
-        image::Rgb([128, 128, 128]),
-    ));
-    for frame in leaves.iter_mut().skip(yaws.len() / 3) {
-        *frame =
-            ekyc_client::prepare_decoded(empty.clone(), "frame.jpg", &Default::default()).unwrap();
-    }
-
     let engine = start_engine(EngineSettings::default()).await;
-    let mut answers = Vec::new();
-    for sent in [
-        frames(false),
-        frames(true),
-        frames(false)[..1].to_vec(),
-        still,
-        leaves,
+    let client = client_for(&engine);
+    let bent = |about_vertical: bool| {
+        Showing::Follows(Surface::Bent(Bend {
+            about_vertical,
+            radius: 0.3,
+            middle_forward: true,
+        }))
+    };
+    let mut sent = Vec::new();
+    for showing in [
+        Showing::Follows(Surface::Head),
+        Showing::Follows(Surface::Flat),
+        Showing::Still,
+        Showing::Leaves,
+        bent(true),
+        bent(false),
+        Showing::Replay,
     ] {
-        let mut session = FptSession::new(client_for(&engine));
+        let (frames, answer) = follow_challenge(&client, &head, showing).await;
+        sent.push((frames, Some(answer)));
+    }
+    // The head's frames again: with no challenge named, with the one just answered, and
+    // the selfie alone.
+    let (head_frames, head_answer) = sent[0].clone();
+    sent.push((head_frames.clone(), None));
+    sent.push((head_frames.clone(), head_answer));
+    sent.push((head_frames[..1].to_vec(), None));
+    let mut answers = Vec::new();
+    for (frames, challenge) in &sent {
+        let mut session = FptSession::new(client.clone());
         session
             .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
             .await
             .unwrap();
-        answers.push(session.face_liveness_frames(&sent).await.expect("accepted"));
+        answers.push(
+            session
+                .face_liveness_frames(frames, challenge.as_ref())
+                .await
+                .expect("accepted"),
+        );
     }
     let liveness = |i: usize| answers[i].liveness.clone().unwrap();
-    eprintln!("head: {:?}", liveness(0).warning);
-    eprintln!("print: {:?}", liveness(1).warning);
+    let warning = |i: usize| liveness(i).warning.unwrap();
+    for (i, what) in [
+        "head",
+        "print",
+        "still",
+        "leaves",
+        "bent vertical",
+        "bent horizontal",
+        "replay",
+        "no challenge",
+        "answered already",
+    ]
+    .iter()
+    .enumerate()
+    {
+        eprintln!("{what}: {:?} {}", liveness(i).is_live, warning(i));
+    }
     assert_eq!(liveness(0).is_live, Some(true), "{:?}", liveness(0));
-    // The print turned ±11° changes shape by about 1.2 %, at the line between "flat" and
-    // "did not turn enough": either way it is not live.
-    assert_eq!(liveness(1).is_live, Some(false), "{:?}", liveness(1));
-    assert!(liveness(0).warning.unwrap().contains("a head"));
-    assert!(!liveness(1).warning.unwrap().contains("a head"));
-    assert_eq!(liveness(2).is_live, None, "one selfie: nothing measured");
-    assert_eq!(liveness(3).is_live, Some(false), "still: {:?}", liveness(3));
+    assert!(warning(0).contains("a head") && warning(0).contains("followed"));
+    for (i, what) in [(1, "print"), (4, "bent vertical"), (5, "bent horizontal")] {
+        assert_eq!(
+            liveness(i).is_live,
+            Some(false),
+            "{what}: {:?}",
+            liveness(i)
+        );
+        assert!(!warning(i).contains("a head"), "{what}: {}", warning(i));
+    }
+    assert_eq!(liveness(2).is_live, Some(false), "still: {:?}", liveness(2));
     assert_eq!(
-        liveness(3).need_to_review,
+        liveness(2).need_to_review,
         Some(true),
         "still: {:?}",
-        liveness(3)
+        liveness(2)
     );
-    assert!(liveness(3).warning.unwrap().contains("did not turn enough"));
+    assert!(warning(2).contains("did not turn enough"));
     assert_eq!(
-        liveness(4).is_live,
+        liveness(3).is_live,
         Some(false),
         "leaves: {:?}",
-        liveness(4)
+        liveness(3)
     );
-    assert!(
-        liveness(4).warning.unwrap().contains("a face in 5)"),
-        "{:?}",
-        liveness(4)
+    assert!(warning(3).contains("a face in 11)"), "{}", warning(3));
+    // The replay is a head, the engine's 3D check cannot tell: its own path can.
+    assert_eq!(
+        liveness(6).is_live,
+        Some(false),
+        "replay: {:?}",
+        liveness(6)
     );
+    assert!(warning(6).contains("a head") && warning(6).contains("not followed"));
+    for (i, why) in [
+        (7, "no challenge named"),
+        (8, "unknown, answered already or expired"),
+    ] {
+        assert_eq!(liveness(i).is_live, Some(false), "{why}: {:?}", liveness(i));
+        assert_eq!(liveness(i).need_to_review, Some(true), "{why}");
+        assert!(warning(i).contains(why), "{}", warning(i));
+    }
+    assert_eq!(liveness(9).is_live, None, "one selfie: nothing measured");
     for answer in &answers {
         assert_eq!(answer.face_match.as_ref().unwrap().is_match, Some(true));
     }
+}
+
+/// Times that are not one per frame after the selfie, in order, are refused before any
+/// work (400, with what is wrong), and do not use the challenge up: the same frames with
+/// their right times are then judged live.
+#[tokio::test]
+async fn capture_times_that_do_not_fit_the_frames_are_refused() {
+    use common::{client_for, front, start_engine};
+    use ekyc_contract::challenge::{write_times, CHALLENGE_ID_HEADER, CHALLENGE_TIMES_HEADER};
+    use ekyc_engine::EngineSettings;
+
+    let head = Models::load().demo_head();
+    let engine = start_engine(EngineSettings::default()).await;
+    let client = client_for(&engine);
+    let (frames, answer) = follow_challenge(&client, &head, Showing::Follows(Surface::Head)).await;
+    let session = client.init_session(false).await.unwrap();
+    client
+        .ocr(
+            &session,
+            &ekyc_client::OcrRequest::both_sides(ekyc_client::DocumentType::Idr, front(), None),
+        )
+        .await
+        .unwrap();
+    let send = |times: String| {
+        let form = frames
+            .iter()
+            .fold(reqwest::multipart::Form::new(), |form, frame| {
+                form.part(
+                    "selfies",
+                    reqwest::multipart::Part::bytes(frame.jpeg.to_vec())
+                        .file_name("frame.jpg")
+                        .mime_str("image/jpeg")
+                        .unwrap(),
+                )
+            });
+        reqwest::Client::new()
+            .post(format!("{}/face/liveness", engine.base_url()))
+            .header("api-key", engine.api_key().expose())
+            .header("device-type", "web-sdk")
+            .header("session-id", session.as_str())
+            .header("auto", "False")
+            .header(CHALLENGE_ID_HEADER, &answer.id)
+            .header(CHALLENGE_TIMES_HEADER, times)
+            .multipart(form)
+            .send()
+    };
+    let mut backwards = answer.times_ms.clone();
+    backwards.swap(3, 4);
+    for times in [
+        write_times(&answer.times_ms[1..]),
+        write_times(&backwards),
+        "0,66,soon".to_owned(),
+    ] {
+        let response = send(times.clone()).await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{times}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("challenge-times"),
+            "{body}"
+        );
+    }
+    let answered = client
+        .face_liveness_frames(&session, &frames, Some(&answer))
+        .await
+        .unwrap();
+    assert_eq!(answered.liveness.unwrap().is_live, Some(true));
 }
 
 /// The challenge through the real models: rendered frames of the head turning to follow a
@@ -394,7 +705,7 @@ fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not()
     let lag = Duration::from_millis(200);
     let step = Duration::from_millis(125);
     let frames = (path.length().as_millis() / step.as_millis()) as u32;
-    let track = |still: bool, flat: bool| -> Vec<GazeSample> {
+    let track = |still: bool, surface: Surface| -> Vec<GazeSample> {
         (0..=frames)
             .map(|i| {
                 let at = step * i;
@@ -404,7 +715,7 @@ fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not()
                 } else {
                     (24.0 * (dot[0] - 0.5), 14.0 * (dot[1] - 0.5))
                 };
-                let frame = head.render(yaw, pitch, flat);
+                let frame = head.render(yaw, pitch, surface);
                 GazeSample {
                     at,
                     gaze: gaze(&mesh_of(&frame)).expect("a gaze"),
@@ -413,9 +724,9 @@ fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not()
             .collect()
     };
     let thresholds = ChallengeThresholds::default();
-    let follows = score(&path, &track(false, false), thresholds);
-    let still = score(&path, &track(true, false), thresholds);
-    let print = score(&path, &track(false, true), thresholds);
+    let follows = score(&path, &track(false, Surface::Head), thresholds);
+    let still = score(&path, &track(true, Surface::Head), thresholds);
+    let print = score(&path, &track(false, Surface::Flat), thresholds);
     eprintln!("head {follows:?}\nstill {still:?}\nprint {print:?}");
     assert_eq!(follows.problem, None, "{follows:?}");
     assert!(
@@ -444,25 +755,20 @@ async fn without_the_identity_check_the_frames_are_not_judged_live() {
     use ekyc_engine::EngineSettings;
 
     let head = Models::load().demo_head();
-    let frames: Vec<ekyc_client::PreparedImage> = [0.0, 4.0, 8.0, 11.0, 8.0, 4.0, 0.0, -4.0, -8.0]
-        .iter()
-        .map(|&yaw| {
-            let frame = image::DynamicImage::ImageRgb8(head.render(yaw, 0.4 * yaw, false));
-            ekyc_client::prepare_decoded(frame, "frame.jpg", &Default::default()).unwrap()
-        })
-        .collect();
     let engine = start_engine(EngineSettings {
         matcher: None,
         ..EngineSettings::default()
     })
     .await;
+    let (frames, challenge) =
+        follow_challenge(&client_for(&engine), &head, Showing::Follows(Surface::Head)).await;
     let mut session = FptSession::new(client_for(&engine));
     session
         .ocr(OcrRequest::both_sides(DocumentType::Idr, front(), None))
         .await
         .unwrap();
     let answer = session
-        .face_liveness_frames(&frames)
+        .face_liveness_frames(&frames, Some(&challenge))
         .await
         .expect("accepted");
     let liveness = answer.liveness.unwrap();

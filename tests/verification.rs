@@ -221,7 +221,7 @@ async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake(
     let mut verification = Verification::new(client_for(&engine));
     let request = OcrRequest::both_sides(DocumentType::Idr, front(), Some(back()));
     let result = verification
-        .run(Some(request), &[selfie()], &progress)
+        .run(Some(request), &[selfie()], None, &progress)
         .await
         .expect("the whole verification runs");
     assert_eq!(
@@ -240,7 +240,7 @@ async fn the_runner_reports_each_step_and_keeps_the_session_for_a_selfie_retake(
     assert_eq!(engine.requests(ScriptedEndpoint::Ocr), 1);
 
     verification
-        .face(&[selfie()])
+        .face(&[selfie()], None)
         .await
         .expect("a second selfie goes alone, in the same session");
     assert_eq!(engine.requests(ScriptedEndpoint::SessionInit), 1);
@@ -254,7 +254,7 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 
     let engine = start_engine(EngineSettings::default()).await;
     let mut verification = Verification::new(client_for(&engine));
-    let failure = verification.face(&[selfie()]).await.unwrap_err();
+    let failure = verification.face(&[selfie()], None).await.unwrap_err();
     assert_eq!(failure.step, SubmitStep::Face);
     assert!(
         matches!(failure.error, ApiError::Internal(_)),
@@ -270,7 +270,7 @@ async fn a_selfie_with_no_document_read_is_the_face_steps_failure_not_a_request(
 #[test]
 fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
     use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel};
-    use ekyc_kiosk::app::submission::{KioskJourney, Submission, Verifier};
+    use ekyc_kiosk::app::submission::{KioskJourney, Selfies, Submission, Verifier};
     use ekyc_kiosk::flow::Event;
     use std::sync::{mpsc, Arc};
 
@@ -295,7 +295,14 @@ fn a_selfie_retake_without_a_kept_session_sends_everything_again() {
         customer_id: None,
         chip: None,
     };
-    submission.resubmit_selfie(journey, Some(request), vec![selfie()]);
+    submission.resubmit_selfie(
+        journey,
+        Some(request),
+        Selfies {
+            frames: vec![selfie()],
+            challenge: None,
+        },
+    );
     let mut names = Vec::new();
     let finished = loop {
         let (_, event) = events

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use image::DynamicImage;
 
-use super::challenge::{ChallengeRun, ChallengeSetup};
+use super::challenge::{ChallengeRun, ChallengeSetup, PathRequest, PathSource};
 use super::{CaptureSetup, Message};
 use crate::camera::{Camera, CameraStatus, Frame, SceneHint, SourceFactory};
 use crate::clock::Clock;
@@ -56,6 +56,8 @@ pub(super) struct CapturePipeline {
     challenge_setup: ChallengeSetup,
     /// The liveness challenge, while its screen shows.
     challenge: Option<ChallengeRun>,
+    /// The back end's path for the next attempt, asked for and not yet come.
+    path_request: Option<PathRequest>,
     /// Counts the challenges run: a late verdict of an earlier one is ignored.
     challenge_serial: u64,
     /// The identify screen's card reading: when it showed, when a frame was last read,
@@ -171,6 +173,7 @@ impl CapturePipeline {
             sender,
             challenge_setup: setup.challenge.clone(),
             challenge: None,
+            path_request: None,
             challenge_serial: 0,
             scan: None,
         })
@@ -190,6 +193,9 @@ impl CapturePipeline {
     /// kept going while the dot moves.
     fn follow_challenge(&mut self, ctx: &egui::Context, now: Instant) {
         if self.challenge.is_none() {
+            let Some(issued) = self.path_for_next_attempt(ctx, now) else {
+                return;
+            };
             self.challenge_serial += 1;
             let serial = self.challenge_serial;
             let sender = self.sender.clone();
@@ -199,6 +205,7 @@ impl CapturePipeline {
                 &self.camera.tap(),
                 &self.clock,
                 self.image_limits,
+                issued,
                 move |outcome| {
                     let _ = sender.send(Message::ChallengeDone { serial, outcome });
                     repaint_ctx.request_repaint();
@@ -234,8 +241,54 @@ impl CapturePipeline {
         }
     }
 
+    /// The next attempt's path once it is known: `Some(Some(..))` the back end's,
+    /// `Some(None)` the kiosk's own (no back end to ask, or it issued none in time);
+    /// `None` while the back end is asked (the screen says "get ready").
+    #[expect(
+        clippy::option_option,
+        reason = "waiting, the kiosk's path, or the back end's"
+    )]
+    fn path_for_next_attempt(
+        &mut self,
+        ctx: &egui::Context,
+        now: Instant,
+    ) -> Option<Option<(String, ekyc_liveness::DotPath)>> {
+        let Some(issuer) = &self.challenge_setup.issuer else {
+            return Some(None);
+        };
+        let request = self.path_request.get_or_insert_with(|| {
+            let wake = ctx.clone();
+            PathRequest::ask(issuer, &self.runtime, now, move || wake.request_repaint())
+        });
+        match request.poll(now) {
+            PathSource::Waiting => {
+                // Awake to give up waiting in time, should the answer never come.
+                ctx.request_repaint_after(Duration::from_millis(200));
+                None
+            }
+            PathSource::Issued(id, path) => {
+                self.path_request = None;
+                Some(Some((id, path)))
+            }
+            PathSource::Kiosk(why) => {
+                self.path_request = None;
+                tracing::warn!(
+                    "the back end issued no challenge ({why}): the kiosk draws the path, and \
+                     the back end cannot score the following"
+                );
+                Some(None)
+            }
+        }
+    }
+
+    /// Whether the challenge's screen waits for the back end's path.
+    pub(super) fn challenge_preparing(&self) -> bool {
+        self.challenge.is_none() && self.path_request.is_some()
+    }
+
     /// Off the challenge's screen: the run (and its frames) dropped, the demo told.
     fn end_challenge(&mut self) {
+        self.path_request = None;
         if self.challenge.take().is_some() {
             self.camera.hint().set_challenge(None);
         }

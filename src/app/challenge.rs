@@ -1,6 +1,8 @@
-//! The liveness challenge as the kiosk runs it: a random dot path for this attempt, the
-//! camera's frames while the dot moves (handed over on the camera's thread as each is
-//! taken, whatever the screen's rate), and the kiosk's own check of them. Each frame goes
+//! The liveness challenge as the kiosk runs it: a random dot path for this attempt (the
+//! back end's, asked for when the screen opens: [`PathRequest`]; the kiosk's own when the
+//! back end issues none), the camera's frames while the dot moves (handed over on the
+//! camera's thread as each is taken, whatever the screen's rate), and the kiosk's own
+//! check of them. Each frame goes
 //! to a worker thread as it arrives (face found, meshed, gaze measured, encoded for upload,
 //! its pixels dropped), so that a long challenge does not hold every frame; when the dot
 //! stops, the worker scores the gaze track against the path ([`ekyc_liveness::score`])
@@ -15,11 +17,12 @@ use image::DynamicImage;
 use crate::camera::{ChallengeScene, Frame, FrameTap, Subscription};
 use crate::clock::Clock;
 use crate::flow::{ChallengeAdvice, ChallengeOutcome, ChallengeRecording, KioskLiveness};
+use ekyc_client::{ApiError, ChallengeAnswer, FptClient, IssuedPath};
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
 use ekyc_imaging::{prepare_decoded, ImageLimits, PreparedImage};
 use ekyc_liveness::{
     challenge::DEFAULT_MOVES, gaze, score, ChallengeProblem, ChallengeThresholds, DotPath,
-    GazeSample,
+    GazeSample, Segment,
 };
 
 /// The `[liveness]` settings the kiosk's challenge runs with.
@@ -33,6 +36,84 @@ pub struct ChallengeSetup {
     /// The face models; without them the challenge still runs and its frames still go to
     /// the back end, but the kiosk cannot score it.
     pub faces: FaceModels,
+    /// The back end each attempt's path is asked of (`/liveness/challenge`); `None`, or a
+    /// back end without it: the kiosk draws the path itself.
+    pub issuer: Option<FptClient>,
+}
+
+/// How long the challenge screen waits for the back end's path before the kiosk draws
+/// its own (and the back end then cannot score the following).
+pub const PATH_WAIT: Duration = Duration::from_millis(3000);
+
+/// The back end's path for the next attempt, asked for as the challenge's screen opens.
+pub(super) struct PathRequest {
+    answer: std::sync::mpsc::Receiver<Result<(String, IssuedPath), ApiError>>,
+    asked_at: Instant,
+}
+
+/// Where the next attempt's path comes from.
+pub(super) enum PathSource {
+    /// The back end has not answered yet.
+    Waiting,
+    /// The back end's: its id and path.
+    Issued(String, DotPath),
+    /// The kiosk's own (why, for the log).
+    Kiosk(String),
+}
+
+impl PathRequest {
+    /// Asks `issuer` on `runtime`; `wake` is called when the answer is in.
+    pub(super) fn ask(
+        issuer: &FptClient,
+        runtime: &tokio::runtime::Handle,
+        now: Instant,
+        wake: impl Fn() + Send + 'static,
+    ) -> Self {
+        let (sender, answer) = std::sync::mpsc::channel();
+        let issuer = issuer.clone();
+        runtime.spawn(async move {
+            let _ = sender.send(issuer.liveness_challenge().await);
+            wake();
+        });
+        Self {
+            answer,
+            asked_at: now,
+        }
+    }
+
+    /// The path to run, once there is one to run.
+    pub(super) fn poll(&self, now: Instant) -> PathSource {
+        match self.answer.try_recv() {
+            Ok(Ok((id, path))) => PathSource::Issued(id, dot_path(&path)),
+            Ok(Err(error)) => PathSource::Kiosk(error.to_string()),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                PathSource::Kiosk("the request was dropped".into())
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty)
+                if now.saturating_duration_since(self.asked_at) >= PATH_WAIT =>
+            {
+                PathSource::Kiosk(format!("no answer in {} s", PATH_WAIT.as_secs()))
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => PathSource::Waiting,
+        }
+    }
+}
+
+/// The back end's path (checked by the client: on the screen, a few seconds long) as
+/// the dot follows it.
+pub fn dot_path(issued: &IssuedPath) -> DotPath {
+    DotPath {
+        start: issued.start,
+        segments: issued
+            .moves
+            .iter()
+            .map(|step| Segment {
+                to: step.to,
+                moving: Duration::from_millis(u64::from(step.moving_ms)),
+                dwell: Duration::from_millis(u64::from(step.dwell_ms)),
+            })
+            .collect(),
+    }
 }
 
 /// The dot waits at its start this long before it moves: time to find it.
@@ -58,7 +139,8 @@ pub(super) struct ChallengeRun {
 }
 
 impl ChallengeRun {
-    /// A new random path starting a [`LEAD_IN`] after `clock`'s now, a listener on
+    /// The back end's path (`issued`: its id and path), else a new random one, starting a
+    /// [`LEAD_IN`] after `clock`'s now; a listener on
     /// `camera` handing the frames taken while the dot moves to the worker, which calls
     /// `done` with the verdict once the recording has ended (the first frame after the dot
     /// stopped). An error when the OS gives no randomness or no thread.
@@ -67,10 +149,16 @@ impl ChallengeRun {
         camera: &FrameTap,
         clock: &Clock,
         limits: ImageLimits,
+        issued: Option<(String, DotPath)>,
         done: impl FnOnce(ChallengeOutcome) + Send + 'static,
     ) -> Result<Self, String> {
-        let path =
-            DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?;
+        let (issued, path) = match issued {
+            Some((id, path)) => (Some(id), path),
+            None => (
+                None,
+                DotPath::random(DEFAULT_MOVES, setup.length).map_err(|error| error.to_string())?,
+            ),
+        };
         let moving_from = clock.now() + LEAD_IN;
         // Room for every frame the challenge keeps (15 a second, a little more for the
         // lead-in; 8 s at most): a worker slower than the camera (a debug build) catches
@@ -79,6 +167,7 @@ impl ChallengeRun {
         let (frames, received) = std::sync::mpsc::sync_channel::<Arc<Frame>>(room.max(64));
         let worker = Worker {
             path: path.clone(),
+            issued,
             moving_from,
             detector: setup.faces.detector(),
             mesh: setup.faces.mesh(),
@@ -152,6 +241,8 @@ fn recorder(
 /// The challenge's worker thread.
 struct Worker {
     path: DotPath,
+    /// The back end's id for the path, sent with the frames.
+    issued: Option<String>,
     moving_from: Instant,
     detector: Option<Arc<FaceDetector>>,
     mesh: Option<Arc<FaceMesh>>,
@@ -161,6 +252,8 @@ struct Worker {
 
 /// One frame, measured and encoded.
 struct Measured {
+    /// When it was taken, after the dot started moving.
+    at: Duration,
     upload: PreparedImage,
     gaze: Option<GazeSample>,
     brightness: f32,
@@ -203,6 +296,7 @@ impl Worker {
         .map_err(|error| tracing::warn!("a challenge frame was not encoded: {error}"))
         .ok()?;
         Some(Measured {
+            at,
             upload,
             gaze,
             brightness,
@@ -240,11 +334,17 @@ impl Worker {
             tracing::info!("liveness challenge recorded, not scored here: no face models");
             KioskLiveness::NotScored
         };
-        ChallengeOutcome::Passed(ChallengeRecording {
-            frames: evenly_spaced(measured, MAX_UPLOAD_FRAMES)
-                .into_iter()
-                .map(|one| one.upload)
+        let sent = evenly_spaced(measured, MAX_UPLOAD_FRAMES);
+        let engine_challenge = self.issued.clone().map(|id| ChallengeAnswer {
+            id,
+            times_ms: sent
+                .iter()
+                .map(|one| u32::try_from(one.at.as_millis()).unwrap_or(u32::MAX))
                 .collect(),
+        });
+        ChallengeOutcome::Passed(ChallengeRecording {
+            frames: sent.into_iter().map(|one| one.upload).collect(),
+            engine_challenge,
             check,
         })
     }

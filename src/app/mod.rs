@@ -31,18 +31,18 @@ pub use attempt_recorder::screen_name;
 use attempt_recorder::AttemptRecorder;
 pub use capture::crop_card;
 use capture::CapturePipeline;
-pub use challenge::ChallengeSetup;
+pub use challenge::{dot_path, ChallengeSetup};
 pub use chip_station::ChipSetup;
 use ekyc_client::{FptClient, KryptonClient, OcrRequest};
 use ekyc_contract::{KryptonAction, KryptonFlow, Lang, Secret};
 use ekyc_engine::EngineHandle;
 use ekyc_face::{FaceDetector, FaceMesh, FaceModels};
-use ekyc_imaging::{ImageLimits, PreparedImage};
+use ekyc_imaging::ImageLimits;
 use report_sender::ReportSender;
 pub use report_sender::ReportSetup;
 pub use staff_mode::StaffSetup;
 use staff_mode::{ResultDecision, StaffMode};
-use submission::Submission;
+use submission::{Selfies, Submission};
 
 /// The Wayland app id and X11 class: the desktop file and the icons carry the same name
 /// (`packaging/vn.ekyc.kiosk.desktop`, `assets/icons/`).
@@ -204,6 +204,8 @@ impl CaptureSetup {
             attempts: (liveness.model == LivenessModel::Gaze).then_some(liveness.attempts),
             thresholds: liveness.challenge_thresholds(),
             faces: faces.clone(),
+            // Set to the kiosk's back end when the window starts.
+            issuer: None,
         };
         Self {
             challenge,
@@ -306,8 +308,11 @@ pub struct KioskApp {
 }
 
 impl KioskApp {
-    pub fn new(cc: &eframe::CreationContext<'_>, setup: KioskSetup) -> std::io::Result<Self> {
+    pub fn new(cc: &eframe::CreationContext<'_>, mut setup: KioskSetup) -> std::io::Result<Self> {
         let ctx = cc.egui_ctx.clone();
+        // Each attempt's dot path is asked of the back end, which then scores the
+        // following itself.
+        setup.capture.challenge.issuer = Some(setup.client.clone());
         ui::install_style(&ctx);
         let (sender, messages) = std::sync::mpsc::channel();
         let capture = CapturePipeline::start(
@@ -724,8 +729,9 @@ impl KioskApp {
     }
 
     /// What a submission sends: the document's sides (ENROLL), and the selfie followed by
-    /// the challenge's frames, once all are taken.
-    fn submission_content(&self) -> Option<(Option<OcrRequest>, Vec<PreparedImage>)> {
+    /// the challenge's frames (with the back end's challenge they followed), once all are
+    /// taken.
+    fn submission_content(&self) -> Option<(Option<OcrRequest>, Selfies)> {
         let selfie = self.flow.capture(CaptureTarget::Selfie)?;
         let request = if self.flow.action() == KryptonAction::Enroll {
             let document = self.flow.document()?;
@@ -742,11 +748,13 @@ impl KioskApp {
         } else {
             None
         };
-        let mut selfies = vec![selfie.upload.clone()];
+        let mut frames = vec![selfie.upload.clone()];
+        let mut challenge = None;
         if let Some(recording) = self.flow.recording() {
-            selfies.extend(recording.frames.iter().cloned());
+            frames.extend(recording.frames.iter().cloned());
+            challenge = recording.engine_challenge.clone();
         }
-        Some((request, selfies))
+        Some((request, Selfies { frames, challenge }))
     }
 
     fn receive_messages(&mut self) {
@@ -1155,6 +1163,7 @@ impl eframe::App for KioskApp {
                 notice: self.notice.as_deref(),
                 guide: self.capture.guide(),
                 challenge_dot: self.capture.challenge_dot(self.clock.now()),
+                challenge_preparing: self.capture.challenge_preparing(),
                 staff_mode: self.staff.is_open(),
                 keypad: self.keypad.as_str(),
                 look: self.look,

@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 
 use crate::flow::Event;
 use crate::verification::{Journey, SubmitStep, Verification};
-use ekyc_client::{ApiError, FptClient, KryptonClient, OcrRequest};
+use ekyc_client::{ApiError, ChallengeAnswer, FptClient, KryptonClient, OcrRequest};
 use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel, Secret};
 use ekyc_imaging::PreparedImage;
 
@@ -74,6 +74,14 @@ fn card_number(request: &OcrRequest) -> Option<Secret> {
     ekyc_reading::find_cccd_qr(&image).map(|qr| Secret::new(qr.id.as_str()))
 }
 
+/// The selfie, then the liveness challenge's frames, and the back end's challenge they
+/// followed (`None`: none, or the kiosk drew the path).
+#[derive(Debug, Clone, Default)]
+pub struct Selfies {
+    pub frames: Vec<PreparedImage>,
+    pub challenge: Option<ChallengeAnswer>,
+}
+
 /// Where reports go: the generation they belong to, and the event for the flow.
 pub type Report = Arc<dyn Fn(u64, Event) + Send + Sync>;
 
@@ -109,12 +117,7 @@ impl Submission {
 
     /// Everything, in a new back-end session. `selfies`: the selfie, then the liveness
     /// challenge's frames.
-    pub fn start(
-        &mut self,
-        journey: KioskJourney,
-        request: Option<OcrRequest>,
-        selfies: Vec<PreparedImage>,
-    ) {
+    pub fn start(&mut self, journey: KioskJourney, request: Option<OcrRequest>, selfies: Selfies) {
         self.spawn(journey, request, selfies, false);
     }
 
@@ -125,7 +128,7 @@ impl Submission {
         &mut self,
         journey: KioskJourney,
         request: Option<OcrRequest>,
-        selfies: Vec<PreparedImage>,
+        selfies: Selfies,
     ) {
         self.spawn(journey, request, selfies, true);
     }
@@ -134,7 +137,7 @@ impl Submission {
         &mut self,
         journey: KioskJourney,
         request: Option<OcrRequest>,
-        selfies: Vec<PreparedImage>,
+        selfies: Selfies,
         selfie_only: bool,
     ) {
         let generation = self.next_generation();
@@ -153,7 +156,11 @@ impl Submission {
                 .as_mut()
                 .filter(|kept| selfie_only && kept.has_document())
             {
-                Some(verification) => verification.face(&selfies).await,
+                Some(verification) => {
+                    verification
+                        .face(&selfies.frames, selfies.challenge.as_ref())
+                        .await
+                }
                 None => {
                     if selfie_only {
                         tracing::warn!("no session kept for the selfie: sending everything again");
@@ -170,7 +177,14 @@ impl Submission {
                     match made {
                         Ok(Ok(verification)) => {
                             let verification = kept.insert(verification);
-                            verification.run(request, &selfies, &progress).await
+                            verification
+                                .run(
+                                    request,
+                                    &selfies.frames,
+                                    selfies.challenge.as_ref(),
+                                    &progress,
+                                )
+                                .await
                         }
                         Ok(Err(error)) => Err(crate::verification::Failure {
                             step: SubmitStep::Session,

@@ -17,7 +17,7 @@ use super::CaptureTarget;
 use super::{CameraError, DemoFace, FrameSource, SceneHint};
 use crate::clock::Clock;
 use ekyc_face::{FaceDetector, FaceMesh};
-use ekyc_liveness::{pose_following, SyntheticHead};
+use ekyc_liveness::{pose_following, Bend, Surface, SyntheticHead};
 
 const FRONT: &[u8] = include_bytes!("../../assets/demo/demo-card-front.png");
 const BACK: &[u8] = include_bytes!("../../assets/demo/demo-card-back.png");
@@ -114,10 +114,18 @@ impl DemoSource {
         let DemoHead::Made(head) = &self.head else {
             return None;
         };
-        let flat = self.hint.demo_face() == DemoFace::Print;
+        let surface = match self.hint.demo_face() {
+            DemoFace::Live => Surface::Head,
+            DemoFace::Print => Surface::Flat,
+            DemoFace::Bent => Surface::Bent(Bend {
+                about_vertical: true,
+                radius: 0.3,
+                middle_forward: true,
+            }),
+        };
         // Nearest-neighbour scaling: a smooth one takes longer than a frame's interval.
         Some(compose(
-            &head.render(yaw, pitch, flat),
+            &head.render(yaw, pitch, surface),
             SELFIE_FILL,
             imageops::FilterType::Nearest,
         ))

@@ -174,6 +174,9 @@ pub enum DemoFace {
     Live,
     /// The same photo as a flat print, turned exactly as the head would be: the attack.
     Print,
+    /// The same photo printed and bent about a vertical axis (radius 0.3 of its width),
+    /// turned likewise: the attack a "not flat" check alone lets through.
+    Bent,
 }
 
 ekyc_settings::text_setting!(DemoFace);
@@ -186,8 +189,9 @@ ekyc_settings::section! {
         #[env = "EKYC_CAMERA"]
         pub device: String = "auto".into(),
         /// What the demo camera shows during the liveness challenge: `live` (a synthetic
-        /// head that follows the dot) or `print` (the same photo as a flat print moved the
-        /// same way: the attack the kiosk must refuse).
+        /// head that follows the dot), `print` (the same photo as a flat print moved the
+        /// same way: the attack the kiosk must refuse) or `bent` (that print bent in the
+        /// hand about a vertical axis).
         #[env = "EKYC_DEMO_FACE"]
         pub demo_face: DemoFace = DemoFace::Live,
     }

@@ -85,7 +85,7 @@ pub async fn run_submission(
     report.action = action;
     let request = front.map(|front| OcrRequest::both_sides(document, front, back));
     let outcome = verification
-        .run(request, std::slice::from_ref(&selfie), &|_| {})
+        .run(request, std::slice::from_ref(&selfie), None, &|_| {})
         .await;
     report.session_reinitialisations = verification.session_reinitialisations();
     if let Some(read) = verification.document() {

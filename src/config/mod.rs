@@ -637,6 +637,13 @@ mod tests {
                 .to_string();
             assert!(error.contains(key), "{key} = {value}: {error}");
         }
+        for value in ["0.001", "0.5"] {
+            let file = write_config(&format!("[engine]\nmin_face_depth = {value}\n"));
+            let error = Config::load_with(Some(file.path()), &no_env, &[])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("min_face_depth"), "{value}: {error}");
+        }
         // WCAG 2.2.1: at least 20 seconds to ask for more time; 20 itself is fine.
         let file = write_config("[ui]\nmore_time_secs = 19\n");
         let error = Config::load_with(Some(file.path()), &no_env, &[])

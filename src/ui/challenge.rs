@@ -1,6 +1,7 @@
 //! The liveness challenge: one line of instruction, a dot that moves along this attempt's
 //! random path, and the camera's preview, small, in a corner so the customer keeps their
-//! face in view. Once the dot stops, "Checking…" while the kiosk scores the frames.
+//! face in view. Before the dot appears, "Get ready…" while the back end draws the path;
+//! once the dot stops, "Checking…" while the kiosk scores the frames.
 
 use egui::{Color32, RichText, Stroke};
 
@@ -17,6 +18,11 @@ pub fn challenge_ui(ui: &mut egui::Ui, view: &View) {
         title(ui, &view.text("challenge-title"));
         match view.challenge_dot {
             Some(_) => paragraph(ui, &view.text("challenge-instruction")),
+            None if view.challenge_preparing => {
+                ui.add_space(8.0);
+                ui.add(egui::Spinner::new().size(40.0));
+                paragraph(ui, &view.text("challenge-preparing"));
+            }
             None => {
                 ui.add_space(8.0);
                 ui.add(egui::Spinner::new().size(40.0));

@@ -96,6 +96,8 @@ pub struct View<'a> {
     pub guide: Option<&'a capture::CaptureGuide>,
     /// The challenge's dot (shares of the screen); `None` while its frames are checked.
     pub challenge_dot: Option<[f32; 2]>,
+    /// The challenge waits for the back end's path: "get ready", not "checking".
+    pub challenge_preparing: bool,
     /// Staff mode: "Load from file" is offered for the selfie too.
     pub staff_mode: bool,
     /// The identify screen's number, as typed.

@@ -11,7 +11,7 @@ pub mod backend;
 pub mod summary;
 
 use crate::chip::ChipOutcome;
-use ekyc_client::{ApiError, FptClient, FptSession, KryptonClient, OcrRequest};
+use ekyc_client::{ApiError, ChallengeAnswer, FptClient, FptSession, KryptonClient, OcrRequest};
 use ekyc_contract::{
     ChipVerdict, DocumentType, FaceMatch, KryptonAction, KryptonExtra, KryptonFlow, Liveness,
     LivenessModel, OcrField, OcrResult, Secret, SessionType,
@@ -372,6 +372,7 @@ impl Verification {
         &mut self,
         request: Option<OcrRequest>,
         selfies: &[PreparedImage],
+        challenge: Option<&ChallengeAnswer>,
         progress: &(dyn Fn(SubmitStep) + Send + Sync),
     ) -> Result<VerificationResult, Failure> {
         progress(SubmitStep::Session);
@@ -396,7 +397,7 @@ impl Verification {
             self.check_chip().await?;
         }
         progress(SubmitStep::Face);
-        self.face(selfies).await
+        self.face(selfies, challenge).await
     }
 
     /// ENROLL reads a document; AUTH and LIVENESS do not.
@@ -521,8 +522,13 @@ impl Verification {
     }
 
     /// The face step, in the session that read the document: `selfies` as in
-    /// [`Self::run`], the selfie first (the one matched with the card).
-    pub async fn face(&mut self, selfies: &[PreparedImage]) -> Result<VerificationResult, Failure> {
+    /// [`Self::run`], the selfie first (the one matched with the card); `challenge`: the
+    /// back end's challenge the frames after it followed.
+    pub async fn face(
+        &mut self,
+        selfies: &[PreparedImage],
+        challenge: Option<&ChallengeAnswer>,
+    ) -> Result<VerificationResult, Failure> {
         if self.read.is_none() && self.reads_document() {
             return Err(internal_error(
                 SubmitStep::Face,
@@ -531,7 +537,7 @@ impl Verification {
         }
         let face = self
             .session
-            .face_liveness_frames(selfies)
+            .face_liveness_frames(selfies, challenge)
             .await
             .map_err(|error| failure(SubmitStep::Face, error))?;
         let chip = self

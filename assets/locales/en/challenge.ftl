@@ -1,5 +1,6 @@
 challenge-title = Follow the dot
 challenge-instruction = Follow the dot with your eyes. Keep your face in the small picture.
+challenge-preparing = Get ready to follow the dot…
 challenge-checking = Checking…
 challenge-dot = the dot to follow
 challenge-keep-face-in-frame = We could not see your face all the time. Keep your face inside the small picture and follow the dot with your eyes.

@@ -1,5 +1,6 @@
 challenge-title = Nhìn theo chấm tròn
 challenge-instruction = Nhìn theo chấm tròn bằng mắt. Giữ khuôn mặt trong khung hình nhỏ.
+challenge-preparing = Chuẩn bị nhìn theo chấm tròn…
 challenge-checking = Đang kiểm tra…
 challenge-dot = chấm tròn cần nhìn theo
 challenge-keep-face-in-frame = Không thấy khuôn mặt của quý khách trong suốt thời gian kiểm tra. Vui lòng giữ khuôn mặt trong khung hình nhỏ và nhìn theo chấm tròn.

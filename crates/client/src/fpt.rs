@@ -14,9 +14,10 @@ use serde_json::Value;
 use super::error::{ApiError, RawBody};
 use super::http::{http_client, read_answer, transport_error, ClientTls, RetryPolicy};
 use super::krypton::{KryptonClient, KryptonRequest};
+use ekyc_contract::challenge::{write_times, CHALLENGE_ID_HEADER, CHALLENGE_TIMES_HEADER};
 use ekyc_contract::{
-    ChipVerifyReply, ChipVerifyRequest, Code, DocumentType, FaceResult, Lang, OcrResult, Secret,
-    SessionInitReply, Shape, Side, StatusReply,
+    ChallengeReply, ChipVerifyReply, ChipVerifyRequest, Code, DocumentType, FaceResult, IssuedPath,
+    Lang, OcrResult, Secret, SessionInitReply, Shape, Side, StatusReply,
 };
 use ekyc_imaging::PreparedImage;
 
@@ -163,6 +164,8 @@ enum Endpoint {
     FaceLiveness,
     /// `/chip/verify` (the local engine's own): `code` "200".
     ChipVerify,
+    /// `/liveness/challenge` (the local engine's own): `code` "200".
+    LivenessChallenge,
 }
 
 impl Endpoint {
@@ -172,15 +175,28 @@ impl Endpoint {
             Self::Ocr => "ocr",
             Self::FaceLiveness => "face/liveness",
             Self::ChipVerify => "chip/verify",
+            Self::LivenessChallenge => "liveness/challenge",
         }
     }
 
     fn shape(self) -> Shape {
         match self {
             Self::Ocr => Shape::ErrorCode,
-            Self::SessionInit | Self::FaceLiveness | Self::ChipVerify => Shape::Code,
+            Self::SessionInit | Self::FaceLiveness | Self::ChipVerify | Self::LivenessChallenge => {
+                Shape::Code
+            }
         }
     }
+}
+
+/// The back end's challenge a set of frames followed: its id, and each frame's capture
+/// time after the dot started moving (for the frames after the selfie), in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeAnswer {
+    /// The id `/liveness/challenge` gave.
+    pub id: String,
+    /// One per frame after the selfie, in order.
+    pub times_ms: Vec<u32>,
 }
 
 /// Sends single FPT.AI calls. Cheap to clone; one per back end is enough.
@@ -276,19 +292,27 @@ impl FptClient {
         session: &SessionId,
         selfie: &PreparedImage,
     ) -> Result<FaceResult, ApiError> {
-        self.face_liveness_frames(session, std::slice::from_ref(selfie))
+        self.face_liveness_frames(session, std::slice::from_ref(selfie), None)
             .await
     }
 
     /// `POST /face/liveness` with several `selfies` parts (the contract's field is plural):
-    /// the liveness challenge's frames, the still the card is matched with first.
+    /// the liveness challenge's frames, the still the card is matched with first; with
+    /// `challenge`, the id of the challenge the back end issued and each frame's time
+    /// (after the first), so that it scores the gaze against its own path.
     pub async fn face_liveness_frames(
         &self,
         session: &SessionId,
         frames: &[PreparedImage],
+        challenge: Option<&ChallengeAnswer>,
     ) -> Result<FaceResult, ApiError> {
         if frames.is_empty() {
             return Err(ApiError::InvalidRequest("no selfie to send".into()));
+        }
+        if challenge.is_some_and(|answer| answer.times_ms.len() + 1 != frames.len()) {
+            return Err(ApiError::InvalidRequest(
+                "one capture time for each frame after the selfie".into(),
+            ));
         }
         let body = self
             .post(Endpoint::FaceLiveness, || {
@@ -296,15 +320,47 @@ impl FptClient {
                 for frame in frames {
                     form = form.part("selfies", jpeg_part(frame));
                 }
-                self.common_headers(self.http.post(self.url(Endpoint::FaceLiveness)))
+                let mut request = self
+                    .common_headers(self.http.post(self.url(Endpoint::FaceLiveness)))
                     .header("session-id", session.as_str())
                     // `True` is for the vendor's own SDK only.
                     .header("auto", "False")
-                    .header("lang", self.settings.lang.as_str())
-                    .multipart(form)
+                    .header("lang", self.settings.lang.as_str());
+                if let Some(answer) = challenge {
+                    request = request
+                        .header(CHALLENGE_ID_HEADER, &answer.id)
+                        .header(CHALLENGE_TIMES_HEADER, write_times(&answer.times_ms));
+                }
+                request.multipart(form)
             })
             .await?;
         Ok(FaceResult::from_json(&body))
+    }
+
+    /// `POST /liveness/challenge` (the local engine's extension): a follow-the-dot path
+    /// drawn by the back end, checked to be one a kiosk can show. A back end without it
+    /// (FPT.AI's) answers 404: [`ApiError::Http`].
+    pub async fn liveness_challenge(&self) -> Result<(String, IssuedPath), ApiError> {
+        let body = self
+            .post(Endpoint::LivenessChallenge, || {
+                self.common_headers(self.http.post(self.url(Endpoint::LivenessChallenge)))
+                    .header("lang", self.settings.lang.as_str())
+            })
+            .await?;
+        let malformed = |reason: String| ApiError::MalformedResponse {
+            reason,
+            raw: RawBody::new(body.to_string().as_bytes()),
+        };
+        let reply: ChallengeReply = serde_json::from_value(body.clone())
+            .map_err(|error| malformed(format!("not a challenge ({error})")))?;
+        match (reply.challenge_id, reply.path) {
+            (Some(id), Some(path)) if !id.is_empty() && id.len() <= 128 => {
+                path.check()
+                    .map_err(|why| malformed(format!("a path the kiosk cannot show: {why}")))?;
+                Ok((id, path))
+            }
+            _ => Err(malformed("a challenge without its id or path".into())),
+        }
     }
 
     /// `POST /chip/verify` (the local engine's extension) in `session`: the chip's files
@@ -644,21 +700,28 @@ impl FptSession {
 
     /// Liveness and face match of a selfie against this session's document.
     pub async fn face_liveness(&mut self, selfie: &PreparedImage) -> Result<FaceResult, ApiError> {
-        self.face_liveness_frames(std::slice::from_ref(selfie))
+        self.face_liveness_frames(std::slice::from_ref(selfie), None)
             .await
     }
 
     /// Liveness on several frames and face match of the first against this session's
-    /// document.
+    /// document; `challenge`: the back end's challenge the frames followed.
     pub async fn face_liveness_frames(
         &mut self,
         frames: &[PreparedImage],
+        challenge: Option<&ChallengeAnswer>,
     ) -> Result<FaceResult, ApiError> {
         let session = self.session_id().await?;
-        match self.client.face_liveness_frames(&session, frames).await {
+        match self
+            .client
+            .face_liveness_frames(&session, frames, challenge)
+            .await
+        {
             Err(ApiError::SessionExpired { .. }) => {
                 let session = self.replace_session().await?;
-                self.client.face_liveness_frames(&session, frames).await
+                self.client
+                    .face_liveness_frames(&session, frames, challenge)
+                    .await
             }
             result => result,
         }

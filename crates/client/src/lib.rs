@@ -15,13 +15,14 @@ mod http;
 pub mod krypton;
 
 pub use error::{ApiError, CertificateProblem, ErrorKind, RawBody};
-pub use fpt::{FptClient, FptSession, FptSettings, OcrRequest, SessionId};
+pub use fpt::{ChallengeAnswer, FptClient, FptSession, FptSettings, OcrRequest, SessionId};
 pub use http::{certificate_problem, innermost_cause};
 pub use http::{http_client, ClientTls, RetryPolicy};
 pub use krypton::{KryptonClient, KryptonRequest};
 // The contract's values and images as the clients' signatures use them.
 pub use ekyc_contract::{
-    DocumentType, FaceMatch, FaceResult, Lang, Liveness, OcrField, OcrResult, Secret, Side,
+    DocumentType, FaceMatch, FaceResult, IssuedMove, IssuedPath, Lang, Liveness, OcrField,
+    OcrResult, Secret, Side,
 };
 pub use ekyc_imaging::{
     prepare_decoded, prepare_image, prepare_image_file, ImageLimits, PreparedImage,

@@ -9,6 +9,7 @@
 //! (so that its values can be configuration keys); every crate above may use it.
 #![warn(missing_docs)]
 
+pub mod challenge;
 pub mod chip;
 pub mod face;
 pub mod krypton;
@@ -17,6 +18,7 @@ pub mod status;
 pub mod values;
 pub mod wire;
 
+pub use challenge::{ChallengeReply, IssuedMove, IssuedPath};
 pub use chip::{ChipSigner, ChipVerdict, ChipVerifyReply, ChipVerifyRequest};
 pub use ekyc_secrets::Secret;
 pub use face::{Enrolment, FaceMatch, FaceResult, Liveness};

@@ -53,6 +53,9 @@ section! {
         /// The 3D check on a selfie's frames: the least parallax (a share of the face's
         /// size) that tells a head from a picture.
         pub min_parallax: f32 = ParallaxThresholds::default().min_parallax,
+        /// The 3D check's second half: the least of a face's own depth (a share of the
+        /// face's size) the frames must show, which a print bent in the hand does not.
+        pub min_face_depth: f32 = ParallaxThresholds::default().min_face_depth,
         /// A file holding the Krypton company id the engine accepts (a credential, readable
         /// only by its owner); unset: a random one per start (the in-process engine gives
         /// it to the kiosk).
@@ -143,6 +146,12 @@ impl EngineConfig {
                 "must be between 0.005 and 0.2 (a share of the face's size)",
             );
         }
+        if !(0.005..=0.2).contains(&self.min_face_depth) {
+            return invalid(
+                "min_face_depth",
+                "must be between 0.005 and 0.2 (a share of the face's size)",
+            );
+        }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return invalid("tls_cert", "tls_cert and tls_key go together");
         }
@@ -202,6 +211,7 @@ impl EngineConfig {
             mesh: None,
             parallax: ParallaxThresholds {
                 min_parallax: self.min_parallax,
+                min_face_depth: self.min_face_depth,
                 ..ParallaxThresholds::default()
             },
             // Not `..EngineSettings::default()`: that would load the default face models

@@ -10,6 +10,7 @@
 //! `ekyc-secrets`, `ekyc-process`. No GUI crate is in its build (`tests/layout.rs`).
 #![warn(missing_docs)]
 
+pub mod challenges;
 pub mod cli;
 pub mod config;
 pub mod enrolments;
@@ -146,6 +147,7 @@ pub struct RequestCounts {
     face_liveness: AtomicUsize,
     krypton: AtomicUsize,
     chip_verify: AtomicUsize,
+    liveness_challenge: AtomicUsize,
 }
 
 impl RequestCounts {
@@ -156,6 +158,7 @@ impl RequestCounts {
             ScriptedEndpoint::FaceLiveness => &self.face_liveness,
             ScriptedEndpoint::Krypton => &self.krypton,
             ScriptedEndpoint::ChipVerify => &self.chip_verify,
+            ScriptedEndpoint::LivenessChallenge => &self.liveness_challenge,
         }
     }
 

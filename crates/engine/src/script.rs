@@ -40,6 +40,8 @@ pub enum ScriptedEndpoint {
     Krypton,
     /// `POST /chip/verify` (ours: a script's 404 plays a back end without it).
     ChipVerify,
+    /// `POST /liveness/challenge` (ours: likewise).
+    LivenessChallenge,
 }
 
 /// One canned answer or fault.
@@ -99,6 +101,9 @@ pub struct Script {
     /// Answers to `/chip/verify`, in turn.
     #[serde(default)]
     pub chip_verify: Vec<ScriptStep>,
+    /// Answers to `/liveness/challenge`, in turn.
+    #[serde(default)]
+    pub liveness_challenge: Vec<ScriptStep>,
 }
 
 /// A script that cannot be played; the message names the file and line.
@@ -166,13 +171,14 @@ impl Script {
             .chain(&self.face_liveness)
             .chain(&self.krypton)
             .chain(&self.chip_verify)
+            .chain(&self.liveness_challenge)
     }
 }
 
 /// The steps not used yet.
 #[derive(Debug, Default)]
 pub struct ScriptPlayer {
-    queues: Mutex<[VecDeque<ScriptStep>; 5]>,
+    queues: Mutex<[VecDeque<ScriptStep>; 6]>,
 }
 
 impl ScriptPlayer {
@@ -185,6 +191,7 @@ impl ScriptPlayer {
                 script.face_liveness.into(),
                 script.krypton.into(),
                 script.chip_verify.into(),
+                script.liveness_challenge.into(),
             ]),
         }
     }
@@ -197,6 +204,7 @@ impl ScriptPlayer {
             ScriptedEndpoint::FaceLiveness => 2,
             ScriptedEndpoint::Krypton => 3,
             ScriptedEndpoint::ChipVerify => 4,
+            ScriptedEndpoint::LivenessChallenge => 5,
         };
         // A poisoned lock only means another request panicked; the queue is still sound.
         let mut queues = self

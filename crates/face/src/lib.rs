@@ -8,6 +8,7 @@
 //! kiosk use it.
 #![warn(missing_docs)]
 
+mod canonical;
 mod chip;
 mod detector;
 mod dlib_format;
@@ -17,6 +18,7 @@ mod mesh;
 mod models;
 mod resnet;
 
+pub use canonical::{CanonicalFace, CanonicalFaceError, CANONICAL_FACE_FILE};
 pub use detector::{
     default_model_path, full_range_search_paths, model_search_paths, DetectorError, Face,
     FaceDetector, Point, FACE_MODEL_FILE, FULL_RANGE_MODEL_FILE,

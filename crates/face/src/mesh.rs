@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
+use super::canonical::{CanonicalFace, CANONICAL_FACE_FILE};
 use super::Face;
 use ekyc_tflite::{TfliteError, TfliteModel};
 
@@ -49,6 +50,9 @@ pub enum MeshError {
         /// Why.
         source: TfliteError,
     },
+    /// The canonical face beside the models is missing or broken.
+    #[error("{0}; run ./fetch-models")]
+    Geometry(super::canonical::CanonicalFaceError),
     /// The frame gives nothing to work on.
     #[error("the face is not in the frame")]
     NoFace,
@@ -151,10 +155,12 @@ impl Region {
     }
 }
 
-/// The face mesh and iris models, loaded once.
+/// The face mesh and iris models, loaded once, and the canonical face their points
+/// are numbered on.
 pub struct FaceMesh {
     mesh: Arc<TfliteModel>,
     iris: Arc<TfliteModel>,
+    canonical: Arc<CanonicalFace>,
 }
 
 impl std::fmt::Debug for FaceMesh {
@@ -193,7 +199,16 @@ impl FaceMesh {
         Ok(Self {
             mesh: load(MESH_MODEL_FILE)?,
             iris: load(IRIS_MODEL_FILE)?,
+            canonical: Arc::new(
+                CanonicalFace::read(&folder.join(CANONICAL_FACE_FILE))
+                    .map_err(MeshError::Geometry)?,
+            ),
         })
+    }
+
+    /// MediaPipe's canonical face, point for point as the mesh numbers them.
+    pub fn canonical(&self) -> &CanonicalFace {
+        &self.canonical
     }
 
     /// The mesh and irises of `face` in `frame`.

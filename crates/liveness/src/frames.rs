@@ -1,18 +1,38 @@
 //! Liveness from several frames of a selfie (the challenge's frames, as the local engine
 //! receives them in `/face/liveness`'s `selfies` parts): the face found and meshed in each
-//! frame, the 3D check ([`super::parallax`]) on the mesh's rigid points, and the same
+//! frame, the 3D check ([`super::parallax`]) on the mesh's rigid points, the same
 //! person in every frame (dlib's embeddings of a few frames against the first's), so
-//! that a picture cannot be swapped in halfway.
+//! that a picture cannot be swapped in halfway, and the gaze scored against the dot's
+//! path the engine issued ([`super::challenge::score`]), so that the kiosk's word that
+//! the customer followed is not taken.
 
 use image::RgbImage;
 
-use super::parallax::{judge, Depth, ParallaxReport, ParallaxThresholds, RIGID_POINTS};
+use std::time::Duration;
+
+use super::challenge::{score, ChallengeScore, ChallengeThresholds, DotPath, GazeSample};
+use super::face_depth::FaceDepth;
+use super::gaze::gaze;
+use super::parallax::{judge, Depth, ParallaxReport, ParallaxThresholds};
+use super::rigid::RIGID_POINTS;
 use ekyc_face::{Face, FaceDetector, FaceMatcher, FaceMesh};
 use ekyc_imaging::decode_upright;
 
 /// Frames beyond the first whose identity is checked (evenly spaced): each costs an
 /// embedding.
 const IDENTITY_FRAMES: usize = 4;
+
+/// The follow-the-dot challenge the frames answer, as the engine issued it.
+#[derive(Debug, Clone, Copy)]
+pub struct IssuedChallenge<'a> {
+    /// The path the engine drew.
+    pub path: &'a DotPath,
+    /// Each frame's capture time after the dot started moving, for the frames after the
+    /// first (the selfie).
+    pub times: &'a [Duration],
+    /// What the gaze's score must reach.
+    pub thresholds: ChallengeThresholds,
+}
 
 /// What the frames showed.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +46,12 @@ pub struct FramesVerdict {
     /// Frames whose face was compared with the first frame's, and how many were the same
     /// person; `None` without the face-match models.
     pub same_person: Option<(usize, usize)>,
-    /// Live: a head (not flat), seen in most frames, the same person throughout (checked:
-    /// without the face-match models, never live).
+    /// The gaze against the issued path; `None`: no challenge was issued for these
+    /// frames, so nobody scored whether the customer followed (never live).
+    pub challenge: Option<ChallengeScore>,
+    /// Live: a head (not flat, a face's depth), seen in most frames, the same person
+    /// throughout (checked: without the face-match models, never live), following the
+    /// dot the engine drew.
     pub is_live: bool,
     /// Not enough to judge (the face did not turn, was missing from many frames, or the
     /// same person could not be checked): a member of staff should look, or the customer
@@ -42,6 +66,7 @@ impl FramesVerdict {
         let depth = match self.parallax.depth {
             Depth::Head => "a head",
             Depth::Flat => "flat, like a picture",
+            Depth::Bent => "not flat but without a face's depth, like a bent picture",
             Depth::NotEnoughMotion => "the face did not turn enough to tell",
         };
         let identity = match self.same_person {
@@ -52,11 +77,27 @@ impl FramesVerdict {
                      a member of staff should look"
                 .to_owned(),
         };
+        let challenge = match &self.challenge {
+            Some(score) => format!(
+                "the dot's path the engine drew: {} (correlation {:.2}, {:.0} % covered)",
+                match score.problem {
+                    None => "followed",
+                    Some(super::ChallengeProblem::DidNotFollow) => "not followed",
+                    Some(super::ChallengeProblem::FaceNotSeen) => "the face not seen enough",
+                },
+                score.correlation,
+                100.0 * score.coverage
+            ),
+            None => "no challenge issued by the engine for these frames, so the \
+                     following was not checked: not judged live"
+                .to_owned(),
+        };
         format!(
-            "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, {depth}; {identity}; the follow-the-dot challenge is scored by the kiosk",
+            "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, a face's own depth {:.1} %, {depth}; {identity}; {challenge}",
             self.frames,
             self.frames_with_face,
             100.0 * self.parallax.parallax_figure,
+            100.0 * self.parallax.face_depth_figure,
         )
     }
 }
@@ -64,6 +105,7 @@ impl FramesVerdict {
 /// Judges the encoded `frames` (JPEG or PNG; the first is the selfie the card is matched
 /// with), decoding one at a time so that a long challenge does not hold every frame's
 /// pixels at once. A frame that does not decode counts as a frame without a face.
+/// `challenge`: the path the frames after the first followed, and their times.
 pub fn check_frames(
     frames: &[&[u8]],
     detector: &FaceDetector,
@@ -71,12 +113,14 @@ pub fn check_frames(
     matcher: Option<&FaceMatcher>,
     match_distance: f32,
     thresholds: ParallaxThresholds,
+    challenge: Option<IssuedChallenge<'_>>,
 ) -> FramesVerdict {
     let later = frames.len().saturating_sub(1);
     let compared = later.min(IDENTITY_FRAMES);
     // The frames whose identity is compared with the first's, evenly spaced.
     let identity_frames: Vec<usize> = (1..=compared).map(|k| k * later / compared).collect();
     let mut tracks = Vec::new();
+    let mut samples = Vec::new();
     let mut first_embedding = None;
     let mut same = 0;
     for (index, bytes) in frames.iter().enumerate() {
@@ -87,6 +131,12 @@ pub fn check_frames(
             continue;
         };
         if let Ok(meshed) = mesh.landmarks(&frame, &face) {
+            let at = index
+                .checked_sub(1)
+                .and_then(|later| challenge.and_then(|c| c.times.get(later)));
+            if let (Some(&at), Some(gaze)) = (at, gaze(&meshed)) {
+                samples.push(GazeSample { at, gaze });
+            }
             tracks.push(
                 RIGID_POINTS
                     .iter()
@@ -109,22 +159,35 @@ pub fn check_frames(
         }
     }
     let frames_with_face = tracks.len();
-    let parallax = judge(&tracks, thresholds);
+    // The canonical face was read and checked when the mesh loaded; a face that had no
+    // depth of its own would make every check "not a head" (never live), not a panic.
+    let face =
+        FaceDepth::from_canonical(&mesh.canonical().points).unwrap_or_else(FaceDepth::unknown);
+    let parallax = judge(&tracks, &face, thresholds);
     let same_person = matcher.map(|_| (same, compared));
     let mostly_seen = frames_with_face * 10 >= frames.len() * 7;
     let all_same = same_person.is_none_or(|(same, checked)| same == checked);
     // Without the identity check a picture could be swapped in halfway: not judged live,
     // left to a person.
     let identity_checked = same_person.is_some_and(|(_, checked)| checked > 0);
-    let is_live = parallax.depth == Depth::Head && mostly_seen && all_same && identity_checked;
+    let challenge_score = challenge.map(|c| score(c.path, &samples, c.thresholds));
+    let followed = challenge_score.is_some_and(|score| score.problem.is_none());
+    let is_live =
+        parallax.depth == Depth::Head && mostly_seen && all_same && identity_checked && followed;
+    // Not enough to tell, rather than a failed check: a person should look (or the
+    // customer try again with a challenge the engine issues).
     let need_to_review = !is_live
         && all_same
-        && (parallax.depth == Depth::NotEnoughMotion || !mostly_seen || !identity_checked);
+        && (parallax.depth == Depth::NotEnoughMotion
+            || !mostly_seen
+            || !identity_checked
+            || challenge_score.is_none());
     FramesVerdict {
         frames: frames.len(),
         frames_with_face,
         parallax,
         same_person,
+        challenge: challenge_score,
         is_live,
         need_to_review,
     }

@@ -10,15 +10,19 @@
 #![warn(missing_docs)]
 
 pub mod challenge;
+pub mod face_depth;
 pub mod frames;
 pub mod gaze;
 pub mod parallax;
+pub mod rigid;
 pub mod synthetic;
 
 pub use challenge::{
     score, ChallengeProblem, ChallengeScore, ChallengeThresholds, DotPath, GazeSample, Segment,
 };
-pub use frames::{check_frames, FramesVerdict};
+pub use face_depth::{FaceDepth, FACE_DEPTH_THRESHOLD};
+pub use frames::{check_frames, FramesVerdict, IssuedChallenge};
 pub use gaze::gaze;
-pub use parallax::{judge, Depth, ParallaxReport, ParallaxThresholds, RIGID_POINTS};
-pub use synthetic::{pose_following, SyntheticHead};
+pub use parallax::{judge, Depth, ParallaxReport, ParallaxThresholds};
+pub use rigid::RIGID_POINTS;
+pub use synthetic::{pose_following, Bend, Surface, SyntheticHead};

@@ -20,20 +20,15 @@
 //! that "sees" depth in a photo (the face mesh does predict a `z` for a print) cannot
 //! fool it.
 
-/// The face mesh points used: those the face's muscles do not move (nose, its bridge, the
-/// forehead, the eyes' corners, the cheekbones and the sides of the face at the ears),
-/// not the mouth, the eyelids or the jaw. Indices of MediaPipe's 468-point mesh.
-pub const RIGID_POINTS: [usize; 27] = [
-    1, 4, 5, 6, 8, 9, 10, 151, 168, 195, 197, 33, 133, 263, 362, 50, 280, 116, 345, 123, 352, 234,
-    454, 93, 323, 127, 356,
-];
-
 /// The thresholds of the decision, as fractions of the face's size (the root mean
 /// square distance of its rigid points from their centre).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParallaxThresholds {
-    /// Parallax at or above this is a head.
+    /// Parallax at or above this is not flat.
     pub min_parallax: f32,
+    /// A face's own depth shown at or above this, with the parallax, is a head; below it
+    /// the thing is not flat but not a face either (a bent print).
+    pub min_face_depth: f32,
     /// Shape change below this is a face that did not turn enough to judge.
     pub min_shape_change: f32,
 }
@@ -47,6 +42,7 @@ impl Default for ParallaxThresholds {
     fn default() -> Self {
         Self {
             min_parallax: 0.02,
+            min_face_depth: FACE_DEPTH_THRESHOLD,
             min_shape_change: 0.012,
         }
     }
@@ -55,10 +51,14 @@ impl Default for ParallaxThresholds {
 /// What the 3D check decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Depth {
-    /// The face moved as a head does: points at different depths moved differently.
+    /// The face moved as a head does: points at different depths moved differently, and
+    /// their depths are a face's.
     Head,
     /// The face turned, and moved as a plane: a picture.
     Flat,
+    /// The face turned and was not flat, but its depth was not a face's: a picture bent
+    /// in the hand (its depth along one axis only).
+    Bent,
     /// The face did not turn enough to tell (or too few frames).
     NotEnoughMotion,
 }
@@ -75,10 +75,14 @@ pub struct ParallaxReport {
     pub parallax_figure: f32,
     /// Likewise for the shape change.
     pub shape_change_figure: f32,
+    /// How much of a face's own depth the frames showed (see [`super::face_depth`]).
+    pub face_depth_figure: f32,
+
     /// What the depth says: a head, a picture, or too little turn to tell.
     pub depth: Depth,
 }
 
+use super::face_depth::{FaceDepth, FACE_DEPTH_THRESHOLD};
 use ekyc_imaging::homography;
 
 type Point = [f64; 2];
@@ -88,12 +92,16 @@ type Point = [f64; 2];
 pub const FIGURE_RANK: usize = 5;
 
 /// Judges a sequence of frames, each the same points in the same order (e.g. the
-/// [`RIGID_POINTS`] of each frame's face mesh), in pixels. Each point's track is first
+/// [`super::rigid::RIGID_POINTS`] of each frame's face mesh), in pixels. Each point's track is first
 /// smoothed over three frames (a centred moving average): the landmarks' jitter falls by
 /// √3 while a head's motion, slow between frames at 15 frames/s, stays. A frame whose
 /// points are degenerate (all in one place, or on one line) counts for nothing: never
-/// for a head.
-pub fn judge(frames: &[Vec<[f32; 2]>], thresholds: ParallaxThresholds) -> ParallaxReport {
+/// for a head. `face` is the reference a head's depth is compared with.
+pub fn judge(
+    frames: &[Vec<[f32; 2]>],
+    face: &FaceDepth,
+    thresholds: ParallaxThresholds,
+) -> ParallaxReport {
     let mut parallax = Vec::new();
     let mut shape_change = Vec::new();
     let frames = smoothed(frames);
@@ -123,8 +131,13 @@ pub fn judge(frames: &[Vec<[f32; 2]>], thresholds: ParallaxThresholds) -> Parall
     };
     let parallax_figure = figure(&parallax);
     let shape_change_figure = figure(&shape_change);
+    let face_depth_figure = face.figure(&frames) as f32;
     let depth = if parallax_figure >= thresholds.min_parallax {
-        Depth::Head
+        if face_depth_figure >= thresholds.min_face_depth {
+            Depth::Head
+        } else {
+            Depth::Bent
+        }
     } else if shape_change_figure >= thresholds.min_shape_change {
         Depth::Flat
     } else {
@@ -135,6 +148,7 @@ pub fn judge(frames: &[Vec<[f32; 2]>], thresholds: ParallaxThresholds) -> Parall
         shape_change,
         parallax_figure,
         shape_change_figure,
+        face_depth_figure,
         depth,
     }
 }
@@ -331,6 +345,7 @@ fn multiply(a: &[f64; 9], b: &[f64; 9]) -> [f64; 9] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face_depth::tests::made_up;
 
     #[test]
     fn a_homography_is_recovered_exactly_from_a_plane() {
@@ -351,7 +366,7 @@ mod tests {
         let line: Vec<[f32; 2]> = (0..27).map(|i| [100.0 + i as f32 * 3.0, 120.0]).collect();
         let mut frames = vec![face; 4];
         frames.extend(vec![line; 6]);
-        let report = judge(&frames, ParallaxThresholds::default());
+        let report = judge(&frames, &made_up(), ParallaxThresholds::default());
         assert_ne!(report.depth, Depth::Head, "{report:?}");
     }
 
@@ -361,11 +376,12 @@ mod tests {
         assert!(fit_homography(&same, &same).is_none());
         let report = judge(
             &vec![vec![[1.0, 1.0]; 27]; 6],
+            &made_up(),
             ParallaxThresholds::default(),
         );
         assert_eq!(report.depth, Depth::NotEnoughMotion);
         assert_eq!(
-            judge(&[], ParallaxThresholds::default()).depth,
+            judge(&[], &made_up(), ParallaxThresholds::default()).depth,
             Depth::NotEnoughMotion
         );
     }

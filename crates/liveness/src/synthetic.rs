@@ -1,7 +1,9 @@
-//! A synthetic head, and a print of it, for the demo camera's challenge, the liveness
+//! A synthetic head, and prints of it, for the demo camera's challenge, the liveness
 //! tests and the bench: a real photo given depth by its own face mesh (our `FaceMesh` on
 //! the photo), then turned in 3D and seen through a pinhole camera. The head's pixels move by their depth (the nose against the cheeks);
-//! the print's all lie on one plane, turned exactly as the head is.
+//! a flat print's all lie on one plane, turned exactly as the head is; a bent print's
+//! lie on a cylinder (the photo curved in the hand about a vertical or a horizontal
+//! axis through its middle), turned likewise.
 //!
 //! Depth: each pixel's is the mesh's depth near it (inverse-distance weighting of the mesh
 //! points, on a 4-pixel grid, bilinear between), going back to the depth of the face's
@@ -18,12 +20,37 @@ use ekyc_face::{FaceDetector, FaceMesh};
 
 /// A photo given depth from its face mesh, that can be turned and rendered as a head or
 /// as a flat print: the demo camera's face in the challenge, and the tests' and bench's.
+#[derive(Clone)]
 pub struct SyntheticHead {
     photo: RgbImage,
     /// Per pixel, the depth in pixels (negative towards the camera), row by row.
     depth: Vec<f32>,
     /// The point the head turns about: the mesh's centre.
     centre: [f32; 3],
+}
+
+/// What the camera is shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Surface {
+    /// The head itself, each pixel at its face's depth.
+    Head,
+    /// The photo printed and held flat.
+    Flat,
+    /// The photo printed and bent in the hand.
+    Bent(Bend),
+}
+
+/// How a print is bent: about which axis, how tightly, and which way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bend {
+    /// `true`: about a vertical axis (the sides go back or forward); `false`: about a
+    /// horizontal one (the top and bottom do).
+    pub about_vertical: bool,
+    /// The cylinder's radius, as a share of the print's width (0.2: tightly, 1.0: gently).
+    pub radius: f32,
+    /// `true`: the middle towards the camera and the edges away (as a print held by its
+    /// edges and pushed); `false`: the other way.
+    pub middle_forward: bool,
 }
 
 /// The camera's distance from the head's centre, in the photo's pixels: a face some 200 px
@@ -79,6 +106,17 @@ impl SyntheticHead {
         }
     }
 
+    /// The same head, its depth `scale` times as deep about its centre (a flatter or a
+    /// more prominent face than the photo's own: people differ).
+    pub fn with_depth_scale(&self, scale: f32) -> Self {
+        let mut head = self.clone();
+        let centre = self.centre[2];
+        for depth in &mut head.depth {
+            *depth = centre + (*depth - centre) * scale;
+        }
+        head
+    }
+
     /// `photo`'s largest face, meshed, as a head; `None` when no face is found in it.
     pub fn from_photo(photo: RgbImage, detector: &FaceDetector, mesher: &FaceMesh) -> Option<Self> {
         let faces = detector.detect(&photo).ok()?;
@@ -89,9 +127,9 @@ impl SyntheticHead {
         Some(Self::new(photo, &mesh.points))
     }
 
-    /// The head turned by `yaw` and `pitch` (degrees); `flat`: the print instead, every
-    /// pixel at the centre's depth.
-    pub fn render(&self, yaw: f32, pitch: f32, flat: bool) -> RgbImage {
+    /// What the camera sees of `surface` turned by `yaw` and `pitch` (degrees): the head,
+    /// or a print of the photo, flat or bent, its middle at the head's centre.
+    pub fn render(&self, yaw: f32, pitch: f32, surface: Surface) -> RgbImage {
         let (width, height) = self.photo.dimensions();
         let mut out = RgbImage::from_pixel(width, height, Rgb([128, 128, 128]));
         let mut nearest = vec![f32::INFINITY; (width * height) as usize];
@@ -99,12 +137,28 @@ impl SyntheticHead {
         let [cx, cy, cz] = self.centre;
         for y in 0..height {
             for x in 0..width {
-                let z = if flat {
-                    0.0
-                } else {
-                    self.depth[(y * width + x) as usize] - cz
+                let (mut px, mut py) = (x as f32 - cx, y as f32 - cy);
+                let pz = match surface {
+                    Surface::Head => self.depth[(y * width + x) as usize] - cz,
+                    Surface::Flat => 0.0,
+                    Surface::Bent(bend) => {
+                        // The print's own coordinate across the bend, laid on a circle.
+                        let radius = (bend.radius * width as f32).max(1.0);
+                        let along = if bend.about_vertical {
+                            &mut px
+                        } else {
+                            &mut py
+                        };
+                        let angle = *along / radius;
+                        *along = radius * angle.sin();
+                        let sag = radius * (1.0 - angle.cos());
+                        if bend.middle_forward {
+                            sag
+                        } else {
+                            -sag
+                        }
+                    }
                 };
-                let (px, py, pz) = (x as f32 - cx, y as f32 - cy, z);
                 let (px, pz) = (
                     px * yaw.cos() + pz * yaw.sin(),
                     -px * yaw.sin() + pz * yaw.cos(),

@@ -22,7 +22,11 @@ use ekyc_contract::{
 use ekyc_face::{similarity, Embedding, Face, EMBEDDING_SIZE};
 
 use crate::enrolments::CustomerHash;
-use ekyc_liveness::check_frames;
+use std::time::Duration;
+
+use crate::challenges::Issued;
+use ekyc_contract::challenge::{read_times, CHALLENGE_ID_HEADER, CHALLENGE_TIMES_HEADER};
+use ekyc_liveness::{check_frames, ChallengeThresholds, IssuedChallenge};
 
 const SHAPE: Shape = Shape::Code;
 
@@ -52,6 +56,7 @@ pub(super) async fn face_liveness(
             // liveness is judged on.
             let frames: Vec<axum::body::Bytes> =
                 uploads.iter().map(|upload| upload.bytes.clone()).collect();
+            let answers = challenge_named(&headers, frames.len(), admitted.lang)?;
             uploads.truncate(1);
             let mut images = decode_uploads(uploads, &admitted).await?;
             let selfie = Arc::new(images.swap_remove(0).to_rgb8());
@@ -69,7 +74,7 @@ pub(super) async fn face_liveness(
             let liveness = if two_faces {
                 liveness_not_evaluated(TWO_FACES)
             } else {
-                liveness(&state, frames).await?
+                liveness(&state, frames, answers).await?
             };
             let (status, mut result, selfie_face) = decide(
                 &state,
@@ -362,11 +367,53 @@ fn take_attempt(
     }
 }
 
+/// The challenge the frames say they answer (headers `challenge-id`, `challenge-times`):
+/// `None` when they name none; 400 when the times are not one number per frame after the
+/// selfie, in order.
+fn challenge_named(
+    headers: &HeaderMap,
+    frames: usize,
+    lang: Lang,
+) -> Result<Option<(String, Vec<Duration>)>, Refusal> {
+    let Some(id) = header(headers, &[CHALLENGE_ID_HEADER]) else {
+        return Ok(None);
+    };
+    let times = header(headers, &[CHALLENGE_TIMES_HEADER])
+        .and_then(read_times)
+        .filter(|times| times.len() + 1 == frames)
+        .ok_or_else(|| {
+            bad_request(
+                SHAPE,
+                lang,
+                "challenge-times must give each frame's time after the selfie, in milliseconds, in order",
+                "challenge-times phải ghi thời điểm của từng khung hình sau ảnh selfie (mili giây, theo thứ tự)",
+            )
+        })?;
+    Ok(Some((
+        id.to_owned(),
+        times
+            .into_iter()
+            .map(|ms| Duration::from_millis(u64::from(ms)))
+            .collect(),
+    )))
+}
+
+/// What became of the challenge the frames named.
+enum Answered {
+    /// The engine's path and the frames' times: scored.
+    Scored(Issued, Vec<Duration>),
+    /// None was named, or the one named is unknown, answered already or expired: the
+    /// reason.
+    Unscored(&'static str),
+}
+
 /// Liveness from the selfie's frames: measured when there are several and the models are
-/// installed, else "N/A" with the reason.
+/// installed, else "N/A" with the reason. The challenge named is taken (answered once)
+/// here, once the selfie has been found fit to judge.
 async fn liveness(
     state: &EngineState,
     frames: Vec<axum::body::Bytes>,
+    named: Option<(String, Vec<Duration>)>,
 ) -> Result<Liveness, Refusal> {
     if frames.len() < 2 {
         return Ok(liveness_not_evaluated(ONE_FRAME));
@@ -374,10 +421,33 @@ async fn liveness(
     let (Some(detector), Some(mesh)) = (state.faces.clone(), state.mesh.clone()) else {
         return Ok(liveness_not_evaluated(NO_MESH_MODELS));
     };
+    let answered = match named {
+        None => Answered::Unscored(
+            "no challenge named (POST /liveness/challenge, then its id with the frames)",
+        ),
+        Some((id, times)) => match state.challenges.take(&id) {
+            None => {
+                Answered::Unscored("the challenge named is unknown, answered already or expired")
+            }
+            Some(issued) => Answered::Scored(issued, times),
+        },
+    };
     let matcher = state.matcher.clone();
     let (match_distance, parallax) = (state.match_distance, state.parallax);
+    let unscored = match &answered {
+        Answered::Unscored(why) => Some(*why),
+        Answered::Scored(..) => None,
+    };
     let verdict = run_blocking(SHAPE, "checking liveness", move || {
         let frames: Vec<&[u8]> = frames.iter().map(|frame| frame.as_ref()).collect();
+        let challenge = match &answered {
+            Answered::Scored(issued, times) => Some(IssuedChallenge {
+                path: &issued.path,
+                times,
+                thresholds: ChallengeThresholds::default(),
+            }),
+            Answered::Unscored(_) => None,
+        };
         check_frames(
             &frames,
             &detector,
@@ -385,6 +455,7 @@ async fn liveness(
             matcher.as_deref(),
             match_distance,
             parallax,
+            challenge,
         )
     })
     .await?;
@@ -393,8 +464,14 @@ async fn liveness(
         is_live = verdict.is_live,
         frames = verdict.frames,
         parallax = verdict.parallax.parallax_figure,
+        face_depth = verdict.parallax.face_depth_figure,
+        followed = verdict.challenge.map(|score| score.correlation),
         "liveness evaluated"
     );
+    let warning = match unscored {
+        Some(why) => format!("{}; {why}", verdict.summary()),
+        None => verdict.summary(),
+    };
     Ok(Liveness {
         code: Some("200".into()),
         message: Some(
@@ -407,7 +484,7 @@ async fn liveness(
         ),
         is_live: Some(verdict.is_live),
         need_to_review: Some(verdict.need_to_review),
-        warning: Some(verdict.summary()),
+        warning: Some(warning),
         ..Liveness::default()
     })
 }

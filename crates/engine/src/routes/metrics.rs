@@ -9,12 +9,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// The routes counted by name.
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 9] = [
     "/session/init",
     "/ocr",
     "/face/liveness",
     "/api/v3/ekyc",
     "/chip/verify",
+    "/liveness/challenge",
     "/health",
     "/healthz",
     "/metrics",

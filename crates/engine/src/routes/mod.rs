@@ -8,6 +8,7 @@
 // A step that refuses hands back the finished answer; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod challenge;
 mod chip;
 mod face;
 pub mod guard;
@@ -27,6 +28,7 @@ use axum::{Json, Router};
 use image::DynamicImage;
 use serde_json::{json, Value};
 
+use super::challenges::ChallengeStore;
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
 use super::sessions::{SessionProblem, SessionStore};
 use super::{EngineSettings, EnrolmentStore, Enrolments, RequestCounts};
@@ -43,6 +45,8 @@ struct EngineState {
     max_file_bytes: u64,
     selfie_attempts: u32,
     sessions: SessionStore,
+    /// The follow-the-dot paths issued and not yet answered.
+    challenges: ChallengeStore,
     script: Option<ScriptPlayer>,
     counts: Arc<RequestCounts>,
     ocr: Option<Tesseract>,
@@ -63,6 +67,10 @@ struct EngineState {
     metrics: metrics::Metrics,
 }
 
+/// How long an issued challenge waits for its frames: the dot's few seconds, the frames'
+/// upload on a slow link, and a queue for the engine's turn.
+const CHALLENGE_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What a step answers with when it refuses: the finished response.
 type Refusal = Response;
 
@@ -82,6 +90,7 @@ pub(super) fn router(
         max_file_bytes: settings.max_file_bytes,
         selfie_attempts: settings.selfie_attempts.max(1),
         sessions: SessionStore::new(settings.session_ttl, settings.max_sessions),
+        challenges: ChallengeStore::new(CHALLENGE_TTL, settings.max_sessions),
         script: settings.script.map(ScriptPlayer::new),
         counts,
         ocr: settings.ocr,
@@ -103,6 +112,7 @@ pub(super) fn router(
         .route("/face/liveness", post(face::face_liveness))
         .route("/api/v3/ekyc", post(sessions::krypton_session))
         .route("/chip/verify", post(chip::chip_verify))
+        .route("/liveness/challenge", post(challenge::liveness_challenge))
         .route("/health", axum::routing::get(health))
         .route("/healthz", axum::routing::get(health))
         .route("/metrics", axum::routing::get(metrics_text))

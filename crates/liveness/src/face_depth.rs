@@ -1,0 +1,272 @@
+//! Depth that is a face's, not only "not flat": the second half of the 3D check.
+//!
+//! The parallax (the first half) tells a plane from anything else, but a print bent
+//! in the hand is not a plane either: bent about a vertical axis its depth is a function
+//! of x alone, about a horizontal axis of y alone, and turned along the path it shows
+//! parallax as a head does. A face's depth is not like that: the nose tip stands out from
+//! the eyes' corners and the cheeks both across and up and down; the forehead, the nose
+//! and the chin are not on one line. So the check looks for the part of a face's depth
+//! that no bend can make.
+//!
+//! **The reference**: MediaPipe's canonical face ([`ekyc_face::CanonicalFace`]), its
+//! [`RIGID_POINTS`] less the outline at the ears and temples (`OUTLINE_POINTS`; kept: the
+//! eyes' corners, the nose and its bridge, the forehead, the cheekbones). Of their depth
+//! z, the part that is a sum of a function of x and a function of y (polynomials to the
+//! fourth power, which any bend about either axis, and both at once, is) is taken away:
+//! what is left, one value per point, is the face's **own depth** direction (about half
+//! of these points' depth off the plane: the inner eyes' corners set back from the outer
+//! ones and from the nose; unit length).
+//!
+//! **The measure**: under a camera far compared with the face's depth, each frame's x
+//! (and each frame's y) of the points is a mix of the object's x, y and z, the mix
+//! changing as it turns (Tomasi and Kanade's factorisation). Projected on the face's own
+//! depth direction (first made orthogonal to the same bends of the frames' own mean x
+//! and y, so that a print's depth, a function of where its points are, and any shift,
+//! zoom, turn in the picture or tilt of a plane add nothing), a frame's points give how
+//! much of that depth the frame shows; a head turning shows it changing, a plane or a
+//! bent print shows only noise. The figure: the root mean square of that change over the
+//! frames, as a share of the face's size.
+//!
+//! Measured (README, "Liveness"): on simulated tracks before choosing the method, heads
+//! of varied shape and bent prints of either axis were far apart; through the real
+//! models on rendered frames (`cargo bench --bench liveness`) the gap is narrower, and
+//! the threshold ([`FACE_DEPTH_THRESHOLD`]) sits in it.
+
+use super::rigid::RIGID_POINTS;
+
+/// The least face depth a head shows: set from the bench's distributions (`cargo bench
+/// --bench liveness`, rendered through the real models, 100 tries each; README,
+/// "Liveness"): heads following the dot, their faces 0.7–1.3 times as deep as the
+/// photo's, showed 1.29 % at the lowest (1 % of them under 1.39 %); flat prints 0.75 % at
+/// the highest, prints bent about a vertical axis 0.97 %, about a horizontal axis 1.69 %
+/// (99 % under 1.57 %: the tails touch, and the engine's own path stops what passes).
+pub const FACE_DEPTH_THRESHOLD: f32 = 0.013;
+
+type Point = [f64; 2];
+
+/// The face's own depth direction over the [`RIGID_POINTS`] it uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceDepth {
+    /// The positions (in [`RIGID_POINTS`]' order) of the points used.
+    used: Vec<usize>,
+    direction: Vec<f64>,
+}
+
+/// The face's outline at the ears and temples: rigid, but where a turned picture shows no
+/// edge the mesh model places them by its own idea of a head, which is a face's depth.
+/// Left out: with them, a print bent about a horizontal axis showed up to 2.7 % on the
+/// bench (`cargo bench --bench liveness`), and one of 60 passed the 3D check; without,
+/// 1.3 % at most. The parallax keeps them.
+const OUTLINE_POINTS: [usize; 6] = [234, 454, 93, 323, 127, 356];
+
+/// How many powers of x (and of y) the bends taken away may have.
+const BEND_POWERS: i32 = 4;
+
+impl FaceDepth {
+    /// From the canonical face's 468 points (x, y, z); `None` when they are too few or
+    /// hold no depth beyond bends (not a face).
+    pub fn from_canonical(points: &[[f32; 3]]) -> Option<Self> {
+        let used: Vec<usize> = RIGID_POINTS
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !OUTLINE_POINTS.contains(i))
+            .map(|(k, _)| k)
+            .collect();
+        let rigid: Vec<[f64; 3]> = used
+            .iter()
+            .map(|&k| points.get(RIGID_POINTS[k]).map(|p| p.map(f64::from)))
+            .collect::<Option<_>>()?;
+        let n = rigid.len() as f64;
+        let mean = |axis: usize| rigid.iter().map(|p| p[axis]).sum::<f64>() / n;
+        let (mx, my) = (mean(0), mean(1));
+        let spread = (rigid
+            .iter()
+            .map(|p| (p[0] - mx).powi(2) + (p[1] - my).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        if spread <= f64::EPSILON {
+            return None;
+        }
+        let x: Vec<f64> = rigid.iter().map(|p| (p[0] - mx) / spread).collect();
+        let y: Vec<f64> = rigid.iter().map(|p| (p[1] - my) / spread).collect();
+        let bends = bends(&x, &y);
+        let depth: Vec<f64> = rigid.iter().map(|p| p[2]).collect();
+        let off_plane = orthogonal_to(&depth, &bends[..3])?;
+        let own = orthogonal_to(&depth, &bends)?;
+        // Less than a hundredth of the depth off the plane: rounding, not a face's.
+        if dot(&own, &own) < 1e-4 * dot(&off_plane, &off_plane) {
+            return None;
+        }
+        Some(Self {
+            used,
+            direction: unit(&own)?,
+        })
+    }
+
+    /// A reference no frames match (its figure is always 0): what a check falls back
+    /// on when the canonical face holds no depth of its own, so that nothing is a head.
+    pub fn unknown() -> Self {
+        Self {
+            used: (0..RIGID_POINTS.len()).collect(),
+            direction: vec![0.0; RIGID_POINTS.len()],
+        }
+    }
+
+    /// The figure (see the module's text) for `frames` (each the [`RIGID_POINTS`] in
+    /// order, already smoothed and filtered); 0 with fewer than three frames.
+    pub(crate) fn figure(&self, frames: &[Vec<Point>]) -> f64 {
+        if frames.len() < 3 || frames.iter().any(|frame| frame.len() != RIGID_POINTS.len()) {
+            return 0.0;
+        }
+        let frames: Vec<Vec<Point>> = frames
+            .iter()
+            .map(|frame| self.used.iter().map(|&k| frame[k]).collect())
+            .collect();
+        let count = self.direction.len();
+        let n = frames.len() as f64;
+        let mean: Vec<Point> = (0..count)
+            .map(|i| {
+                let (x, y) = frames.iter().fold((0.0, 0.0), |(x, y), frame| {
+                    (x + frame[i][0], y + frame[i][1])
+                });
+                [x / n, y / n]
+            })
+            .collect();
+        let centre = mean
+            .iter()
+            .fold([0.0, 0.0], |c, p| [c[0] + p[0], c[1] + p[1]]);
+        let centre = [centre[0] / count as f64, centre[1] / count as f64];
+        let size = (mean
+            .iter()
+            .map(|p| (p[0] - centre[0]).powi(2) + (p[1] - centre[1]).powi(2))
+            .sum::<f64>()
+            / count as f64)
+            .sqrt();
+        if size <= f64::EPSILON {
+            return 0.0;
+        }
+        // The bends again, now of this face's own mean x and y: a print's depth is a
+        // function of where its points are, which differs a little from the canonical
+        // face's.
+        let bends = bends(
+            &mean
+                .iter()
+                .map(|p| (p[0] - centre[0]) / size)
+                .collect::<Vec<_>>(),
+            &mean
+                .iter()
+                .map(|p| (p[1] - centre[1]) / size)
+                .collect::<Vec<_>>(),
+        );
+        let Some(direction) = orthogonal_to(&self.direction, &bends).and_then(|d| unit(&d)) else {
+            return 0.0;
+        };
+        // How much of the direction the frames showed, changing.
+        let mut energy = 0.0;
+        for axis in 0..2 {
+            let shown: Vec<f64> = frames
+                .iter()
+                .map(|frame| frame.iter().zip(&direction).map(|(p, d)| p[axis] * d).sum())
+                .collect();
+            let average = shown.iter().sum::<f64>() / n;
+            energy += shown.iter().map(|v| (v - average).powi(2)).sum::<f64>();
+        }
+        (energy / (2.0 * n)).sqrt() / size
+    }
+}
+
+/// 1, then x, y, x², y², … to the [`BEND_POWERS`]th power: the depths of a plane and
+/// of any bend about either axis or both, over points at (`x`, `y`) (about unit spread).
+fn bends(x: &[f64], y: &[f64]) -> Vec<Vec<f64>> {
+    let mut bends = vec![vec![1.0; x.len()]];
+    for power in 1..=BEND_POWERS {
+        bends.push(x.iter().map(|v| v.powi(power)).collect());
+        bends.push(y.iter().map(|v| v.powi(power)).collect());
+    }
+    bends
+}
+
+/// `vector` less its least-squares fit by `basis` (modified Gram–Schmidt; columns that
+/// the others already hold are skipped); `None` when the numbers are not finite.
+fn orthogonal_to(vector: &[f64], basis: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let mut done: Vec<Vec<f64>> = Vec::with_capacity(basis.len());
+    for column in basis {
+        let mut column = column.clone();
+        for q in &done {
+            let along = dot(&column, q);
+            column.iter_mut().zip(q).for_each(|(c, q)| *c -= along * q);
+        }
+        if let Some(q) = unit(&column) {
+            done.push(q);
+        }
+    }
+    let mut rest = vector.to_vec();
+    for q in &done {
+        let along = dot(&rest, q);
+        rest.iter_mut().zip(q).for_each(|(r, q)| *r -= along * q);
+    }
+    rest.iter().all(|v| v.is_finite()).then_some(rest)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+/// `vector` scaled to length 1; `None` when it has (almost) none.
+fn unit(vector: &[f64]) -> Option<Vec<f64>> {
+    let length = dot(vector, vector).sqrt();
+    (length > 1e-9 && length.is_finite()).then(|| vector.iter().map(|v| v / length).collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The reference made from [`face`], for the other modules' tests.
+    pub(crate) fn made_up() -> FaceDepth {
+        FaceDepth::from_canonical(&face()).unwrap()
+    }
+
+    /// A made-up face: a bump at the centre (a nose) on a surface curved along both axes.
+    fn face() -> Vec<[f32; 3]> {
+        let mut points = vec![[0.0f32; 3]; 468];
+        for (k, &i) in RIGID_POINTS.iter().enumerate() {
+            let (x, y) = ((k % 5) as f32 - 2.0, (k / 5) as f32 - 2.5);
+            let nose = 3.0 * (-(x * x + (y + 0.5).powi(2))).exp();
+            points[i] = [x, y, nose - 0.2 * x * x];
+        }
+        points
+    }
+
+    #[test]
+    fn the_direction_holds_no_bend_and_no_plane() {
+        let depth = FaceDepth::from_canonical(&face()).unwrap();
+        let points = face();
+        let x: Vec<f64> = RIGID_POINTS
+            .iter()
+            .map(|&i| f64::from(points[i][0]))
+            .collect();
+        let y: Vec<f64> = RIGID_POINTS
+            .iter()
+            .map(|&i| f64::from(points[i][1]))
+            .collect();
+        for power in 0..=BEND_POWERS {
+            let xs: Vec<f64> = x.iter().map(|v| v.powi(power)).collect();
+            let ys: Vec<f64> = y.iter().map(|v| v.powi(power)).collect();
+            assert!(dot(&depth.direction, &xs).abs() < 1e-9);
+            assert!(dot(&depth.direction, &ys).abs() < 1e-9);
+        }
+        assert!((dot(&depth.direction, &depth.direction) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_surface_bent_along_one_axis_has_no_own_depth_and_too_few_points_give_none() {
+        let mut bent = face();
+        for p in &mut bent {
+            p[2] = 0.3 * p[0] * p[0] - 0.01 * p[0].powi(4);
+        }
+        assert_eq!(FaceDepth::from_canonical(&bent), None);
+        assert_eq!(FaceDepth::from_canonical(&face()[..100]), None);
+    }
+}
