@@ -193,8 +193,10 @@ impl CapturePipeline {
     /// kept going while the dot moves.
     fn follow_challenge(&mut self, ctx: &egui::Context, now: Instant) {
         if self.challenge.is_none() {
-            let Some(issued) = self.path_for_next_attempt(ctx, now) else {
-                return;
+            let issued = match self.path_for_next_attempt(ctx, now) {
+                PathSource::Waiting => return,
+                PathSource::Issued(id, path) => Some((id, path)),
+                PathSource::Kiosk(_) => None,
             };
             self.challenge_serial += 1;
             let serial = self.challenge_serial;
@@ -241,44 +243,33 @@ impl CapturePipeline {
         }
     }
 
-    /// The next attempt's path once it is known: `Some(Some(..))` the back end's,
-    /// `Some(None)` the kiosk's own (no back end to ask, or it issued none in time);
-    /// `None` while the back end is asked (the screen says "get ready").
-    #[expect(
-        clippy::option_option,
-        reason = "waiting, the kiosk's path, or the back end's"
-    )]
-    fn path_for_next_attempt(
-        &mut self,
-        ctx: &egui::Context,
-        now: Instant,
-    ) -> Option<Option<(String, ekyc_liveness::DotPath)>> {
+    /// Where the next attempt's path comes from: the back end's once it answers, the
+    /// kiosk's own when there is no back end to ask or it issued none in time; `Waiting`
+    /// while it is asked (the screen says "get ready").
+    fn path_for_next_attempt(&mut self, ctx: &egui::Context, now: Instant) -> PathSource {
         let Some(issuer) = &self.challenge_setup.issuer else {
-            return Some(None);
+            return PathSource::Kiosk("no back end to ask".into());
         };
         let request = self.path_request.get_or_insert_with(|| {
             let wake = ctx.clone();
             PathRequest::ask(issuer, &self.runtime, now, move || wake.request_repaint())
         });
-        match request.poll(now) {
+        let source = request.poll(now);
+        match &source {
             PathSource::Waiting => {
                 // Awake to give up waiting in time, should the answer never come.
                 ctx.request_repaint_after(Duration::from_millis(200));
-                None
             }
-            PathSource::Issued(id, path) => {
-                self.path_request = None;
-                Some(Some((id, path)))
-            }
+            PathSource::Issued(..) => self.path_request = None,
             PathSource::Kiosk(why) => {
                 self.path_request = None;
                 tracing::warn!(
                     "the back end issued no challenge ({why}): the kiosk draws the path, and \
                      the back end cannot score the following"
                 );
-                Some(None)
             }
         }
+        source
     }
 
     /// Whether the challenge's screen waits for the back end's path.
