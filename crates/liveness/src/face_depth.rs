@@ -27,10 +27,11 @@
 //! bent print shows only noise. The figure: the root mean square of that change over the
 //! frames, as a share of the face's size.
 //!
-//! Measured (README, "Liveness"): on simulated tracks before choosing the method, heads
-//! of varied shape and bent prints of either axis were far apart; through the real
-//! models on rendered frames (`cargo bench --bench liveness`) the gap is narrower, and
-//! the threshold ([`FACE_DEPTH_THRESHOLD`]) sits in it.
+//! Measured (README, "Liveness"): on simulated tracks, heads of varied shape and prints
+//! bent about either axis are far apart; through the real models on rendered frames
+//! (`cargo bench --bench liveness`) the gap is narrow, and for prints bent about a
+//! horizontal axis the tails touch ([`FACE_DEPTH_THRESHOLD`]): the engine's other checks
+//! stand beside this one.
 
 use super::rigid::RIGID_POINTS;
 
@@ -55,8 +56,9 @@ pub struct FaceDepth {
 /// The face's outline at the ears and temples: rigid, but where a turned picture shows no
 /// edge the mesh model places them by its own idea of a head, which is a face's depth.
 /// Left out: with them, a print bent about a horizontal axis showed up to 2.7 % on the
-/// bench (`cargo bench --bench liveness`), and one of 60 passed the 3D check; without,
-/// 1.3 % at most. The parallax keeps them.
+/// bench (`cargo bench --bench liveness`, 60 tries), and one of 60 passed the 3D check;
+/// without, 1.3 % in the same tries (1.7 % at most in 100 others). The parallax keeps
+/// them.
 const OUTLINE_POINTS: [usize; 6] = [234, 454, 93, 323, 127, 356];
 
 /// How many powers of x (and of y) the bends taken away may have.

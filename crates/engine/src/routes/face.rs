@@ -56,7 +56,7 @@ pub(super) async fn face_liveness(
             // liveness is judged on.
             let frames: Vec<axum::body::Bytes> =
                 uploads.iter().map(|upload| upload.bytes.clone()).collect();
-            let answers = challenge_named(&headers, frames.len(), admitted.lang)?;
+            let named = challenge_named(&headers, frames.len(), admitted.lang)?;
             uploads.truncate(1);
             let mut images = decode_uploads(uploads, &admitted).await?;
             let selfie = Arc::new(images.swap_remove(0).to_rgb8());
@@ -74,7 +74,7 @@ pub(super) async fn face_liveness(
             let liveness = if two_faces {
                 liveness_not_evaluated(TWO_FACES)
             } else {
-                liveness(&state, frames, answers).await?
+                liveness(&state, frames, named).await?
             };
             let (status, mut result, selfie_face) = decide(
                 &state,
