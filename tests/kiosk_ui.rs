@@ -869,6 +869,39 @@ fn without_the_back_ends_path_the_kiosk_draws_its_own_and_the_back_end_does_not_
     assert!(kiosk.shows("no challenge named"));
 }
 
+/// While the back end draws the path (slow here: its answer scripted 3 s late, past the
+/// kiosk's wait), the screen says "get ready", with no dot and no "checking"; then the
+/// kiosk draws its own and the dot moves.
+#[test]
+fn the_challenge_says_get_ready_while_the_back_end_draws_the_path() {
+    let mut kiosk = kiosk_with(
+        Some("[[liveness_challenge]]\ndelay_ms = 3500\nstatus = 404\nbody = '{}'\n"),
+        None,
+        false,
+        true,
+        Some(DemoFace::Live),
+    );
+    kiosk.start_with_a_cccd();
+    kiosk.take(CaptureTarget::Front);
+    kiosk.take(CaptureTarget::Back);
+    kiosk.wait_for_camera("Take picture");
+    kiosk.click("Take picture");
+    kiosk.wait_for("the still", |screen| {
+        *screen == Screen::Still(CaptureTarget::Selfie)
+    });
+    kiosk.click("Use this picture");
+    assert_eq!(kiosk.screen(), Screen::Challenge);
+    assert!(kiosk.shows("Get ready to follow the dot"));
+    assert!(kiosk.harness.query_by_label("the dot to follow").is_none());
+    assert!(!kiosk.shows("Checking"));
+    // The spinner turns with the harness's time: its ring's pixels may differ.
+    kiosk.harness.snapshot_options(
+        "challenge-get-ready-en",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(300),
+    );
+    kiosk.wait_for_label("Follow the dot with your eyes.");
+}
+
 #[test]
 fn a_print_moved_to_follow_the_dot_fails_the_challenge_and_staff_are_asked_for_after_two_tries() {
     let mut kiosk = kiosk_with(None, None, false, true, Some(DemoFace::Print));
