@@ -91,13 +91,10 @@ fn main() {
     let matcher = ekyc_face::FaceMatcher::load(None).ok();
     // Scored against a path as the engine issues one (the figures do not matter here,
     // the work does: each frame's gaze and the score).
-    let mut seed = 0x9e37_79b9_u64;
+    let mut rng = Rng(0x9e37_79b9);
     let path =
         ekyc_liveness::DotPath::from_numbers(8, std::time::Duration::from_millis(3500), || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 40) as f32 / (1u64 << 24) as f32
+            rng.next()
         });
     let times: Vec<std::time::Duration> = (1..frame_slices.len())
         .map(|i| std::time::Duration::from_millis(120 * i as u64))

@@ -750,9 +750,9 @@ fn an_ocr_that_disagrees_with_the_cards_qr_code_is_flagged_with_what_the_card_sa
     );
 }
 
-/// Welcome to the card's sides, then the selfie's "Use this picture" and the challenge: the
-/// dot is on screen while it moves, then the kiosk checks the frames and moves on.
-fn run_challenge(kiosk: &mut Kiosk) {
+/// Welcome to the card's sides, then the selfie's "Use this picture": the challenge's
+/// screen.
+fn walk_to_challenge(kiosk: &mut Kiosk) {
     kiosk.start_with_a_cccd();
     kiosk.take(CaptureTarget::Front);
     kiosk.take(CaptureTarget::Back);
@@ -763,6 +763,12 @@ fn run_challenge(kiosk: &mut Kiosk) {
     });
     kiosk.click("Use this picture");
     assert_eq!(kiosk.screen(), Screen::Challenge);
+}
+
+/// [`walk_to_challenge`], then the challenge: the dot is on screen while it moves, then
+/// the kiosk checks the frames and moves on.
+fn run_challenge(kiosk: &mut Kiosk) {
+    walk_to_challenge(kiosk);
     // "Get ready" while the engine draws the path, then the instruction and the dot.
     kiosk.wait_for_label("Follow the dot with your eyes. Keep your face in the small picture.");
     // The dot waits, then moves: seen in two places within three seconds.
@@ -881,16 +887,7 @@ fn the_challenge_says_get_ready_while_the_back_end_draws_the_path() {
         true,
         Some(DemoFace::Live),
     );
-    kiosk.start_with_a_cccd();
-    kiosk.take(CaptureTarget::Front);
-    kiosk.take(CaptureTarget::Back);
-    kiosk.wait_for_camera("Take picture");
-    kiosk.click("Take picture");
-    kiosk.wait_for("the still", |screen| {
-        *screen == Screen::Still(CaptureTarget::Selfie)
-    });
-    kiosk.click("Use this picture");
-    assert_eq!(kiosk.screen(), Screen::Challenge);
+    walk_to_challenge(&mut kiosk);
     assert!(kiosk.shows("Get ready to follow the dot"));
     assert!(kiosk.harness.query_by_label("the dot to follow").is_none());
     assert!(!kiosk.shows("Checking"));

@@ -414,6 +414,17 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
     }
 }
 
+/// The same 8-move path every run, `length` long (xorshift from a fixed seed).
+fn fixed_path(length: std::time::Duration) -> ekyc_liveness::DotPath {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    ekyc_liveness::DotPath::from_numbers(8, length, move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 40) as f32 / (1u64 << 24) as f32
+    })
+}
+
 /// How the frames of [`follow_challenge`] are made.
 #[derive(Clone, Copy)]
 enum Showing {
@@ -444,13 +455,7 @@ async fn follow_challenge(
 
     let (id, issued) = client.liveness_challenge().await.expect("a challenge");
     let path = ekyc_kiosk::app::dot_path(&issued);
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let other = ekyc_liveness::DotPath::from_numbers(8, path.length(), move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32
-    });
+    let other = fixed_path(path.length());
     let encode = |frame: image::RgbImage| {
         ekyc_client::prepare_decoded(
             image::DynamicImage::ImageRgb8(frame),
@@ -688,20 +693,14 @@ async fn capture_times_that_do_not_fit_the_frames_are_refused() {
 /// follows too, which is why the 3D check stands beside the challenge.
 #[test]
 fn a_head_that_follows_the_dot_passes_the_challenge_and_a_still_photo_does_not() {
-    use ekyc_liveness::{gaze, score, ChallengeProblem, ChallengeThresholds, DotPath, GazeSample};
+    use ekyc_liveness::{gaze, score, ChallengeProblem, ChallengeThresholds, GazeSample};
     use std::time::Duration;
 
     let models = Models::load();
     let head = models.demo_head();
     let mesh_of = |frame: &image::RgbImage| models.mesh_of(frame);
     // A fixed path, so that every run sees the same figures (the kiosk's are random).
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let path = DotPath::from_numbers(8, Duration::from_millis(3500), move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32
-    });
+    let path = fixed_path(Duration::from_millis(3500));
     let lag = Duration::from_millis(200);
     let step = Duration::from_millis(125);
     let frames = (path.length().as_millis() / step.as_millis()) as u32;
