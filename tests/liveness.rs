@@ -425,6 +425,34 @@ fn fixed_path(length: std::time::Duration) -> ekyc_liveness::DotPath {
     })
 }
 
+/// Our reader of MediaPipe's face geometry against Google's own: the points below are what
+/// protobuf (3.20) with the generated `geometry_pipeline_metadata_pb2` of the pinned wheel
+/// `mediapipe==0.10.14` read from the same fetched file (vertex type 0, 468 vertices).
+#[test]
+fn the_canonical_face_reads_as_googles_protobuf_reads_it() {
+    let canonical = ekyc_face::CanonicalFace::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/models/mediapipe")
+            .join(ekyc_face::CANONICAL_FACE_FILE),
+    )
+    .expect("./fetch-models");
+    assert_eq!(canonical.points.len(), 468);
+    for (index, expected) in [
+        (1, [0.0, -1.126865, 7.475604]),
+        (133, [-1.856432, 2.585245, 3.757904]),
+        (362, [1.856432, 2.585245, 3.757904]),
+        (454, [7.664182, 0.673132, -2.435867]),
+    ] {
+        let point = canonical.points[index];
+        for axis in 0..3 {
+            assert!(
+                (point[axis] - expected[axis]).abs() < 1e-5,
+                "point {index}: {point:?}, Google's {expected:?}"
+            );
+        }
+    }
+}
+
 /// How the frames of [`follow_challenge`] are made.
 #[derive(Clone, Copy)]
 enum Showing {
