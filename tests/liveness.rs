@@ -414,6 +414,40 @@ fn rendered_frames_through_the_models_a_head_shows_depth_and_a_print_does_not() 
     }
 }
 
+#[test]
+fn a_face_followed_from_the_frame_before_is_where_the_detector_finds_it() {
+    let models = Models::load();
+    let head = models.demo_head();
+    let mut previous = models.mesh_of(&head.render(0.0, 0.0, Surface::Head));
+    let width = |mesh: &ekyc_face::Mesh| (mesh.points[454][0] - mesh.points[234][0]).abs();
+    for yaw in [
+        2.0, 4.0, 6.0, 8.0, 10.0, 7.0, 4.0, 1.0, -2.0, -5.0, -8.0, -11.0, -8.0,
+    ] {
+        let frame = head.render(yaw, 0.4 * yaw, Surface::Head);
+        let found = models.mesh_of(&frame);
+        let followed = models.mesher.follow(&frame, &previous).unwrap();
+        let apart = RIGID_POINTS
+            .iter()
+            .map(|&i| {
+                let (a, b) = (found.points[i], followed.points[i]);
+                ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+            })
+            .sum::<f32>()
+            / RIGID_POINTS.len() as f32;
+        eprintln!(
+            "yaw {yaw:+.0}: followed {apart:.2} px from the detector's, presence {:.3}",
+            followed.presence
+        );
+        assert!(followed.presence >= 0.9, "yaw {yaw}: {}", followed.presence);
+        assert!(apart < 0.02 * width(&found), "yaw {yaw}: {apart} px apart");
+        previous = followed;
+    }
+    // The face gone (a grey frame): the mesh says so, and the engine looks for it again.
+    let gone = image::RgbImage::from_pixel(512, 512, image::Rgb([128, 128, 128]));
+    let followed = models.mesher.follow(&gone, &previous).unwrap();
+    assert!(followed.presence < 0.5, "{}", followed.presence);
+}
+
 /// The same 8-move path every run, `length` long (xorshift from a fixed seed).
 fn fixed_path(length: std::time::Duration) -> ekyc_liveness::DotPath {
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;

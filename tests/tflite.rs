@@ -81,6 +81,37 @@ fn face_landmarks_match_litert_on_two_faces() {
 }
 
 #[test]
+fn a_model_run_again_and_at_once_gives_each_input_its_own_answer() {
+    // The tensors' memory is kept from run to run and an element-wise operator works in
+    // its input's: nothing of one run may reach the next, nor one thread's another's.
+    let face = std::sync::Arc::new(model("face_landmark.tflite"));
+    let inputs = [input("astronaut-192.png"), input("grace-hopper-192.png")];
+    let alone: Vec<Vec<Vec<f32>>> = inputs
+        .iter()
+        .map(|one| model("face_landmark.tflite").run(&[one]).unwrap())
+        .collect();
+    assert_ne!(alone[0], alone[1]);
+    for round in 0..3 {
+        for (one, expected) in inputs.iter().zip(&alone) {
+            assert_eq!(&face.run(&[one]).unwrap(), expected, "round {round}");
+        }
+    }
+    let threads: Vec<_> = (0..4)
+        .map(|thread| {
+            let (face, one) = (face.clone(), inputs[thread % 2].clone());
+            std::thread::spawn(move || (0..5).map(|_| face.run(&[&one]).unwrap()).collect())
+        })
+        .collect();
+    for (thread, handle) in threads.into_iter().enumerate() {
+        let runs: Vec<Vec<Vec<f32>>> = handle.join().unwrap();
+        assert!(
+            runs.iter().all(|run| run == &alone[thread % 2]),
+            "thread {thread}"
+        );
+    }
+}
+
+#[test]
 fn iris_landmarks_match_litert_on_two_eyes() {
     let iris = model("iris_landmark.tflite");
     assert_eq!(iris.input_shapes(), [vec![1, 64, 64, 3]]);

@@ -32,6 +32,9 @@ const EYE_INPUT: usize = 64;
 /// The mesh points at the corners of each eye, in the order MediaPipe's iris graph takes
 /// them; the second eye is mirrored for the iris model.
 const EYE_CORNERS: [[usize; 2]; 2] = [[33, 133], [362, 263]];
+/// The points whose line is level in the region a face is followed in (MediaPipe's
+/// `face_landmark_landmarks_to_roi`: one eye's outer and inner corner).
+const TRACKING_LINE: [usize; 2] = [33, 133];
 
 /// The models could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,27 @@ pub struct Mesh {
     pub eyes: [Eye; 2],
 }
 
+impl Mesh {
+    /// The box that holds all the points: left, top, right, bottom, in the frame's pixels.
+    pub fn bounds(&self) -> [f32; 4] {
+        let mut bounds = [
+            f32::INFINITY,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for point in &self.points {
+            bounds = [
+                bounds[0].min(point[0]),
+                bounds[1].min(point[1]),
+                bounds[2].max(point[0]),
+                bounds[3].max(point[1]),
+            ];
+        }
+        bounds
+    }
+}
+
 /// A square region of the frame, turned by `angle` (radians) about its centre.
 #[derive(Debug, Clone, Copy)]
 struct Region {
@@ -108,46 +132,41 @@ struct Region {
 }
 
 impl Region {
-    /// The frame position of a point given in the region's `size`×`size` input pixels.
-    fn frame_position(&self, x: f32, y: f32, size: usize) -> [f32; 2] {
-        let (u, v) = (
-            (x / size as f32 - 0.5) * self.side,
-            (y / size as f32 - 0.5) * self.side,
-        );
+    /// Where a point given in the region's `size`×`size` input pixels lies in the frame.
+    /// The turn's sine and cosine are worked out once (per pixel, they were a third of the
+    /// sampling's time).
+    fn frame_positions(&self, size: usize) -> impl Fn(f32, f32) -> [f32; 2] {
         let (sin, cos) = self.angle.sin_cos();
-        [
-            self.centre[0] + u * cos - v * sin,
-            self.centre[1] + u * sin + v * cos,
-        ]
+        let (centre, side, size) = (self.centre, self.side, size as f32);
+        move |x, y| {
+            let (u, v) = ((x / size - 0.5) * side, (y / size - 0.5) * side);
+            [centre[0] + u * cos - v * sin, centre[1] + u * sin + v * cos]
+        }
     }
 
     /// The region sampled into `size`×`size` (bilinear, the edge repeated beyond the
     /// frame), mirrored left to right when `mirror`, as the model's input: RGB / 255.
     fn sample(&self, frame: &RgbImage, size: usize, mirror: bool) -> Vec<f32> {
         let mut input = Vec::with_capacity(size * size * 3);
-        let (width, height) = (frame.width() as f32, frame.height() as f32);
+        let (width, height) = (frame.width() as usize, frame.height() as usize);
+        let pixels = frame.as_raw();
+        let to_frame = self.frame_positions(size);
         for row in 0..size {
             for column in 0..size {
                 let column = if mirror { size - 1 - column } else { column };
-                let [x, y] = self.frame_position(column as f32 + 0.5, row as f32 + 0.5, size);
-                let x = (x - 0.5).clamp(0.0, width - 1.0);
-                let y = (y - 0.5).clamp(0.0, height - 1.0);
-                let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-                let (x1, y1) = (
-                    (x0 + 1).min(frame.width() - 1),
-                    (y0 + 1).min(frame.height() - 1),
-                );
+                let [x, y] = to_frame(column as f32 + 0.5, row as f32 + 0.5);
+                let x = (x - 0.5).clamp(0.0, (width - 1) as f32);
+                let y = (y - 0.5).clamp(0.0, (height - 1) as f32);
+                // Not negative after the clamp: truncation is the floor.
+                let (x0, y0) = (x as usize, y as usize);
+                let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
                 let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-                let (a, b, c, d) = (
-                    frame.get_pixel(x0, y0),
-                    frame.get_pixel(x1, y0),
-                    frame.get_pixel(x0, y1),
-                    frame.get_pixel(x1, y1),
-                );
+                let at = |x: usize, y: usize| &pixels[(y * width + x) * 3..][..3];
+                let (a, b, c, d) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
                 for channel in 0..3 {
                     let top = f32::from(a[channel]) * (1.0 - fx) + f32::from(b[channel]) * fx;
                     let bottom = f32::from(c[channel]) * (1.0 - fx) + f32::from(d[channel]) * fx;
-                    input.push((top * (1.0 - fy) + bottom * fy) / 255.0);
+                    input.push((top * (1.0 - fy) + bottom * fy) * (1.0 / 255.0));
                 }
             }
         }
@@ -211,19 +230,57 @@ impl FaceMesh {
         &self.canonical
     }
 
-    /// The mesh and irises of `face` in `frame`.
+    /// The mesh and irises of `face` (the detector's) in `frame`.
     pub fn landmarks(&self, frame: &RgbImage, face: &Face) -> Result<Mesh, MeshError> {
+        let (right_eye, left_eye) = (face.right_eye(), face.left_eye());
+        let centre = face.centre();
+        self.mesh_in(
+            frame,
+            Region {
+                centre: [centre.x, centre.y],
+                side: face.width.max(face.height) * 1.5,
+                angle: (left_eye.y - right_eye.y).atan2(left_eye.x - right_eye.x),
+            },
+        )
+    }
+
+    /// The mesh and irises of the face whose mesh in the frame before was `previous`, with
+    /// no detector: the region is drawn around the previous points, as MediaPipe's
+    /// `face_landmark_landmarks_to_roi` graph tracks a face from frame to frame (the box
+    /// that holds all the points, turned along the eye's corners 33 and 133, square on its
+    /// longer side, 1.5 times as large). When the face has left that region, the mesh's
+    /// [`Mesh::presence`] says so.
+    pub fn follow(&self, frame: &RgbImage, previous: &Mesh) -> Result<Mesh, MeshError> {
+        let [left, top, right, bottom] = previous.bounds();
+        let (a, b) = (
+            previous
+                .points
+                .get(TRACKING_LINE[0])
+                .ok_or(MeshError::NoFace)?,
+            previous
+                .points
+                .get(TRACKING_LINE[1])
+                .ok_or(MeshError::NoFace)?,
+        );
+        self.mesh_in(
+            frame,
+            Region {
+                centre: [(left + right) / 2.0, (top + bottom) / 2.0],
+                side: (right - left).max(bottom - top) * 1.5,
+                angle: (b[1] - a[1]).atan2(b[0] - a[0]),
+            },
+        )
+    }
+
+    fn mesh_in(&self, frame: &RgbImage, region: Region) -> Result<Mesh, MeshError> {
         if frame.width() == 0 || frame.height() == 0 {
             return Err(MeshError::NoFace);
         }
-        let (right_eye, left_eye) = (face.right_eye(), face.left_eye());
-        let centre = face.centre();
-        let region = Region {
-            centre: [centre.x, centre.y],
-            side: face.width.max(face.height) * 1.5,
-            angle: (left_eye.y - right_eye.y).atan2(left_eye.x - right_eye.x),
-        };
-        if !(region.side.is_finite() && region.side > 1.0 && region.angle.is_finite()) {
+        if !(region.side.is_finite()
+            && region.side > 1.0
+            && region.angle.is_finite()
+            && region.centre.iter().all(|v| v.is_finite()))
+        {
             return Err(MeshError::NoFace);
         }
         let outputs = self
@@ -245,10 +302,11 @@ impl FaceMesh {
             }
         };
         let depth_scale = region.side / FACE_INPUT as f32;
+        let to_frame = region.frame_positions(FACE_INPUT);
         let points: Vec<[f32; 3]> = raw
             .chunks_exact(3)
             .map(|p| {
-                let [x, y] = region.frame_position(p[0], p[1], FACE_INPUT);
+                let [x, y] = to_frame(p[0], p[1]);
                 [x, y, p[2] * depth_scale]
             })
             .collect();
@@ -291,13 +349,14 @@ impl FaceMesh {
                 source: TfliteError::Unsupported("unexpected outputs".into()),
             })?;
         let mut points_out = [[0.0; 2]; 5];
+        let to_frame = region.frame_positions(EYE_INPUT);
         for (out, p) in points_out.iter_mut().zip(iris.chunks_exact(3)) {
             let x = if mirror {
                 EYE_INPUT as f32 - p[0]
             } else {
                 p[0]
             };
-            *out = region.frame_position(x, p[1], EYE_INPUT);
+            *out = to_frame(x, p[1]);
         }
         Ok(Eye {
             iris: points_out,

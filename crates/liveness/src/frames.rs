@@ -1,6 +1,7 @@
 //! Liveness from several frames of a selfie (the challenge's frames, as the local engine
-//! receives them in `/face/liveness`'s `selfies` parts): the face found and meshed in each
-//! frame, the 3D check ([`super::parallax`]) on the mesh's rigid points, the same
+//! receives them in `/face/liveness`'s `selfies` parts): the face found in the first frame
+//! and followed from frame to frame (looked for again where it was lost), meshed in each,
+//! the 3D check ([`super::parallax`]) on the mesh's rigid points, the same
 //! person in every frame (dlib's embeddings of a few frames against the first's), so
 //! that a picture cannot be swapped in halfway, and the gaze scored against the dot's
 //! path the engine issued ([`super::challenge::score`]), so that the kiosk's word that
@@ -21,6 +22,14 @@ use ekyc_imaging::decode_upright;
 /// Frames beyond the first whose identity is checked (evenly spaced): each costs an
 /// embedding.
 const IDENTITY_FRAMES: usize = 4;
+
+/// How sure the mesh must be that the face is still in the region it was followed into
+/// (MediaPipe's `min_tracking_confidence`, 0.5 by default); below it, the face is looked
+/// for again.
+const TRACKING_PRESENCE: f32 = 0.5;
+
+/// The mesh's point at the tip of the nose.
+const NOSE_TIP: usize = 1;
 
 /// The follow-the-dot challenge the frames answer, as the engine issued it.
 #[derive(Debug, Clone, Copy)]
@@ -123,18 +132,39 @@ pub fn check_frames(
     let mut samples = Vec::new();
     let mut first_embedding = None;
     let mut same = 0;
+    // The last frame's mesh: the next frame's face is followed from it rather than looked
+    // for again (the detector cost a quarter of a frame's time).
+    let mut previous: Option<ekyc_face::Mesh> = None;
     for (index, bytes) in frames.iter().enumerate() {
         let Ok(frame) = decode_upright(bytes).map(|image| image.to_rgb8()) else {
+            previous = None;
             continue;
         };
-        let Some(face) = largest_face(detector, &frame) else {
-            continue;
-        };
-        if let Ok(meshed) = mesh.landmarks(&frame, &face) {
+        // The face is followed from the last frame's mesh while it stays in its region
+        // (every frame's points from the same kind of region, as MediaPipe's own graphs
+        // track); the detector looks for it in the first frame, when it was lost, and in
+        // the frames whose identity is compared (the embedding is aligned on its box).
+        let followed = previous
+            .as_ref()
+            .and_then(|last| mesh.follow(&frame, last).ok())
+            .filter(|meshed| meshed.presence >= TRACKING_PRESENCE);
+        let compared_here = matcher.is_some() && (index == 0 || identity_frames.contains(&index));
+        let face = (compared_here || followed.is_none())
+            .then(|| largest_face(detector, &frame))
+            .flatten();
+        // The face compared must be the face followed; when the detector's largest face
+        // is another, its mesh is the one taken.
+        let followed =
+            followed.filter(|meshed| face.as_ref().is_none_or(|face| holds(face, meshed)));
+        let meshed = followed.or_else(|| {
+            face.as_ref()
+                .and_then(|face| mesh.landmarks(&frame, face).ok())
+        });
+        if let Some(meshed) = &meshed {
             let at = index
                 .checked_sub(1)
                 .and_then(|later| challenge.and_then(|c| c.times.get(later)));
-            if let (Some(&at), Some(gaze)) = (at, gaze(&meshed)) {
+            if let (Some(&at), Some(gaze)) = (at, gaze(meshed)) {
                 samples.push(GazeSample { at, gaze });
             }
             tracks.push(
@@ -144,11 +174,12 @@ pub fn check_frames(
                     .collect::<Vec<[f32; 2]>>(),
             );
         }
-        if let Some(matcher) = matcher {
+        previous = meshed;
+        if let (Some(matcher), Some(face)) = (matcher, &face) {
             if index == 0 {
-                first_embedding = Some(matcher.embed_face(&frame, &face));
+                first_embedding = Some(matcher.embed_face(&frame, face));
             } else if identity_frames.contains(&index) {
-                let embedding = matcher.embed_face(&frame, &face);
+                let embedding = matcher.embed_face(&frame, face);
                 if first_embedding
                     .as_ref()
                     .is_some_and(|first| embedding.distance(first) < match_distance)
@@ -191,6 +222,20 @@ pub fn check_frames(
         is_live,
         need_to_review,
     }
+}
+
+/// Whether the detector's `face` and `meshed` are one face: the mesh's nose tip in the
+/// box, the box's centre among the mesh's points.
+fn holds(face: &Face, meshed: &ekyc_face::Mesh) -> bool {
+    let [left, top, right, bottom] = meshed.bounds();
+    let centre = face.centre();
+    let Some(nose) = meshed.points.get(NOSE_TIP) else {
+        return false;
+    };
+    (face.left..face.left + face.width).contains(&nose[0])
+        && (face.top..face.top + face.height).contains(&nose[1])
+        && (left..right).contains(&centre.x)
+        && (top..bottom).contains(&centre.y)
 }
 
 fn largest_face(detector: &FaceDetector, frame: &RgbImage) -> Option<Face> {

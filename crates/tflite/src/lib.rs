@@ -8,6 +8,11 @@
 //! TensorFlow Lite lays tensors out. The results are checked against Google's own
 //! interpreter (LiteRT's reference kernels) in `tests/tflite.rs`.
 //!
+//! Running costs the arithmetic, little else: each run's tensors are written into the
+//! memory of an earlier run's (fresh memory for every tensor made the kernel clear more
+//! pages than the models multiplied), PRELU and ADD work in their input's memory when
+//! nothing reads it after them, and PRELU selects rather than branches.
+//!
 //! Why not a crate: `tract-tflite` refuses these files (the float16 weights go through
 //! DEQUANTIZE, and a broadcast ADD is unsupported), and converting them to ONNX needs
 //! TensorFlow.
@@ -317,6 +322,19 @@ impl Window {
         let position = (index * self.stride + tap * self.dilation) as isize - self.before as isize;
         (position >= 0 && (position as usize) < input).then_some(position as usize)
     }
+
+    /// The windows (of `outputs`) whose tap `tap` falls inside an input of `input`
+    /// positions: those whose [`Self::input`] is `Some`.
+    fn inside(&self, tap: usize, input: usize, outputs: usize) -> std::ops::Range<usize> {
+        let offset = tap * self.dilation;
+        // index · stride + offset ≥ before, and < input + before.
+        let first = self.before.saturating_sub(offset).div_ceil(self.stride);
+        let end = (input + self.before)
+            .saturating_sub(offset)
+            .div_ceil(self.stride)
+            .min(outputs);
+        first.min(end)..end
+    }
 }
 
 /// The row and column windows of an operator: `padding` as the schema's (0 SAME,
@@ -585,9 +603,25 @@ pub struct TfliteModel {
     operators: Vec<Operator>,
     inputs: Vec<usize>,
     outputs: Vec<usize>,
+    /// By tensor index, the operator (its number) that reads it last.
+    last_reader: Vec<Option<usize>>,
     /// One thread: a frame's landmarks must not take the other core from the camera, the
     /// preview's analysis and the window.
     threads: ThreadPool,
+    /// The tensors' memory of earlier runs, one set per run at once, written over by the
+    /// next: fresh memory for every tensor of every run cost more than the arithmetic
+    /// (the kernel clearing pages).
+    scratch: Mutex<Vec<Scratch>>,
+}
+
+/// One run's tensors.
+#[derive(Default)]
+struct Scratch {
+    /// By tensor index; a tensor's values are those of this run only where `written`.
+    values: Vec<Vec<f32>>,
+    written: Vec<bool>,
+    /// A convolution's windows unrolled into rows.
+    columns: Vec<f32>,
 }
 
 impl std::fmt::Debug for TfliteModel {
@@ -1016,6 +1050,9 @@ impl TfliteModel {
         }
         for operator in &operators {
             operator.check_shapes()?;
+            if operator.reads().contains(&operator.output()) {
+                return Err(unsupported("an operator reads its own output"));
+            }
         }
         let outputs = graph
             .i32s(2)?
@@ -1043,6 +1080,16 @@ impl TfliteModel {
             .into_iter()
             .map(tensor_index)
             .collect::<Result<Vec<_>, _>>()?;
+        // The operator that reads each tensor last; the graph's outputs are read after all.
+        let mut last_reader = vec![None; shapes.len()];
+        for (number, operator) in operators.iter().enumerate() {
+            for index in operator.reads() {
+                last_reader[index] = Some(number);
+            }
+        }
+        for &index in &outputs {
+            last_reader[index] = Some(usize::MAX);
+        }
         Ok(Self {
             shapes,
             names,
@@ -1050,7 +1097,9 @@ impl TfliteModel {
             operators,
             inputs,
             outputs,
+            last_reader,
             threads: ThreadPool::with_num_threads(1),
+            scratch: Mutex::new(Vec::new()),
         })
     }
 
@@ -1084,7 +1133,32 @@ impl TfliteModel {
                 self.inputs.len()
             )));
         }
-        let mut values: Vec<Option<Vec<f32>>> = vec![None; self.shapes.len()];
+        let mut scratch = self
+            .scratch
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        scratch.values.resize_with(self.shapes.len(), Vec::new);
+        scratch.written.clear();
+        scratch.written.resize(self.shapes.len(), false);
+        let outputs = self.run_with(inputs, &mut scratch);
+        if let Ok(mut pool) = self.scratch.lock() {
+            pool.push(scratch);
+        }
+        outputs
+    }
+
+    fn run_with(
+        &self,
+        inputs: &[&[f32]],
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Vec<f32>>, TfliteError> {
+        let Scratch {
+            values,
+            written,
+            columns,
+        } = scratch;
         for (index, given) in self.inputs.iter().zip(inputs) {
             let expected: usize = self.shapes[*index].iter().product();
             if given.len() != expected {
@@ -1095,24 +1169,49 @@ impl TfliteModel {
                     self.shapes[*index]
                 )));
             }
-            values[*index] = Some(given.to_vec());
+            values[*index].clear();
+            values[*index].extend_from_slice(given);
+            written[*index] = true;
         }
-        let mut columns = Vec::new();
         // Made per run (it is not `Send`); it picks the same kernel the weights were
         // packed for at load.
         let gemm = GemmExecutor::<f32>::default();
-        for operator in &self.operators {
-            let (output, result) = operator.run(self, &gemm, &values, &mut columns)?;
-            values[output] = Some(result);
+        for (number, operator) in self.operators.iter().enumerate() {
+            let output = operator.output();
+            // Out of the set while it is written (no operator reads its own output: checked
+            // at load).
+            let mut out = std::mem::take(&mut values[output]);
+            out.clear();
+            // An element-wise operator whose first input nobody reads after it works in
+            // that input's memory (copying it was a tenth of a model's time); the input
+            // keeps the output's memory for the next run.
+            let in_place = operator
+                .works_in_place()
+                .filter(|&input| written[input] && self.last_reader[input] == Some(number));
+            if let Some(input) = in_place {
+                std::mem::swap(&mut out, &mut values[input]);
+                written[input] = false;
+            }
+            let result = operator.run(
+                self,
+                &gemm,
+                values,
+                written,
+                &mut out,
+                in_place.is_some(),
+                columns,
+            );
+            values[output] = out;
+            result?;
+            written[output] = true;
         }
         self.outputs
             .iter()
-            .map(|index| {
-                values[*index]
-                    .take()
-                    .or_else(|| self.constants[*index].clone())
-                    .ok_or_else(|| {
-                        unsupported(format!("output {} is never written", self.names[*index]))
+            .map(|&index| {
+                self.value(values, written, index)
+                    .map(<[f32]>::to_vec)
+                    .map_err(|_| {
+                        unsupported(format!("output {} is never written", self.names[index]))
                     })
             })
             .collect()
@@ -1120,11 +1219,12 @@ impl TfliteModel {
 
     fn value<'a>(
         &'a self,
-        values: &'a [Option<Vec<f32>>],
+        values: &'a [Vec<f32>],
+        written: &[bool],
         index: usize,
     ) -> Result<&'a [f32], TfliteError> {
-        values[index]
-            .as_deref()
+        written[index]
+            .then_some(values[index].as_slice())
             .or(self.constants[index].as_deref())
             .ok_or_else(|| {
                 unsupported(format!(
@@ -1220,17 +1320,52 @@ impl Operator {
         }
     }
 
+    /// The tensor the operator writes.
+    fn output(&self) -> usize {
+        match self {
+            Self::Conv { output, .. }
+            | Self::Depthwise { output, .. }
+            | Self::MaxPool { output, .. }
+            | Self::Binary { output, .. }
+            | Self::Pad { output, .. }
+            | Self::Reshape { output, .. }
+            | Self::DepthToSpace { output, .. }
+            | Self::ResizeBilinear { output, .. } => *output,
+        }
+    }
+
+    /// The input whose values an element-wise operator can turn into its output where
+    /// they lie: the first, when it has the output's shape and is not also the second.
+    fn works_in_place(&self) -> Option<usize> {
+        match self {
+            Self::Binary {
+                left,
+                right,
+                left_shape,
+                out_shape,
+                ..
+            } => (left != right && left_shape == out_shape).then_some(*left),
+            Self::Reshape { input, .. } => Some(*input),
+            _ => None,
+        }
+    }
+
+    /// Writes the operator's output into `out`: empty, its memory kept from earlier runs,
+    /// or, `in_place`, holding the values of [`Self::works_in_place`]'s input.
+    #[allow(clippy::too_many_arguments)] // the run's state, each part borrowed its own way
     fn run(
         &self,
         model: &TfliteModel,
         gemm: &GemmExecutor<f32>,
-        values: &[Option<Vec<f32>>],
+        values: &[Vec<f32>],
+        written: &[bool],
+        out: &mut Vec<f32>,
+        in_place: bool,
         columns_buffer: &mut Vec<f32>,
-    ) -> Result<(usize, Vec<f32>), TfliteError> {
-        Ok(match self {
+    ) -> Result<(), TfliteError> {
+        match self {
             Self::Conv {
                 input,
-                output,
                 weights,
                 bias,
                 rows,
@@ -1238,8 +1373,9 @@ impl Operator {
                 in_shape,
                 out_shape,
                 activation,
+                ..
             } => {
-                let source = model.value(values, *input)?;
+                let source = model.value(values, written, *input)?;
                 let [_, in_rows, in_columns, channels] = *in_shape;
                 let [_, out_rows, out_columns, filters] = *out_shape;
                 let positions = out_rows * out_columns;
@@ -1280,9 +1416,9 @@ impl Operator {
                     }
                     columns_buffer
                 };
-                let mut out = vec![0.0; positions * filters];
+                out.resize(positions * filters, 0.0);
                 gemm.gemm(
-                    &mut out,
+                    out,
                     GemmInputA::Unpacked(NdTensorView::from_data([positions, depth], unrolled)),
                     GemmInputB::Packed(weights),
                     GemmOptions {
@@ -1291,12 +1427,10 @@ impl Operator {
                     },
                 )
                 .map_err(|error| unsupported(format!("matrix product: {error:?}")))?;
-                activation.apply(&mut out);
-                (*output, out)
+                activation.apply(out);
             }
             Self::Depthwise {
                 input,
-                output,
                 weights,
                 bias,
                 rows,
@@ -1304,50 +1438,55 @@ impl Operator {
                 in_shape,
                 out_shape,
                 activation,
+                ..
             } => {
-                let source = model.value(values, *input)?;
+                let source = model.value(values, written, *input)?;
                 let [_, in_rows, in_columns, channels] = *in_shape;
                 let [_, out_rows, out_columns, _] = *out_shape;
-                let mut out = vec![0.0; out_rows * out_columns * channels];
-                for out_row in 0..out_rows {
-                    for out_column in 0..out_columns {
-                        let sums =
-                            &mut out[(out_row * out_columns + out_column) * channels..][..channels];
-                        sums.copy_from_slice(bias);
-                        for ky in 0..rows.size {
-                            let Some(y) = rows.input(out_row, ky, in_rows) else {
-                                continue;
-                            };
-                            for kx in 0..columns.size {
-                                let Some(x) = columns.input(out_column, kx, in_columns) else {
-                                    continue;
-                                };
-                                let pixel = &source[(y * in_columns + x) * channels..][..channels];
-                                let taps =
-                                    &weights[(ky * columns.size + kx) * channels..][..channels];
-                                for ((sum, value), weight) in sums.iter_mut().zip(pixel).zip(taps) {
+                out.reserve(out_rows * out_columns * channels);
+                for _ in 0..out_rows * out_columns {
+                    out.extend_from_slice(bias);
+                }
+                for (out_row, sums) in out.chunks_exact_mut(out_columns * channels).enumerate() {
+                    // Tap by tap over the whole output row (each output's sum still adds
+                    // its taps in the same order), the columns a tap falls outside the
+                    // input skipped once rather than asked of every output.
+                    for ky in 0..rows.size {
+                        let Some(y) = rows.input(out_row, ky, in_rows) else {
+                            continue;
+                        };
+                        let source_row =
+                            &source[y * in_columns * channels..][..in_columns * channels];
+                        for kx in 0..columns.size {
+                            let taps = &weights[(ky * columns.size + kx) * channels..][..channels];
+                            let inside = columns.inside(kx, in_columns, out_columns);
+                            for out_column in inside {
+                                let x = out_column * columns.stride + kx * columns.dilation
+                                    - columns.before;
+                                let pixel = &source_row[x * channels..][..channels];
+                                let sum = &mut sums[out_column * channels..][..channels];
+                                for ((sum, value), weight) in sum.iter_mut().zip(pixel).zip(taps) {
                                     *sum += value * weight;
                                 }
                             }
                         }
                     }
                 }
-                activation.apply(&mut out);
-                (*output, out)
+                activation.apply(out);
             }
             Self::MaxPool {
                 input,
-                output,
                 rows,
                 columns,
                 in_shape,
                 out_shape,
                 activation,
+                ..
             } => {
-                let source = model.value(values, *input)?;
+                let source = model.value(values, written, *input)?;
                 let [_, in_rows, in_columns, channels] = *in_shape;
                 let [_, out_rows, out_columns, _] = *out_shape;
-                let mut out = vec![f32::NEG_INFINITY; out_rows * out_columns * channels];
+                out.resize(out_rows * out_columns * channels, f32::NEG_INFINITY);
                 for out_row in 0..out_rows {
                     for out_column in 0..out_columns {
                         let best =
@@ -1368,73 +1507,48 @@ impl Operator {
                         }
                     }
                 }
-                activation.apply(&mut out);
-                (*output, out)
+                activation.apply(out);
             }
             Self::Binary {
                 kind,
                 left,
                 right,
-                output,
                 left_shape,
                 right_shape,
                 out_shape,
                 activation,
+                ..
             } => {
-                let (a, b) = (model.value(values, *left)?, model.value(values, *right)?);
-                let combine = |x: f32, y: f32| match kind {
-                    BinaryKind::Add => x + y,
-                    BinaryKind::Prelu => {
-                        if x >= 0.0 {
-                            x
-                        } else {
-                            y * x
-                        }
-                    }
-                };
-                let mut out = if left_shape == right_shape {
-                    a.iter().zip(b).map(|(x, y)| combine(*x, *y)).collect()
+                if !in_place {
+                    broadcast_into(
+                        out,
+                        model.value(values, written, *left)?,
+                        left_shape,
+                        out_shape,
+                    );
+                }
+                let b = model.value(values, written, *right)?;
+                // One value per channel (PReLU's slopes, a bias) is repeated as it is read;
+                // any other broadcast is spread out first.
+                let per_channel = right_shape[..3] == [1, 1, 1] && right_shape[3] == out_shape[3];
+                if per_channel || right_shape == out_shape {
+                    combine_into(*kind, out, b);
                 } else {
-                    let strides = |shape: &[usize; 4]| {
-                        let mut strides = [0; 4];
-                        let mut step = 1;
-                        for axis in (0..4).rev() {
-                            strides[axis] = if shape[axis] == 1 { 0 } else { step };
-                            step *= shape[axis];
-                        }
-                        strides
-                    };
-                    let (left_strides, right_strides) = (strides(left_shape), strides(right_shape));
-                    let mut out = Vec::with_capacity(out_shape.iter().product());
-                    for n in 0..out_shape[0] {
-                        for h in 0..out_shape[1] {
-                            for w in 0..out_shape[2] {
-                                for c in 0..out_shape[3] {
-                                    let at = |strides: [usize; 4]| {
-                                        n * strides[0]
-                                            + h * strides[1]
-                                            + w * strides[2]
-                                            + c * strides[3]
-                                    };
-                                    out.push(combine(a[at(left_strides)], b[at(right_strides)]));
-                                }
-                            }
-                        }
-                    }
-                    out
-                };
-                activation.apply(&mut out);
-                (*output, out)
+                    let mut spread = Vec::new();
+                    broadcast_into(&mut spread, b, right_shape, out_shape);
+                    combine_into(*kind, out, &spread);
+                }
+                activation.apply(out);
             }
             Self::Pad {
                 input,
-                output,
                 padding,
                 in_shape,
                 out_shape,
+                ..
             } => {
-                let source = model.value(values, *input)?;
-                let mut out = vec![0.0; out_shape.iter().product()];
+                let source = model.value(values, written, *input)?;
+                out.resize(out_shape.iter().product(), 0.0);
                 let [_, in_rows, in_columns, channels] = *in_shape;
                 let [_, _, out_columns, out_channels] = *out_shape;
                 for y in 0..in_rows {
@@ -1446,20 +1560,23 @@ impl Operator {
                         out[to..to + channels].copy_from_slice(&source[from..from + channels]);
                     }
                 }
-                (*output, out)
             }
-            Self::Reshape { input, output } => (*output, model.value(values, *input)?.to_vec()),
+            Self::Reshape { input, .. } => {
+                if !in_place {
+                    out.extend_from_slice(model.value(values, written, *input)?)
+                }
+            }
             Self::DepthToSpace {
                 input,
-                output,
                 block,
                 in_shape,
+                ..
             } => {
-                let source = model.value(values, *input)?;
+                let source = model.value(values, written, *input)?;
                 let [_, in_rows, in_columns, in_channels] = *in_shape;
                 let channels = in_channels / (block * block);
                 let out_columns = in_columns * block;
-                let mut out = vec![0.0; source.len()];
+                out.resize(source.len(), 0.0);
                 for y in 0..in_rows {
                     for x in 0..in_columns {
                         let pixel = &source[(y * in_columns + x) * in_channels..][..in_channels];
@@ -1470,19 +1587,18 @@ impl Operator {
                         }
                     }
                 }
-                (*output, out)
             }
             Self::ResizeBilinear {
                 input,
-                output,
                 rows,
                 columns,
                 in_shape,
                 out_shape,
+                ..
             } => {
-                let source = model.value(values, *input)?;
+                let source = model.value(values, written, *input)?;
                 let [_, _, in_columns, channels] = *in_shape;
-                let mut out = Vec::with_capacity(out_shape.iter().product());
+                out.reserve(out_shape.iter().product());
                 let at =
                     |y: usize, x: usize| &source[(y * in_columns + x) * channels..][..channels];
                 for (top, bottom, down) in rows {
@@ -1496,9 +1612,49 @@ impl Operator {
                         }
                     }
                 }
-                (*output, out)
             }
-        })
+        }
+        Ok(())
+    }
+}
+
+/// `left` becomes `left ⊕ right`, `right` repeated along `left` (whose length is a
+/// multiple of the right's).
+fn combine_into(kind: BinaryKind, left: &mut [f32], right: &[f32]) {
+    for part in left.chunks_exact_mut(right.len()) {
+        match kind {
+            BinaryKind::Add => part.iter_mut().zip(right).for_each(|(x, y)| *x += y),
+            // A selection, not a branch: the signs are as good as random, and a
+            // mispredicted branch per value cost more than the rest of the model.
+            BinaryKind::Prelu => part
+                .iter_mut()
+                .zip(right)
+                .for_each(|(x, alpha)| *x = if *x < 0.0 { *x * alpha } else { *x }),
+        }
+    }
+}
+
+/// `values` of `shape` written into `out` (empty) spread to `out_shape`: every axis of
+/// `shape` either the same or 1.
+fn broadcast_into(out: &mut Vec<f32>, values: &[f32], shape: &[usize; 4], out_shape: &[usize; 4]) {
+    if shape == out_shape {
+        out.extend_from_slice(values);
+        return;
+    }
+    let mut strides = [0; 4];
+    let mut step = 1;
+    for axis in (0..4).rev() {
+        strides[axis] = if shape[axis] == 1 { 0 } else { step };
+        step *= shape[axis];
+    }
+    out.reserve(out_shape.iter().product());
+    for n in 0..out_shape[0] {
+        for h in 0..out_shape[1] {
+            for w in 0..out_shape[2] {
+                let at = n * strides[0] + h * strides[1] + w * strides[2];
+                out.extend((0..out_shape[3]).map(|c| values[at + c * strides[3]]));
+            }
+        }
     }
 }
 
@@ -1555,6 +1711,40 @@ mod tests {
         // 5×5, stride 1: two before, two after.
         assert_eq!(Window::new(0, 5, 1, 1, 64, 64).unwrap().before, 2);
         assert_eq!(window.input(95, 2, 192), None, "the last tap is padding");
+    }
+
+    #[test]
+    fn the_windows_a_tap_falls_inside_are_those_it_reads() {
+        for (padding, size, stride, dilation, input) in (0..2u8).flat_map(|padding| {
+            (1..6).flat_map(move |size| {
+                (1..4).flat_map(move |stride| {
+                    (1..3).flat_map(move |dilation| {
+                        (1..12usize).map(move |input| (padding, size, stride, dilation, input))
+                    })
+                })
+            })
+        }) {
+            let effective = (size - 1) * dilation + 1;
+            let output = if padding == 0 {
+                input.div_ceil(stride)
+            } else if input >= effective {
+                (input - effective) / stride + 1
+            } else {
+                continue;
+            };
+            let window = Window::new(padding, size, stride, dilation, input, output).unwrap();
+            for tap in 0..size {
+                let reads: Vec<usize> = (0..output)
+                    .filter(|&index| window.input(index, tap, input).is_some())
+                    .collect();
+                let inside: Vec<usize> = window.inside(tap, input, output).collect();
+                assert_eq!(
+                    inside, reads,
+                    "padding {padding}, size {size}, stride {stride}, dilation {dilation}, \
+                     input {input}, tap {tap}"
+                );
+            }
+        }
     }
 
     #[test]
