@@ -109,6 +109,111 @@ async fn an_enrolled_customer_authenticates_after_a_restart_and_a_stranger_does_
     }
 }
 
+/// An engine keeping its enrolments in `server`'s database `bank`, sealed with the key
+/// in `folder`: one replica of a bank's.
+async fn engine_on_postgres(server: &common::postgres::Postgres, folder: &Path) -> EngineHandle {
+    let enrolments = ekyc_engine::Enrolments::in_postgres(
+        ekyc_engine::enrolments::DatabaseSettings {
+            url: server.url("bank"),
+            password_file: None,
+            ca_file: None,
+            max_connections: 2,
+        },
+        folder.join("enrolment.key"),
+        std::time::Duration::from_secs(86_400),
+    );
+    start_engine(EngineSettings {
+        enrolments: Some(std::sync::Arc::new(enrolments)),
+        ..EngineSettings::default()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrolled_through_one_replica_a_customer_is_recognised_by_another() {
+    // Two engines as a bank runs them: one PostgreSQL, one key file, any branch's kiosk
+    // on either.
+    let server = common::postgres::Postgres::start();
+    server.create_database("bank");
+    let folder = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        engine_on_postgres(&server, folder.path()).await,
+        engine_on_postgres(&server, folder.path()).await,
+    );
+    let enrolled = enrol(&a, CUSTOMER).await;
+    assert_eq!(enrolled.enrolled, Some(true), "{enrolled:?}");
+    let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Passive);
+    let result = run(&b, &auth, selfie()).await.expect("AUTH runs on B");
+    assert_eq!(result.face_match.unwrap().is_match, Some(true));
+    // Never enrolled anywhere: B refuses the face as it would a stranger's.
+    let never = journey(
+        KryptonAction::Auth,
+        Some("customer-9999"),
+        LivenessModel::Passive,
+    );
+    assert!(run(&b, &never, selfie()).await.is_err());
+    assert_eq!(
+        server.psql("bank", "SELECT count(*) FROM ekyc_enrolments"),
+        "1\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_its_database_stopped_an_engine_says_so_and_recovers_by_itself() {
+    let server = common::postgres::Postgres::start();
+    server.create_database("bank");
+    let folder = tempfile::tempdir().unwrap();
+    let engine = engine_on_postgres(&server, folder.path()).await;
+    let http = reqwest::Client::new();
+    let health = || async {
+        let started = std::time::Instant::now();
+        let answer = http
+            .get(format!("{}/healthz", engine.base_url()))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = answer.json().await.unwrap();
+        (status, body, started.elapsed())
+    };
+    let (status, body, _) = health().await;
+    assert_eq!((status, &body["database"]), (200, &serde_json::json!("ok")));
+
+    server.stop();
+    let (status, body, took) = health().await;
+    assert_eq!(status, 503, "{body}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let why = body["database"].as_str().unwrap();
+    assert!(why.contains("postgres://ekyc@127.0.0.1"), "{why}");
+    // A journey that needs the database is refused at once, in words, with no stack.
+    let failure = run(
+        &engine,
+        &journey(
+            KryptonAction::Enroll,
+            Some(CUSTOMER),
+            LivenessModel::Passive,
+        ),
+        selfie(),
+    )
+    .await
+    .unwrap_err();
+    let ApiError::Http { status: 503, raw } = failure.error else {
+        panic!("expected HTTP 503, got {}", failure.error);
+    };
+    let text = raw.text();
+    assert!(text.contains("Enrolment is unavailable"), "{text}");
+    assert!(
+        !text.contains("panicked") && !text.contains(".rs:"),
+        "{text}"
+    );
+
+    server.restart();
+    let (status, _, _) = health().await;
+    assert_eq!(status, 200);
+    let enrolled = enrol(&engine, CUSTOMER).await;
+    assert_eq!(enrolled.enrolled, Some(true), "{enrolled:?}");
+}
+
 /// A number nobody enrolled gets what an enrolled customer with another face gets: the
 /// session opens, the selfie is matched (against a stand-in) and refused with the same
 /// code and words, a stranger's similarity: trying numbers tells nobody who banks here.

@@ -14,6 +14,7 @@ pub mod card;
 pub mod chip;
 pub mod frames;
 pub mod photo;
+pub mod postgres;
 pub mod receiver;
 pub mod tls;
 

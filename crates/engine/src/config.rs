@@ -12,6 +12,7 @@ use ekyc_liveness::ParallaxThresholds;
 use ekyc_secrets::Secret;
 use ekyc_settings::{read_secret_file, section, ConfigError, Program};
 
+use crate::enrolments::DatabaseSettings;
 use crate::{
     ConnectionLimits, EngineSettings, Enrolments, LockoutLimits, TlsFiles, UploadLimits,
     DEFAULT_MAX_SESSIONS,
@@ -70,6 +71,21 @@ section! {
         /// `enrolment.key` beside the database. Made with the database.
         #[env = "EKYC_ENROLMENT_KEY_FILE"]
         pub enrolment_key_file: Option<PathBuf> = None,
+        /// PostgreSQL for a bank's engine replicas
+        /// (`postgres://user@host:port/name?sslmode=verify-full`): the enrolments in it,
+        /// shared by every replica given the same `enrolment_key_file`; unset: the embedded
+        /// database above (one kiosk or one engine, no server to run).
+        #[env = "EKYC_DATABASE_URL"]
+        pub database_url: Option<String> = None,
+        /// A file holding the database login's password (readable only by its owner).
+        #[env = "EKYC_DATABASE_PASSWORD_FILE"]
+        pub database_password_file: Option<PathBuf> = None,
+        /// The bank's CA (PEM) the database server's certificate must chain to, its name
+        /// checked too (libpq's `verify-full`); required when `database_url` asks for TLS.
+        #[env = "EKYC_DATABASE_CA_FILE"]
+        pub database_ca_file: Option<PathBuf> = None,
+        /// Connections to the database one replica keeps at most.
+        pub database_connections: u32 = 8,
         /// An enrolment older than this many days is forgotten.
         #[env = "EKYC_ENROLMENT_DAYS"]
         pub enrolment_days: u32 = 365,
@@ -171,6 +187,20 @@ impl EngineConfig {
             return invalid(
                 "lockout_failures",
                 "lockout_failures and lockout_secs must be at least 1",
+            );
+        }
+        if self.database_connections == 0 {
+            return invalid("database_connections", "must be at least 1");
+        }
+        if self
+            .database_url
+            .as_deref()
+            .is_some_and(|url| !url.starts_with("postgres://") && !url.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database_url",
+                "must read postgres://user@host:port/name (PostgreSQL is the one server \
+                 database the engine keeps enrolments in)",
             );
         }
         if self.max_upload_mb == 0 {
@@ -287,9 +317,27 @@ impl EngineConfig {
         }
     }
 
-    /// The enrolment store as configured (opened on first use); `None` when neither a
-    /// database path nor a data folder is known.
+    /// The enrolment store as configured (opened on first use): PostgreSQL when
+    /// `database_url` is set, else the embedded file; `None` when neither a database path
+    /// nor a data folder is known (nor, for PostgreSQL, where the key file is).
     pub fn enrolments(&self, data_dir: Option<&Path>) -> Option<Enrolments> {
+        let retention = Duration::from_secs(u64::from(self.enrolment_days) * 86_400);
+        if let Some(url) = &self.database_url {
+            let key = self
+                .enrolment_key_file
+                .clone()
+                .or_else(|| Some(data_dir?.join("enrolment.key")))?;
+            return Some(Enrolments::in_postgres(
+                DatabaseSettings {
+                    url: url.clone(),
+                    password_file: self.database_password_file.clone(),
+                    ca_file: self.database_ca_file.clone(),
+                    max_connections: self.database_connections as usize,
+                },
+                key,
+                retention,
+            ));
+        }
         let database = self
             .enrolment_db
             .clone()
@@ -300,7 +348,6 @@ impl EngineConfig {
                 .unwrap_or(Path::new("."))
                 .join("enrolment.key")
         });
-        let retention = Duration::from_secs(u64::from(self.enrolment_days) * 86_400);
         Some(Enrolments::at(database, key, retention))
     }
 }

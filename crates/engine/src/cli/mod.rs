@@ -57,6 +57,11 @@ pub struct ServeArgs {
     /// network; warned at every start).
     #[arg(long)]
     pub insecure_http: bool,
+    /// Keep enrolments in PostgreSQL, shared by replicas
+    /// (`postgres://user@host:port/name?sslmode=verify-full`; default: engine.database_url,
+    /// EKYC_DATABASE_URL; unset: the embedded database).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 /// Runs the engine until SIGTERM or Ctrl+C: exit 0 then, 2 for a configuration it cannot
@@ -243,7 +248,13 @@ fn settings(args: &ServeArgs, setup: ServeSetup) -> Result<EngineSettings, Confi
     if api_keys.is_empty() {
         api_keys.extend(setup.api_key?);
     }
-    let engine = &setup.engine;
+    let mut engine = setup.engine.clone();
+    if let Some(url) = &args.database_url {
+        engine.database_url = Some(url.clone());
+        engine
+            .validate()
+            .map_err(|error| error.in_section("engine"))?;
+    }
     let mut settings = engine.settings_without_models(api_keys, setup.data_dir.as_deref())?;
     engine.model_loader(setup.face_model)(&mut settings);
     Ok(settings)

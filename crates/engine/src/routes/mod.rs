@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use image::DynamicImage;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::challenges::ChallengeStore;
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
@@ -176,10 +176,51 @@ async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
         .into_response()
 }
 
-async fn health() -> Json<Value> {
-    Json(
-        json!({"status": "ok", "engine": "ekyc-kiosk local engine", "version": env!("CARGO_PKG_VERSION")}),
-    )
+/// How long `/healthz` waits for the database before it answers 503.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// `GET /healthz`: 200 while the engine can serve; 503 when the database it keeps
+/// enrolments in (PostgreSQL) cannot be reached or does not answer within
+/// [`HEALTH_WAIT`], so that a load balancer sends the kiosks to another replica. The
+/// reason is for IT: the database's address, never a password.
+async fn health(State(state): State<Arc<EngineState>>) -> Response {
+    let database = match state.enrolments.clone().filter(|store| store.is_server()) {
+        None => None,
+        Some(enrolments) => Some(
+            match tokio::time::timeout(
+                HEALTH_WAIT,
+                tokio::task::spawn_blocking(move || enrolments.check()),
+            )
+            .await
+            {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(Ok(Err(error))) => Err(error.to_string()),
+                Ok(Err(_)) => Err("the database check stopped unexpectedly".to_owned()),
+                Err(_) => Err(format!(
+                    "the database did not answer within {} s",
+                    HEALTH_WAIT.as_secs()
+                )),
+            },
+        ),
+    };
+    let mut body = json!({
+        "status": "ok",
+        "engine": "ekyc-kiosk local engine",
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    match database {
+        Some(Err(why)) => {
+            tracing::warn!("health: {why}");
+            body["status"] = json!("unavailable");
+            body["database"] = json!(why);
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+        Some(Ok(())) => {
+            body["database"] = json!("ok");
+            Json(body).into_response()
+        }
+        None => Json(body).into_response(),
+    }
 }
 
 /// A code-and-message answer.
@@ -553,7 +594,7 @@ mod tests {
         let body = axum::body::to_bytes(refusal.into_body(), 4096)
             .await
             .unwrap();
-        let body: Value = serde_json::from_slice(&body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             body,
             json!({"errorCode": "500", "errorMessage": "internal error while reading"})
