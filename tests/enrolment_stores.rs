@@ -273,3 +273,35 @@ fn tls_to_the_database_is_checked_against_the_banks_ca() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_let_go_on_an_async_thread_closes_its_connections_without_a_panic() {
+    // As when the engine stops: its last reference to the store goes on a runtime
+    // thread, where the blocking client may not wait for its connections.
+    let server = Postgres::start();
+    server.create_database("drop");
+    let folder = tempfile::tempdir().unwrap();
+    let database = settings(server.url("drop"));
+    let key = folder.path().join("enrolment.key");
+    let store = tokio::task::spawn_blocking(move || {
+        let store = PgEnrolments::open(&database, &key, HOUR).unwrap();
+        store.list().unwrap();
+        store
+    })
+    .await
+    .unwrap();
+    drop(store);
+    // The connections are closed soon after, on their own thread.
+    let mut open = String::new();
+    for _ in 0..50 {
+        open = server.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ekyc-engine'",
+        );
+        if open == "0\n" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(open, "0\n");
+}

@@ -221,6 +221,27 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// A client's drop waits for its connection to end on a runtime of its own, which
+    /// must not happen on an async thread (where the engine's last reference to its
+    /// store may go): the connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let state = self
+            .idle
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let idle = std::mem::take(&mut state.0);
+        if !idle.is_empty() {
+            let closing = std::thread::Builder::new()
+                .name("ekyc-db-close".into())
+                .spawn(move || drop(idle));
+            if let Err(error) = closing {
+                tracing::warn!("the database connections were left open: {error}");
+            }
+        }
+    }
+}
+
 /// A database error in words staff can act on: the server's own message (never a value:
 /// the statements carry hashes and sealed bytes only), or why it could not be reached.
 fn describe(error: &postgres::Error) -> String {
