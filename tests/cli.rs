@@ -506,6 +506,53 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
     );
 }
 
+#[test]
+fn on_sigterm_a_replica_drains_readyz_fails_while_requests_are_still_served_then_it_stops() {
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
+    let mut child = command(home.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--api-key", "desk-key"])
+        .args(["--set", "engine.drain_secs=3"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base_url = first
+        .strip_prefix("local engine listening on ")
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let ready = || {
+        runtime.block_on(async {
+            http.get(format!("{base_url}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(ready(), 200);
+    signal(child.id(), "TERM");
+    assert!(
+        lines.any(|line| line.unwrap().starts_with("draining:")),
+        "serve says it drains"
+    );
+    assert_eq!(ready(), 503, "the balancer is told to send no more");
+    let client = ekyc_client::FptClient::new(settings_for(
+        &base_url,
+        ekyc_client::Secret::new("desk-key"),
+    ))
+    .unwrap();
+    runtime
+        .block_on(client.init_session(false))
+        .expect("a request that still comes is served");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 /// libfaketime, installed by ./test (Debian's `faketime`).
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 

@@ -123,6 +123,11 @@ section! {
         /// once with `Retry-After` (clients wait that long and send it again).
         #[env = "EKYC_ENGINE_QUEUE"]
         pub queue: u32 = 16,
+        /// On SIGTERM, seconds `/readyz` answers 503 (while every request is still served)
+        /// before the engine stops accepting: time for a load balancer's health checks to
+        /// send the kiosks to another replica. 0: stop at once (one engine, no balancer).
+        #[env = "EKYC_ENGINE_DRAIN_SECS"]
+        pub drain_secs: u64 = 0,
         /// Wrong keys from one address within `lockout_secs` that lock it out for
         /// `lockout_secs` (HTTP 429 with `Retry-After`).
         #[env = "EKYC_ENGINE_LOCKOUT_FAILURES"]

@@ -183,6 +183,8 @@ pub struct EngineHandle {
     company_id_was_generated: bool,
     counts: Arc<RequestCounts>,
     tls: Option<Arc<ServerTls>>,
+    /// Set by [`Self::drain`]: `/readyz` answers 503.
+    draining: Arc<std::sync::atomic::AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -238,6 +240,14 @@ impl EngineHandle {
         }
     }
 
+    /// Tells the load balancer to send no more: `/readyz` answers 503 from now on, while
+    /// every request that still comes is served as before. `serve` drains for
+    /// `engine.drain_secs` on SIGTERM before it stops accepting.
+    pub fn drain(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stops accepting requests and waits for the ones in flight.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -273,6 +283,7 @@ pub fn router(settings: EngineSettings) -> axum::Router {
         settings,
         Arc::new(RequestCounts::default()),
         "http://127.0.0.1".into(),
+        Arc::default(),
     )
 }
 
@@ -333,6 +344,8 @@ pub async fn start_loading(
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let router_counts = counts.clone();
     let router_url = base_url.clone();
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let router_draining = draining.clone();
     let server = tokio::spawn(async move {
         let loaded = tokio::task::spawn_blocking(move || {
             load_models(&mut settings);
@@ -347,7 +360,7 @@ pub async fn start_loading(
                 return;
             }
         };
-        let router = routes::router(settings, router_counts, router_url);
+        let router = routes::router(settings, router_counts, router_url, router_draining);
         server::serve(listener, router, server_tls, connections, async {
             let _ = shutdown_signal.await;
         })
@@ -363,6 +376,7 @@ pub async fn start_loading(
         company_id_was_generated,
         counts,
         tls,
+        draining,
         shutdown: Some(shutdown),
         server: Some(server),
     })

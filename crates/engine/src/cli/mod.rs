@@ -167,6 +167,16 @@ pub async fn serve(args: ServeArgs, setup: ServeSetup) -> ExitCode {
         );
     }
     signals.wait_for_stop(&handle).await;
+    if engine.drain_secs > 0 {
+        // The balancer's checks see /readyz fail and send the kiosks elsewhere; requests
+        // that still come are served.
+        say(format!(
+            "draining: /readyz answers 503 for {} s, then the engine stops",
+            engine.drain_secs
+        ));
+        handle.drain();
+        tokio::time::sleep(std::time::Duration::from_secs(engine.drain_secs)).await;
+    }
     say("stopping".into());
     handle.stop().await;
     ExitCode::SUCCESS

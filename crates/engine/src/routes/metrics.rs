@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// The routes counted by name.
-const ROUTES: [&str; 9] = [
+const ROUTES: [&str; 10] = [
     "/session/init",
     "/ocr",
     "/face/liveness",
@@ -18,6 +18,7 @@ const ROUTES: [&str; 9] = [
     "/liveness/challenge",
     "/health",
     "/healthz",
+    "/readyz",
     "/metrics",
 ];
 

@@ -65,6 +65,8 @@ struct EngineState {
     csca: ekyc_chip::passive::TrustList,
     /// Requests counted and timed, for `/metrics`.
     metrics: metrics::Metrics,
+    /// Stopping soon ([`crate::EngineHandle::drain`]): `/readyz` answers 503.
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How long an issued challenge waits for its frames: the dot's few seconds, the frames'
@@ -78,6 +80,7 @@ pub(super) fn router(
     settings: EngineSettings,
     counts: Arc<RequestCounts>,
     base_url: String,
+    draining: Arc<std::sync::atomic::AtomicBool>,
 ) -> Router {
     // Two card sides plus the multipart framing.
     let body_limit = usize::try_from(settings.max_file_bytes.saturating_mul(2))
@@ -105,6 +108,7 @@ pub(super) fn router(
         base_url,
         csca: settings.csca,
         metrics: metrics::Metrics::default(),
+        draining,
     });
     Router::new()
         .route("/session/init", post(sessions::session_init))
@@ -115,6 +119,7 @@ pub(super) fn router(
         .route("/liveness/challenge", post(challenge::liveness_challenge))
         .route("/health", axum::routing::get(health))
         .route("/healthz", axum::routing::get(health))
+        .route("/readyz", axum::routing::get(ready))
         .route("/metrics", axum::routing::get(metrics_text))
         .fallback(|| async {
             reply(
@@ -181,45 +186,67 @@ const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// `GET /healthz`: 200 while the engine can serve; 503 when the database it keeps
 /// enrolments in (PostgreSQL) cannot be reached or does not answer within
-/// [`HEALTH_WAIT`], so that a load balancer sends the kiosks to another replica. The
-/// reason is for IT: the database's address, never a password.
+/// [`HEALTH_WAIT`]. The reason is for IT: the database's address, never a password.
 async fn health(State(state): State<Arc<EngineState>>) -> Response {
-    let database = match state.enrolments.clone().filter(|store| store.is_server()) {
-        None => None,
-        Some(enrolments) => Some(
-            match tokio::time::timeout(
-                HEALTH_WAIT,
-                tokio::task::spawn_blocking(move || enrolments.check()),
-            )
-            .await
-            {
-                Ok(Ok(Ok(()))) => Ok(()),
-                Ok(Ok(Err(error))) => Err(error.to_string()),
-                Ok(Err(_)) => Err("the database check stopped unexpectedly".to_owned()),
-                Err(_) => Err(format!(
-                    "the database did not answer within {} s",
-                    HEALTH_WAIT.as_secs()
-                )),
-            },
-        ),
-    };
+    status_answer(database_state(&state).await, None)
+}
+
+/// `GET /readyz`: what a load balancer asks before it sends a kiosk here: `/healthz`'s
+/// answer, and 503 too once the engine is draining (stopping soon), so that new requests
+/// go to another replica while the ones here finish.
+async fn ready(State(state): State<Arc<EngineState>>) -> Response {
+    let draining = state.draining.load(std::sync::atomic::Ordering::SeqCst);
+    status_answer(database_state(&state).await, draining.then_some("draining"))
+}
+
+/// `None` without a server database; else whether it answered within [`HEALTH_WAIT`].
+async fn database_state(state: &EngineState) -> Option<Result<(), String>> {
+    let enrolments = state.enrolments.clone().filter(|store| store.is_server())?;
+    Some(
+        match tokio::time::timeout(
+            HEALTH_WAIT,
+            tokio::task::spawn_blocking(move || enrolments.check()),
+        )
+        .await
+        {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(error.to_string()),
+            Ok(Err(_)) => Err("the database check stopped unexpectedly".to_owned()),
+            Err(_) => Err(format!(
+                "the database did not answer within {} s",
+                HEALTH_WAIT.as_secs()
+            )),
+        },
+    )
+}
+
+/// 200 `"status": "ok"`, or 503 with the status (`"unavailable"`, or `stopping`'s word)
+/// and the database's state.
+fn status_answer(database: Option<Result<(), String>>, stopping: Option<&str>) -> Response {
     let mut body = json!({
         "status": "ok",
         "engine": "ekyc-kiosk local engine",
         "version": env!("CARGO_PKG_VERSION"),
     });
+    let mut healthy = true;
     match database {
         Some(Err(why)) => {
             tracing::warn!("health: {why}");
+            healthy = false;
             body["status"] = json!("unavailable");
             body["database"] = json!(why);
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
-        Some(Ok(())) => {
-            body["database"] = json!("ok");
-            Json(body).into_response()
-        }
-        None => Json(body).into_response(),
+        Some(Ok(())) => body["database"] = json!("ok"),
+        None => {}
+    }
+    if let Some(word) = stopping {
+        healthy = false;
+        body["status"] = json!(word);
+    }
+    if healthy {
+        Json(body).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }
 }
 
