@@ -72,8 +72,7 @@ impl Deployment {
         let log = std::fs::read_to_string(Path::new(&self.dir()).join("haproxy.log")).unwrap();
         let line = log
             .lines()
-            .filter(|line| line.contains(&format!("\"POST {path} ")) && line.contains(" 200 "))
-            .next_back()
+            .rfind(|line| line.contains(&format!("\"POST {path} ")) && line.contains(" 200 "))
             .unwrap_or_else(|| panic!("no POST {path} answered 200 in the log:\n{log}"));
         line.split_whitespace()
             .find_map(|word| word.strip_prefix("engines/"))
