@@ -305,3 +305,18 @@ async fn a_store_let_go_on_an_async_thread_closes_its_connections_without_a_pani
     }
     assert_eq!(open, "0\n");
 }
+
+#[test]
+fn a_ca_given_means_tls_never_a_silent_fall_back_to_plain_text() {
+    // A server without TLS, and a configuration naming the bank's CA but no sslmode.
+    let server = Postgres::start();
+    server.create_database("plain");
+    let folder = tempfile::tempdir().unwrap();
+    let bank = common::tls::Authority::new("Bank CA");
+    let database = DatabaseSettings {
+        ca_file: Some(bank.write(folder.path(), "bank-ca")),
+        ..settings(server.url("plain"))
+    };
+    let error = open_pg(&database)(&folder.path().join("enrolment.key"), HOUR).unwrap_err();
+    assert!(matches!(error, EnrolmentError::Open { .. }), "{error}");
+}

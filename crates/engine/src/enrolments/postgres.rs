@@ -100,10 +100,13 @@ impl std::fmt::Debug for DatabaseSettings {
 /// Whether the address asks for TLS.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tls {
-    /// `sslmode=disable`, or no `sslmode` and no CA file: plain (loopback, a demo).
+    /// `sslmode=disable`: plain (a database on the same machine, a demo).
     Off,
-    /// `require`, `verify-ca`, `verify-full`, or a CA file given: TLS, the certificate
-    /// and the server's name checked against the CA.
+    /// No `sslmode` (or libpq's `prefer`, `allow`): TLS when a CA file is given, and
+    /// then required; plain otherwise.
+    Unsaid,
+    /// `require`, `verify-ca`, `verify-full`: TLS, the certificate and the server's name
+    /// checked against the CA file, which must be given.
     Verified,
 }
 
@@ -131,7 +134,7 @@ fn parse(url: &str) -> Result<(postgres::Config, Tls), String> {
     let tls = match asked.as_deref() {
         Some("disable") => Tls::Off,
         Some("require" | "verify-ca" | "verify-full") => Tls::Verified,
-        _ => Tls::Off,
+        _ => Tls::Unsaid,
     };
     Ok((config, tls))
 }
@@ -305,8 +308,12 @@ impl PgEnrolments {
             config.password(password.expose());
         }
         let tls = match (tls, &database.ca_file) {
-            (Tls::Off, None) => None,
-            (_, Some(ca_file)) => Some(rustls_connector(ca_file).map_err(&open_error)?),
+            (Tls::Off, _) | (Tls::Unsaid, None) => None,
+            (Tls::Unsaid | Tls::Verified, Some(ca_file)) => {
+                // A CA given means TLS: never a silent fall back to plain text.
+                config.ssl_mode(postgres::config::SslMode::Require);
+                Some(rustls_connector(ca_file).map_err(&open_error)?)
+            }
             (Tls::Verified, None) => {
                 return Err(open_error(
                     "TLS is asked for (sslmode) but no CA was given: set \
@@ -562,7 +569,7 @@ mod tests {
             parse("postgres://ekyc@db/ekyc?sslmode=disable").unwrap().1,
             Tls::Off
         );
-        assert_eq!(parse("postgres://ekyc@db/ekyc").unwrap().1, Tls::Off);
+        assert_eq!(parse("postgres://ekyc@db/ekyc").unwrap().1, Tls::Unsaid);
         let settings = DatabaseSettings {
             url: "postgres://ekyc:s3cret@db.bank.example:6432/ekyc?sslmode=verify-full".into(),
             password_file: None,
