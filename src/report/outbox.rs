@@ -14,10 +14,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::XChaCha20Poly1305;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use zeroize::Zeroizing;
+
+use ekyc_secrets::{SealError, Sealer};
 
 use super::{
     SigningKey, VerificationReport, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -27,7 +27,6 @@ use crate::records::state::{StateDb, StateError};
 
 /// Report id → (queued at ms, tries, next try at ms, nonce and sealed body).
 const OUTBOX: TableDefinition<&str, (u64, u32, u64, &[u8])> = TableDefinition::new("outbox");
-const NONCE_BYTES: usize = 24;
 
 /// The waits between tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +146,7 @@ pub struct Round {
 #[derive(Clone)]
 pub struct Outbox {
     state: StateDb,
-    cipher: Arc<XChaCha20Poly1305>,
+    sealer: Arc<Sealer>,
     backoff: Backoff,
 }
 
@@ -180,46 +179,22 @@ impl Outbox {
         );
         Ok(Self {
             state,
-            cipher: Arc::new(
-                XChaCha20Poly1305::new_from_slice(key.as_slice())
-                    .map_err(|_| describe("not a 32-byte key".into()))?,
-            ),
+            sealer: Arc::new(Sealer::new(&key)),
             backoff,
         })
     }
 
     fn seal(&self, body: &[u8], report_id: &str) -> Result<Vec<u8>, String> {
-        let mut nonce = [0u8; NONCE_BYTES];
-        getrandom::fill(&mut nonce).map_err(|error| format!("no randomness: {error}"))?;
-        let sealed = self
-            .cipher
-            .encrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: body,
-                    aad: report_id.as_bytes(),
-                },
-            )
-            .map_err(|_| "cannot seal the report".to_owned())?;
-        Ok([nonce.as_slice(), &sealed].concat())
+        self.sealer
+            .seal(body, report_id.as_bytes())
+            .map_err(|error| match error {
+                SealError::Failed => "cannot seal the report".to_owned(),
+                other => other.to_string(),
+            })
     }
 
     fn open_sealed(&self, sealed: &[u8], report_id: &str) -> Option<Zeroizing<Vec<u8>>> {
-        if sealed.len() < NONCE_BYTES {
-            return None;
-        }
-        let (nonce, sealed) = sealed.split_at(NONCE_BYTES);
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-        self.cipher
-            .decrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: sealed,
-                    aad: report_id.as_bytes(),
-                },
-            )
-            .ok()
-            .map(Zeroizing::new)
+        self.sealer.open(sealed, report_id.as_bytes())
     }
 
     /// Queues `report`, due now. Its JSON is made once: every try sends the same bytes.

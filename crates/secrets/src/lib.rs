@@ -2,11 +2,15 @@
 //! never prints; the files that hold credentials and keys must be readable by their owner
 //! alone ([`check_owner_only`], [`read_secret_file`]); sealing keys are 32 random bytes
 //! written as 64 hex digits, made on first use in a folder only their owner enters
-//! ([`read_or_make_key_file`]).
+//! ([`read_or_make_key_file`]); what is kept at rest is sealed under them ([`Sealer`]).
 //!
 //! It uses no other crate of ours; the engine, the configuration and the kiosk's records
 //! use it.
 #![warn(missing_docs)]
+
+mod sealing;
+
+pub use sealing::{SealError, Sealer};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{
-    cutoff, read_or_make_key, unix_seconds, CustomerHash, EnrolmentError, EnrolmentStore,
+    kept_template, read_or_make_key, unix_seconds, CustomerHash, EnrolmentError, EnrolmentStore,
     EnrolmentSummary, Keys, KEY_CHECK,
 };
 use ekyc_face::Embedding;
@@ -164,15 +164,14 @@ impl EnrolmentStore for FileEnrolments {
         let Some((enrolled_at, sealed)) = found else {
             return Ok(None);
         };
-        if enrolled_at < unix_seconds(cutoff(self.retention)) {
-            // Past the retention limit: gone now, not at the next purge.
-            self.delete(customer)?;
-            return Ok(None);
-        }
-        self.keys
-            .open_template(customer, enrolled_at, &sealed)
-            .map(Some)
-            .ok_or_else(|| EnrolmentError::Damaged { store: self.name() })
+        kept_template(
+            self,
+            &self.keys,
+            &self.name(),
+            customer,
+            enrolled_at,
+            &sealed,
+        )
     }
 
     fn delete(&self, customer: CustomerHash) -> Result<bool, EnrolmentError> {

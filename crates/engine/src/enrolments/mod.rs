@@ -28,20 +28,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::XChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 use ekyc_face::{Embedding, EMBEDDING_SIZE};
-use ekyc_secrets::{hex_32, lower_hex, read_or_make_key_file};
+use ekyc_secrets::{hex_32, lower_hex, read_or_make_key_file, Sealer};
 
 /// The name of the sealed known text that tells a store opened with another key from a
 /// damaged one.
 const KEY_CHECK: &str = "key_check";
 const KEY_CHECK_TEXT: &[u8] = b"ekyc-kiosk enrolments v1";
-const NONCE_BYTES: usize = 24;
 
 /// A customer id as the store knows it: HMAC-SHA256 of the id under the store's key.
 /// What `enrolments list` shows and `enrolments delete` takes.
@@ -149,7 +146,7 @@ pub trait EnrolmentStore: Send + Sync + std::fmt::Debug {
 /// The store's two keys, derived from the key file's 32 bytes, and what is done with
 /// them: the same in every implementation, so that the sealing is written once.
 struct Keys {
-    cipher: XChaCha20Poly1305,
+    sealer: Sealer,
     id_key: Zeroizing<[u8; 32]>,
 }
 
@@ -157,9 +154,7 @@ impl Keys {
     fn derive(master: &[u8; 32]) -> Self {
         let sealing = Zeroizing::new(derive(master, b"ekyc-kiosk enrolment template key v1"));
         Self {
-            // Exactly 32 bytes: cannot fail.
-            cipher: XChaCha20Poly1305::new_from_slice(sealing.as_slice())
-                .unwrap_or_else(|_| unreachable!("a 32-byte key")),
+            sealer: Sealer::new(&sealing),
             id_key: Zeroizing::new(derive(master, b"ekyc-kiosk customer id key v1")),
         }
     }
@@ -171,41 +166,15 @@ impl Keys {
         CustomerHash(mac.finalize().into_bytes().into())
     }
 
-    /// A random nonce, then the ciphertext with its tag; `Err` with the reason.
+    /// `plaintext` sealed, bound to `bound_to`; `Err` with the reason.
     fn seal(&self, plaintext: &[u8], bound_to: &[u8]) -> Result<Vec<u8>, String> {
-        let mut nonce = [0u8; NONCE_BYTES];
-        getrandom::fill(&mut nonce).map_err(|error| format!("no randomness: {error}"))?;
-        let sealed = self
-            .cipher
-            .encrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: plaintext,
-                    aad: bound_to,
-                },
-            )
-            .map_err(|_| "sealing failed".to_owned())?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        self.sealer
+            .seal(plaintext, bound_to)
+            .map_err(|error| error.to_string())
     }
 
     fn open(&self, sealed: &[u8], bound_to: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        if sealed.len() < NONCE_BYTES {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-        self.cipher
-            .decrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: ciphertext,
-                    aad: bound_to,
-                },
-            )
-            .ok()
-            .map(Zeroizing::new)
+        self.sealer.open(sealed, bound_to)
     }
 
     /// The known text sealed, for a new database.
@@ -252,6 +221,29 @@ impl Keys {
         }
         Some(template)
     }
+}
+
+/// What a store found for `customer` (enrolled at `enrolled_at`, Unix seconds, `sealed`)
+/// as [`EnrolmentStore::template`] answers it: nothing past the retention limit (deleted
+/// now, not at the next purge), else the template opened with `keys`, or
+/// [`EnrolmentError::Damaged`] naming `store_name` when it does not open.
+fn kept_template(
+    store: &dyn EnrolmentStore,
+    keys: &Keys,
+    store_name: &str,
+    customer: CustomerHash,
+    enrolled_at: u64,
+    sealed: &[u8],
+) -> Result<Option<Embedding>, EnrolmentError> {
+    if enrolled_at < unix_seconds(cutoff(store.retention())) {
+        store.delete(customer)?;
+        return Ok(None);
+    }
+    keys.open_template(customer, enrolled_at, sealed)
+        .map(Some)
+        .ok_or_else(|| EnrolmentError::Damaged {
+            store: store_name.to_owned(),
+        })
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {

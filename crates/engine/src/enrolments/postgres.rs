@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use postgres::{Client, NoTls};
 
 use super::{
-    cutoff, read_or_make_key, unix_seconds, CustomerHash, EnrolmentError, EnrolmentStore,
+    kept_template, read_or_make_key, unix_seconds, CustomerHash, EnrolmentError, EnrolmentStore,
     EnrolmentSummary, Keys, KEY_CHECK,
 };
 use ekyc_face::Embedding;
@@ -479,17 +479,7 @@ impl EnrolmentStore for PgEnrolments {
             return Ok(None);
         };
         let enrolled_at = u64::try_from(enrolled_at).unwrap_or(0);
-        if enrolled_at < unix_seconds(cutoff(self.retention)) {
-            // Past the retention limit: gone now, not at the next purge.
-            self.delete(customer)?;
-            return Ok(None);
-        }
-        self.keys
-            .open_template(customer, enrolled_at, &sealed)
-            .map(Some)
-            .ok_or_else(|| EnrolmentError::Damaged {
-                store: self.name.clone(),
-            })
+        kept_template(self, &self.keys, &self.name, customer, enrolled_at, &sealed)
     }
 
     fn delete(&self, customer: CustomerHash) -> Result<bool, EnrolmentError> {
