@@ -189,7 +189,8 @@ fn replicas_starting_at_once_make_the_schema_once_and_share_one_key() {
     assert!(opened.iter().all(Result::is_ok), "{opened:?}");
     assert_eq!(
         server.psql("replicas", "SELECT version FROM ekyc_schema"),
-        "1\n"
+        // Two migrations: the enrolments, then the sessions and challenges.
+        "2\n"
     );
     assert_eq!(
         server.psql("replicas", "SELECT count(*) FROM ekyc_schema"),

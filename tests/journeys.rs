@@ -109,37 +109,11 @@ async fn an_enrolled_customer_authenticates_after_a_restart_and_a_stranger_does_
     }
 }
 
-/// An engine keeping its enrolments in `server`'s database `bank`, sealed with the key
-/// in `folder`: one replica of a bank's.
-async fn engine_on_postgres(server: &common::postgres::Postgres, folder: &Path) -> EngineHandle {
-    let enrolments = ekyc_engine::Enrolments::in_postgres(
-        ekyc_engine::enrolments::DatabaseSettings {
-            url: server.url("bank"),
-            password_file: None,
-            ca_file: None,
-            max_connections: 2,
-        },
-        folder.join("enrolment.key"),
-        std::time::Duration::from_secs(86_400),
-    );
-    start_engine(EngineSettings {
-        enrolments: Some(std::sync::Arc::new(enrolments)),
-        ..EngineSettings::default()
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn enrolled_through_one_replica_a_customer_is_recognised_by_another() {
     // Two engines as a bank runs them: one PostgreSQL, one key file, any branch's kiosk
     // on either.
-    let server = common::postgres::Postgres::start();
-    server.create_database("bank");
-    let folder = tempfile::tempdir().unwrap();
-    let (a, b) = (
-        engine_on_postgres(&server, folder.path()).await,
-        engine_on_postgres(&server, folder.path()).await,
-    );
+    let (server, _key, a, b) = common::postgres::Postgres::two_replicas().await;
     let enrolled = enrol(&a, CUSTOMER).await;
     assert_eq!(enrolled.enrolled, Some(true), "{enrolled:?}");
     let auth = journey(KryptonAction::Auth, Some(CUSTOMER), LivenessModel::Passive);
@@ -163,7 +137,7 @@ async fn with_its_database_stopped_an_engine_says_so_and_recovers_by_itself() {
     let server = common::postgres::Postgres::start();
     server.create_database("bank");
     let folder = tempfile::tempdir().unwrap();
-    let engine = engine_on_postgres(&server, folder.path()).await;
+    let engine = server.engine("bank", folder.path()).await;
     let http = reqwest::Client::new();
     let health = || async {
         let started = std::time::Instant::now();
@@ -197,11 +171,17 @@ async fn with_its_database_stopped_an_engine_says_so_and_recovers_by_itself() {
     )
     .await
     .unwrap_err();
-    let ApiError::Http { status: 503, raw } = failure.error else {
-        panic!("expected HTTP 503, got {}", failure.error);
+    // Refused where the journey first needs the database: its session, kept there.
+    assert_eq!(failure.step, SubmitStep::Session, "{}", failure.error);
+    let ApiError::Api { code, raw, .. } = failure.error else {
+        panic!("expected code 503, got {}", failure.error);
     };
+    assert_eq!(code, "503");
     let text = raw.text();
-    assert!(text.contains("Enrolment is unavailable"), "{text}");
+    assert!(
+        text.contains("Sessions are unavailable on this engine"),
+        "{text}"
+    );
     assert!(
         !text.contains("panicked") && !text.contains(".rs:"),
         "{text}"

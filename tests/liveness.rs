@@ -680,6 +680,56 @@ async fn the_engine_judges_liveness_on_the_frames_it_is_sent() {
     }
 }
 
+/// A bank's replicas keep their sessions and challenges in the PostgreSQL they share: a
+/// session opened, its card read and its challenge drawn on replica A is judged on B (which
+/// finds the card's face and the path in the database: live, the same face), and the same
+/// answer sent again, to A, is refused as answered already. The database holds both
+/// sessions (sealed: `sessions::postgres`'s test) and no challenge left.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_opened_on_one_replica_continues_on_another() {
+    use common::{client_for, front};
+    use ekyc_client::{DocumentType, OcrRequest};
+
+    let (server, _key, a, b) = common::postgres::Postgres::two_replicas().await;
+    let (on_a, on_b) = (client_for(&a), client_for(&b));
+    let head = Models::load().demo_head();
+    let card = || OcrRequest::both_sides(DocumentType::Idr, front(), None);
+
+    let session = on_a.init_session(false).await.unwrap();
+    on_a.ocr(&session, &card()).await.unwrap();
+    let (frames, answer) = follow_challenge(&on_a, &head, Showing::Follows(Surface::Head)).await;
+    let judged = on_b
+        .face_liveness_frames(&session, &frames, Some(&answer))
+        .await
+        .expect("B continues A's session");
+    let liveness = judged.liveness.unwrap();
+    assert_eq!(liveness.is_live, Some(true), "{liveness:?}");
+    assert!(liveness.warning.unwrap().contains("followed"));
+    assert_eq!(judged.face_match.unwrap().is_match, Some(true));
+
+    let second = on_b.init_session(false).await.unwrap();
+    on_b.ocr(&second, &card()).await.unwrap();
+    let again = on_a
+        .face_liveness_frames(&second, &frames, Some(&answer))
+        .await
+        .unwrap()
+        .liveness
+        .unwrap();
+    assert_eq!(again.is_live, Some(false));
+    assert!(
+        again.warning.unwrap().contains("answered already"),
+        "the challenge was taken on B"
+    );
+    assert_eq!(
+        server.psql("bank", "SELECT count(*) FROM ekyc_sessions"),
+        "2\n"
+    );
+    assert_eq!(
+        server.psql("bank", "SELECT count(*) FROM ekyc_challenges"),
+        "0\n"
+    );
+}
+
 /// Times that are not one per frame after the selfie, in order, are refused before any
 /// work (400, with what is wrong), and do not use the challenge up: the same frames with
 /// their right times are then judged live.

@@ -166,6 +166,42 @@ impl Postgres {
         format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// An engine keeping its enrolments, sessions and challenges in database `name`,
+    /// sealed with the key in `folder`: one replica of a bank's.
+    pub async fn engine(&self, name: &str, folder: &Path) -> ekyc_engine::EngineHandle {
+        let enrolments = ekyc_engine::Enrolments::in_postgres(
+            ekyc_engine::enrolments::DatabaseSettings {
+                url: self.url(name),
+                password_file: None,
+                ca_file: None,
+                max_connections: 2,
+            },
+            folder.join("enrolment.key"),
+            std::time::Duration::from_secs(86_400),
+        );
+        super::start_engine(ekyc_engine::EngineSettings {
+            enrolments: Some(std::sync::Arc::new(enrolments)),
+            ..ekyc_engine::EngineSettings::default()
+        })
+        .await
+    }
+
+    /// Two replicas of a bank on a new server's database `bank`, one key file: the
+    /// server, the key's folder and the two engines.
+    pub async fn two_replicas() -> (
+        Self,
+        tempfile::TempDir,
+        ekyc_engine::EngineHandle,
+        ekyc_engine::EngineHandle,
+    ) {
+        let server = Self::start();
+        server.create_database("bank");
+        let folder = tempfile::tempdir().unwrap();
+        let a = server.engine("bank", folder.path()).await;
+        let b = server.engine("bank", folder.path()).await;
+        (server, folder, a, b)
+    }
+
     /// Makes an empty database.
     pub fn create_database(&self, name: &str) {
         self.psql("postgres", &format!("CREATE DATABASE {name}"));

@@ -13,7 +13,9 @@
 pub mod challenges;
 pub mod cli;
 pub mod config;
+pub mod database;
 pub mod enrolments;
+pub mod kept;
 mod routes;
 pub mod script;
 mod server;

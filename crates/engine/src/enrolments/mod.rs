@@ -21,8 +21,9 @@
 mod file;
 mod postgres;
 
+pub use crate::database::DatabaseSettings;
 pub use file::FileEnrolments;
-pub use postgres::{DatabaseSettings, PgEnrolments};
+pub use postgres::PgEnrolments;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -148,6 +149,8 @@ pub trait EnrolmentStore: Send + Sync + std::fmt::Debug {
 struct Keys {
     sealer: Sealer,
     id_key: Zeroizing<[u8; 32]>,
+    /// Seals open sessions where replicas share them (PostgreSQL).
+    session_key: Zeroizing<[u8; 32]>,
 }
 
 impl Keys {
@@ -156,7 +159,12 @@ impl Keys {
         Self {
             sealer: Sealer::new(&sealing),
             id_key: Zeroizing::new(derive(master, b"ekyc-kiosk customer id key v1")),
+            session_key: Zeroizing::new(derive(master, b"ekyc-kiosk session state key v1")),
         }
+    }
+
+    fn session_sealer(&self) -> Sealer {
+        Sealer::new(&self.session_key)
     }
 
     fn customer_hash(&self, customer_id: &str) -> CustomerHash {
@@ -290,6 +298,16 @@ fn read_or_make_key(key_path: &Path, database_exists: bool) -> Result<[u8; 32], 
     read_or_make_key_file(key_path, "enrolment").map_err(|error| problem(error.to_string()))
 }
 
+/// What a bank's replicas share besides the enrolments: the database, and the key that
+/// seals an open session's state there (derived from the same key file, which every
+/// replica is given).
+pub struct SharedDatabase {
+    /// The database and this replica's connections to it.
+    pub database: Arc<crate::database::Database>,
+    /// Seals a session's state, bound to its id.
+    pub sessions: Sealer,
+}
+
 /// Which store the engine opens.
 enum Source {
     /// The embedded database file and its key file.
@@ -314,6 +332,8 @@ enum Source {
 pub struct Enrolments {
     source: Source,
     store: std::sync::Mutex<Option<Arc<dyn EnrolmentStore>>>,
+    /// Set when the PostgreSQL store opens.
+    shared: std::sync::Mutex<Option<Arc<SharedDatabase>>>,
 }
 
 impl std::fmt::Debug for Enrolments {
@@ -340,6 +360,7 @@ impl Enrolments {
                 retention,
             },
             store: std::sync::Mutex::new(None),
+            shared: std::sync::Mutex::new(None),
         }
     }
 
@@ -353,6 +374,7 @@ impl Enrolments {
                 retention,
             },
             store: std::sync::Mutex::new(None),
+            shared: std::sync::Mutex::new(None),
         }
     }
 
@@ -361,6 +383,7 @@ impl Enrolments {
         Self {
             source: Source::Given,
             store: std::sync::Mutex::new(Some(store)),
+            shared: std::sync::Mutex::new(None),
         }
     }
 
@@ -374,6 +397,20 @@ impl Enrolments {
     /// Blocking.
     pub fn check(&self) -> Result<(), EnrolmentError> {
         self.store()?.check()
+    }
+
+    /// The database the replicas share, opened now (with the enrolments) if it was not
+    /// yet; `None` when the store is not PostgreSQL. Blocking.
+    pub fn shared_database(&self) -> Result<Option<Arc<SharedDatabase>>, EnrolmentError> {
+        if !self.is_server() {
+            return Ok(None);
+        }
+        self.store()?;
+        Ok(self
+            .shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone())
     }
 
     /// The store, opened now if it was not yet. Blocking.
@@ -395,7 +432,14 @@ impl Enrolments {
                 database,
                 key,
                 retention,
-            } => Arc::new(PgEnrolments::open(database, key, *retention)?),
+            } => {
+                let opened = PgEnrolments::open(database, key, *retention)?;
+                *self
+                    .shared
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(opened.shared()));
+                Arc::new(opened)
+            }
             // `with_store` always holds its store: never reached.
             Source::Given => {
                 return Err(EnrolmentError::Open {

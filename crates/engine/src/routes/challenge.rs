@@ -26,10 +26,26 @@ pub(super) async fn liveness_challenge(
                 return Err(response);
             }
             state.check_api_key(&headers, Shape::Code, lang)?;
-            let (id, path) = state.challenges.issue().map_err(|problem| {
+            let challenges = state.challenges.clone();
+            let issued_now = if challenges.is_shared() {
+                tokio::task::spawn_blocking(move || challenges.issue())
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(IssueProblem::Unavailable(
+                            "issuing the challenge did not finish".into(),
+                        ))
+                    })
+            } else {
+                challenges.issue()
+            };
+            let (id, path) = issued_now.map_err(|problem| {
                 let why = match problem {
                     IssueProblem::Full => "too many challenges are waiting for their frames",
                     IssueProblem::NoRandomness(_) => "the engine has no random source",
+                    IssueProblem::Unavailable(why) => {
+                        tracing::warn!("challenges unavailable: {why}");
+                        "its database cannot be reached"
+                    }
                 };
                 tracing::error!("no challenge issued: {why}");
                 reply(

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 
-use super::{answer, header, lang_of, reply, run_blocking, session_refused, EngineState, Refusal};
+use super::{answer, header, lang_of, reply, run_blocking, session_problem, EngineState, Refusal};
 use crate::script::ScriptedEndpoint;
 use crate::sessions::{CardFace, ChipEvidence};
 use ekyc_chip::passive::{authenticate, Status};
@@ -36,7 +36,7 @@ pub(super) async fn chip_verify(
                 return Err(response);
             }
             state.check_api_key(&headers, Shape::Code, lang)?;
-            let session = session_of(&state, &headers, lang)?;
+            let session = session_of(&state, &headers, lang).await?;
             let (sod, groups) = files_of(body, lang)?;
             let trust = state.csca.clone();
             let photo = groups.get(&2).and_then(|group| ekyc_chip::lds::dg2(group));
@@ -54,11 +54,11 @@ pub(super) async fn chip_verify(
                         face,
                     };
                     state
-                        .sessions
-                        .with_session(&id, &device_type, |session| {
+                        .session(&id, &device_type, move |session| {
                             session.chip = Some(evidence);
                         })
-                        .map_err(|_| session_refused(Shape::Code, lang))?;
+                        .await
+                        .map_err(|problem| session_problem(problem, Shape::Code, lang))?;
                     true
                 }
                 None => false,
@@ -78,7 +78,7 @@ pub(super) async fn chip_verify(
 
 /// The session the request names (`session-id` and `device-type`, as `/ocr` takes them),
 /// checked; `None` when it names none.
-fn session_of(
+async fn session_of(
     state: &EngineState,
     headers: &HeaderMap,
     lang: Lang,
@@ -88,9 +88,9 @@ fn session_of(
     };
     let device_type = state.device_type(headers, Shape::Code, lang)?;
     state
-        .sessions
-        .with_session(id, device_type, |_| ())
-        .map_err(|_| session_refused(Shape::Code, lang))?;
+        .session(id, device_type, |_| ())
+        .await
+        .map_err(|problem| session_problem(problem, Shape::Code, lang))?;
     Ok(Some((id.to_owned(), device_type.to_owned())))
 }
 

@@ -15,7 +15,7 @@ use super::{
     read_uploads, reply, run_blocking, Admitted, EngineState, Refusal,
 };
 use crate::script::ScriptedEndpoint;
-use crate::sessions::{CardFace, ChipEvidence, Journey};
+use crate::sessions::{CardFace, ChipEvidence, Journey, SessionProblem};
 use ekyc_contract::{
     Code, Enrolment, FaceMatch, FaceResult, KryptonAction, Lang, Liveness, LivenessModel, Shape,
 };
@@ -43,7 +43,7 @@ pub(super) async fn face_liveness(
             let admitted = state
                 .admit(ScriptedEndpoint::FaceLiveness, &headers, SHAPE)
                 .await?;
-            let journey = check_ready(&state, &headers, &admitted)?;
+            let journey = check_ready(&state, &headers, &admitted).await?;
             let mut uploads = read_uploads(
                 multipart,
                 "selfies",
@@ -67,14 +67,14 @@ pub(super) async fn face_liveness(
                 return Err(no_face(admitted.lang));
             }
             let against = reference(&state, journey, admitted.lang).await?;
-            let mut attempt = take_attempt(&state, &admitted, &against)?;
+            let mut attempt = take_attempt(&state, &admitted, &against).await?;
             let chip = attempt.chip.take();
             // Two faces are answered with 407 and nothing else: no liveness to measure.
             let two_faces = faces.as_ref().is_some_and(|faces| faces.len() >= 2);
             let liveness = if two_faces {
                 liveness_not_evaluated(TWO_FACES)
             } else {
-                liveness(&state, frames, named).await?
+                liveness(&state, frames, named, admitted.lang).await?
             };
             let (status, mut result, selfie_face) = decide(
                 &state,
@@ -120,7 +120,7 @@ pub(super) async fn face_liveness(
 
 /// The `auto` header, and a session that read its document (when its journey reads one)
 /// and takes more selfies. Returns the session's journey.
-fn check_ready(
+async fn check_ready(
     state: &EngineState,
     headers: &HeaderMap,
     admitted: &Admitted,
@@ -134,14 +134,16 @@ fn check_ready(
             "Thiếu header auto",
         ));
     }
-    let (only_engine, document_read, attempts, journey) = state.visit(admitted, |session| {
-        (
-            session.only_engine,
-            session.document_read,
-            session.selfie_attempts,
-            session.journey,
-        )
-    })?;
+    let (only_engine, document_read, attempts, journey) = state
+        .visit(admitted, |session| {
+            (
+                session.only_engine,
+                session.document_read,
+                session.selfie_attempts,
+                session.journey,
+            )
+        })
+        .await?;
     if only_engine {
         return Err(bad_request(
             SHAPE,
@@ -316,17 +318,18 @@ struct Attempt {
 
 /// One visit to the session: count the attempt and take what the selfie is matched with.
 /// A card photo without a face ends the session: the customer starts again from the card.
-fn take_attempt(
+async fn take_attempt(
     state: &EngineState,
     admitted: &Admitted,
     against: &Reference,
 ) -> Result<Attempt, Refusal> {
     let most = state.selfie_attempts;
     let document = matches!(against, Reference::Document);
-    let visit =
-        state
-            .sessions
-            .with_session(&admitted.session_id, &admitted.device_type, |session| {
+    let visit = state
+        .session(
+            &admitted.session_id,
+            &admitted.device_type,
+            move |session| {
                 if document && matches!(session.card_face, CardFace::NoFace) {
                     // Nothing to match the selfie with: the session ends, the card goes again.
                     session.selfie_attempts = most;
@@ -354,10 +357,17 @@ fn take_attempt(
                     chip,
                     complete,
                 })
-            });
+            },
+        )
+        .await;
     match visit {
         Ok(Some(attempt)) => Ok(attempt),
         Ok(None) => Err(no_face_on_card(admitted.lang)),
+        Err(SessionProblem::Unavailable(why)) => Err(super::session_problem(
+            SessionProblem::Unavailable(why),
+            admitted.shape,
+            admitted.lang,
+        )),
         // The session expired while the selfie was being read: this was its last one.
         Err(_) => Ok(Attempt {
             card_face: CardFace::NotChecked,
@@ -414,6 +424,7 @@ async fn liveness(
     state: &EngineState,
     frames: Vec<axum::body::Bytes>,
     named: Option<(String, Vec<Duration>)>,
+    lang: Lang,
 ) -> Result<Liveness, Refusal> {
     if frames.len() < 2 {
         return Ok(liveness_not_evaluated(ONE_FRAME));
@@ -425,7 +436,7 @@ async fn liveness(
         None => Answered::Unscored(
             "no challenge named (POST /liveness/challenge, then its id with the frames)",
         ),
-        Some((id, times)) => match state.challenges.take(&id) {
+        Some((id, times)) => match state.take_challenge(id, SHAPE, lang).await? {
             None => {
                 Answered::Unscored("the challenge named is unknown, answered already or expired")
             }

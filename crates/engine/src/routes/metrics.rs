@@ -88,7 +88,7 @@ impl Metrics {
         &self,
         uploads_in_progress: usize,
         uploads_waiting: usize,
-        sessions: usize,
+        sessions: Option<usize>,
     ) -> String {
         let mut text = String::new();
         let _ = writeln!(
@@ -146,15 +146,21 @@ impl Metrics {
             (
                 "ekyc_uploads_in_progress",
                 "Uploads being read and processed now (the workers busy).",
-                uploads_in_progress,
+                Some(uploads_in_progress),
             ),
             (
                 "ekyc_uploads_waiting",
                 "Uploads waiting for a turn now (the queue).",
-                uploads_waiting,
+                Some(uploads_waiting),
             ),
-            ("ekyc_sessions_open", "Sessions open now.", sessions),
+            (
+                "ekyc_sessions_open",
+                "Sessions open now (with a shared database: every replica's).",
+                sessions,
+            ),
         ] {
+            // A figure not known now (the shared database away) is left out.
+            let Some(value) = value else { continue };
             let _ = writeln!(text, "# HELP {name} {help}");
             let _ = writeln!(text, "# TYPE {name} gauge");
             let _ = writeln!(text, "{name} {value}");
@@ -174,7 +180,7 @@ mod tests {
         metrics.record("/ocr", 200, Duration::from_millis(40));
         metrics.record("/ocr", 503, Duration::from_millis(1));
         metrics.record("/nothing/here", 404, Duration::from_millis(1));
-        let text = metrics.render(1, 2, 3);
+        let text = metrics.render(1, 2, Some(3));
         assert!(
             text.contains("ekyc_requests_total{route=\"/ocr\",status=\"2xx\"} 2\n"),
             "{text}"

@@ -30,7 +30,7 @@ use serde_json::json;
 
 use super::challenges::ChallengeStore;
 use super::script::{play, ScriptPlayer, ScriptedEndpoint};
-use super::sessions::{SessionProblem, SessionStore};
+use super::sessions::{EngineSession, OpenProblem, SessionProblem, SessionStore};
 use super::{EngineSettings, EnrolmentStore, Enrolments, RequestCounts};
 use ekyc_contract::{Code, Lang, Secret, Shape, StatusReply};
 use ekyc_face::{FaceDetector, FaceMatcher, FaceMesh};
@@ -44,9 +44,10 @@ struct EngineState {
     uploads: guard::UploadTurns,
     max_file_bytes: u64,
     selfie_attempts: u32,
-    sessions: SessionStore,
-    /// The follow-the-dot paths issued and not yet answered.
-    challenges: ChallengeStore,
+    /// Open sessions: in memory, or in the database the replicas share.
+    sessions: Arc<SessionStore>,
+    /// The follow-the-dot paths issued and not yet answered (kept where the sessions are).
+    challenges: Arc<ChallengeStore>,
     script: Option<ScriptPlayer>,
     counts: Arc<RequestCounts>,
     ocr: Option<Tesseract>,
@@ -86,14 +87,30 @@ pub(super) fn router(
     let body_limit = usize::try_from(settings.max_file_bytes.saturating_mul(2))
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
+    // Replicas on one PostgreSQL share their sessions and challenges there too: a session
+    // opened on one continues on any other.
+    let (sessions, challenges) = match &settings.enrolments {
+        Some(enrolments) if enrolments.is_server() => (
+            SessionStore::in_database(
+                enrolments.clone(),
+                settings.session_ttl,
+                settings.max_sessions,
+            ),
+            ChallengeStore::in_database(enrolments.clone(), CHALLENGE_TTL, settings.max_sessions),
+        ),
+        _ => (
+            SessionStore::new(settings.session_ttl, settings.max_sessions),
+            ChallengeStore::new(CHALLENGE_TTL, settings.max_sessions),
+        ),
+    };
     let state = Arc::new(EngineState {
         api_keys: settings.api_keys,
         lockout: guard::KeyLockout::new(settings.lockout),
         uploads: guard::UploadTurns::new(settings.uploads),
         max_file_bytes: settings.max_file_bytes,
         selfie_attempts: settings.selfie_attempts.max(1),
-        sessions: SessionStore::new(settings.session_ttl, settings.max_sessions),
-        challenges: ChallengeStore::new(CHALLENGE_TTL, settings.max_sessions),
+        sessions: Arc::new(sessions),
+        challenges: Arc::new(challenges),
         script: settings.script.map(ScriptPlayer::new),
         counts,
         ocr: settings.ocr,
@@ -170,7 +187,16 @@ async fn log_request(
 /// `GET /metrics`: Prometheus's text format.
 async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
     let (busy, waiting) = state.uploads.load();
-    let text = state.metrics.render(busy, waiting, state.sessions.len());
+    let sessions = state.sessions.clone();
+    let open = if sessions.is_shared() {
+        tokio::task::spawn_blocking(move || sessions.open_count())
+            .await
+            .unwrap_or_else(|_| Err("counting the sessions did not finish".into()))
+    } else {
+        sessions.open_count()
+    };
+    // Without the database the count is left out, not made up (healthz says why).
+    let text = state.metrics.render(busy, waiting, open.ok());
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -390,16 +416,12 @@ impl EngineState {
         }
         let lang = lang_of(headers);
         self.check_api_key(headers, shape, lang)?;
-        let expired = |problem: SessionProblem| {
-            tracing::info!(?problem, "session refused");
-            session_refused(shape, lang)
-        };
         let session_id = header(headers, &["session-id", "session_id"])
-            .ok_or_else(|| expired(SessionProblem::Unknown))?;
+            .ok_or_else(|| session_problem(SessionProblem::Unknown, shape, lang))?;
         let device_type = self.device_type(headers, shape, lang)?;
-        self.sessions
-            .with_session(session_id, device_type, |_| ())
-            .map_err(expired)?;
+        self.session(session_id, device_type, |_| ())
+            .await
+            .map_err(|problem| session_problem(problem, shape, lang))?;
         Ok(Admitted {
             lang,
             shape,
@@ -409,15 +431,116 @@ impl EngineState {
     }
 
     /// Runs `visit` on the admitted request's session; an expired one is refused.
-    fn visit<T>(
+    async fn visit<T: Send + 'static>(
         &self,
         admitted: &Admitted,
-        visit: impl FnOnce(&mut super::sessions::EngineSession) -> T,
+        visit: impl FnOnce(&mut EngineSession) -> T + Send + 'static,
     ) -> Result<T, Refusal> {
-        self.sessions
-            .with_session(&admitted.session_id, &admitted.device_type, visit)
-            .map_err(|_| session_refused(admitted.shape, admitted.lang))
+        self.session(&admitted.session_id, &admitted.device_type, visit)
+            .await
+            .map_err(|problem| session_problem(problem, admitted.shape, admitted.lang))
     }
+
+    /// Runs `visit` on the session `id` for `device_type`: at once in memory, off the
+    /// async threads when the session is a row of the shared database.
+    async fn session<T: Send + 'static>(
+        &self,
+        id: &str,
+        device_type: &str,
+        visit: impl FnOnce(&mut EngineSession) -> T + Send + 'static,
+    ) -> Result<T, SessionProblem> {
+        if !self.sessions.is_shared() {
+            return self.sessions.with_session(id, device_type, visit);
+        }
+        let (sessions, id, device_type) =
+            (self.sessions.clone(), id.to_owned(), device_type.to_owned());
+        tokio::task::spawn_blocking(move || sessions.with_session(&id, &device_type, visit))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SessionProblem::Unavailable(
+                    "the session's visit did not finish".into(),
+                ))
+            })
+    }
+
+    /// Opens a session as `open` does on the store: at once in memory, off the async
+    /// threads when shared; refused as the contract says when it cannot.
+    async fn open_session(
+        &self,
+        lang: Lang,
+        open: impl FnOnce(&SessionStore) -> Result<String, OpenProblem> + Send + 'static,
+    ) -> Result<String, Refusal> {
+        let opened = if self.sessions.is_shared() {
+            let sessions = self.sessions.clone();
+            tokio::task::spawn_blocking(move || open(&sessions))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(OpenProblem::Unavailable(
+                        "opening the session did not finish".into(),
+                    ))
+                })
+        } else {
+            open(&self.sessions)
+        };
+        opened.map_err(|problem| match problem {
+            OpenProblem::Full => reply(
+                Shape::Code,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Code::Busy,
+                &lang.say(
+                    "Too many open sessions; try again shortly",
+                    "Quá nhiều phiên đang mở; vui lòng thử lại sau",
+                ),
+            ),
+            OpenProblem::Unavailable(why) => sessions_unavailable(&why, Shape::Code, lang),
+        })
+    }
+
+    /// Takes the challenge `id` (answered once): at once in memory, off the async threads
+    /// when shared; 503 when the shared database cannot be reached.
+    async fn take_challenge(
+        &self,
+        id: String,
+        shape: Shape,
+        lang: Lang,
+    ) -> Result<Option<super::challenges::Issued>, Refusal> {
+        let taken = if self.challenges.is_shared() {
+            let challenges = self.challenges.clone();
+            tokio::task::spawn_blocking(move || challenges.take(&id))
+                .await
+                .unwrap_or_else(|_| Err("taking the challenge did not finish".into()))
+        } else {
+            self.challenges.take(&id)
+        };
+        taken.map_err(|why| sessions_unavailable(&why, shape, lang))
+    }
+}
+
+/// A session that cannot be used, answered as the contract says: code 403 for one that
+/// is unknown, expired or another device's; 503 when the shared database is away.
+fn session_problem(problem: SessionProblem, shape: Shape, lang: Lang) -> Refusal {
+    match problem {
+        SessionProblem::Unavailable(why) => sessions_unavailable(&why, shape, lang),
+        problem => {
+            tracing::info!(?problem, "session refused");
+            session_refused(shape, lang)
+        }
+    }
+}
+
+/// 503: the database the replicas keep their sessions in cannot be reached (the reason
+/// is for IT: the database's address and message, never a value).
+fn sessions_unavailable(why: &str, shape: Shape, lang: Lang) -> Refusal {
+    tracing::warn!("sessions unavailable: {why}");
+    reply(
+        shape,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Code::Busy,
+        &lang.say(
+            &format!("Sessions are unavailable on this engine: {why}"),
+            &format!("Máy chủ tạm thời không mở được phiên làm việc: {why}"),
+        ),
+    )
 }
 
 impl EngineState {

@@ -29,8 +29,8 @@ pub(super) async fn ocr(
     answer(
         async {
             let admitted = state.admit(ScriptedEndpoint::Ocr, &headers, SHAPE).await?;
-            check_reads_document(&state, &admitted)?;
-            let (document, side) = document_and_side(&state, &headers, &admitted)?;
+            check_reads_document(&state, &admitted).await?;
+            let (document, side) = document_and_side(&state, &headers, &admitted).await?;
             let most = if side.is_some() || !document.has_back() {
                 1
             } else {
@@ -43,15 +43,17 @@ pub(super) async fn ocr(
             if reading.fields.is_empty() {
                 return Err(document_not_found(&admitted));
             }
-            state.visit(&admitted, |session| {
-                session.document_read = true;
-                if side == Some(Side::Front) {
-                    session.front_read = true;
-                }
-                if let Some(card_face) = card_face {
-                    session.card_face = card_face;
-                }
-            })?;
+            state
+                .visit(&admitted, move |session| {
+                    session.document_read = true;
+                    if side == Some(Side::Front) {
+                        session.front_read = true;
+                    }
+                    if let Some(card_face) = card_face {
+                        session.card_face = card_face;
+                    }
+                })
+                .await?;
             Ok(Json(ocr_reply(reading).to_json()).into_response())
         }
         .await,
@@ -59,8 +61,8 @@ pub(super) async fn ocr(
 }
 
 /// A Krypton AUTH or LIVENESS session reads no document.
-fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Result<(), Refusal> {
-    match state.visit(admitted, |session| session.journey)? {
+async fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Result<(), Refusal> {
+    match state.visit(admitted, |session| session.journey).await? {
         Some(journey) if !journey.reads_document() => {
             let action = journey.action.as_str();
             Err(bad_request(
@@ -75,7 +77,7 @@ fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Result<(), 
 }
 
 /// `document-type` and `side-type`, and the order of sides in the session.
-fn document_and_side(
+async fn document_and_side(
     state: &EngineState,
     headers: &HeaderMap,
     admitted: &Admitted,
@@ -111,13 +113,7 @@ fn document_and_side(
                 "Hộ chiếu không có mặt sau",
             ));
         }
-        let front_read =
-            state
-                .sessions
-                .with_session(&admitted.session_id, &admitted.device_type, |session| {
-                    session.front_read
-                });
-        if front_read != Ok(true) {
+        if !state.visit(admitted, |session| session.front_read).await? {
             return Err(bad_request(
                 SHAPE,
                 lang,

@@ -30,10 +30,12 @@ pub(super) async fn session_init(
             state.check_api_key(&headers, Shape::Code, lang)?;
             let device_type = state.device_type(&headers, Shape::Code, lang)?;
             let only_engine = header(&headers, &["only-engine", "only_engine"]) == Some("1");
+            let device_type = device_type.to_owned();
             let session_id = state
-                .sessions
-                .create(device_type, only_engine)
-                .ok_or_else(|| too_many_sessions(lang))?;
+                .open_session(lang, move |sessions| {
+                    sessions.create(&device_type, only_engine)
+                })
+                .await?;
             Ok(Json(SessionInitReply { session_id }.to_json()).into_response())
         }
         .await,
@@ -57,9 +59,8 @@ pub(super) async fn krypton_session(
             state.check_company_id(&request, lang)?;
             let journey = journey_of(&state, &request, lang).await?;
             let session_id = state
-                .sessions
-                .create_for_journey(journey)
-                .ok_or_else(|| too_many_sessions(lang))?;
+                .open_session(lang, move |sessions| sessions.create_for_journey(journey))
+                .await?;
             tracing::info!(action = ?journey.action, flow = ?journey.flow, "Krypton session opened");
             Ok(Json(KryptonSessionReply::created(
                 &request,
@@ -141,16 +142,4 @@ async fn journey_of(
     }
     journey.customer = Some(customer);
     Ok(journey)
-}
-
-fn too_many_sessions(lang: Lang) -> Refusal {
-    reply(
-        Shape::Code,
-        StatusCode::SERVICE_UNAVAILABLE,
-        Code::Busy,
-        &lang.say(
-            "Too many open sessions; try again shortly",
-            "Quá nhiều phiên đang mở; vui lòng thử lại sau",
-        ),
-    )
 }

@@ -1,10 +1,16 @@
 //! The engine's sessions: bound to a device type, expiring after a time without use.
+//!
+//! Kept in the engine's memory ([`SessionStore::new`], one engine), or in the database a
+//! bank's replicas share ([`SessionStore::in_database`], `postgres.rs`), so that a
+//! session opened on one replica continues on any other: there each session is one row,
+//! its state sealed, taken under a row lock for the length of one visit.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod postgres;
+
+use std::time::Instant;
 
 use super::enrolments::CustomerHash;
+use crate::kept::{lock, shared, Kept, Place};
 use ekyc_contract::{KryptonAction, KryptonFlow, LivenessModel};
 use ekyc_face::Embedding;
 
@@ -76,8 +82,34 @@ pub enum CardFace {
     Found(Box<Embedding>),
 }
 
-/// Why a session cannot be used; the contract answers all three with errorCode "403".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl EngineSession {
+    fn new(device_type: &str, only_engine: bool, journey: Option<Journey>) -> Self {
+        Self {
+            device_type: device_type.to_owned(),
+            only_engine,
+            last_used: Instant::now(),
+            front_read: false,
+            document_read: false,
+            selfie_attempts: 0,
+            card_face: CardFace::NotChecked,
+            journey,
+            chip: None,
+        }
+    }
+
+    /// Binds a Krypton session to the device type of its first call; `false` when it
+    /// was made for another.
+    fn bind(&mut self, device_type: &str) -> bool {
+        if self.device_type.is_empty() {
+            self.device_type = device_type.to_owned();
+        }
+        self.device_type == device_type
+    }
+}
+
+/// Why a session cannot be used; the contract answers the first three with errorCode
+/// "403".
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionProblem {
     /// No session with that id (never made, or forgotten).
     Unknown,
@@ -85,112 +117,99 @@ pub enum SessionProblem {
     Expired,
     /// Made for another `device-type`.
     DeviceMismatch,
+    /// The shared database cannot be reached now (the reason, for IT: never a value).
+    Unavailable(String),
 }
 
-/// All open sessions.
-#[derive(Debug)]
-pub struct SessionStore {
-    sessions: Mutex<HashMap<String, EngineSession>>,
-    ttl: Duration,
-    capacity: usize,
+/// Why no session was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenProblem {
+    /// As many sessions as the store holds are open, even after forgetting expired ones.
+    Full,
+    /// The shared database cannot be reached now.
+    Unavailable(String),
 }
+
+/// All open sessions: in memory ([`Kept::new`]) or in the shared database
+/// ([`Kept::in_database`]).
+pub type SessionStore = Kept<EngineSession>;
 
 impl SessionStore {
-    /// Sessions unused for `ttl` expire; at most `capacity` at once.
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self {
-            sessions: Mutex::new(HashMap::new()),
-            ttl,
-            capacity: capacity.max(1),
-        }
+    /// Opens an FPT.AI session. Blocking when shared.
+    pub fn create(&self, device_type: &str, only_engine: bool) -> Result<String, OpenProblem> {
+        self.open(EngineSession::new(device_type, only_engine, None))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, EngineSession>> {
-        // A poisoned lock only means a request panicked mid-update of one entry.
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+    /// Opens a Krypton session: bound to the device type of its first call. Blocking
+    /// when shared.
+    pub fn create_for_journey(&self, journey: Journey) -> Result<String, OpenProblem> {
+        self.open(EngineSession::new("", false, Some(journey)))
     }
 
-    /// Opens an FPT.AI session; `None` when the store is full even after forgetting
-    /// expired ones.
-    pub fn create(&self, device_type: &str, only_engine: bool) -> Option<String> {
-        self.open(device_type, only_engine, None)
-    }
-
-    /// Opens a Krypton session: bound to the device type of its first call.
-    pub fn create_for_journey(&self, journey: Journey) -> Option<String> {
-        self.open("", false, Some(journey))
-    }
-
-    fn open(
-        &self,
-        device_type: &str,
-        only_engine: bool,
-        journey: Option<Journey>,
-    ) -> Option<String> {
-        let mut sessions = self.lock();
-        // Expired sessions go now, not when the store fills up: they may hold a face.
-        let ttl = self.ttl;
-        sessions.retain(|_, session| session.last_used.elapsed() <= ttl);
-        if sessions.len() >= self.capacity {
-            return None;
-        }
+    fn open(&self, session: EngineSession) -> Result<String, OpenProblem> {
         let id = uuid::Uuid::new_v4().to_string();
-        sessions.insert(
-            id.clone(),
-            EngineSession {
-                device_type: device_type.to_owned(),
-                only_engine,
-                last_used: Instant::now(),
-                front_read: false,
-                document_read: false,
-                selfie_attempts: 0,
-                card_face: CardFace::NotChecked,
-                journey,
-                chip: None,
-            },
-        );
-        Some(id)
+        match &self.place {
+            Place::Memory(sessions) => {
+                let mut sessions = lock(sessions);
+                // Expired sessions go now, not when the store fills up: they may hold a face.
+                let ttl = self.ttl;
+                sessions.retain(|_, session| session.last_used.elapsed() <= ttl);
+                if sessions.len() >= self.capacity {
+                    return Err(OpenProblem::Full);
+                }
+                sessions.insert(id.clone(), session);
+            }
+            Place::Database(enrolments) => {
+                let shared = shared(enrolments).map_err(OpenProblem::Unavailable)?;
+                postgres::open(&shared, &id, &session, self.ttl, self.capacity)?;
+            }
+        }
+        Ok(id)
     }
 
-    /// Looks a session up for `device_type` and lends it to `use_session`.
+    /// Looks a session up for `device_type` and lends it to `use_session`; what it
+    /// changed is kept. Blocking when shared (the session's row is locked meanwhile).
     pub fn with_session<T>(
         &self,
         id: &str,
         device_type: &str,
         use_session: impl FnOnce(&mut EngineSession) -> T,
     ) -> Result<T, SessionProblem> {
-        let mut sessions = self.lock();
-        let session = sessions.get_mut(id).ok_or(SessionProblem::Unknown)?;
-        if session.last_used.elapsed() > self.ttl {
-            sessions.remove(id);
-            return Err(SessionProblem::Expired);
+        match &self.place {
+            Place::Memory(sessions) => {
+                let mut sessions = lock(sessions);
+                let session = sessions.get_mut(id).ok_or(SessionProblem::Unknown)?;
+                if session.last_used.elapsed() > self.ttl {
+                    sessions.remove(id);
+                    return Err(SessionProblem::Expired);
+                }
+                if !session.bind(device_type) {
+                    return Err(SessionProblem::DeviceMismatch);
+                }
+                session.last_used = Instant::now();
+                Ok(use_session(session))
+            }
+            Place::Database(enrolments) => {
+                let shared = shared(enrolments).map_err(SessionProblem::Unavailable)?;
+                postgres::with_session(&shared, id, device_type, self.ttl, use_session)
+            }
         }
-        if session.device_type.is_empty() {
-            session.device_type = device_type.to_owned();
-        }
-        if session.device_type != device_type {
-            return Err(SessionProblem::DeviceMismatch);
-        }
-        session.last_used = Instant::now();
-        Ok(use_session(session))
     }
 
-    /// Sessions open now.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether no session is open.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Sessions open now (in the shared database: every replica's). Blocking when
+    /// shared.
+    pub fn open_count(&self) -> Result<usize, String> {
+        match &self.place {
+            Place::Memory(sessions) => Ok(lock(sessions).len()),
+            Place::Database(enrolments) => postgres::count(&*shared(enrolments)?, self.ttl),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn sessions_are_bound_to_their_device_type_and_expire() {
@@ -240,10 +259,10 @@ mod tests {
         let store = SessionStore::new(Duration::from_millis(30), 2);
         store.create("a", false).unwrap();
         store.create("a", false).unwrap();
-        assert!(store.create("a", false).is_none());
+        assert_eq!(store.create("a", false), Err(OpenProblem::Full));
         std::thread::sleep(Duration::from_millis(50));
-        assert!(store.create("a", false).is_some());
-        assert_eq!(store.len(), 1);
+        assert!(store.create("a", false).is_ok());
+        assert_eq!(store.open_count(), Ok(1));
     }
 
     #[test]
@@ -258,7 +277,7 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         store.create("a", false).unwrap();
-        assert_eq!(store.len(), 1);
+        assert_eq!(store.open_count(), Ok(1));
         assert_eq!(
             store.with_session(&abandoned, "a", |_| ()),
             Err(SessionProblem::Unknown)
