@@ -60,17 +60,27 @@ impl Deployment {
         Secret::new(std::fs::read_to_string(&self.env()[name]).unwrap().trim())
     }
 
-    /// The replica HAProxy sent the last request for `path` to ("replica1", …).
+    /// The replica HAProxy sent the last request for `path` answered 200 to
+    /// ("replica1", …).
     pub fn served(&self, path: &str) -> String {
+        self.servers(path, 200)
+            .pop()
+            .unwrap_or_else(|| panic!("no POST {path} answered 200 in HAProxy's log"))
+    }
+
+    /// The replicas HAProxy sent each request for `path` answered `status` to, in order.
+    pub fn servers(&self, path: &str, status: u16) -> Vec<String> {
         let log = std::fs::read_to_string(Path::new(&self.dir()).join("haproxy.log")).unwrap();
-        let line = log
-            .lines()
-            .rfind(|line| line.contains(&format!("\"POST {path} ")) && line.contains(" 200 "))
-            .unwrap_or_else(|| panic!("no POST {path} answered 200 in the log:\n{log}"));
-        line.split_whitespace()
-            .find_map(|word| word.strip_prefix("engines/"))
-            .unwrap()
-            .to_owned()
+        log.lines()
+            .filter(|line| {
+                line.contains(&format!("\"POST {path} ")) && line.contains(&format!(" {status} "))
+            })
+            .filter_map(|line| {
+                line.split_whitespace()
+                    .find_map(|word| word.strip_prefix("engines/"))
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 }
 

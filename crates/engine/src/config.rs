@@ -2,7 +2,7 @@
 //! file too), the whole of what `ekyc-engine` reads ([`ServerConfig`]), and the
 //! [`EngineSettings`] built from them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,6 +134,11 @@ section! {
         pub lockout_failures: u32 = 10,
         /// The lockout's window and length, in seconds.
         pub lockout_secs: u64 = 300,
+        /// The load balancers in front of this engine (their addresses: HAProxy's). A
+        /// request through one of them is locked out, and logged, as from the client
+        /// address the balancer appended last to `X-Forwarded-For`; from any other peer
+        /// the header is ignored (anyone can write it). Empty: the peer is the client.
+        pub trusted_proxies: Vec<IpAddr> = Vec::new(),
     }
 }
 
@@ -279,6 +284,7 @@ impl EngineConfig {
                 window: Duration::from_secs(self.lockout_secs),
                 lockout: Duration::from_secs(self.lockout_secs),
             },
+            trusted_proxies: self.trusted_proxies.clone(),
             uploads: UploadLimits {
                 at_once: self.uploads_at_once as usize,
                 queue: self.queue as usize,

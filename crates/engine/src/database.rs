@@ -2,7 +2,8 @@
 //! against the bank's CA, as libpq's `sslmode=verify-full`), a small pool of connections
 //! per replica, and the schema, made and moved forward by the first replica to start.
 //! What is kept there: enrolments (`enrolments/postgres.rs`), open sessions
-//! (`sessions.rs`) and issued liveness challenges (`challenges.rs`).
+//! (`sessions/postgres.rs`), issued liveness challenges (`challenges.rs`) and wrong keys
+//! by client address (`key_failures.rs`).
 //!
 //! The client is `postgres` (the blocking face of `tokio-postgres`, rust-postgres's kept
 //! pure-Rust client): every call is blocking and runs off the engine's async threads, and
@@ -44,6 +45,13 @@ const MIGRATIONS: &[&str] = &[
          path bytea NOT NULL
      );
      CREATE INDEX ekyc_challenges_issued_at ON ekyc_challenges (issued_at);",
+    // 3: wrong keys by client address, so that a lockout holds on every replica.
+    "CREATE TABLE ekyc_key_failures (
+         address text PRIMARY KEY,
+         failures integer NOT NULL,
+         since timestamptz NOT NULL,
+         locked_until timestamptz
+     );",
 ];
 
 /// The advisory lock the migrations run under (any number, the same in every replica):

@@ -16,6 +16,7 @@ pub mod config;
 pub mod database;
 pub mod enrolments;
 pub mod kept;
+pub mod key_failures;
 mod routes;
 pub mod script;
 mod server;
@@ -54,6 +55,9 @@ pub struct EngineSettings {
     pub connections: ConnectionLimits,
     /// Wrong keys from one address that lock it out, and for how long.
     pub lockout: LockoutLimits,
+    /// Load balancers in front of the engine: through one of them, the client is the
+    /// address it appended last to `X-Forwarded-For` (`engine.trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Uploads processed at once, their wait for a turn, a request's deadline.
     pub uploads: UploadLimits,
     /// Most sessions open at once (bounds memory).
@@ -104,6 +108,7 @@ impl Default for EngineSettings {
             tls: None,
             connections: ConnectionLimits::default(),
             lockout: LockoutLimits::default(),
+            trusted_proxies: Vec::new(),
             uploads: UploadLimits::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             selfie_attempts: 3,

@@ -15,6 +15,7 @@ use axum::response::Response;
 use tokio::sync::Semaphore;
 
 use super::{lang_of, reply, EngineState};
+use crate::key_failures;
 use ekyc_contract::{Code, Shape};
 
 /// When wrong keys from one address lock it out.
@@ -135,6 +136,41 @@ impl Failures {
     }
 }
 
+/// Runs `work` on the shared database off the async threads; `None` (logged, never a
+/// refusal: the requests that need the database are refused by it) when it cannot.
+async fn on_shared_database<T: Send + 'static>(
+    enrolments: &Arc<crate::Enrolments>,
+    step: &'static str,
+    work: impl FnOnce(&crate::database::Database) -> Result<T, String> + Send + 'static,
+) -> Option<T> {
+    let enrolments = enrolments.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let shared = crate::kept::shared(&enrolments)?;
+        work(&shared.database)
+    })
+    .await
+    .unwrap_or_else(|_| Err("it did not finish".into()));
+    done.map_err(|why| tracing::warn!("{step}: {why}")).ok()
+}
+
+/// Who sent the request: `peer`, or, when `peer` is one of the `trusted` load balancers,
+/// the address it appended last to `X-Forwarded-For` (earlier entries are the client's
+/// own to write, and are not believed). A balancer that sent none, or one that does not
+/// parse: the balancer itself.
+fn client_address(peer: IpAddr, headers: &header::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok())
+        .unwrap_or(peer)
+}
+
 /// The shape an endpoint answers in (`/ocr`: errorCode; the others: code).
 fn shape_of(path: &str) -> Shape {
     if path == "/ocr" {
@@ -163,15 +199,29 @@ pub(super) async fn lock_out_key_guessers(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(address) = request
+    let Some(peer) = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip())
     else {
         return next.run(request).await;
     };
+    let address = client_address(peer, request.headers(), &state.trusted_proxies);
+    let shared = state.shared_lockout();
+    if shared.is_some() && request.method() != axum::http::Method::POST {
+        // Health, readiness, metrics: no key, and no database round trip for them.
+        return next.run(request).await;
+    }
     let lockout = &state.lockout;
-    if let Some(left) = lockout.locked(address, Instant::now()) {
+    let locked = match &shared {
+        None => lockout.locked(address, Instant::now()),
+        Some(enrolments) => on_shared_database(enrolments, "checking a lockout", move |db| {
+            key_failures::locked(db, address)
+        })
+        .await
+        .flatten(),
+    };
+    if let Some(left) = locked {
         let lang = lang_of(request.headers());
         let minutes = seconds(left).div_ceil(60);
         let refused = reply(
@@ -186,16 +236,33 @@ pub(super) async fn lock_out_key_guessers(
         return with_retry_after(refused, left);
     }
     let response = next.run(request).await;
+    let limits = lockout.limits;
     if response.status() == StatusCode::UNAUTHORIZED {
-        if lockout.failed(address, Instant::now()) {
+        let now_locked = match &shared {
+            None => lockout.failed(address, Instant::now()),
+            Some(enrolments) => on_shared_database(enrolments, "counting a wrong key", move |db| {
+                key_failures::failed(db, address, limits)
+            })
+            .await
+            .unwrap_or(false),
+        };
+        if now_locked {
             tracing::warn!(
                 "{address} is locked out for {:?} after {} wrong keys",
-                lockout.limits.lockout,
-                lockout.limits.failures
+                limits.lockout,
+                limits.failures
             );
         }
     } else if response.status().is_success() {
-        lockout.succeeded(address);
+        match &shared {
+            None => lockout.succeeded(address),
+            Some(enrolments) => {
+                on_shared_database(enrolments, "forgetting wrong keys", move |db| {
+                    key_failures::succeeded(db, address)
+                })
+                .await;
+            }
+        }
     }
     response
 }
@@ -435,6 +502,37 @@ mod tests {
             lockout.failed(address, start);
         }
         assert!(lockout.remembered() <= MOST_ADDRESSES);
+    }
+
+    #[test]
+    fn a_trusted_balancer_names_the_client_and_anyone_else_is_the_client() {
+        let balancer: IpAddr = "10.0.0.5".parse().unwrap();
+        let kiosk: IpAddr = "10.20.1.7".parse().unwrap();
+        let forwarded = |values: &[&str]| {
+            let mut headers = header::HeaderMap::new();
+            for value in values {
+                headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+            }
+            headers
+        };
+        let trusted = [balancer];
+        // The balancer appended the kiosk's address after whatever the kiosk wrote.
+        let written = forwarded(&["203.0.113.9, 10.20.1.7"]);
+        assert_eq!(client_address(balancer, &written, &trusted), kiosk);
+        let two_headers = forwarded(&["203.0.113.9", "10.20.1.7"]);
+        assert_eq!(client_address(balancer, &two_headers, &trusted), kiosk);
+        // Not through a trusted balancer: the header is anyone's to write.
+        assert_eq!(client_address(kiosk, &written, &trusted), kiosk);
+        assert_eq!(client_address(balancer, &written, &[]), balancer);
+        // The balancer sent nothing usable: the balancer.
+        assert_eq!(
+            client_address(balancer, &forwarded(&[]), &trusted),
+            balancer
+        );
+        assert_eq!(
+            client_address(balancer, &forwarded(&["unknown"]), &trusted),
+            balancer
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ use ekyc_reading::Tesseract;
 struct EngineState {
     api_keys: Vec<Secret>,
     lockout: guard::KeyLockout,
+    /// Load balancers whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<std::net::IpAddr>,
     uploads: guard::UploadTurns,
     max_file_bytes: u64,
     selfie_attempts: u32,
@@ -106,6 +108,7 @@ pub(super) fn router(
     let state = Arc::new(EngineState {
         api_keys: settings.api_keys,
         lockout: guard::KeyLockout::new(settings.lockout),
+        trusted_proxies: settings.trusted_proxies,
         uploads: guard::UploadTurns::new(settings.uploads),
         max_file_bytes: settings.max_file_bytes,
         selfie_attempts: settings.selfie_attempts.max(1),
@@ -544,6 +547,14 @@ fn sessions_unavailable(why: &str, shape: Shape, lang: Lang) -> Refusal {
 }
 
 impl EngineState {
+    /// The enrolments, when they are the database the replicas share: wrong keys are
+    /// counted there too.
+    fn shared_lockout(&self) -> Option<Arc<super::Enrolments>> {
+        self.enrolments
+            .clone()
+            .filter(|enrolments| enrolments.is_server())
+    }
+
     /// Krypton's `companyId` against the configured ones, compared in constant time.
     fn check_company_id(
         &self,
