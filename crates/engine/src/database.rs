@@ -54,6 +54,9 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// The schema's version once every migration has run (`ekyc_schema.version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// The advisory lock the migrations run under (any number, the same in every replica):
 /// "ekyc" in ASCII.
 const MIGRATION_LOCK: i64 = 0x656b_7963;
@@ -363,10 +366,10 @@ fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     for step in MIGRATIONS.iter().skip(done) {
         transaction.batch_execute(step)?;
     }
-    if done < MIGRATIONS.len() {
+    if done < SCHEMA_VERSION {
         transaction.execute(
             "UPDATE ekyc_schema SET version = $1",
-            &[&(MIGRATIONS.len() as i32)],
+            &[&(SCHEMA_VERSION as i32)],
         )?;
     }
     transaction.commit()
