@@ -728,6 +728,18 @@ async fn a_session_opened_on_one_replica_continues_on_another() {
         server.psql("bank", "SELECT count(*) FROM ekyc_challenges"),
         "0\n"
     );
+    // Either replica's metrics count every replica's sessions, and its own connections.
+    let metrics = reqwest::get(format!("{}/metrics", a.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("ekyc_sessions_open 2\n"), "{metrics}");
+    assert!(
+        metrics.contains("ekyc_database_connections_open "),
+        "{metrics}"
+    );
 }
 
 /// Times that are not one per frame after the selfie, in order, are refused before any

@@ -216,6 +216,19 @@ impl Database {
         &self.name
     }
 
+    /// How many connections this replica holds, and how many are in use now.
+    pub fn pool_use(&self) -> PoolUse {
+        let state = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        PoolUse {
+            open: state.1,
+            busy: state.1.saturating_sub(state.0.len()),
+        }
+    }
+
     /// Runs `work` on one of the pool's connections (waiting up to [`POOL_WAIT`] for
     /// one); `Err` with what staff can act on. Blocking.
     pub fn with<T>(
@@ -224,6 +237,15 @@ impl Database {
     ) -> Result<T, String> {
         self.pool.with(work)
     }
+}
+
+/// A pool's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Held (idle or in use).
+    pub open: usize,
+    /// In use by a request.
+    pub busy: usize,
 }
 
 /// The connections this replica keeps, at most `max`; a request waits up to

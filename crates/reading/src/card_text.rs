@@ -297,18 +297,25 @@ fn date_in(text: &str) -> Option<String> {
     })
 }
 
-/// The MRZ among OCR lines: the last two or three lines made only of MRZ characters and
-/// at least 28 long, joined with line breaks, with their mean confidence.
+/// Characters a card's text model may put into an MRZ line read without the MRZ's own
+/// alphabet (a Vietnamese letter among the `<`: "THI<ẳHONG"), dropped from it; a line
+/// with more is not taken for one.
+const MOST_STRAYS_IN_AN_MRZ_LINE: usize = 2;
+
+/// The MRZ among OCR lines: the last two or three lines of MRZ characters at least 28
+/// long (up to [`MOST_STRAYS_IN_AN_MRZ_LINE`] others dropped: the MRZ's check digits and
+/// length then say whether it reads), joined with line breaks, with their mean
+/// confidence.
 pub fn find_mrz_lines(lines: &[TextLine]) -> Option<(String, f32)> {
+    let is_mrz_character = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '<';
     let candidates: Vec<(String, f32)> = lines
         .iter()
         .filter_map(|line| {
-            let text: String = line.words.iter().map(|word| word.text.as_str()).collect();
-            let is_mrz = text.len() >= 28
-                && text
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '<')
-                && text.contains('<');
+            let read: String = line.words.iter().map(|word| word.text.as_str()).collect();
+            let text: String = read.chars().filter(|&c| is_mrz_character(c)).collect();
+            let strays = read.chars().count() - text.len();
+            let is_mrz =
+                text.len() >= 28 && strays <= MOST_STRAYS_IN_AN_MRZ_LINE && text.contains('<');
             let confidence = line.words.iter().map(|word| word.confidence).sum::<f32>()
                 / line.words.len().max(1) as f32;
             is_mrz.then_some((text, confidence))
@@ -451,5 +458,29 @@ mod tests {
             "14/08/2021",
             "the issue date from the back"
         );
+    }
+
+    #[test]
+    fn a_stray_letter_in_an_mrz_line_is_dropped_and_a_line_of_words_is_no_mrz() {
+        // As Tesseract's Vietnamese model read the demo card's back.
+        let read = |name_line: &str| {
+            let lines: Vec<TextLine> = [
+                "IDVNM2030045121079203004512<<1",
+                "9311055F3311053VNM<<<<<<<<<<<6",
+                name_line,
+            ]
+            .into_iter()
+            .map(line)
+            .collect();
+            find_mrz_lines(&lines).unwrap().0
+        };
+        assert_eq!(
+            read("PHAM<<THI<ẳHONG<NHUNG<<<<<<<<<<").lines().last(),
+            Some("PHAM<<THI<HONG<NHUNG<<<<<<<<<<")
+        );
+        // Three strays: not an MRZ line, so only the two lines above are found.
+        assert_eq!(read("PHAM<<THIẳẳẳHONG<NHUNG<<<<<<<<<<").lines().count(), 2);
+        let words = line("QUẢN LÝ HÀNH CHÍNH VỀ TRẬT TỰ XÃ HỘI CỤC CẢNH SÁT");
+        assert_eq!(find_mrz_lines(&[words]), None);
     }
 }

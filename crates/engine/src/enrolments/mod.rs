@@ -406,11 +406,15 @@ impl Enrolments {
             return Ok(None);
         }
         self.store()?;
-        Ok(self
-            .shared
+        Ok(self.opened_shared_database())
+    }
+
+    /// The shared database if it is open already (never blocks, never connects).
+    pub fn opened_shared_database(&self) -> Option<Arc<SharedDatabase>> {
+        self.shared
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
-            .clone())
+            .clone()
     }
 
     /// The store, opened now if it was not yet. Blocking.

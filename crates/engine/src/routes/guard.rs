@@ -207,7 +207,7 @@ pub(super) async fn lock_out_key_guessers(
         return next.run(request).await;
     };
     let address = client_address(peer, request.headers(), &state.trusted_proxies);
-    let shared = state.shared_lockout();
+    let shared = state.shared_enrolments();
     if shared.is_some() && request.method() != axum::http::Method::POST {
         // Health, readiness, metrics: no key, and no database round trip for them.
         return next.run(request).await;

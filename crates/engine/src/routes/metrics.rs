@@ -84,12 +84,7 @@ impl Metrics {
     }
 
     /// The text Prometheus scrapes, with the gauges read now.
-    pub(super) fn render(
-        &self,
-        uploads_in_progress: usize,
-        uploads_waiting: usize,
-        sessions: Option<usize>,
-    ) -> String {
+    pub(super) fn render(&self, gauges: &Gauges) -> String {
         let mut text = String::new();
         let _ = writeln!(
             text,
@@ -146,17 +141,27 @@ impl Metrics {
             (
                 "ekyc_uploads_in_progress",
                 "Uploads being read and processed now (the workers busy).",
-                Some(uploads_in_progress),
+                Some(gauges.uploads_in_progress),
             ),
             (
                 "ekyc_uploads_waiting",
                 "Uploads waiting for a turn now (the queue).",
-                Some(uploads_waiting),
+                Some(gauges.uploads_waiting),
             ),
             (
                 "ekyc_sessions_open",
                 "Sessions open now (with a shared database: every replica's).",
-                sessions,
+                gauges.sessions,
+            ),
+            (
+                "ekyc_database_connections_open",
+                "Connections this replica holds to the shared database.",
+                gauges.database.map(|pool| pool.open),
+            ),
+            (
+                "ekyc_database_connections_busy",
+                "Of those, in use by a request now.",
+                gauges.database.map(|pool| pool.busy),
             ),
         ] {
             // A figure not known now (the shared database away) is left out.
@@ -167,6 +172,16 @@ impl Metrics {
         }
         text
     }
+}
+
+/// The figures read at the moment of a scrape.
+pub(super) struct Gauges {
+    pub(super) uploads_in_progress: usize,
+    pub(super) uploads_waiting: usize,
+    /// `None` when the shared database could not count them.
+    pub(super) sessions: Option<usize>,
+    /// The pool's connections, with a shared database.
+    pub(super) database: Option<crate::database::PoolUse>,
 }
 
 #[cfg(test)]
@@ -180,7 +195,12 @@ mod tests {
         metrics.record("/ocr", 200, Duration::from_millis(40));
         metrics.record("/ocr", 503, Duration::from_millis(1));
         metrics.record("/nothing/here", 404, Duration::from_millis(1));
-        let text = metrics.render(1, 2, Some(3));
+        let text = metrics.render(&Gauges {
+            uploads_in_progress: 1,
+            uploads_waiting: 2,
+            sessions: Some(3),
+            database: Some(crate::database::PoolUse { open: 4, busy: 1 }),
+        });
         assert!(
             text.contains("ekyc_requests_total{route=\"/ocr\",status=\"2xx\"} 2\n"),
             "{text}"
@@ -194,6 +214,8 @@ mod tests {
         assert!(text.contains("ekyc_request_duration_seconds_count{route=\"/ocr\"} 3\n"));
         assert!(text.contains("ekyc_uploads_waiting 2\n"));
         assert!(text.contains("ekyc_sessions_open 3\n"));
+        assert!(text.contains("ekyc_database_connections_open 4\n"));
+        assert!(text.contains("ekyc_database_connections_busy 1\n"));
         assert!(
             !text.contains("/nothing/here"),
             "unknown paths are not labels"

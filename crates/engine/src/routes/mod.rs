@@ -198,8 +198,18 @@ async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
     } else {
         sessions.open_count()
     };
+    // Never opens the database for a scrape: its pool as it is, once opened.
+    let database = state
+        .shared_enrolments()
+        .and_then(|enrolments| enrolments.opened_shared_database())
+        .map(|shared| shared.database.pool_use());
     // Without the database the count is left out, not made up (healthz says why).
-    let text = state.metrics.render(busy, waiting, open.ok());
+    let text = state.metrics.render(&metrics::Gauges {
+        uploads_in_progress: busy,
+        uploads_waiting: waiting,
+        sessions: open.ok(),
+        database,
+    });
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -547,9 +557,9 @@ fn sessions_unavailable(why: &str, shape: Shape, lang: Lang) -> Refusal {
 }
 
 impl EngineState {
-    /// The enrolments, when they are the database the replicas share: wrong keys are
-    /// counted there too.
-    fn shared_lockout(&self) -> Option<Arc<super::Enrolments>> {
+    /// The enrolments, when they are the database the replicas share (where sessions,
+    /// challenges and wrong keys are kept too).
+    fn shared_enrolments(&self) -> Option<Arc<super::Enrolments>> {
         self.enrolments
             .clone()
             .filter(|enrolments| enrolments.is_server())
