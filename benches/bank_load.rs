@@ -192,6 +192,18 @@ async fn main() {
         percentile(&times, 0.99).as_secs_f64()
     );
     println!("  HAProxy passed on: {busy} answers 503, {bad_gateway} answers 502 (the kill)");
+    // Each replica's own log (kept across its restart): one line per request answered.
+    let served: Vec<String> = (1..=replicas)
+        .map(|n| {
+            let log = std::fs::read_to_string(
+                Path::new(&deployment.dir()).join(format!("replica{n}.log")),
+            )
+            .unwrap_or_default();
+            let count = log.lines().filter(|line| line.contains(" POST /")).count();
+            format!("replica{n} {count}")
+        })
+        .collect();
+    println!("  requests served: {}", served.join(", "));
     println!(
         "  journeys broken off by the kill (in flight on the killed replica; the kiosk said so, tried again once): {interrupted}"
     );
