@@ -72,9 +72,10 @@ section! {
         #[env = "EKYC_ENROLMENT_KEY_FILE"]
         pub enrolment_key_file: Option<PathBuf> = None,
         /// PostgreSQL for a bank's engine replicas
-        /// (`postgres://user@host:port/name?sslmode=verify-full`): the enrolments in it,
-        /// shared by every replica given the same `enrolment_key_file`; unset: the embedded
-        /// database above (one kiosk or one engine, no server to run).
+        /// (`postgres://user@host:port/name?sslmode=verify-full`): the enrolments, open
+        /// sessions, issued challenges and wrong keys in it, shared by every replica given
+        /// the same `enrolment_key_file`; unset: the embedded database above and the
+        /// engine's memory (one kiosk or one engine, no server to run).
         #[env = "EKYC_DATABASE_URL"]
         pub database_url: Option<String> = None,
         /// A file holding the database login's password (readable only by its owner).
