@@ -194,14 +194,7 @@ async fn main() {
     println!("  HAProxy passed on: {busy} answers 503, {bad_gateway} answers 502 (the kill)");
     // Each replica's own log (kept across its restart): one line per request answered.
     let served: Vec<String> = (1..=replicas)
-        .map(|n| {
-            let log = std::fs::read_to_string(
-                Path::new(&deployment.dir()).join(format!("replica{n}.log")),
-            )
-            .unwrap_or_default();
-            let count = log.lines().filter(|line| line.contains(" POST /")).count();
-            format!("replica{n} {count}")
-        })
+        .map(|n| format!("replica{n} {}", deployment.answered(n, " POST /")))
         .collect();
     println!("  requests served: {}", served.join(", "));
     println!(

@@ -82,6 +82,16 @@ impl Deployment {
             })
             .collect()
     }
+
+    /// How many requests replica `n` answered whose log line holds `what` (" POST /",
+    /// " POST /session/init 401 "), from its own log, kept across its restarts.
+    pub fn answered(&self, n: usize, what: &str) -> usize {
+        std::fs::read_to_string(Path::new(&self.dir()).join(format!("replica{n}.log")))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(what))
+            .count()
+    }
 }
 
 impl Deployment {
