@@ -194,6 +194,58 @@ async fn with_its_database_stopped_an_engine_says_so_and_recovers_by_itself() {
     assert_eq!(enrolled.enrolled, Some(true), "{enrolled:?}");
 }
 
+/// A database frozen (it accepts connections, answers nothing: no limit of the connection
+/// fires) holds no request: a new session is refused 503 in words once the engine's wait
+/// for the database is over, `/healthz` says so, and when the server goes on the engine
+/// serves again by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_its_database_frozen_an_engine_answers_503_instead_of_hanging() {
+    let server = common::postgres::Postgres::start();
+    server.create_database("bank");
+    let folder = tempfile::tempdir().unwrap();
+    let engine = server.engine("bank", folder.path()).await;
+    let http = reqwest::Client::new();
+    let open_session = || async {
+        let answer = http
+            .post(format!("{}/session/init", engine.base_url()))
+            .header("api-key", engine.api_key().expose())
+            .header("device-type", "kiosk")
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap();
+        (answer.status().as_u16(), answer.text().await.unwrap())
+    };
+    assert_eq!(open_session().await.0, 200);
+
+    let frozen = server.frozen();
+    let started = std::time::Instant::now();
+    let (status, body) = open_session().await;
+    let waited = started.elapsed();
+    let healthz = http
+        .get(format!("{}/healthz", engine.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    drop(frozen);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("did not answer within"), "{body}");
+    // Not a hang (the engine's own deadline for a request is 120 s).
+    assert!(waited < std::time::Duration::from_secs(30), "{waited:?}");
+    assert_eq!(healthz.as_u16(), 503);
+
+    let mut served = 0;
+    for _ in 0..50 {
+        served = open_session().await.0;
+        if served == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(served, 200, "served again once the database answers");
+}
+
 /// A number nobody enrolled gets what an enrolled customer with another face gets: the
 /// session opens, the selfie is matched (against a stand-in) and refused with the same
 /// code and words, a stranger's similarity: trying numbers tells nobody who banks here.

@@ -142,6 +142,25 @@ impl Postgres {
     }
 
     /// Stops the server (fast: open connections are cut).
+    /// Freezes the server (SIGSTOP to it and its processes) until the answer is dropped:
+    /// its machine still accepts connections, nothing answers them, as with a server hung
+    /// in a failover. Thawed on drop, so that a failing test does not leave it frozen
+    /// (the runtime's end waits for the calls stuck on it).
+    pub fn frozen(&self) -> Frozen<'_> {
+        self.signal("STOP");
+        Frozen(self)
+    }
+
+    fn signal(&self, name: &str) {
+        let pid_file = std::fs::read_to_string(self.data().join("postmaster.pid")).unwrap();
+        let postmaster = pid_file.lines().next().unwrap().trim().to_owned();
+        // Its children first: a stopped postmaster cannot be asked for them.
+        let _ = Command::new("pkill")
+            .args([&format!("-{name}"), "-P", &postmaster])
+            .status();
+        run(Command::new("kill").args([&format!("-{name}"), &postmaster]));
+    }
+
     pub fn stop(&self) {
         self.as_owner(
             "pg_ctl",
@@ -227,6 +246,15 @@ impl Postgres {
             name,
         ]));
         String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// A frozen server ([`Postgres::frozen`]).
+pub struct Frozen<'a>(&'a Postgres);
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        self.0.signal("CONT");
     }
 }
 

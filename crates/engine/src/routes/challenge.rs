@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{answer, lang_of, reply, EngineState};
+use super::{answer, lang_of, on_database, reply, EngineState, DATABASE_WAIT};
 use crate::challenges::IssueProblem;
 use crate::script::ScriptedEndpoint;
 use ekyc_contract::{ChallengeReply, Code, IssuedMove, IssuedPath, Shape};
@@ -28,13 +28,12 @@ pub(super) async fn liveness_challenge(
             state.check_api_key(&headers, Shape::Code, lang)?;
             let challenges = state.challenges.clone();
             let issued_now = if challenges.is_shared() {
-                tokio::task::spawn_blocking(move || challenges.issue())
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(IssueProblem::Unavailable(
-                            "issuing the challenge did not finish".into(),
-                        ))
-                    })
+                on_database(
+                    DATABASE_WAIT,
+                    move || challenges.issue(),
+                    IssueProblem::Unavailable,
+                )
+                .await
             } else {
                 challenges.issue()
             };

@@ -136,21 +136,24 @@ impl Failures {
     }
 }
 
-/// Runs `work` on the shared database off the async threads; `None` (logged, never a
-/// refusal: the requests that need the database are refused by it) when it cannot.
+/// Runs `work` on the shared database off the async threads, waiting as long as any
+/// request waits for it; the reason (logged) when it cannot.
 async fn on_shared_database<T: Send + 'static>(
     enrolments: &Arc<crate::Enrolments>,
     step: &'static str,
     work: impl FnOnce(&crate::database::Database) -> Result<T, String> + Send + 'static,
-) -> Option<T> {
+) -> Result<T, String> {
     let enrolments = enrolments.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let shared = crate::kept::shared(&enrolments)?;
-        work(&shared.database)
-    })
-    .await
-    .unwrap_or_else(|_| Err("it did not finish".into()));
-    done.map_err(|why| tracing::warn!("{step}: {why}")).ok()
+    let done = super::on_database(
+        super::DATABASE_WAIT,
+        move || {
+            let shared = crate::kept::shared(&enrolments)?;
+            work(&shared.database)
+        },
+        |why| why,
+    )
+    .await;
+    done.inspect_err(|why| tracing::warn!("{step}: {why}"))
 }
 
 /// Who sent the request: `peer`, or, when `peer` is one of the `trusted` load balancers,
@@ -215,11 +218,21 @@ pub(super) async fn lock_out_key_guessers(
     let lockout = &state.lockout;
     let locked = match &shared {
         None => lockout.locked(address, Instant::now()),
-        Some(enrolments) => on_shared_database(enrolments, "checking a lockout", move |db| {
-            key_failures::locked(db, address)
-        })
-        .await
-        .flatten(),
+        Some(enrolments) => {
+            let checked = on_shared_database(enrolments, "checking a lockout", move |db| {
+                key_failures::locked(db, address)
+            })
+            .await;
+            match checked {
+                Ok(locked) => locked,
+                // Unknown whether the address is locked out: refused at once, as every
+                // request that needs the database would be.
+                Err(why) => {
+                    let lang = lang_of(request.headers());
+                    return super::sessions_unavailable(&why, shape_of(request.uri().path()), lang);
+                }
+            }
+        }
     };
     if let Some(left) = locked {
         let lang = lang_of(request.headers());
@@ -257,7 +270,8 @@ pub(super) async fn lock_out_key_guessers(
         match &shared {
             None => lockout.succeeded(address),
             Some(enrolments) => {
-                on_shared_database(enrolments, "forgetting wrong keys", move |db| {
+                // Logged when it fails; the answer stands.
+                let _ = on_shared_database(enrolments, "forgetting wrong keys", move |db| {
                     key_failures::succeeded(db, address)
                 })
                 .await;

@@ -192,9 +192,7 @@ async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
     let (busy, waiting) = state.uploads.load();
     let sessions = state.sessions.clone();
     let open = if sessions.is_shared() {
-        tokio::task::spawn_blocking(move || sessions.open_count())
-            .await
-            .unwrap_or_else(|_| Err("counting the sessions did not finish".into()))
+        on_database(DATABASE_WAIT, move || sessions.open_count(), |why| why).await
     } else {
         sessions.open_count()
     };
@@ -242,21 +240,38 @@ async fn ready(State(state): State<Arc<EngineState>>) -> Response {
 async fn database_state(state: &EngineState) -> Option<Result<(), String>> {
     let enrolments = state.enrolments.clone().filter(|store| store.is_server())?;
     Some(
-        match tokio::time::timeout(
+        on_database(
             HEALTH_WAIT,
-            tokio::task::spawn_blocking(move || enrolments.check()),
+            move || enrolments.check().map_err(|error| error.to_string()),
+            |why| why,
         )
-        .await
-        {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(error))) => Err(error.to_string()),
-            Ok(Err(_)) => Err("the database check stopped unexpectedly".to_owned()),
-            Err(_) => Err(format!(
-                "the database did not answer within {} s",
-                HEALTH_WAIT.as_secs()
-            )),
-        },
+        .await,
     )
+}
+
+/// How long a request waits for the shared database before it is answered 503. A
+/// server that is frozen (its machine still accepts the connection, nothing answers)
+/// trips none of the connection's own limits; the blocking call is left to finish on its
+/// thread (holding one of the pool's connections) while the request is answered.
+const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `work`, a blocking call to the shared database, off the async threads, waiting
+/// `most` for it; `unavailable` makes the error when it did not finish or took longer.
+async fn on_database<T: Send + 'static, E: Send + 'static>(
+    most: std::time::Duration,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+    unavailable: impl FnOnce(String) -> E,
+) -> Result<T, E> {
+    match tokio::time::timeout(most, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(_)) => Err(unavailable(
+            "the database call stopped unexpectedly".to_owned(),
+        )),
+        Err(_) => Err(unavailable(format!(
+            "the database did not answer within {} s",
+            most.as_secs()
+        ))),
+    }
 }
 
 /// 200 `"status": "ok"`, or 503 with the status (`"unavailable"`, or `stopping`'s word)
@@ -467,13 +482,12 @@ impl EngineState {
         }
         let (sessions, id, device_type) =
             (self.sessions.clone(), id.to_owned(), device_type.to_owned());
-        tokio::task::spawn_blocking(move || sessions.with_session(&id, &device_type, visit))
-            .await
-            .unwrap_or_else(|_| {
-                Err(SessionProblem::Unavailable(
-                    "the session's visit did not finish".into(),
-                ))
-            })
+        on_database(
+            DATABASE_WAIT,
+            move || sessions.with_session(&id, &device_type, visit),
+            SessionProblem::Unavailable,
+        )
+        .await
     }
 
     /// Opens a session as `open` does on the store: at once in memory, off the async
@@ -485,13 +499,12 @@ impl EngineState {
     ) -> Result<String, Refusal> {
         let opened = if self.sessions.is_shared() {
             let sessions = self.sessions.clone();
-            tokio::task::spawn_blocking(move || open(&sessions))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(OpenProblem::Unavailable(
-                        "opening the session did not finish".into(),
-                    ))
-                })
+            on_database(
+                DATABASE_WAIT,
+                move || open(&sessions),
+                OpenProblem::Unavailable,
+            )
+            .await
         } else {
             open(&self.sessions)
         };
@@ -519,9 +532,7 @@ impl EngineState {
     ) -> Result<Option<super::challenges::Issued>, Refusal> {
         let taken = if self.challenges.is_shared() {
             let challenges = self.challenges.clone();
-            tokio::task::spawn_blocking(move || challenges.take(&id))
-                .await
-                .unwrap_or_else(|_| Err("taking the challenge did not finish".into()))
+            on_database(DATABASE_WAIT, move || challenges.take(&id), |why| why).await
         } else {
             self.challenges.take(&id)
         };
