@@ -200,10 +200,11 @@ async fn reference(
         (KryptonAction::Auth, None) => Err(not_enrolled(lang)),
         (KryptonAction::Auth, Some(customer)) => {
             let store = state.enrolment_store(lang).await?;
-            let template = run_blocking(SHAPE, "reading an enrolment", move || {
-                store.template(customer)
-            })
-            .await?;
+            let template = state
+                .enrolment_call(SHAPE, "reading an enrolment", lang, move || {
+                    store.template(customer)
+                })
+                .await?;
             match template {
                 Ok(Some(template)) => Ok(Reference::Enrolment(Box::new(template))),
                 Ok(None) if state.reveal_not_enrolled => Err(not_enrolled(lang)),
@@ -252,8 +253,11 @@ async fn enrol(
     let enrolment = match refused.and_then(|face| chip_says.map(|()| face)) {
         Ok(face) => {
             let store = state.enrolment_store(lang).await?;
-            let stored =
-                run_blocking(SHAPE, "enrolling", move || store.enrol(customer, &face)).await?;
+            let stored = state
+                .enrolment_call(SHAPE, "enrolling", lang, move || {
+                    store.enrol(customer, &face)
+                })
+                .await?;
             match stored {
                 Ok(()) => {
                     tracing::info!("customer enrolled");

@@ -609,14 +609,36 @@ impl EngineState {
                 lang,
             ));
         };
-        let opened = run_blocking(Shape::Code, "opening the enrolments", move || {
-            enrolments.store()
-        })
-        .await?;
+        let opened = self
+            .enrolment_call(Shape::Code, "opening the enrolments", lang, move || {
+                enrolments.store()
+            })
+            .await?;
         opened.map_err(|error| {
             tracing::error!("{error}");
             enrolments_unavailable(&error.to_string(), lang)
         })
+    }
+
+    /// Runs `work`, a blocking call to the enrolment store, off the async threads: when
+    /// the store is the shared database, waiting [`DATABASE_WAIT`] at most (then 503,
+    /// "Enrolment is unavailable", as when the database is away).
+    async fn enrolment_call<T: Send + 'static>(
+        &self,
+        shape: Shape,
+        step: &'static str,
+        lang: Lang,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Refusal> {
+        if self.shared_enrolments().is_none() {
+            return run_blocking(shape, step, work).await;
+        }
+        on_database(DATABASE_WAIT, move || Ok(work()), |why: String| why)
+            .await
+            .map_err(|why| {
+                tracing::warn!("{step}: {why}");
+                enrolments_unavailable(&why, lang)
+            })
     }
 }
 

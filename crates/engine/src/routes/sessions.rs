@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{
-    answer, enrolments_unavailable, header, lang_of, not_enrolled, reply, run_blocking,
-    EngineState, Refusal,
+    answer, enrolments_unavailable, header, lang_of, not_enrolled, reply, EngineState, Refusal,
 };
 use crate::script::ScriptedEndpoint;
 use crate::sessions::Journey;
@@ -125,16 +124,17 @@ async fn journey_of(
     // Whether an AUTH customer is enrolled is told now only when the engine is set to;
     // otherwise the selfie's answer says it, as a face that does not match.
     let look_up = action == KryptonAction::Auth && state.reveal_not_enrolled;
-    let (customer, enrolled) = run_blocking(Shape::Code, "looking up an enrolment", move || {
-        let customer = store.customer_hash(&user_id);
-        let enrolled = if look_up {
-            store.template(customer).map(|template| template.is_some())
-        } else {
-            Ok(true)
-        };
-        (customer, enrolled)
-    })
-    .await?;
+    let (customer, enrolled) = state
+        .enrolment_call(Shape::Code, "looking up an enrolment", lang, move || {
+            let customer = store.customer_hash(&user_id);
+            let enrolled = if look_up {
+                store.template(customer).map(|template| template.is_some())
+            } else {
+                Ok(true)
+            };
+            (customer, enrolled)
+        })
+        .await?;
     match enrolled {
         Ok(true) => {}
         Ok(false) => return Err(not_enrolled(lang)),
