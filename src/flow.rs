@@ -815,6 +815,10 @@ impl Flow {
             }
             ApiError::FaceMismatch { .. } => Guidance::FaceMismatchRetakeSelfie,
             ApiError::MultipleFaces { .. } => Guidance::OnlyOnePerson,
+            // The back end's own "cannot serve now": a service problem, not the customer's.
+            ApiError::Api { .. } if error.is_back_end_failure() => {
+                return self.show(Screen::BackendUnavailable)
+            }
             ApiError::Api { message, .. } => Guidance::Rejected {
                 message: message.clone(),
                 retake,

@@ -338,6 +338,22 @@ fn an_unreachable_back_end_offers_a_retry() {
     assert_eq!(kiosk.screen(), Screen::Review);
 }
 
+/// The back end's own "cannot serve now" (code 503: its sessions' database away, its
+/// queue full) is told as an unavailable service with *Try again*, never as a refusal of
+/// the customer's pictures; another code stays the back end's verdict.
+#[test]
+fn a_back_end_that_says_it_cannot_serve_now_offers_a_retry_not_a_refusal() {
+    let mut kiosk = Kiosk::to_review(DocumentType::Idr);
+    kiosk.submit_and_fail(ApiError::Api {
+        code: "503".into(),
+        message: "Sessions are unavailable on this engine: the database did not answer".into(),
+        raw: RawBody::default(),
+    });
+    assert_eq!(kiosk.screen(), Screen::BackendUnavailable);
+    // It failed at the face step, the document accepted: only the selfie goes again.
+    assert_eq!(kiosk.send(Event::RetrySubmission), Effect::ResubmitSelfie);
+}
+
 #[test]
 fn a_refused_kiosk_key_is_for_staff_and_ends_the_session() {
     let mut kiosk = Kiosk::to_review(DocumentType::Idr);

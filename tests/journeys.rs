@@ -171,8 +171,13 @@ async fn with_its_database_stopped_an_engine_says_so_and_recovers_by_itself() {
     )
     .await
     .unwrap_err();
-    // Refused where the journey first needs the database: its session, kept there.
+    // Refused where the journey first needs the database: its session, kept there; the
+    // service's failure (`submit` exits 4), not the customer's rejection (3).
     assert_eq!(failure.step, SubmitStep::Session, "{}", failure.error);
+    assert_eq!(
+        ekyc_kiosk::verification::Outcome::of_error(&failure.error),
+        ekyc_kiosk::verification::Outcome::BackendFailure
+    );
     let ApiError::Api { code, raw, .. } = failure.error else {
         panic!("expected code 503, got {}", failure.error);
     };

@@ -42,6 +42,9 @@ impl Outcome {
 
     /// How a failure of the back end ends the submission.
     pub fn of_error(error: &ApiError) -> Self {
+        if error.is_back_end_failure() {
+            return Self::BackendFailure;
+        }
         match error.kind() {
             ErrorKind::DocumentNotFound
             | ErrorKind::FaceMismatch

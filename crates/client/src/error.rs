@@ -306,6 +306,13 @@ impl ApiError {
         }
     }
 
+    /// The back end said it cannot serve now, in its own words (code `"503"`: busy, its
+    /// sessions or enrolments unavailable; `"500"`: its internal failure): the service's
+    /// failure, told as an unavailable back end, never as the customer's rejection.
+    pub fn is_back_end_failure(&self) -> bool {
+        matches!(self, Self::Api { code, .. } if code == "500" || code == "503")
+    }
+
     /// The contract's code, where the back end gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
