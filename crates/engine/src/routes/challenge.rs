@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{answer, lang_of, on_database, reply, EngineState, DATABASE_WAIT};
+use super::{answer, lang_of, on_kept, reply, EngineState};
 use crate::challenges::IssueProblem;
 use crate::script::ScriptedEndpoint;
 use ekyc_contract::{ChallengeReply, Code, IssuedMove, IssuedPath, Shape};
@@ -26,17 +26,12 @@ pub(super) async fn liveness_challenge(
                 return Err(response);
             }
             state.check_api_key(&headers, Shape::Code, lang)?;
-            let challenges = state.challenges.clone();
-            let issued_now = if challenges.is_shared() {
-                on_database(
-                    DATABASE_WAIT,
-                    move || challenges.issue(),
-                    IssueProblem::Unavailable,
-                )
-                .await
-            } else {
-                challenges.issue()
-            };
+            let issued_now = on_kept(
+                &state.challenges,
+                |challenges| challenges.issue(),
+                IssueProblem::Unavailable,
+            )
+            .await;
             let (id, path) = issued_now.map_err(|problem| {
                 let why = match problem {
                     IssueProblem::Full => "too many challenges are waiting for their frames",

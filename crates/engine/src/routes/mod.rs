@@ -190,12 +190,7 @@ async fn log_request(
 /// `GET /metrics`: Prometheus's text format.
 async fn metrics_text(State(state): State<Arc<EngineState>>) -> Response {
     let (busy, waiting) = state.uploads.load();
-    let sessions = state.sessions.clone();
-    let open = if sessions.is_shared() {
-        on_database(DATABASE_WAIT, move || sessions.open_count(), |why| why).await
-    } else {
-        sessions.open_count()
-    };
+    let open = on_kept(&state.sessions, |sessions| sessions.open_count(), |why| why).await;
     // Never opens the database for a scrape: its pool as it is, once opened.
     let database = state
         .shared_enrolments()
@@ -254,6 +249,20 @@ async fn database_state(state: &EngineState) -> Option<Result<(), String>> {
 /// trips none of the connection's own limits; the blocking call is left to finish on its
 /// thread (holding one of the pool's connections) while the request is answered.
 const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `work` on `kept` (the sessions or the challenges): at once when they are in this
+/// engine's memory, as a call to the shared database ([`on_database`]) when they are there.
+async fn on_kept<S: Send + Sync + 'static, T: Send + 'static, E: Send + 'static>(
+    kept: &Arc<crate::kept::Kept<S>>,
+    work: impl FnOnce(&crate::kept::Kept<S>) -> Result<T, E> + Send + 'static,
+    unavailable: impl FnOnce(String) -> E,
+) -> Result<T, E> {
+    if !kept.is_shared() {
+        return work(kept);
+    }
+    let kept = kept.clone();
+    on_database(DATABASE_WAIT, move || work(&kept), unavailable).await
+}
 
 /// Runs `work`, a blocking call to the shared database, off the async threads, waiting
 /// `most` for it; `unavailable` makes the error when it did not finish or took longer.
@@ -477,14 +486,10 @@ impl EngineState {
         device_type: &str,
         visit: impl FnOnce(&mut EngineSession) -> T + Send + 'static,
     ) -> Result<T, SessionProblem> {
-        if !self.sessions.is_shared() {
-            return self.sessions.with_session(id, device_type, visit);
-        }
-        let (sessions, id, device_type) =
-            (self.sessions.clone(), id.to_owned(), device_type.to_owned());
-        on_database(
-            DATABASE_WAIT,
-            move || sessions.with_session(&id, &device_type, visit),
+        let (id, device_type) = (id.to_owned(), device_type.to_owned());
+        on_kept(
+            &self.sessions,
+            move |sessions| sessions.with_session(&id, &device_type, visit),
             SessionProblem::Unavailable,
         )
         .await
@@ -497,17 +502,7 @@ impl EngineState {
         lang: Lang,
         open: impl FnOnce(&SessionStore) -> Result<String, OpenProblem> + Send + 'static,
     ) -> Result<String, Refusal> {
-        let opened = if self.sessions.is_shared() {
-            let sessions = self.sessions.clone();
-            on_database(
-                DATABASE_WAIT,
-                move || open(&sessions),
-                OpenProblem::Unavailable,
-            )
-            .await
-        } else {
-            open(&self.sessions)
-        };
+        let opened = on_kept(&self.sessions, open, OpenProblem::Unavailable).await;
         opened.map_err(|problem| match problem {
             OpenProblem::Full => reply(
                 Shape::Code,
@@ -530,12 +525,12 @@ impl EngineState {
         shape: Shape,
         lang: Lang,
     ) -> Result<Option<super::challenges::Issued>, Refusal> {
-        let taken = if self.challenges.is_shared() {
-            let challenges = self.challenges.clone();
-            on_database(DATABASE_WAIT, move || challenges.take(&id), |why| why).await
-        } else {
-            self.challenges.take(&id)
-        };
+        let taken = on_kept(
+            &self.challenges,
+            move |challenges| challenges.take(&id),
+            |why| why,
+        )
+        .await;
         taken.map_err(|why| sessions_unavailable(&why, shape, lang))
     }
 }
