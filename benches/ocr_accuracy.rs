@@ -318,7 +318,7 @@ fn main() {
         }
     }
     let keys: Vec<&str> = truths(&person(0)).iter().map(|(key, _)| *key).collect();
-    println!("OCR accuracy on {cards} rendered cards per condition (character error rate, %; Tesseract {})", tesseract_version());
+    println!("OCR accuracy on {cards} rendered cards per condition (character error rate, %; Tesseract {})", ocr.version());
     print!("{:<16}", "field");
     for (condition, _) in &tallies {
         print!("{:>15}", condition.name());
@@ -350,18 +350,4 @@ fn main() {
     row("s per card", &|tally| {
         format!("{:.2}", tally.seconds / tally.cards as f64)
     });
-}
-
-fn tesseract_version() -> String {
-    std::process::Command::new("tesseract")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|output| {
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .next()
-                .map(|line| line.trim_start_matches("tesseract ").to_owned())
-        })
-        .unwrap_or_default()
 }

@@ -10,6 +10,7 @@ use common::card::{character_error_rate, render_back, render_front, Person};
 use common::*;
 use ekyc_client::{DocumentType, OcrRequest};
 use ekyc_engine::EngineSettings;
+use ekyc_reading::tesseract::{parse_tsv, Reading, TextLine};
 use ekyc_reading::{
     parse_mrz, read_document, read_document_and_portrait, CardDate, CardReading, FieldSource,
     ReadField, Tesseract,
@@ -303,5 +304,74 @@ fn pictures_without_a_qr_code_give_none() {
         DynamicImage::new_luma8(640, 480),
     ] {
         assert!(ekyc_reading::find_cccd_qr(&picture).is_none());
+    }
+}
+
+/// Tesseract's own program, Debian's `tesseract`, run on `image` as the engine's reading
+/// was configured before it loaded the library in its process (the reference).
+fn tesseract_program(image: &image::GrayImage, reading: Reading) -> Vec<TextLine> {
+    use std::io::Write;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let mut command = std::process::Command::new("tesseract");
+    command.args(["-", "-", "--psm", "6"]);
+    match reading {
+        Reading::CardText => command.args(["-l", "vie+eng"]),
+        Reading::Mrz => command.args([
+            "-l",
+            "eng",
+            "-c",
+            "tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<",
+        ]),
+    };
+    let mut child = command
+        .arg("tsv")
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Debian's tesseract program is installed (./test installs it)");
+    child.stdin.take().unwrap().write_all(&png).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    parse_tsv(&String::from_utf8_lossy(&output.stdout))
+}
+
+#[test]
+fn the_engine_reads_each_word_with_the_confidence_tesseracts_own_program_gives() {
+    let person = person();
+    let ocr = tesseract();
+    let front = render_front(&person);
+    let back = DynamicImage::ImageRgb8(render_back(&person)).to_luma8();
+    let tilted =
+        ekyc_reading::document::rotate(&DynamicImage::ImageRgb8(front.clone()).to_luma8(), 2.0);
+    let mrz_zone =
+        image::imageops::crop_imm(&back, 0, back.height() / 2, back.width(), back.height() / 2)
+            .to_image();
+    let cases = [
+        (
+            "front",
+            DynamicImage::ImageRgb8(front).to_luma8(),
+            Reading::CardText,
+        ),
+        ("back", back.clone(), Reading::CardText),
+        ("tilted front", tilted, Reading::CardText),
+        ("MRZ zone", mrz_zone, Reading::Mrz),
+        ("back, MRZ characters only", back, Reading::Mrz),
+    ];
+    for (what, image, reading) in cases {
+        // Twice: the second reading is by the engine kept from the first.
+        for round in 0..2 {
+            let ours = ocr.read(&image, reading).unwrap();
+            assert!(ours.len() >= 3, "{what}: {ours:?}");
+            assert_eq!(
+                ours,
+                tesseract_program(&image, reading),
+                "{what}, reading {round}: the library's words or confidences differ from the program's"
+            );
+        }
     }
 }

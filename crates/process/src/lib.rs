@@ -4,8 +4,9 @@
 //! ([`memory`]), and the async runtime ([`async_runtime`]). The kiosk and `ekyc-engine`
 //! both start this way.
 //!
-//! The workspace's only `unsafe` code is here, three calls into the C library, each with
-//! its SAFETY comment. It uses no other crate of ours.
+//! Its `unsafe` code is three calls into the C library, each with its SAFETY comment (the
+//! workspace's only other `unsafe` code is Tesseract's C API, in `ekyc-reading`). It uses
+//! no other crate of ours.
 #![warn(missing_docs)]
 
 pub mod memory;

@@ -99,14 +99,25 @@ pub fn parse_cccd_qr(payload: &str) -> Option<CccdQr> {
 /// several pixels (a tilted card, a card far away).
 pub fn find_cccd_qr(image: &DynamicImage) -> Option<CccdQr> {
     let grey = image.to_luma8();
-    let cccd = |codes: Vec<QrCode>| codes.iter().find_map(|code| parse_cccd_qr(&code.text));
-    cccd(qr_codes(&grey))
-        .or_else(|| cccd(qr_codes(&image::imageops::unsharpen(&grey, 2.0, 0))))
+    find_cccd_qr_among(image, &grey, &qr_codes(&grey))
+}
+
+/// [`find_cccd_qr`] where the picture as it is (`grey`, `image` in grey) was already
+/// looked at and gave `found`: the engine looks once per card side, for the CCCD's code
+/// and for the codes it blanks before OCR.
+pub fn find_cccd_qr_among(
+    image: &DynamicImage,
+    grey: &image::GrayImage,
+    found: &[QrCode],
+) -> Option<CccdQr> {
+    let cccd = |codes: &[QrCode]| codes.iter().find_map(|code| parse_cccd_qr(&code.text));
+    cccd(found)
+        .or_else(|| cccd(&qr_codes(&image::imageops::unsharpen(grey, 2.0, 0))))
         .or_else(|| {
             let rgb = image.to_rgb8();
             let quad = ekyc_imaging::card::find_card(&ekyc_imaging::metrics::Luma::from_rgb(&rgb))?;
             let flat = ekyc_imaging::card::flatten_card_at(&rgb, &quad, 1600);
-            cccd(qr_codes(&DynamicImage::ImageRgb8(flat).to_luma8()))
+            cccd(&qr_codes(&DynamicImage::ImageRgb8(flat).to_luma8()))
         })
 }
 

@@ -7,7 +7,7 @@ use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, RgbImage};
 
 use super::card_text::{find_mrz_lines, read_printed_fields, PrintedField};
 use super::tesseract::{OcrError, Reading, Tesseract, TextLine};
-use crate::{find_cccd_qr, parse_mrz, CardDate, CccdQr, Mrz};
+use crate::{find_cccd_qr_among, parse_mrz, qr_codes, CardDate, CccdQr, Mrz, QrCode};
 pub use ekyc_contract::FieldSource;
 use ekyc_contract::{DocumentType, FieldKey};
 use ekyc_face::{Face, FaceDetector};
@@ -114,8 +114,19 @@ pub fn read_document(
     let warning = ocr.is_none().then(|| {
         "Tesseract OCR is not installed on this engine: only the card's QR code was read".to_owned()
     });
+    let grays: Vec<GrayImage> = images.iter().map(DynamicImage::to_luma8).collect();
+    // Each side's QR codes, looked for once: the CCCD's is read, and all are blanked
+    // before OCR.
+    let codes: Vec<Vec<QrCode>> = match (document, ocr) {
+        (DocumentType::Idr, _) | (_, Some(_)) => grays.iter().map(qr_codes).collect(),
+        _ => Vec::new(),
+    };
     let qr = match document {
-        DocumentType::Idr => images.iter().find_map(find_cccd_qr),
+        DocumentType::Idr => images
+            .iter()
+            .zip(&grays)
+            .zip(&codes)
+            .find_map(|((image, gray), codes)| find_cccd_qr_among(image, gray, codes)),
         _ => None,
     };
     let mut printed: Vec<PrintedField> = Vec::new();
@@ -123,9 +134,8 @@ pub fn read_document(
     if let Some(ocr) = ocr {
         // The MRZ is on the last image: an ID card's back, a passport's data page.
         let mrz_side = images.len().saturating_sub(1);
-        for (side, image) in images.iter().enumerate() {
-            let gray = image.to_luma8();
-            let lines = match read_card_text(ocr, &gray) {
+        for (side, (gray, codes)) in grays.iter().zip(&codes).enumerate() {
+            let lines = match read_card_text_blanking(ocr, gray, codes) {
                 Ok(lines) => lines,
                 Err(error) => {
                     tracing::warn!("OCR failed: {error}");
@@ -138,7 +148,7 @@ pub fn read_document(
                 }
             }
             if side == mrz_side {
-                mrz = read_mrz(ocr, &gray, &lines);
+                mrz = read_mrz(ocr, gray, &lines);
             }
         }
     }
@@ -154,8 +164,17 @@ pub fn read_document(
 /// (a long line tilted by 2° drifts by more than its own height across a card, and
 /// Tesseract splits it), then Tesseract.
 pub fn read_card_text(ocr: &Tesseract, gray: &GrayImage) -> Result<Vec<TextLine>, OcrError> {
+    read_card_text_blanking(ocr, gray, &qr_codes(gray))
+}
+
+/// [`read_card_text`] with the side's QR codes already found (`codes`).
+fn read_card_text_blanking(
+    ocr: &Tesseract,
+    gray: &GrayImage,
+    codes: &[QrCode],
+) -> Result<Vec<TextLine>, OcrError> {
     let mut blanked = gray.clone();
-    blank_qr_codes(&mut blanked);
+    blank_qr_codes(&mut blanked, codes);
     let skew = skew_angle(&blanked);
     if skew.abs() >= 0.5 {
         // Turning resamples the print; on a larger copy the diacritics of the bold
@@ -220,8 +239,8 @@ pub fn skew_angle(gray: &GrayImage) -> f32 {
 /// merges into the text lines beside them. A code's square reaches 3.5 modules past its
 /// finder patterns' centres: a quarter of their spread for the smallest code (21
 /// modules), and a quiet zone's worth more for the larger ones.
-fn blank_qr_codes(gray: &mut image::GrayImage) {
-    for code in crate::qr_codes(gray) {
+fn blank_qr_codes(gray: &mut image::GrayImage, codes: &[QrCode]) {
+    for code in codes {
         let xs = code.points.iter().map(|point| point.0);
         let ys = code.points.iter().map(|point| point.1);
         let (left, right) = (

@@ -1,5 +1,5 @@
 //! What an ID card says and what it proves. The printed text, read with Tesseract
-//! ([`tesseract`], a subprocess) and sorted into labelled fields and MRZ lines
+//! ([`tesseract`], its library loaded once) and sorted into labelled fields and MRZ lines
 //! ([`card_text`]); the card's machine-readable copies of its fields: the MRZ with every
 //! check digit ([`mrz`]) and the CCCD's QR code ([`cccd_qr`]); a whole document read and
 //! merged, QR and MRZ values over printed ones ([`document`], what the engine's `/ocr`
@@ -20,7 +20,7 @@ pub mod evidence;
 pub mod mrz;
 pub mod tesseract;
 
-pub use cccd_qr::{find_cccd_qr, parse_cccd_qr, qr_codes, CccdQr, QrCode};
+pub use cccd_qr::{find_cccd_qr, find_cccd_qr_among, parse_cccd_qr, qr_codes, CccdQr, QrCode};
 pub use cross_check::{cross_check, Agreement, ChipFacts, FieldAgreement, Proof};
 pub use date::CardDate;
 pub use document::{

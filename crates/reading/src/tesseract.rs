@@ -1,30 +1,73 @@
-//! Tesseract OCR, run as a subprocess (`tesseract - - … tsv`), not linked as a library.
+//! Tesseract OCR, Debian's `libtesseract.so.5` opened at run time ([`library`]), its
+//! models loaded once and kept.
 //!
-//! Why a subprocess: the library bindings need Tesseract's and Leptonica's C++ headers and
-//! libclang at build time and `unsafe` FFI at run time; a crash or a runaway page inside
-//! Tesseract would take the engine down with it, where a child process can be timed out
-//! and killed. The cost is a process start and a model load per call (tens to a few
-//! hundred milliseconds), small beside the recognition itself. Debian's `tesseract-ocr`
-//! with `tesseract-ocr-vie` (which brings `eng`) is what `./run` and `./test` install.
+//! Why in the process and not the `tesseract` program: each run of the program loads its
+//! models again, 0.15 s of CPU for `vie+eng` (measured on a 1012 × 638 card side: 0.40 s
+//! for one picture, 0.22 s more for each further picture given to the same run), which
+//! was a third of a verification's OCR. What the subprocess gave, kept here: a picture
+//! that runs too long is stopped ([`TIMEOUT`], Tesseract's own deadline, checked between
+//! words); Tesseract never parses a file of ours (the engine decodes uploads in Rust and
+//! hands over pixels), so its image decoders are out of reach of a hostile upload; and
+//! without the library or its languages the engine still runs and says what it cannot
+//! read. Debian's `tesseract-ocr` with `tesseract-ocr-vie` (which bring `libtesseract5`
+//! and `eng`) is what `./run` and `./test` install.
 //!
-//! Images go in as PNG on stdin; words come back as TSV with Tesseract's own confidence
-//! (0–100) for each.
+//! The price is memory held: one `vie+eng` engine about 50 MB resident once it has read a
+//! card side, an `eng` one for MRZs about 12 MB more (measured on Debian 12's 5.3.0), and
+//! one more of a kind for each thread reading at once, up to the cores.
+//!
+//! Words come back with Tesseract's own confidence (0–100) for each.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+mod library;
+
+use std::ffi::OsStr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use image::GrayImage;
 
-/// The longest one recognition may take before the child is killed.
-const TIMEOUT: Duration = Duration::from_secs(30);
+use library::{Engine, Failure, Library};
 
-/// A Tesseract installation with the languages the engine needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The longest one recognition may take before Tesseract is stopped. A card side takes
+/// about 0.2 s; the deadline is checked between words, so a picture of noise with
+/// "words" everywhere stops here.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The longest side, in pixels, of a picture given to Tesseract; a larger one is scaled
+/// down to it first. Tesseract's page analysis, before the first word, is not bounded by
+/// its deadline and grows with the pixels: 31 s on a 4400 × 3300 picture of noise (an
+/// upload within the engine's 15 MB) with a deadline of 1 s. A card side is about 1000
+/// pixels wide from the kiosk (its pictures are at most 1920) and at most 1.5 times that
+/// once the engine has levelled it.
+pub const MAX_SIDE: u32 = 2400;
+
+/// The library's file name on Debian 12 (Tesseract 5).
+const LIBRARY: &str = "libtesseract.so.5";
+
+/// Tesseract with the languages the engine needs, its models loaded. Clones share them.
+#[derive(Clone)]
 pub struct Tesseract {
-    program: PathBuf,
+    shared: Arc<Loaded>,
+}
+
+/// The library and the engines ready for each kind of reading. An engine is taken for
+/// one picture and put back; one is made when none is free (each thread reading at once
+/// has its own), and at most [`Loaded::idle_kept`] wait for the next picture.
+struct Loaded {
+    library: Arc<Library>,
+    version: String,
+    card_text: Mutex<Vec<Engine>>,
+    mrz: Mutex<Vec<Engine>>,
+    idle_kept: usize,
+}
+
+impl std::fmt::Debug for Tesseract {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Tesseract")
+            .field("version", &self.shared.version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One line of recognised text: its words and their confidences.
@@ -63,104 +106,129 @@ pub enum Reading {
     Mrz,
 }
 
+impl Reading {
+    /// Tesseract's languages and variables for this reading.
+    fn setup(self) -> (&'static str, &'static [(&'static str, &'static str)]) {
+        match self {
+            Reading::CardText => ("vie+eng", &[]),
+            Reading::Mrz => (
+                "eng",
+                &[(
+                    "tessedit_char_whitelist",
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<",
+                )],
+            ),
+        }
+    }
+}
+
 impl Tesseract {
-    /// `tesseract` on the PATH with `vie` and `eng` installed; looked up once.
+    /// Debian's `libtesseract.so.5` with `vie` and `eng` installed; loaded once per
+    /// process.
     pub fn find() -> Option<Self> {
         static FOUND: OnceLock<Option<Tesseract>> = OnceLock::new();
         FOUND
-            .get_or_init(|| Self::at(PathBuf::from("tesseract")))
+            .get_or_init(|| Self::load(OsStr::new(LIBRARY)))
             .clone()
     }
 
-    /// The program at `program`, if it runs and has `vie` and `eng`.
-    pub fn at(program: PathBuf) -> Option<Self> {
-        let output = Command::new(&program)
-            .arg("--list-langs")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        let languages = String::from_utf8_lossy(&output.stdout);
-        let has = |language: &str| languages.lines().any(|line| line.trim() == language);
-        (output.status.success() && has("vie") && has("eng")).then_some(Self { program })
+    /// The library `name` (a file name or a path), if it opens and has `vie` and `eng`.
+    /// The card text's engine is started here, so the first picture does not wait for it.
+    pub fn load(name: &OsStr) -> Option<Self> {
+        let library = match Library::open(name) {
+            Ok(library) => Arc::new(library),
+            Err(error) => {
+                tracing::info!("Tesseract is not available: {error}");
+                return None;
+            }
+        };
+        let (languages, variables) = Reading::CardText.setup();
+        let Some(first) = Engine::new(Arc::clone(&library), languages, variables) else {
+            tracing::warn!("Tesseract is installed without its {languages} languages");
+            return None;
+        };
+        Some(Self {
+            shared: Arc::new(Loaded {
+                version: library.version(),
+                library,
+                card_text: Mutex::new(vec![first]),
+                mrz: Mutex::new(Vec::new()),
+                idle_kept: std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+            }),
+        })
+    }
+
+    /// Tesseract's version, e.g. `5.3.0`.
+    pub fn version(&self) -> &str {
+        &self.shared.version
     }
 
     /// Recognises `image` line by line. An error is for the engine's log.
     pub fn read(&self, image: &GrayImage, reading: Reading) -> Result<Vec<TextLine>, OcrError> {
-        let mut png = Vec::new();
-        image
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|error| OcrError::Encode(error.to_string()))?;
-        let mut command = Command::new(&self.program);
-        command.args(["-", "-", "--psm", "6"]);
-        match reading {
-            Reading::CardText => command.args(["-l", "vie+eng"]),
-            Reading::Mrz => command.args([
-                "-l",
-                "eng",
-                "-c",
-                "tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<",
-            ]),
+        let idle = match reading {
+            Reading::CardText => &self.shared.card_text,
+            Reading::Mrz => &self.shared.mrz,
         };
-        command
-            .arg("tsv")
-            .env("OMP_THREAD_LIMIT", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().map_err(OcrError::Start)?;
-        let mut stdin = child.stdin.take().ok_or(OcrError::NoInput)?;
-        let writer = std::thread::spawn(move || stdin.write_all(&png));
-        let started = Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if started.elapsed() > TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(OcrError::TooSlow(TIMEOUT));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(error) => return Err(OcrError::Wait(error)),
+        let taken = idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut engine = match taken {
+            Some(engine) => engine,
+            None => {
+                let (languages, variables) = reading.setup();
+                Engine::new(Arc::clone(&self.shared.library), languages, variables)
+                    .ok_or(OcrError::Start(languages))?
             }
+        };
+        let scaled;
+        let image = if image.width().max(image.height()) > MAX_SIDE {
+            let scale = MAX_SIDE as f32 / image.width().max(image.height()) as f32;
+            let side = |pixels: u32| ((pixels as f32 * scale).round() as u32).clamp(1, MAX_SIDE);
+            scaled = image::imageops::resize(
+                image,
+                side(image.width()),
+                side(image.height()),
+                image::imageops::FilterType::Triangle,
+            );
+            &scaled
+        } else {
+            image
+        };
+        let tsv = engine
+            .recognise(image, TIMEOUT)
+            .map_err(|failure| match failure {
+                Failure::Size => OcrError::Size(image.width(), image.height()),
+                Failure::Deadline => OcrError::TooSlow(TIMEOUT),
+                Failure::Failed => OcrError::Failed,
+            })?;
+        let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.shared.idle_kept {
+            idle.push(engine);
         }
-        let _ = writer.join();
-        let output = child.wait_with_output().map_err(OcrError::Wait)?;
-        if !output.status.success() {
-            return Err(OcrError::Failed(output.status));
-        }
-        Ok(parse_tsv(&String::from_utf8_lossy(&output.stdout)))
+        Ok(parse_tsv(&tsv))
     }
 }
 
 /// Tesseract could not read a picture; the engine logs it and reads what it can without.
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
-    /// The picture could not be handed over as PNG.
-    #[error("cannot encode the image for Tesseract: {0}")]
-    Encode(String),
-    /// The program did not start.
-    #[error("cannot start Tesseract: {0}")]
-    Start(std::io::Error),
-    /// Its standard input was not open.
-    #[error("Tesseract's stdin is not open")]
-    NoInput,
+    /// Tesseract could not be started with these languages.
+    #[error("cannot start Tesseract with {0}")]
+    Start(&'static str),
+    /// The picture is empty or larger than Tesseract takes.
+    #[error("a {0} × {1} picture cannot be given to Tesseract")]
+    Size(u32, u32),
     /// It ran past the time allowed and was stopped.
     #[error("Tesseract took more than {} s", .0.as_secs())]
     TooSlow(Duration),
-    /// Waiting for it or reading its output failed.
-    #[error("waiting for Tesseract: {0}")]
-    Wait(std::io::Error),
-    /// It ended with a failure.
-    #[error("Tesseract failed ({0})")]
-    Failed(std::process::ExitStatus),
+    /// It said it failed.
+    #[error("Tesseract failed to recognise the picture")]
+    Failed,
 }
 
-/// Tesseract's TSV (`level page block par line word left top width height conf text`)
-/// as lines of words, in reading order.
+/// Tesseract's TSV (`level page block par line word left top width height conf text`,
+/// with or without its header row) as lines of words, in reading order.
 pub fn parse_tsv(tsv: &str) -> Vec<TextLine> {
     let mut lines: Vec<((u32, u32, u32), TextLine)> = Vec::new();
-    for row in tsv.lines().skip(1) {
+    for row in tsv.lines() {
         let columns: Vec<&str> = row.split('\t').collect();
         if columns.len() < 12 || columns[0] != "5" {
             continue;
@@ -205,8 +273,64 @@ mod tests {
         assert_eq!(lines[1].text(), "PHẠM");
     }
 
+    fn demo_front() -> GrayImage {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets/demo/demo-card-front.png"
+        );
+        image::open(path).expect("the demo card").to_luma8()
+    }
+
+    fn assert_reads_the_demo_number(lines: &[TextLine]) {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.text().contains("079203004512")),
+            "{lines:?}"
+        );
+    }
+
     #[test]
-    fn a_missing_program_is_no_tesseract() {
-        assert_eq!(Tesseract::at(PathBuf::from("/nonexistent/tesseract")), None);
+    fn a_picture_past_its_deadline_is_stopped_and_the_next_one_is_read() {
+        let ocr = Tesseract::find().expect("Tesseract with vie and eng (./test installs it)");
+        let (languages, variables) = Reading::CardText.setup();
+        let mut engine =
+            Engine::new(Arc::clone(&ocr.shared.library), languages, variables).expect("an engine");
+        let front = demo_front();
+        assert_eq!(
+            engine.recognise(&front, Duration::from_millis(1)),
+            Err(Failure::Deadline)
+        );
+        let lines = parse_tsv(&engine.recognise(&front, TIMEOUT).expect("read"));
+        assert_reads_the_demo_number(&lines);
+    }
+
+    #[test]
+    fn a_picture_past_the_largest_side_is_scaled_down_and_read() {
+        let ocr = Tesseract::find().expect("Tesseract with vie and eng (./test installs it)");
+        let front = demo_front();
+        let large = image::imageops::resize(
+            &front,
+            front.width() * 3,
+            front.height() * 3,
+            image::imageops::FilterType::Triangle,
+        );
+        assert!(large.width() > MAX_SIDE);
+        let lines = ocr.read(&large, Reading::CardText).expect("read");
+        assert_reads_the_demo_number(&lines);
+    }
+
+    #[test]
+    fn an_empty_picture_is_refused_before_tesseract_sees_it() {
+        let ocr = Tesseract::find().expect("Tesseract with vie and eng (./test installs it)");
+        assert!(matches!(
+            ocr.read(&GrayImage::new(0, 10), Reading::CardText),
+            Err(OcrError::Size(0, 10))
+        ));
+    }
+
+    #[test]
+    fn a_missing_library_is_no_tesseract() {
+        assert!(Tesseract::load(OsStr::new("/nonexistent/libtesseract.so.5")).is_none());
     }
 }
