@@ -552,6 +552,48 @@ async fn a_selfie_without_a_face_is_a_clear_error_and_costs_no_attempt() {
         "{body}"
     );
     assert_eq!(body["is_complete_session"], true);
+    // Then the session takes no more.
+    let (status, body) = send_selfie(&raw, &session, &one).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("This session is complete"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_selfie_before_the_document_is_refused_and_counts_no_attempt() {
+    let engine = start_engine(EngineSettings {
+        selfie_attempts: 1,
+        ..EngineSettings::default()
+    })
+    .await;
+    let raw = Raw::new(&engine);
+    let session = raw.init("web-sdk").await;
+    let (status, body) = send_selfie(&raw, &session, &one_face()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Read the document (/ocr) in this session first"),
+        "{body}"
+    );
+    let (status, _) = send(
+        raw.ocr(&session, "idr")
+            .multipart(files(&[("files", card())])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send_selfie(&raw, &session, &one_face()).await;
+    assert_eq!(
+        (status, body["is_complete_session"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use image::RgbImage;
 
 use super::{
     answer, bad_request, decode_uploads, enrolments_unavailable, header, not_enrolled,
-    read_uploads, reply, run_blocking, Admitted, EngineState, Refusal,
+    read_uploads, reply, run_blocking, Admitted, EngineState, Refusal, Seen,
 };
 use crate::script::ScriptedEndpoint;
 use crate::sessions::{CardFace, ChipEvidence, Journey, SessionProblem};
@@ -134,16 +134,13 @@ async fn check_ready(
             "Thiếu header auto",
         ));
     }
-    let (only_engine, document_read, attempts, journey) = state
-        .visit(admitted, |session| {
-            (
-                session.only_engine,
-                session.document_read,
-                session.selfie_attempts,
-                session.journey,
-            )
-        })
-        .await?;
+    let Seen {
+        only_engine,
+        document_read,
+        selfie_attempts: attempts,
+        journey,
+        ..
+    } = admitted.seen;
     if only_engine {
         return Err(bad_request(
             SHAPE,

@@ -441,7 +441,9 @@ impl EngineState {
     }
 
     /// What `/ocr` and `/face/liveness` check first, in order: the script, the API key,
-    /// the session named by `session-id` for the request's `device-type`.
+    /// the session named by `session-id` for the request's `device-type`, whose state as
+    /// found is kept for the handler's checks (one visit: with PostgreSQL each visit is a
+    /// transaction).
     async fn admit(
         &self,
         endpoint: ScriptedEndpoint,
@@ -456,7 +458,14 @@ impl EngineState {
         let session_id = header(headers, &["session-id", "session_id"])
             .ok_or_else(|| session_problem(SessionProblem::Unknown, shape, lang))?;
         let device_type = self.device_type(headers, shape, lang)?;
-        self.session(session_id, device_type, |_| ())
+        let seen = self
+            .session(session_id, device_type, |session| Seen {
+                journey: session.journey,
+                only_engine: session.only_engine,
+                front_read: session.front_read,
+                document_read: session.document_read,
+                selfie_attempts: session.selfie_attempts,
+            })
             .await
             .map_err(|problem| session_problem(problem, shape, lang))?;
         Ok(Admitted {
@@ -464,6 +473,7 @@ impl EngineState {
             shape,
             session_id: session_id.to_owned(),
             device_type: device_type.to_owned(),
+            seen,
         })
     }
 
@@ -670,6 +680,19 @@ struct Admitted {
     shape: Shape,
     session_id: String,
     device_type: String,
+    /// The session as admission found it.
+    seen: Seen,
+}
+
+/// What a request's checks read of its session, as found when it was admitted. What
+/// changes the session (a side read, a selfie counted) visits it again, under its lock.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    journey: Option<crate::sessions::Journey>,
+    only_engine: bool,
+    front_read: bool,
+    document_read: bool,
+    selfie_attempts: u32,
 }
 
 /// An uploaded file, before decoding.

@@ -29,8 +29,8 @@ pub(super) async fn ocr(
     answer(
         async {
             let admitted = state.admit(ScriptedEndpoint::Ocr, &headers, SHAPE).await?;
-            check_reads_document(&state, &admitted).await?;
-            let (document, side) = document_and_side(&state, &headers, &admitted).await?;
+            check_reads_document(&admitted)?;
+            let (document, side) = document_and_side(&headers, &admitted)?;
             let most = if side.is_some() || !document.has_back() {
                 1
             } else {
@@ -61,8 +61,8 @@ pub(super) async fn ocr(
 }
 
 /// A Krypton AUTH or LIVENESS session reads no document.
-async fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Result<(), Refusal> {
-    match state.visit(admitted, |session| session.journey).await? {
+fn check_reads_document(admitted: &Admitted) -> Result<(), Refusal> {
+    match admitted.seen.journey {
         Some(journey) if !journey.reads_document() => {
             let action = journey.action.as_str();
             Err(bad_request(
@@ -77,8 +77,7 @@ async fn check_reads_document(state: &EngineState, admitted: &Admitted) -> Resul
 }
 
 /// `document-type` and `side-type`, and the order of sides in the session.
-async fn document_and_side(
-    state: &EngineState,
+fn document_and_side(
     headers: &HeaderMap,
     admitted: &Admitted,
 ) -> Result<(DocumentType, Option<Side>), Refusal> {
@@ -113,7 +112,7 @@ async fn document_and_side(
                 "Hộ chiếu không có mặt sau",
             ));
         }
-        if !state.visit(admitted, |session| session.front_read).await? {
+        if !admitted.seen.front_read {
             return Err(bad_request(
                 SHAPE,
                 lang,
