@@ -363,12 +363,7 @@ async fn the_face_step_needs_auto_a_document_and_a_full_session() {
         "{body}"
     );
 
-    let (status, _) = send(
-        raw.ocr(&session, "idr")
-            .multipart(files(&[("files", card())])),
-    )
-    .await;
-    assert_eq!(status, 200);
+    read_card_in(&raw, &session).await;
     let (status, body) = send(
         face(&session)
             .header("auto", "False")
@@ -452,13 +447,18 @@ async fn an_oversized_krypton_body_is_refused_in_json() {
 /// A session that read the demo card, ready for a selfie.
 async fn session_after_ocr(raw: &Raw) -> String {
     let session = raw.init("web-sdk").await;
+    read_card_in(raw, &session).await;
+    session
+}
+
+/// The rendered card read in `session` (200).
+async fn read_card_in(raw: &Raw, session: &str) {
     let (status, _) = send(
-        raw.ocr(&session, "idr")
+        raw.ocr(session, "idr")
             .multipart(files(&[("files", card())])),
     )
     .await;
     assert_eq!(status, 200);
-    session
 }
 
 async fn send_selfie(raw: &Raw, session: &str, selfie: &image::RgbImage) -> (u16, Value) {
@@ -582,12 +582,7 @@ async fn a_selfie_before_the_document_is_refused_and_counts_no_attempt() {
             .contains("Read the document (/ocr) in this session first"),
         "{body}"
     );
-    let (status, _) = send(
-        raw.ocr(&session, "idr")
-            .multipart(files(&[("files", card())])),
-    )
-    .await;
-    assert_eq!(status, 200);
+    read_card_in(&raw, &session).await;
     let (status, body) = send_selfie(&raw, &session, &one_face()).await;
     assert_eq!(
         (status, body["is_complete_session"].as_bool()),
