@@ -248,6 +248,8 @@ struct Server {
     base_url: String,
     api_key: Option<String>,
     stderr_path: PathBuf,
+    /// What it prints after its address (and generated key).
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
 }
 
 impl Drop for Server {
@@ -258,11 +260,19 @@ impl Drop for Server {
 }
 
 fn serve(home: &Path, extra: &[&str]) -> Server {
+    serve_with(home, extra, |_| ())
+}
+
+/// [`serve`] with the command changed by `configure` first (its environment).
+fn serve_with(home: &Path, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
     let stderr_path = home.join("serve.log");
-    let mut child = command(home)
+    let mut command = command(home);
+    command
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(extra)
-        .env("EKYC_LOG", "trace")
+        .env("EKYC_LOG", "trace");
+    configure(&mut command);
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -288,6 +298,7 @@ fn serve(home: &Path, extra: &[&str]) -> Server {
         base_url: base_url.expect("serve prints its address"),
         api_key,
         stderr_path,
+        lines,
     }
 }
 
@@ -459,30 +470,24 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
         .unwrap();
     let cert_path = write_file(home.path(), "engine.crt", certificate.pem().as_bytes());
     let key_path = write_file(home.path(), "engine.key", key.serialize_pem().as_bytes());
-    let log = home.path().join("serve.log");
-    let mut child = command(home.path())
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
+    let mut server = serve(
+        home.path(),
+        &[
             "--api-key",
             "desk-key",
             "--tls-cert",
-        ])
-        .arg(&cert_path)
-        .arg("--tls-key")
-        .arg(&key_path)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(
-        first.starts_with("local engine listening on https://127.0.0.1:"),
-        "{first}"
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
     );
-    let pid = child.id();
+    assert!(
+        server.base_url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.base_url
+    );
+    let pid = server.child.id();
+    let log = server.stderr_path.clone();
     let log_has = |text: &str| {
         (0..100).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -496,12 +501,12 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
     assert!(log_has("the certificate in use stays"));
     signal(pid, "TERM");
     assert_eq!(
-        child.wait().unwrap().code(),
+        server.child.wait().unwrap().code(),
         Some(0),
         "a stop is not a failure"
     );
     assert!(
-        lines.any(|line| line.unwrap() == "stopping"),
+        server.lines.any(|line| line.unwrap() == "stopping"),
         "serve says it stops"
     );
 }
@@ -509,20 +514,11 @@ fn serve_with_tls_reads_its_certificate_again_on_sighup_and_stops_on_sigterm() {
 #[test]
 fn on_sigterm_a_replica_drains_readyz_fails_while_requests_are_still_served_then_it_stops() {
     let home = tempfile::tempdir().unwrap();
-    let log = home.path().join("serve.log");
-    let mut child = command(home.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--api-key", "desk-key"])
-        .args(["--set", "engine.drain_secs=3"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base_url = first
-        .strip_prefix("local engine listening on ")
-        .unwrap()
-        .to_owned();
+    let mut server = serve(
+        home.path(),
+        &["--api-key", "desk-key", "--set", "engine.drain_secs=3"],
+    );
+    let base_url = server.base_url.clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let http = reqwest::Client::new();
     let ready = || {
@@ -536,9 +532,11 @@ fn on_sigterm_a_replica_drains_readyz_fails_while_requests_are_still_served_then
         })
     };
     assert_eq!(ready(), 200);
-    signal(child.id(), "TERM");
+    signal(server.child.id(), "TERM");
     assert!(
-        lines.any(|line| line.unwrap().starts_with("draining:")),
+        server
+            .lines
+            .any(|line| line.unwrap().starts_with("draining:")),
         "serve says it drains"
     );
     assert_eq!(ready(), 503, "the balancer is told to send no more");
@@ -550,7 +548,7 @@ fn on_sigterm_a_replica_drains_readyz_fails_while_requests_are_still_served_then
     runtime
         .block_on(client.init_session(false))
         .expect("a request that still comes is served");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
 }
 
 /// libfaketime, installed by ./test (Debian's `faketime`).
@@ -566,23 +564,23 @@ fn a_wall_clock_jump_neither_expires_nor_extends_a_session() {
     // The engine's wall clock, as libfaketime reads it from this file at every call; its
     // monotonic clock is left alone, as NTP or an operator setting the date would.
     let clock = write_file(home.path(), "clock", b"+0\n");
-    let log = home.path().join("serve.log");
-    let mut child = command(home.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--api-key", "desk-key"])
-        .args(["--set", "engine.session_ttl_secs=60"])
-        .env("LD_PRELOAD", LIBFAKETIME)
-        .env("FAKETIME_TIMESTAMP_FILE", &clock)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let first = first_line(&mut child);
-    let base_url = first
-        .strip_prefix("local engine listening on ")
-        .unwrap()
-        .to_owned();
+    let server = serve_with(
+        home.path(),
+        &[
+            "--api-key",
+            "desk-key",
+            "--set",
+            "engine.session_ttl_secs=60",
+        ],
+        |command| {
+            command
+                .env("LD_PRELOAD", LIBFAKETIME)
+                .env("FAKETIME_TIMESTAMP_FILE", &clock)
+                .env("FAKETIME_NO_CACHE", "1")
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        },
+    );
+    let base_url = server.base_url.clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = ekyc_client::FptClient::new(settings_for(
         &base_url,
@@ -610,9 +608,8 @@ fn a_wall_clock_jump_neither_expires_nor_extends_a_session() {
             read.err()
         );
     }
-    let log_text = std::fs::read_to_string(&log).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    let log_text = std::fs::read_to_string(&server.stderr_path).unwrap();
+    drop(server);
     // The jump was real for the process: its log lines carry the jumped dates.
     let jumped = log_text
         .lines()
