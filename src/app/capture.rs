@@ -84,15 +84,10 @@ fn taken_after(frame: &Frame, moment: Instant) -> bool {
 /// How often the identify screen also looks for an MRZ (a card shown by its back).
 const MRZ_EVERY: Duration = Duration::from_millis(1500);
 
-/// Tesseract for the MRZ, looked for on the first card shown by its back.
-static MRZ_READER: std::sync::OnceLock<Option<ekyc_reading::Tesseract>> =
-    std::sync::OnceLock::new();
-
-/// Tesseract for reading MRZs (the identify screen, the chip's key), found once.
-pub(super) fn mrz_reader() -> Option<&'static ekyc_reading::Tesseract> {
-    MRZ_READER
-        .get_or_init(ekyc_reading::Tesseract::find)
-        .as_ref()
+/// Tesseract for reading MRZs (the identify screen, the chip's key), loaded on the first
+/// card shown by its back.
+pub(super) fn mrz_reader() -> Option<ekyc_reading::Tesseract> {
+    ekyc_reading::Tesseract::find_for_mrz()
 }
 
 /// The customer's number on `frame`: the CCCD QR code's ID, else (`try_mrz`) the ID in
@@ -108,7 +103,7 @@ fn card_number_in(frame: &Frame, try_mrz: bool) -> Option<ekyc_contract::Secret>
     let ocr = mrz_reader()?;
     let card = find_card(&Luma::from_rgb(&frame.image)).filter(|card| !card.cut_off)?;
     let flat = DynamicImage::ImageRgb8(flatten_card(&frame.image, &card)).to_luma8();
-    let (mrz, _, _) = ekyc_reading::read_mrz(ocr, &flat, &[])?;
+    let (mrz, _, _) = ekyc_reading::read_mrz(&ocr, &flat, &[])?;
     if !mrz.is_valid() {
         return None;
     }

@@ -222,7 +222,7 @@ fn key_from_pictures(pictures: &[Vec<u8>]) -> Option<MrzKey> {
     let ocr = super::capture::mrz_reader()?;
     pictures.iter().find_map(|jpeg| {
         let gray = ekyc_imaging::decode_upright(jpeg).ok()?.to_luma8();
-        let (mrz, _, _) = ekyc_reading::read_mrz(ocr, &gray, &[])?;
+        let (mrz, _, _) = ekyc_reading::read_mrz(&ocr, &gray, &[])?;
         key_of(&mrz)
     })
 }
