@@ -14,7 +14,8 @@
 //!
 //! The price is memory held: one `vie+eng` engine about 50 MB resident once it has read a
 //! card side, an `eng` one for MRZs about 12 MB more (measured on Debian 12's 5.3.0), and
-//! one more of a kind for each thread reading at once, up to the cores.
+//! one more of a kind for each thread reading at once, up to the cores. It does not grow:
+//! 65.4 MB resident after 10 readings of the demo card's two sides and after 300.
 //!
 //! Words come back with Tesseract's own confidence (0–100) for each.
 
