@@ -9,8 +9,12 @@
 //! words); Tesseract never parses a file of ours (the engine decodes uploads in Rust and
 //! hands over pixels), so its image decoders are out of reach of a hostile upload; and
 //! without the library or its languages the engine still runs and says what it cannot
-//! read. Debian's `tesseract-ocr` with `tesseract-ocr-vie` (which bring `libtesseract5`
-//! and `eng`) is what `./run` and `./test` install.
+//! read. What is given up: a crash inside Tesseract would now stop the whole process (the
+//! engine, or the kiosk running the embedded one) where it cost one card side; none was
+//! seen (the test suite, the OCR bench's 150 cards, 300 readings in a row, pictures of
+//! noise), systemd restarts the engine's service and a bank's balancer sends its requests
+//! to the other replicas. Debian's `tesseract-ocr` with `tesseract-ocr-vie` (which bring
+//! `libtesseract5` and `eng`) is what `./run` and `./test` install.
 //!
 //! The price is memory held: one `vie+eng` engine about 50 MB resident once it has read a
 //! card side, an `eng` one for MRZs about 12 MB more (measured on Debian 12's 5.3.0), and
