@@ -229,7 +229,7 @@ impl Database {
         }
     }
 
-    /// Runs `work` on one of the pool's connections (waiting up to [`POOL_WAIT`] for
+    /// Runs `work` on one of the pool's connections (waiting up to `POOL_WAIT` for
     /// one); `Err` with what staff can act on. Blocking.
     pub fn with<T>(
         &self,

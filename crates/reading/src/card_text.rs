@@ -303,7 +303,7 @@ fn date_in(text: &str) -> Option<String> {
 const MOST_STRAYS_IN_AN_MRZ_LINE: usize = 2;
 
 /// The MRZ among OCR lines: the last two or three lines of MRZ characters at least 28
-/// long (up to [`MOST_STRAYS_IN_AN_MRZ_LINE`] others dropped: the MRZ's check digits and
+/// long (up to `MOST_STRAYS_IN_AN_MRZ_LINE` others dropped: the MRZ's check digits and
 /// length then say whether it reads), joined with line breaks, with their mean
 /// confidence.
 pub fn find_mrz_lines(lines: &[TextLine]) -> Option<(String, f32)> {

@@ -4,7 +4,7 @@
 //! check digit ([`mrz`]) and the CCCD's QR code ([`cccd_qr`]); a whole document read and
 //! merged, QR and MRZ values over printed ones ([`document`], what the engine's `/ocr`
 //! answers and `inspect` prints); and whatever a back end read, checked against the card
-//! ([`evidence`], [`cross_check`]).
+//! ([`evidence`], [`cross_check`](mod@cross_check)).
 //!
 //! It may use `ekyc-contract` (field keys, OCR fields), `ekyc-imaging` (decoding, the card
 //! found and flattened) and `ekyc-face` (the holder's photo painted out before OCR). The

@@ -1,5 +1,5 @@
-//! Tesseract OCR, Debian's `libtesseract.so.5` opened at run time ([`library`]), its
-//! models loaded once and kept.
+//! Tesseract OCR, Debian's `libtesseract.so.5` opened at run time (its C API in
+//! `tesseract/library.rs`), its models loaded once and kept.
 //!
 //! Why in the process and not the `tesseract` program: each run of the program loads its
 //! models again, 0.15 s of CPU for `vie+eng` (measured on a 1012 × 638 card side: 0.40 s

@@ -2,7 +2,7 @@
 //! Krypton ENROLL session, for their later AUTH sessions.
 //!
 //! Behind one small interface, [`EnrolmentStore`], with two implementations that seal
-//! alike ([`Keys`]):
+//! alike (`Keys`):
 //! - [`FileEnrolments`] (`file.rs`), the default: an embedded database (redb: ACID,
 //!   crash-safe) in one file, for one kiosk or one engine, no server to run;
 //! - [`PgEnrolments`] (`postgres.rs`), for a bank: PostgreSQL shared by every replica of
