@@ -14,10 +14,9 @@
 //! `EKYC_BANK_KIOSKS` (default 4) kiosks, `EKYC_BANK_JOURNEYS` (default 10) journeys each,
 //! `EKYC_BANK_REPLICAS` (default 2). Bounded: loopback only, a few minutes at most.
 //!
-//! HAProxy keeps each kiosk on one replica by its address (`balance source`): every
-//! simulated kiosk here is 127.0.0.1, so all of them share a replica until it is killed,
-//! and the kill moves all of them. A kiosk whose journey was on the killed replica finds
-//! its session unknown on the next and starts it again (the client's own recovery).
+//! HAProxy sends each request to the replica with the fewest in flight (`balance
+//! leastconn`): the sessions are rows of PostgreSQL, so a journey's requests may go to
+//! either replica, and the kill takes no session with it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench stops at what it did not expect
 
