@@ -908,6 +908,36 @@ fn inspect_says_when_nothing_is_read_and_refuses_what_is_not_an_image() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("notes.png"));
 }
 
+#[test]
+fn without_tesseracts_languages_the_card_is_read_by_its_qr_code_and_tesseract_says_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    // Tesseract's library is there, its language files are not.
+    let empty = home.path().join("tessdata");
+    std::fs::create_dir(&empty).unwrap();
+    let output = command(home.path())
+        .args(["inspect", "--front"])
+        .arg(demo("demo-card-front.png"))
+        .env("TESSDATA_PREFIX", &empty)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("only the card's QR code was read"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(CARD_ID), "{stdout}");
+    assert!(
+        stderr.contains("Tesseract is installed without its vie+eng languages"),
+        "{stderr}"
+    );
+    // Tesseract's own complaints ("Error opening data file …") stay out of the log.
+    assert!(!stderr.contains("traineddata"), "{stderr}");
+}
+
 /// Sends `signal` (`HUP`, `TERM`) to our own child process, as `kill` does.
 fn signal(pid: u32, signal: &str) {
     let status = Command::new("kill")

@@ -134,7 +134,12 @@ impl Engine {
         let engine = Self { handle, library };
         // Tesseract's own messages ("Estimating resolution as 274", a missing language's
         // file) would go to the engine's stderr, its log: the engine logs its own words.
-        engine.set("debug_file", "/dev/null");
+        // `debug_file` is one variable for the whole process, read by every engine as it
+        // prints: set once, by the first engine made, before any other exists.
+        static QUIET: std::sync::Once = std::sync::Once::new();
+        QUIET.call_once(|| {
+            engine.set("debug_file", "/dev/null");
+        });
         // SAFETY: `handle` is live; a null data path means Tesseract's installed data (or
         // `TESSDATA_PREFIX`), as the CLI does; `languages` is NUL-terminated.
         let status =
