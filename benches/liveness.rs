@@ -210,7 +210,8 @@ fn main() {
         meshes.len()
     );
     println!("  load: face mesh {face_load_ms:.1} ms, iris {iris_load_ms:.1} ms");
-    error_rates(&synthetic, &detector, &mesh, matcher.as_ref());
+    let demo_head = ekyc_kiosk::camera::make_demo_head().expect("the demo camera's head");
+    error_rates(&synthetic, &demo_head, &detector, &mesh, matcher.as_ref());
 }
 
 /// What an attempt shows the camera.
@@ -225,6 +226,13 @@ enum Presentation {
     BentVertical,
     /// The print bent about a horizontal axis, likewise.
     BentHorizontal,
+    /// The kiosk's demo camera (`camera.demo_face = "bent"`), frame for frame as it plays
+    /// them: its head (the demo photo cut as a selfie) as a print bent about a vertical
+    /// axis, radius 0.3 of its width, turned as the typical follower with a 250 ms lag,
+    /// composed into 1280×720 frames, 10 a second.
+    DemoBent,
+    /// The demo camera's live head, likewise.
+    DemoLive,
     /// A recording of the head following another path.
     Replay,
     /// The photo held still.
@@ -275,13 +283,20 @@ impl Rng {
 /// jitter, a turn 0.7–1.3 times the typical one, a face 0.7–1.3 times as deep as the demo
 /// photo's, 10–15 frames/s; prints bent about either axis at a radius of 0.2–1.0 of their
 /// width, either way. The engine scores the frames against the path it issued (the one
-/// shown), so a replay of another path is its to stop too.
+/// shown), so a replay of another path is its to stop too. The rows *demo camera, bent*
+/// and *demo camera, live* are the kiosk's demo camera's own frames (its head, 1280×720,
+/// turned 250 ms late, 10 frames/s), which the kiosk's tests play. On stderr, one line
+/// per attempt (`attempt`, the species, parallax, a face's own depth, that depth moving
+/// with the path across and down, path followed, kiosk passed, engine live) for setting
+/// thresholds from the same run.
 fn error_rates(
     head: &ekyc_liveness::SyntheticHead,
+    demo_head: &ekyc_liveness::SyntheticHead,
     detector: &ekyc_face::FaceDetector,
     mesh: &ekyc_face::FaceMesh,
     matcher: Option<&ekyc_face::FaceMatcher>,
 ) {
+    use ekyc_kiosk::camera::{demo_challenge_frame, DemoFace, DEMO_FRAME_INTERVAL};
     use ekyc_liveness::{
         check_frames, gaze, score, synthetic::FOLLOW_PITCH, synthetic::FOLLOW_YAW, Bend,
         ChallengeThresholds, DotPath, GazeSample, IssuedChallenge, ParallaxThresholds, Surface,
@@ -307,6 +322,8 @@ fn error_rates(
         ("print", Presentation::Print),
         ("bent, vertical", Presentation::BentVertical),
         ("bent, horizontal", Presentation::BentHorizontal),
+        ("demo camera, bent", Presentation::DemoBent),
+        ("demo camera, live", Presentation::DemoLive),
         ("replay", Presentation::Replay),
         ("still photo", Presentation::Still),
         ("face leaves", Presentation::FaceLeaves),
@@ -324,14 +341,15 @@ fn error_rates(
         let mut parallaxes = (f32::INFINITY, f32::NEG_INFINITY);
         let mut depths = (f32::INFINITY, f32::NEG_INFINITY);
         let mut depth_values = Vec::with_capacity(attempts);
+        let (mut following_across, mut following_down) = (Vec::new(), Vec::new());
 
         let mut engine_correlations = Vec::with_capacity(attempts);
         for _ in 0..attempts {
             let path = DotPath::from_numbers(8, length, || rng.next());
             let other = DotPath::from_numbers(8, length, || rng.next());
-            let lag = Duration::from_millis(rng.between(150.0, 450.0) as u64);
-            let amplitude = rng.between(0.7, 1.3);
-            let step = Duration::from_millis(rng.between(66.0, 100.0) as u64);
+            let mut lag = Duration::from_millis(rng.between(150.0, 450.0) as u64);
+            let mut amplitude = rng.between(0.7, 1.3);
+            let mut step = Duration::from_millis(rng.between(66.0, 100.0) as u64);
             let followed = if presentation == Presentation::Replay {
                 &other
             } else {
@@ -342,13 +360,23 @@ fn error_rates(
                 radius: rng.between(0.2, 1.0),
                 middle_forward: rng.next() < 0.5,
             };
+            // People's faces are flatter or more prominent than the demo photo's.
+            let mut depth_scale = rng.between(0.7, 1.3);
+            let demo_face = match presentation {
+                Presentation::DemoBent => Some(DemoFace::Bent),
+                Presentation::DemoLive => Some(DemoFace::Live),
+                _ => None,
+            };
+            if demo_face.is_some() {
+                (lag, amplitude, step, depth_scale) =
+                    (Duration::from_millis(250), 1.0, DEMO_FRAME_INTERVAL, 1.0);
+            }
             let surface = match presentation {
                 Presentation::Print | Presentation::Still => Surface::Flat,
                 Presentation::BentVertical | Presentation::BentHorizontal => Surface::Bent(bend),
                 _ => Surface::Head,
             };
-            // People's faces are flatter or more prominent than the demo photo's.
-            let shaped = head.with_depth_scale(rng.between(0.7, 1.3));
+            let shaped = head.with_depth_scale(depth_scale);
             let mut samples = Vec::new();
             let mut uploads = Vec::new();
             let mut times = Vec::new();
@@ -362,7 +390,10 @@ fn error_rates(
                         amplitude * FOLLOW_PITCH * (dot[1] - 0.5) + rng.between(-0.6, 0.6),
                     ),
                 };
-                let mut frame = shaped.render(yaw, pitch, surface);
+                let mut frame = match demo_face {
+                    Some(face) => demo_challenge_frame(demo_head, yaw, pitch, face),
+                    None => shaped.render(yaw, pitch, surface),
+                };
                 if presentation == Presentation::FaceLeaves && at > length.mul_f32(0.4) {
                     frame = image::RgbImage::from_pixel(
                         frame.width(),
@@ -431,6 +462,22 @@ fn error_rates(
                 depths.1.max(engine.parallax.face_depth_figure),
             );
             depth_values.push(engine.parallax.face_depth_figure);
+            let following = engine.parallax.depth_following.unwrap_or_default();
+            // One line per attempt on stderr, for setting thresholds from the same run.
+            eprintln!(
+                "attempt\t{name}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                engine.parallax.parallax_figure,
+                engine.parallax.face_depth_figure,
+                following[0],
+                following[1],
+                engine
+                    .challenge
+                    .is_some_and(|score| score.problem.is_none()),
+                kiosk.problem.is_none(),
+                engine.is_live
+            );
+            following_across.push(following[0]);
+            following_down.push(following[1]);
 
             engine_correlations.push(engine.challenge.map_or(f32::NAN, |c| c.correlation));
             if engine.parallax.depth == ekyc_liveness::Depth::Head {
@@ -454,7 +501,7 @@ fn error_rates(
             }
         }
         let share = |count: usize| 100.0 * count as f64 / attempts as f64;
-        let label = if presentation == Presentation::Genuine {
+        let label = if matches!(presentation, Presentation::Genuine | Presentation::DemoLive) {
             format!("BPCER {:5.1} %", share(attempts - accepted))
         } else {
             format!("APCER {:5.1} %", share(accepted))
@@ -478,6 +525,11 @@ fn error_rates(
             "      face depth %: {}; engine's correlation: {}",
             percentiles(&mut depth_values, 100.0),
             percentiles(&mut engine_correlations, 1.0)
+        );
+        println!(
+            "      face depth following the path, %: across {}; down {}",
+            percentiles(&mut following_across, 100.0),
+            percentiles(&mut following_down, 100.0)
         );
     }
 }

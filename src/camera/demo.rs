@@ -114,20 +114,11 @@ impl DemoSource {
         let DemoHead::Made(head) = &self.head else {
             return None;
         };
-        let surface = match self.hint.demo_face() {
-            DemoFace::Live => Surface::Head,
-            DemoFace::Print => Surface::Flat,
-            DemoFace::Bent => Surface::Bent(Bend {
-                about_vertical: true,
-                radius: 0.3,
-                middle_forward: true,
-            }),
-        };
-        // Nearest-neighbour scaling: a smooth one takes longer than a frame's interval.
-        Some(compose(
-            &head.render(yaw, pitch, surface),
-            SELFIE_FILL,
-            imageops::FilterType::Nearest,
+        Some(demo_challenge_frame(
+            head,
+            yaw,
+            pitch,
+            self.hint.demo_face(),
         ))
     }
 
@@ -140,8 +131,34 @@ impl DemoSource {
     }
 }
 
-/// The demo face, cut as the selfie is, given depth by its own mesh.
-fn make_head() -> Result<SyntheticHead, String> {
+/// The demo camera's head turned to `yaw`, `pitch` (degrees) and shown as `face`, framed
+/// as the camera plays it during the challenge (the liveness bench renders these too).
+pub fn demo_challenge_frame(
+    head: &SyntheticHead,
+    yaw: f32,
+    pitch: f32,
+    face: DemoFace,
+) -> RgbImage {
+    let surface = match face {
+        DemoFace::Live => Surface::Head,
+        DemoFace::Print => Surface::Flat,
+        DemoFace::Bent => Surface::Bent(Bend {
+            about_vertical: true,
+            radius: 0.3,
+            middle_forward: true,
+        }),
+    };
+    // Nearest-neighbour scaling: a smooth one takes longer than a frame's interval.
+    compose(
+        &head.render(yaw, pitch, surface),
+        SELFIE_FILL,
+        imageops::FilterType::Nearest,
+    )
+}
+
+/// The demo face, cut as the selfie is, given depth by its own mesh: the head the demo
+/// camera plays during the challenge.
+pub fn make_head() -> Result<SyntheticHead, String> {
     let detector = FaceDetector::load(None).map_err(|error| error.to_string())?;
     let mesher = FaceMesh::load(None).map_err(|error| error.to_string())?;
     let photo =

@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{Clock, Pacer};
 use ekyc_liveness::DotPath;
 
-pub use demo::{demo_image, DemoSource, FRAME_INTERVAL as DEMO_FRAME_INTERVAL};
+pub use demo::{
+    demo_challenge_frame, demo_image, make_head as make_demo_head, DemoSource,
+    FRAME_INTERVAL as DEMO_FRAME_INTERVAL,
+};
 pub use device::{
     camera_names, decode_frame, list_cameras, CameraDescription, CameraSelector, DeviceSource,
 };

@@ -644,6 +644,16 @@ mod tests {
                 .to_string();
             assert!(error.contains("min_face_depth"), "{value}: {error}");
         }
+        for (key, value) in [
+            ("min_depth_following_across", "0"),
+            ("min_depth_following_down", "1.5"),
+        ] {
+            let file = write_config(&format!("[engine]\n{key} = {value}\n"));
+            let error = Config::load_with(Some(file.path()), &no_env, &[])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{key} = {value}: {error}");
+        }
         // WCAG 2.2.1: at least 20 seconds to ask for more time; 20 itself is fine.
         let file = write_config("[ui]\nmore_time_secs = 19\n");
         let error = Config::load_with(Some(file.path()), &no_env, &[])

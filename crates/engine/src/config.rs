@@ -57,6 +57,14 @@ section! {
         /// The 3D check's second half: the least of a face's own depth (a share of the
         /// face's size) the frames must show, which a print bent in the hand does not.
         pub min_face_depth: f32 = ParallaxThresholds::default().min_face_depth,
+        /// With the dot's path the engine drew: the least of a face's own depth moving in
+        /// step with the face's turn left and right (a share of the face's size per
+        /// screen's width the dot travelled), which a print bent about a horizontal axis
+        /// does not show.
+        pub min_depth_following_across: f32 = ParallaxThresholds::default().min_depth_following[0],
+        /// Likewise up and down, which a print bent about a vertical axis does not show
+        /// (the face mesh model makes some up across, not down).
+        pub min_depth_following_down: f32 = ParallaxThresholds::default().min_depth_following[1],
         /// A file holding the Krypton company id the engine accepts (a credential, readable
         /// only by its owner); unset: a random one per start (the in-process engine gives
         /// it to the kiosk).
@@ -179,6 +187,21 @@ impl EngineConfig {
                 "must be between 0.005 and 0.2 (a share of the face's size)",
             );
         }
+        for (key, value) in [
+            (
+                "min_depth_following_across",
+                self.min_depth_following_across,
+            ),
+            ("min_depth_following_down", self.min_depth_following_down),
+        ] {
+            if !(0.005..=1.0).contains(&value) {
+                return invalid(
+                    key,
+                    "must be between 0.005 and 1 (a share of the face's size per screen the \
+                     dot travelled)",
+                );
+            }
+        }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return invalid("tls_cert", "tls_cert and tls_key go together");
         }
@@ -253,6 +276,10 @@ impl EngineConfig {
             parallax: ParallaxThresholds {
                 min_parallax: self.min_parallax,
                 min_face_depth: self.min_face_depth,
+                min_depth_following: [
+                    self.min_depth_following_across,
+                    self.min_depth_following_down,
+                ],
                 ..ParallaxThresholds::default()
             },
             // Not `..EngineSettings::default()`: that would load the default face models

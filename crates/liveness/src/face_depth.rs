@@ -43,6 +43,12 @@ use super::rigid::RIGID_POINTS;
 /// (99 % under 1.57 %: the tails touch, and the engine's own path stops what passes).
 pub const FACE_DEPTH_THRESHOLD: f32 = 0.013;
 
+/// The least of a face's own depth moving with the path followed, across and down, as a
+/// share of the face's size per screen's width (height) the dot travelled (see
+/// [`crate::judge_following`]): set from the bench's distributions (`cargo bench --bench
+/// liveness`; README, "Liveness").
+pub const DEPTH_FOLLOWING_THRESHOLDS: [f32; 2] = [0.08, 0.05];
+
 type Point = [f64; 2];
 
 /// The face's own depth direction over the [`RIGID_POINTS`] it uses.
@@ -118,8 +124,83 @@ impl FaceDepth {
     /// The figure (see the module's text) for `frames` (each the [`RIGID_POINTS`] in
     /// order, already smoothed and filtered); 0 with fewer than three frames.
     pub(crate) fn figure(&self, frames: &[Vec<Point>]) -> f64 {
-        if frames.len() < 3 || frames.iter().any(|frame| frame.len() != RIGID_POINTS.len()) {
+        let Some((shown, size)) = self.shown(frames) else {
             return 0.0;
+        };
+        let n = frames.len() as f64;
+        // How much of the direction the frames showed, changing.
+        let mut energy = 0.0;
+        for values in &shown {
+            let average = values.iter().sum::<f64>() / n;
+            energy += values.iter().map(|v| (v - average).powi(2)).sum::<f64>();
+        }
+        (energy / (2.0 * n)).sqrt() / size
+    }
+
+    /// How much of the face's own depth the frames showed moving in step with `turns`
+    /// (one per frame: where the dot the face followed was, across and down, as fractions
+    /// of the screen), per axis: the slope of a regression of the depth shown on the turn,
+    /// as a share of the face's size per screen's width (or height) the dot travelled.
+    /// A slope, not the change itself: the same for a head whether its path went far or
+    /// not (on a path of short moves the change is small, the slope is not), so one
+    /// threshold holds for every path. Positive when it is a face's: a face turning to
+    /// follow a dot that moves right (the customer's right, so the picture's left: the
+    /// camera faces them) shows its nose moving left against its eyes' corners, more than
+    /// they move; down, down. The canonical face's depth grows towards the camera, so a
+    /// head shows a negative slope across and a positive one down; the signs are turned
+    /// here so that both are positive for a head. Landmarks' jitter, not in step with the
+    /// turn, adds little.
+    pub(crate) fn following(&self, frames: &[Vec<Point>], turns: &[[f64; 2]]) -> [f64; 2] {
+        let Some((shown, size)) = self.shown(frames) else {
+            return [0.0; 2];
+        };
+        if turns.len() != frames.len() {
+            return [0.0; 2];
+        }
+        let n = frames.len() as f64;
+        let centred = |values: &mut dyn Iterator<Item = f64>| {
+            let values: Vec<f64> = values.collect();
+            let mean = values.iter().sum::<f64>() / n;
+            values.iter().map(|v| v - mean).collect::<Vec<f64>>()
+        };
+        let across = centred(&mut turns.iter().map(|t| t[0]));
+        let down = centred(&mut turns.iter().map(|t| t[1]));
+        let (xx, yy, xy) = (
+            dot(&across, &across),
+            dot(&down, &down),
+            dot(&across, &down),
+        );
+        // Each axis's shown depth regressed on both turns at once: a path that moves
+        // across and down together must not lend one axis the other's (the depth a model
+        // makes up for a bent print turning left and right leaks into down otherwise).
+        let determinant = xx * yy - xy * xy;
+        let mut result = [0.0; 2];
+        for (axis, values) in shown.iter().enumerate() {
+            let values = centred(&mut values.iter().copied());
+            let (with_across, with_down) = (dot(&across, &values), dot(&down, &values));
+            let slope = if determinant > 1e-6 * xx * yy {
+                match axis {
+                    0 => (yy * with_across - xy * with_down) / determinant,
+                    _ => (xx * with_down - xy * with_across) / determinant,
+                }
+            } else {
+                // One turn a multiple of the other (or none): each axis on its own.
+                match axis {
+                    0 if xx > f64::EPSILON => with_across / xx,
+                    1 if yy > f64::EPSILON => with_down / yy,
+                    _ => 0.0,
+                }
+            };
+            result[axis] = slope / size;
+        }
+        [-result[0], result[1]]
+    }
+
+    /// Per frame, across and down, how much of the face's own depth `frames` show, and
+    /// the face's size; `None` with fewer than three frames or none of a face's shape.
+    fn shown(&self, frames: &[Vec<Point>]) -> Option<([Vec<f64>; 2], f64)> {
+        if frames.len() < 3 || frames.iter().any(|frame| frame.len() != RIGID_POINTS.len()) {
+            return None;
         }
         let frames: Vec<Vec<Point>> = frames
             .iter()
@@ -146,7 +227,7 @@ impl FaceDepth {
             / count as f64)
             .sqrt();
         if size <= f64::EPSILON {
-            return 0.0;
+            return None;
         }
         // The bends again, now of this face's own mean x and y: a print's depth is a
         // function of where its points are, which differs a little from the canonical
@@ -161,20 +242,14 @@ impl FaceDepth {
                 .map(|p| (p[1] - centre[1]) / size)
                 .collect::<Vec<_>>(),
         );
-        let Some(direction) = orthogonal_to(&self.direction, &bends).and_then(|d| unit(&d)) else {
-            return 0.0;
-        };
-        // How much of the direction the frames showed, changing.
-        let mut energy = 0.0;
-        for axis in 0..2 {
-            let shown: Vec<f64> = frames
+        let direction = orthogonal_to(&self.direction, &bends).and_then(|d| unit(&d))?;
+        let shown = [0, 1].map(|axis| {
+            frames
                 .iter()
                 .map(|frame| frame.iter().zip(&direction).map(|(p, d)| p[axis] * d).sum())
-                .collect();
-            let average = shown.iter().sum::<f64>() / n;
-            energy += shown.iter().map(|v| (v - average).powi(2)).sum::<f64>();
-        }
-        (energy / (2.0 * n)).sqrt() / size
+                .collect()
+        });
+        Some((shown, size))
     }
 }
 
@@ -260,6 +335,28 @@ pub(crate) mod tests {
             assert!(dot(&depth.direction, &ys).abs() < 1e-9);
         }
         assert!((dot(&depth.direction, &depth.direction) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn turns_that_never_change_or_change_together_give_finite_figures() {
+        let depth = made_up();
+        let frames: Vec<Vec<Point>> = (0..6)
+            .map(|t| {
+                RIGID_POINTS
+                    .iter()
+                    .enumerate()
+                    .map(|(k, _)| [k as f64 + 0.1 * t as f64, (k % 7) as f64])
+                    .collect()
+            })
+            .collect();
+        assert_eq!(depth.following(&frames, &[[0.0, 0.0]; 6]), [0.0, 0.0]);
+        let together: Vec<[f64; 2]> = (0..6).map(|t| [t as f64, 2.0 * t as f64]).collect();
+        assert!(depth
+            .following(&frames, &together)
+            .iter()
+            .all(|v| v.is_finite()));
+        // Fewer turns than frames: nothing to regress on.
+        assert_eq!(depth.following(&frames, &together[..3]), [0.0, 0.0]);
     }
 
     #[test]

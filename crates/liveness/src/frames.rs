@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::challenge::{score, ChallengeScore, ChallengeThresholds, DotPath, GazeSample};
 use super::face_depth::FaceDepth;
 use super::gaze::gaze;
-use super::parallax::{judge, Depth, ParallaxReport, ParallaxThresholds};
+use super::parallax::{judge_following, Depth, ParallaxReport, ParallaxThresholds};
 use super::rigid::RIGID_POINTS;
 use ekyc_face::{Face, FaceDetector, FaceMatcher, FaceMesh};
 use ekyc_imaging::decode_upright;
@@ -75,7 +75,10 @@ impl FramesVerdict {
         let depth = match self.parallax.depth {
             Depth::Head => "a head",
             Depth::Flat => "flat, like a picture",
-            Depth::Bent => "not flat but without a face's depth, like a bent picture",
+            Depth::Bent => {
+                "not flat but without a face's depth, or not moving with its turns, like a bent \
+                 picture"
+            }
             Depth::NotEnoughMotion => "the face did not turn enough to tell",
         };
         let identity = match self.same_person {
@@ -101,8 +104,16 @@ impl FramesVerdict {
                      following was not checked: not judged live"
                 .to_owned(),
         };
+        let following = match self.parallax.depth_following {
+            Some([across, down]) => format!(
+                " (moving with the dot's path: {:.1} % of the face's size per screen across, {:.1} % down)",
+                100.0 * across,
+                100.0 * down
+            ),
+            None => String::new(),
+        };
         format!(
-            "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, a face's own depth {:.1} %, {depth}; {identity}; {challenge}",
+            "3D check on {} frames (a face in {}): parallax {:.1} % of the face's size, a face's own depth {:.1} %{following}, {depth}; {identity}; {challenge}",
             self.frames,
             self.frames_with_face,
             100.0 * self.parallax.parallax_figure,
@@ -129,6 +140,7 @@ pub fn check_frames(
     // The frames whose identity is compared with the first's, evenly spaced.
     let identity_frames: Vec<usize> = (1..=compared).map(|k| k * later / compared).collect();
     let mut tracks = Vec::new();
+    let mut track_times: Vec<Option<Duration>> = Vec::new();
     let mut samples = Vec::new();
     let mut first_embedding = None;
     let mut same = 0;
@@ -167,6 +179,7 @@ pub fn check_frames(
             if let (Some(&at), Some(gaze)) = (at, gaze(meshed)) {
                 samples.push(GazeSample { at, gaze });
             }
+            track_times.push(at.copied());
             tracks.push(
                 RIGID_POINTS
                     .iter()
@@ -194,14 +207,26 @@ pub fn check_frames(
     // depth of its own would make every check "not a head" (never live), not a panic.
     let face =
         FaceDepth::from_canonical(&mesh.canonical().points).unwrap_or_else(FaceDepth::unknown);
-    let parallax = judge(&tracks, &face, thresholds);
+    let challenge_score = challenge.map(|c| score(c.path, &samples, c.thresholds));
+    // Where the face was turned in each frame: the dot it followed, as late as the score
+    // found it followed.
+    let turns: Vec<Option<[f32; 2]>> = match (challenge, &challenge_score) {
+        (Some(issued), Some(score)) => track_times
+            .iter()
+            .map(|at| {
+                let dot = issued.path.position(at.as_ref()?.saturating_sub(score.lag));
+                Some([dot[0] - 0.5, dot[1] - 0.5])
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let parallax = judge_following(&tracks, &turns, &face, thresholds);
     let same_person = matcher.map(|_| (same, compared));
     let mostly_seen = frames_with_face * 10 >= frames.len() * 7;
     let all_same = same_person.is_none_or(|(same, checked)| same == checked);
     // Without the identity check a picture could be swapped in halfway: not judged live,
     // left to a person.
     let identity_checked = same_person.is_some_and(|(_, checked)| checked > 0);
-    let challenge_score = challenge.map(|c| score(c.path, &samples, c.thresholds));
     let followed = challenge_score.is_some_and(|score| score.problem.is_none());
     let is_live =
         parallax.depth == Depth::Head && mostly_seen && all_same && identity_checked && followed;

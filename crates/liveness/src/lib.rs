@@ -20,9 +20,9 @@ pub mod synthetic;
 pub use challenge::{
     score, ChallengeProblem, ChallengeScore, ChallengeThresholds, DotPath, GazeSample, Segment,
 };
-pub use face_depth::{FaceDepth, FACE_DEPTH_THRESHOLD};
+pub use face_depth::{FaceDepth, DEPTH_FOLLOWING_THRESHOLDS, FACE_DEPTH_THRESHOLD};
 pub use frames::{check_frames, FramesVerdict, IssuedChallenge};
 pub use gaze::gaze;
-pub use parallax::{judge, Depth, ParallaxReport, ParallaxThresholds};
+pub use parallax::{judge, judge_following, Depth, ParallaxReport, ParallaxThresholds};
 pub use rigid::RIGID_POINTS;
 pub use synthetic::{pose_following, Bend, Surface, SyntheticHead};

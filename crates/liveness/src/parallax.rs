@@ -31,6 +31,11 @@ pub struct ParallaxThresholds {
     pub min_face_depth: f32,
     /// Shape change below this is a face that did not turn enough to judge.
     pub min_shape_change: f32,
+    /// With the path the face followed known: the least of a face's own depth that moved
+    /// with it, across (as the head turned left and right) and down (up and down), as a
+    /// share of the face's size per screen's width (height) the dot travelled. See
+    /// [`judge_following`].
+    pub min_depth_following: [f32; 2],
 }
 
 impl Default for ParallaxThresholds {
@@ -44,6 +49,7 @@ impl Default for ParallaxThresholds {
             min_parallax: 0.02,
             min_face_depth: FACE_DEPTH_THRESHOLD,
             min_shape_change: 0.012,
+            min_depth_following: DEPTH_FOLLOWING_THRESHOLDS,
         }
     }
 }
@@ -77,12 +83,15 @@ pub struct ParallaxReport {
     pub shape_change_figure: f32,
     /// How much of a face's own depth the frames showed (see [`super::face_depth`]).
     pub face_depth_figure: f32,
+    /// How much of it moved with the path followed, across and down (see
+    /// [`judge_following`]); `None` when the path was not known.
+    pub depth_following: Option<[f32; 2]>,
 
     /// What the depth says: a head, a picture, or too little turn to tell.
     pub depth: Depth,
 }
 
-use super::face_depth::{FaceDepth, FACE_DEPTH_THRESHOLD};
+use super::face_depth::{FaceDepth, DEPTH_FOLLOWING_THRESHOLDS, FACE_DEPTH_THRESHOLD};
 use ekyc_imaging::homography;
 
 type Point = [f64; 2];
@@ -102,9 +111,34 @@ pub fn judge(
     face: &FaceDepth,
     thresholds: ParallaxThresholds,
 ) -> ParallaxReport {
+    judge_following(frames, &[], face, thresholds)
+}
+
+/// [`judge`], knowing where the face was turned in each frame: `turns[i]` for
+/// `frames[i]` (the dot's position the face followed, across and down, its centre 0;
+/// `None`, or missing, for a frame with no such time, e.g. the selfie).
+///
+/// A head's own depth shows in its points as it turns, in step with the turn, both across
+/// and up and down. The face mesh model, given a print bent in the hand and turned left
+/// and right, places the points of a face's depth it does not see, also in step with the
+/// turn: through the real models the kiosk's demo camera's bent print (about a vertical
+/// axis) showed as much of a face's own depth as the flattest heads (README,
+/// "Liveness"), and up and down far less. So a head is one whose own depth, regressed on
+/// the turn ([`FaceDepth`]'s slope per screen the dot travelled), reaches
+/// [`ParallaxThresholds::min_depth_following`] on **both** axes, each with a face's sign
+/// (the nose moving towards where the face turns). Without turns (no path known) this is
+/// not asked. Frames are taken unsmoothed here: at 10 frames/s a three-frame average
+/// takes some of the turn away, and the regression averages the jitter out.
+pub fn judge_following(
+    frames: &[Vec<[f32; 2]>],
+    turns: &[Option<[f32; 2]>],
+    face: &FaceDepth,
+    thresholds: ParallaxThresholds,
+) -> ParallaxReport {
     let mut parallax = Vec::new();
     let mut shape_change = Vec::new();
-    let frames = smoothed(frames);
+    let (kept, usable) = usable(frames);
+    let frames = smoothed(&usable);
     if let Some((first, rest)) = frames.split_first() {
         for frame in rest {
             let size = spread(frame);
@@ -132,8 +166,25 @@ pub fn judge(
     let parallax_figure = figure(&parallax);
     let shape_change_figure = figure(&shape_change);
     let face_depth_figure = face.figure(&frames) as f32;
+    let depth_following = (!turns.is_empty()).then(|| {
+        let (timed, turned): (Vec<Vec<Point>>, Vec<[f64; 2]>) = kept
+            .iter()
+            .zip(usable)
+            .filter_map(|(&index, frame)| {
+                let turn = (*turns.get(index)?)?;
+                Some((frame, turn.map(f64::from)))
+            })
+            .unzip();
+        face.following(&timed, &turned).map(|value| value as f32)
+    });
+    let follows = depth_following.is_none_or(|figures| {
+        figures
+            .iter()
+            .zip(thresholds.min_depth_following)
+            .all(|(figure, least)| *figure >= least)
+    });
     let depth = if parallax_figure >= thresholds.min_parallax {
-        if face_depth_figure >= thresholds.min_face_depth {
+        if face_depth_figure >= thresholds.min_face_depth && follows {
             Depth::Head
         } else {
             Depth::Bent
@@ -149,26 +200,34 @@ pub fn judge(
         parallax_figure,
         shape_change_figure,
         face_depth_figure,
+        depth_following,
         depth,
     }
 }
 
-/// Each point's track averaged over the frame before, itself and the one after (two at
-/// the ends). Frames whose point count differs from the first's, and frames whose points
-/// lie on a line (misplaced landmarks), are dropped first.
-fn smoothed(frames: &[Vec<[f32; 2]>]) -> Vec<Vec<Point>> {
+/// The frames usable at all, with their indices: those with the first one's point count
+/// whose points do not lie on a line (misplaced landmarks).
+fn usable(frames: &[Vec<[f32; 2]>]) -> (Vec<usize>, Vec<Vec<Point>>) {
     let count = frames.first().map_or(0, Vec::len);
-    let frames: Vec<Vec<Point>> = frames
+    frames
         .iter()
-        .filter(|frame| frame.len() == count)
-        .map(|frame| {
-            frame
+        .enumerate()
+        .filter(|(_, frame)| frame.len() == count)
+        .map(|(index, frame)| {
+            let points = frame
                 .iter()
                 .map(|p| [f64::from(p[0]), f64::from(p[1])])
-                .collect::<Vec<Point>>()
+                .collect::<Vec<Point>>();
+            (index, points)
         })
-        .filter(|frame| !is_flattened(frame))
-        .collect();
+        .filter(|(_, frame)| !is_flattened(frame))
+        .unzip()
+}
+
+/// Each point's track averaged over the frame before, itself and the one after (two at
+/// the ends).
+fn smoothed(frames: &[Vec<Point>]) -> Vec<Vec<Point>> {
+    let count = frames.first().map_or(0, Vec::len);
     (0..frames.len())
         .map(|t| {
             let window = &frames[t.saturating_sub(1)..(t + 2).min(frames.len())];

@@ -477,6 +477,7 @@ async fn liveness(
         frames = verdict.frames,
         parallax = verdict.parallax.parallax_figure,
         face_depth = verdict.parallax.face_depth_figure,
+        depth_following = ?verdict.parallax.depth_following,
         followed = verdict.challenge.map(|score| score.correlation),
         "liveness evaluated"
     );
