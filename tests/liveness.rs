@@ -75,15 +75,23 @@ const FRAMES: usize = 30;
 struct Noise(u64);
 
 impl Noise {
+    fn step(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
     fn normal(&mut self, sigma: f64) -> f64 {
-        let mut sum = 0.0;
-        for _ in 0..12 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            sum += (self.0 >> 11) as f64 / (1u64 << 53) as f64;
-        }
+        let sum: f64 = (0..12)
+            .map(|_| (self.step() >> 11) as f64 / (1u64 << 53) as f64)
+            .sum();
         (sum - 6.0) * sigma
+    }
+
+    /// Uniform in 0–1, at `f32`'s precision.
+    fn uniform(&mut self) -> f32 {
+        (self.step() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 
@@ -1002,13 +1010,8 @@ fn the_demo_cameras_bent_print_has_no_face_depth_moving_down_with_the_path() {
         Err(_) => vec![SEED],
     };
     for seed in seeds {
-        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut uniform = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        };
+        let mut noise = Noise(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut uniform = || noise.uniform();
         let path = DotPath::from_numbers(8, Duration::from_millis(3500), &mut uniform);
         let jitter: Vec<f32> = (0..80).map(|_| (uniform() * 2.0 - 1.0) * 0.6).collect();
         let run = |face: DemoFace| {

@@ -129,11 +129,13 @@ impl FaceDepth {
         };
         let n = frames.len() as f64;
         // How much of the direction the frames showed, changing.
-        let mut energy = 0.0;
-        for values in &shown {
-            let average = values.iter().sum::<f64>() / n;
-            energy += values.iter().map(|v| (v - average).powi(2)).sum::<f64>();
-        }
+        let energy: f64 = shown
+            .iter()
+            .map(|values| {
+                let change = centred(values);
+                dot(&change, &change)
+            })
+            .sum();
         (energy / (2.0 * n)).sqrt() / size
     }
 
@@ -157,14 +159,8 @@ impl FaceDepth {
         if turns.len() != frames.len() {
             return [0.0; 2];
         }
-        let n = frames.len() as f64;
-        let centred = |values: &mut dyn Iterator<Item = f64>| {
-            let values: Vec<f64> = values.collect();
-            let mean = values.iter().sum::<f64>() / n;
-            values.iter().map(|v| v - mean).collect::<Vec<f64>>()
-        };
-        let across = centred(&mut turns.iter().map(|t| t[0]));
-        let down = centred(&mut turns.iter().map(|t| t[1]));
+        let across = centred(&turns.iter().map(|t| t[0]).collect::<Vec<_>>());
+        let down = centred(&turns.iter().map(|t| t[1]).collect::<Vec<_>>());
         let (xx, yy, xy) = (
             dot(&across, &across),
             dot(&down, &down),
@@ -176,7 +172,7 @@ impl FaceDepth {
         let determinant = xx * yy - xy * xy;
         let mut result = [0.0; 2];
         for (axis, values) in shown.iter().enumerate() {
-            let values = centred(&mut values.iter().copied());
+            let values = centred(values);
             let (with_across, with_down) = (dot(&across, &values), dot(&down, &values));
             let slope = if determinant > 1e-6 * xx * yy {
                 match axis {
@@ -284,6 +280,12 @@ fn orthogonal_to(vector: &[f64], basis: &[Vec<f64>]) -> Option<Vec<f64>> {
         rest.iter_mut().zip(q).for_each(|(r, q)| *r -= along * q);
     }
     rest.iter().all(|v| v.is_finite()).then_some(rest)
+}
+
+/// `values` less their mean.
+fn centred(values: &[f64]) -> Vec<f64> {
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    values.iter().map(|v| v - mean).collect()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
